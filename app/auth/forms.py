@@ -1,0 +1,29 @@
+"""Forms of the auth area; services do the business checks."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.labels import SUBJECT_KINDS
+from app.views import as_choices
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。"))])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。"))])
+
+
+class RegisterForm(FlaskForm):
+    kind = SelectField(_l("主体类型"), choices=as_choices(SUBJECT_KINDS.items()))
+    name = StringField(_l("主体名称"), validators=[
+        DataRequired(_l("请输入主体名称。")), Length(max=120, message=_l("主体名称不能超过 120 个字符。"))])
+    code = StringField(_l("统一社会信用代码 / 农户编码"),
+                       validators=[DataRequired(_l("请输入统一社会信用代码或农户编码。"))])
+    town_code = SelectField(_l("所在乡镇（街道）"))
+    established_on = DateField(_l("成立日期"), validators=[Optional()])
+    display_name = StringField(_l("联系人姓名"), validators=[
+        DataRequired(_l("请输入联系人姓名。")), Length(max=60, message=_l("姓名不能超过 60 个字符。"))])
+    username = StringField(_l("用户名"), validators=[
+        DataRequired(_l("请输入用户名。")), Length(max=64, message=_l("用户名不能超过 64 个字符。"))])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。"))])
+    confirm = PasswordField(_l("确认密码"), validators=[EqualTo("password", _l("两次输入的密码不一致。"))])

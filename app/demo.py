@@ -1,0 +1,128 @@
+"""A small demo district: a few firms, institutions, products, needs and applications.
+
+The synthetic-district generator (training/) replaces the firms here with a full district;
+the logins stay.
+"""
+from datetime import date
+from decimal import Decimal
+
+from app.entities import Institution
+from app.services import accounts, applications, needs, products, subjects
+from app.services.codes import make_uscc
+from app.services.money import wan_to_yuan
+
+DEMO_PASSWORD = "Yintai-demo-2026"
+
+INSTITUTIONS = [
+    ("印台农商银行（演示）", "bank", 3),
+    ("铜川普惠融资担保有限公司（演示）", "guarantee", 3),
+    ("印台金鼎典当行（演示）", "pawn", 2),
+    ("铜川惠农小额贷款有限公司（演示）", "microloan", 2),
+]
+
+# (kind, name, town, industry GB/T 4754, established, registration serial)
+FIRMS = [
+    ("enterprise", "陈炉窑火陶瓷有限公司", "610203100", "3074", date(2014, 5, 12), "MA6X0001"),
+    ("enterprise", "印台红富士果业有限公司", "610203101", "0151", date(2017, 9, 3), "MA6X0002"),
+    ("enterprise", "王石凹新型建材有限公司", "610203003", "3021", date(2011, 3, 28), "MA6X0003"),
+    ("individual_business", "城关老街面馆", "610203001", "6210", date(2019, 6, 1), "MA6X0004"),
+    ("enterprise", "印台顺达物流有限公司", "610203004", "5430", date(2021, 11, 15), "MA6X0005"),
+    ("cooperative", "广阳苹果种植专业合作社", "610203102", "0151", date(2016, 4, 20), "MA6X0006"),
+]
+FARMER = ("farmer", "阿庄镇 王建军（农户）", "610203106", "0151", None, "610203106001020031")
+
+# (institution index, name, amount 万元 min/max, term min/max, rate min/max %, guarantees)
+PRODUCTS = [
+    (0, "陶瓷贷", 10, 300, 6, 36, "3.65", "5.5", ["credit", "guarantor", "mortgage"]),
+    (0, "果农e贷", 1, 50, 3, 24, "3.95", "6.0", ["credit", "guarantor"]),
+    (0, "税信贷", 5, 200, 6, 12, "3.85", "5.2", ["credit"]),
+    (1, "政银担·小微担保", 20, 500, 12, 36, "5.5", "8.0", ["guarantor", "mortgage"]),
+    (2, "短期质押周转", 1, 100, 1, 6, "12.0", "18.0", ["pledge", "mortgage"]),
+    (3, "个体经营快贷", 1, 30, 3, 12, "9.0", "15.0", ["credit", "guarantor"]),
+]
+
+# (firm index, amount 万元, term, purpose, guarantee)
+NEEDS = [
+    (0, 120, 24, "购置电窑两座、扩建展厅，承接陈炉古镇文旅订单", "mortgage"),
+    (1, 40, 12, "苹果收购季流动资金", "credit"),
+    (3, 8, 6, "店面翻新和冬季备货", "credit"),
+    (4, 60, 18, "购置两辆冷链货车", "guarantor"),
+    (6, 5, 12, "购买化肥和果袋", "credit"),
+]
+
+
+def demo_logins():
+    """(role, username, display name) of every demo login."""
+    return [
+        ("firm", "firm_demo", "陈炉窑火陶瓷有限公司"),
+        ("firm", "farmer_demo", "王建军"),
+        ("lender_officer", "officer_bank", "印台农商银行 客户经理"),
+        ("lender_officer", "officer_microloan", "惠农小贷 客户经理"),
+        ("lender_admin", "admin_bank", "印台农商银行 管理员"),
+        ("regulator", "regulator", "区金融办"),
+        ("data_admin", "dataadmin", "数据管理员"),
+        ("platform_admin", "platform", "平台管理员"),
+    ]
+
+
+def build_demo(session, region_code):
+    """Load the demo district unless it is there already; returns True when it loaded."""
+    if accounts.find_user(session, "platform") is not None:
+        return False
+    institutions = [Institution(name=n, kind=k, response_limit_days=d) for n, k, d in INSTITUTIONS]
+    session.add_all(institutions)
+    firms = []
+    for kind, name, town, industry, established, serial in FIRMS:
+        prefix = subjects.USCC_PREFIXES[kind][0]
+        firms.append(subjects.register_subject(session, kind, name, make_uscc(prefix, region_code, serial),
+                                               town, industry, established))
+        session.flush()
+    kind, name, town, industry, _established, household = FARMER
+    firms.append(subjects.register_subject(session, kind, name, household, town, industry))
+    session.flush()
+    users = _create_users(session, institutions, firms)
+    catalogue = [products.publish_product(
+        session, institutions[i], users["admin_bank"], name, wan_to_yuan(lo), wan_to_yuan(hi), tlo, thi,
+        Decimal(rlo), Decimal(rhi), guarantees, f"{name}：面向印台区小微企业、个体工商户和农户的演示产品。")
+        for i, name, lo, hi, tlo, thi, rlo, rhi, guarantees in PRODUCTS]
+    posted = []
+    for firm_index, amount, term, purpose, guarantee in NEEDS:
+        owner = users[{0: "firm_demo", 6: "farmer_demo"}.get(firm_index, f"firm_{firm_index}")]
+        posted.append(needs.post_need(session, firms[firm_index], owner, wan_to_yuan(amount), term,
+                                      purpose, guarantee))
+    session.flush()
+    _demo_applications(session, users, posted, catalogue)
+    return True
+
+
+def _create_users(session, institutions, firms):
+    attachments = {
+        "firm_demo": {"subject": firms[0]}, "farmer_demo": {"subject": firms[6]},
+        "officer_bank": {"institution": institutions[0]},
+        "officer_microloan": {"institution": institutions[3]},
+        "admin_bank": {"institution": institutions[0]},
+    }
+    users = {}
+    for role, username, display in demo_logins():
+        users[username] = accounts.create_user(session, username, DEMO_PASSWORD, role, display,
+                                               **attachments.get(username, {}))
+    for index, firm in enumerate(firms[1:6], start=1):
+        users[f"firm_{index}"] = accounts.create_user(session, f"firm_demo_{index}", DEMO_PASSWORD,
+                                                      "firm", firm.name, subject=firm)
+    session.flush()
+    return users
+
+
+def _demo_applications(session, users, posted, catalogue):
+    """One application approved, one declined and one waiting, so every page has content."""
+    officer = users["officer_bank"]
+    approved = applications.apply(session, posted[0], catalogue[0], users["firm_demo"], True)
+    applications.start_review(approved, officer)
+    applications.approve(session, approved, officer, wan_to_yuan(100), Decimal("4.35"),
+                         "以窑炉设备抵押，批准 100 万元")
+    declined = applications.apply(session, posted[1], catalogue[2], users["firm_1"], True)
+    applications.start_review(declined, officer)
+    applications.decline(session, declined, officer, ["tax_arrears", "operating_history_short"],
+                         "近 12 个月有两期逾期申报")
+    applications.apply(session, posted[4], catalogue[1], users["farmer_demo"], True)
+    session.flush()

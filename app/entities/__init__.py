@@ -1,0 +1,23 @@
+"""ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
+from .audit import AuditEntry
+from .consent import Consent, DataAccessLog
+from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest
+from .financing import (
+    Application,
+    ApplicationEvent,
+    FinancingNeed,
+    Loan,
+    Match,
+    Message,
+    RepaymentOutcome,
+)
+from .institutions import Institution, Product
+from .subjects import CreditSubject, SourceBatch, SourceRecord
+from .users import User
+
+__all__ = [
+    "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
+    "DataAccessLog", "FinancingNeed", "Institution", "ListEntry", "Loan", "Match", "Message",
+    "ModelVersion", "Objection", "Product", "RepairRequest", "RepaymentOutcome", "SourceBatch",
+    "SourceRecord", "User",
+]

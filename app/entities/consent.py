@@ -1,0 +1,58 @@
+"""Consents (信用主体授权) and the log of every view of a subject's credit data."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+from .base import Timestamped, utcnow
+
+CONSENT_STATUSES = ("active", "paused", "revoked", "expired")
+PURPOSES = ("underwriting", "monitoring")
+
+
+class Consent(Timestamped, db.Model):
+    """A consent artefact: who may use which data, for what, over which period, for how long."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    purpose_code: Mapped[str] = mapped_column(String(16))
+    purpose_text: Mapped[str] = mapped_column(Text)
+    data_categories: Mapped[list] = mapped_column(JSON)
+    data_from: Mapped[date | None]
+    data_to: Mapped[date | None]
+    fetch_frequency: Mapped[str] = mapped_column(String(16), default="once")
+    data_life_days: Mapped[int] = mapped_column(default=30)
+    valid_from: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_to: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoked_at: Mapped[datetime | None]
+
+    institution: Mapped["Institution"] = relationship()  # noqa: F821
+
+    def is_in_force(self, now: datetime) -> bool:
+        """True while the consent is active and inside its validity window."""
+        return self.status == "active" and self.valid_from <= now < self.valid_to
+
+
+class DataAccessLog(db.Model):
+    """One view of a subject's credit data (查询记录), visible to the subject."""
+
+    __tablename__ = "data_access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    what: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped["User | None"] = relationship()  # noqa: F821
+    institution: Mapped["Institution | None"] = relationship()  # noqa: F821

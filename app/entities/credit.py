@@ -1,0 +1,99 @@
+"""Credit scores, red/black lists, objections, repairs and model versions."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+from .base import Timestamped, utcnow
+
+LIST_TYPES = ("red", "black")
+
+
+class ModelVersion(db.Model):
+    """A registered credit model version; only a person activates one."""
+
+    __tablename__ = "model_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_active: Mapped[bool] = mapped_column(default=False)
+    activated_at: Mapped[datetime | None]
+    activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    activation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CreditScore(db.Model):
+    """A subject's score as computed by one model version from data as of one date."""
+
+    __tablename__ = "credit_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"))
+    pd: Mapped[float] = mapped_column(Float)
+    score: Mapped[int]
+    grade: Mapped[str] = mapped_column(String(2))
+    reasons: Mapped[list] = mapped_column(JSON)
+    completeness: Mapped[dict] = mapped_column(JSON)
+    data_as_of: Mapped[date]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ListEntry(Timestamped, db.Model):
+    """A red-list (守信激励) or black-list (失信惩戒) entry with its legal basis and exit terms."""
+
+    __tablename__ = "list_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    list_type: Mapped[str] = mapped_column(String(8))
+    list_name: Mapped[str] = mapped_column(String(120))
+    basis: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    exit_conditions: Mapped[str] = mapped_column(Text)
+    notified_at: Mapped[datetime | None]
+    listed_on: Mapped[date]
+    removed_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Objection(Timestamped, db.Model):
+    """A subject's objection (异议) to a data item or a score; answered within 20 days."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"))
+    credit_score_id: Mapped[int | None] = mapped_column(ForeignKey("credit_score.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="data")
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    due_on: Mapped[date]
+    response: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class RepairRequest(Timestamped, db.Model):
+    """A request for credit repair (信用修复) of a penalty or other negative record."""
+
+    __tablename__ = "repair_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"))
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)

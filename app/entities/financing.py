@@ -1,0 +1,145 @@
+"""Financing needs, matches, applications with their events, messages, loans and outcomes."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+from .base import Money, Timestamped, utcnow
+
+NEED_STATUSES = ("open", "closed", "withdrawn")
+APPLICATION_STATUSES = (
+    "submitted", "in_review", "info_requested", "approved", "declined",
+    "disbursed", "repaid", "overdue", "defaulted", "withdrawn",
+)
+DECIDED_STATUSES = ("approved", "declined", "disbursed", "repaid", "overdue", "defaulted")
+OPEN_APPLICATION_STATUSES = ("submitted", "in_review", "info_requested")
+REPAYMENT_OUTCOMES = ("repaid", "overdue", "defaulted")
+
+
+class FinancingNeed(Timestamped, db.Model):
+    """A firm's posted need (融资需求): amount in 元, term in months."""
+
+    __tablename__ = "financing_need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    term_months: Mapped[int]
+    purpose: Mapped[str] = mapped_column(String(500))
+    guarantee: Mapped[str] = mapped_column(String(16))
+    max_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    urgency: Mapped[str] = mapped_column(String(12), default="normal")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+
+    subject: Mapped["CreditSubject"] = relationship(back_populates="needs")  # noqa: F821
+
+
+class Match(db.Model):
+    """The matcher's verdict for one need and one product, with every rule's result."""
+
+    __tablename__ = "match"
+    __table_args__ = (UniqueConstraint("need_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("financing_need.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    eligible: Mapped[bool]
+    rule_results: Mapped[list] = mapped_column(JSON)
+    fit: Mapped[float | None]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Application(Timestamped, db.Model):
+    """A firm's application for a product; its status moves by recorded events."""
+
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("financing_need.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    term_months: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decision_reasons: Mapped[list | None] = mapped_column(JSON)
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)
+    approved_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+
+    need: Mapped[FinancingNeed] = relationship()
+    product: Mapped["Product"] = relationship()  # noqa: F821
+    subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
+    institution: Mapped["Institution"] = relationship()  # noqa: F821
+    events: Mapped[list["ApplicationEvent"]] = relationship(
+        back_populates="application", order_by="ApplicationEvent.id"
+    )
+
+
+class ApplicationEvent(db.Model):
+    """One step of an application: from which status to which, by whom, when."""
+
+    __tablename__ = "application_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    application: Mapped[Application] = relationship(back_populates="events")
+    actor: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class Message(db.Model):
+    """A message between a firm and an officer about a need or an application."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("financing_need.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class Loan(Timestamped, db.Model):
+    """Money actually lent after an approval."""
+
+    __tablename__ = "loan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), unique=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    annual_rate: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    disbursed_on: Mapped[date]
+    maturity_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default="active")
+
+
+class RepaymentOutcome(db.Model):
+    """A lender's report on a loan (贷后反馈): the labels future models learn from."""
+
+    __tablename__ = "repayment_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(12))
+    days_past_due: Mapped[int] = mapped_column(default=0)
+    amount_outstanding: Mapped[Decimal] = mapped_column(Money, default=0)
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str | None] = mapped_column(Text)

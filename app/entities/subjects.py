@@ -1,0 +1,83 @@
+"""Credit subjects (信用主体) and the department records gathered about them."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+from .base import Money, Timestamped, utcnow
+
+SUBJECT_KINDS = ("enterprise", "individual_business", "cooperative", "farmer")
+
+
+class CreditSubject(Timestamped, db.Model):
+    """An enterprise, individual business, cooperative or farmer household."""
+
+    __tablename__ = "credit_subject"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(120))
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # Early pilot codes can fail the check digit: kept, but flagged.
+    uscc_check_failed: Mapped[bool] = mapped_column(default=False)
+    household_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    town_code: Mapped[str] = mapped_column(String(9))
+    industry_code: Mapped[str | None] = mapped_column(String(5))
+    established_on: Mapped[date | None]
+    registered_capital: Mapped[Decimal | None] = mapped_column(Money)
+    size_class: Mapped[str | None] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    legal_rep_name: Mapped[str | None] = mapped_column(String(60))
+    # Only a masked form of the legal representative's ID number is ever stored.
+    legal_rep_id_masked: Mapped[str | None] = mapped_column(String(18))
+
+    needs: Mapped[list["FinancingNeed"]] = relationship(back_populates="subject")  # noqa: F821
+
+    @property
+    def identifier(self) -> str:
+        """The code the subject is known by: USCC, or the household identifier of a farmer."""
+        return self.uscc or self.household_id or ""
+
+
+class SourceBatch(db.Model):
+    """One department file received: where it came from and what loading it did."""
+
+    __tablename__ = "source_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="loading")
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_inserted: Mapped[int] = mapped_column(default=0)
+    rows_updated: Mapped[int] = mapped_column(default=0)
+    rows_unchanged: Mapped[int] = mapped_column(default=0)
+    rows_rejected: Mapped[int] = mapped_column(default=0)
+    reject_file: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class SourceRecord(db.Model):
+    """One department fact about a subject, with its provenance; corrections supersede."""
+
+    __tablename__ = "source_record"
+    __table_args__ = (Index("ix_source_record_subject_source_period", "subject_id", "source", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"))
+    source: Mapped[str] = mapped_column(String(32))
+    natural_key: Mapped[str] = mapped_column(String(120), index=True)
+    period: Mapped[date | None]
+    payload: Mapped[dict] = mapped_column(JSON)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("source_batch.id"))
+    raw_row_number: Mapped[int]
+    raw_row: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"))
+
+    batch: Mapped[SourceBatch] = relationship()

@@ -1,0 +1,179 @@
+"""Routes of the firm area; every one is limited to firm users and their own records."""
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import (
+    own_application_or_404,
+    own_consent_or_404,
+    own_need_or_404,
+    published_product_or_404,
+    role_required,
+)
+from app.extensions import db
+from app.firm import bp
+from app.firm.forms import ActionForm, ApplyForm, NeedForm, NoteForm
+from app.services import applications, consents, needs, products
+from app.services.consents import UNDERWRITING_CATEGORIES
+from app.services.errors import InvalidInput, NotAllowed
+from app.services.money import parse_decimal, wan_to_yuan
+from app.views import show_error
+
+firm_only = role_required("firm")
+
+
+@bp.get("/")
+@firm_only
+def dashboard():
+    """The firm's needs and applications."""
+    subject = current_user.subject
+    return render_template("firm/dashboard.html", subject=subject,
+                           needs=needs.needs_of(db.session, subject.id),
+                           applications=applications.applications_of_subject(db.session, subject.id))
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+@firm_only
+def need_new():
+    """Post a financing need."""
+    form = NeedForm()
+    if form.validate_on_submit():
+        try:
+            amount = parse_decimal(form.amount_wan.data)
+            if amount is None:
+                raise InvalidInput(_("金额应为数字（万元）。"), "amount_wan")
+            max_rate = parse_decimal(form.max_rate.data)
+            if form.max_rate.data and form.max_rate.data.strip() and max_rate is None:
+                raise InvalidInput(_("利率应为数字（%）。"), "max_rate")
+            need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(amount),
+                                   form.term_months.data, form.purpose.data, form.guarantee.data,
+                                   max_rate=max_rate, urgency=form.urgency.data)
+        except InvalidInput as error:
+            if error.field == "amount":
+                error.field = "amount_wan"
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("融资需求已发布。"), "success")
+            return redirect(url_for("firm.need_detail", need_id=need.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("firm/need_form.html", form=form), status
+
+
+@bp.get("/needs/<int:need_id>")
+@firm_only
+def need_detail(need_id):
+    """A need with the products that fit it and the near misses with their reasons."""
+    need = own_need_or_404(need_id)
+    fitting, others = products.products_for_need(db.session, need)
+    return render_template("firm/need_detail.html", need=need, fitting=fitting, others=others,
+                           form=ActionForm())
+
+
+@bp.post("/needs/<int:need_id>/withdraw")
+@firm_only
+def need_withdraw(need_id):
+    """Withdraw an open need."""
+    need = own_need_or_404(need_id)
+    try:
+        needs.withdraw_need(need)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("需求已撤回。"), "success")
+    return redirect(url_for("firm.need_detail", need_id=need.id))
+
+
+@bp.route("/needs/<int:need_id>/apply/<int:product_id>", methods=["GET", "POST"])
+@firm_only
+def apply(need_id, product_id):
+    """Show the consent the application needs; on submit, apply with it."""
+    need = own_need_or_404(need_id)
+    product = published_product_or_404(product_id)
+    form = ApplyForm()
+    if form.validate_on_submit():
+        try:
+            application = applications.apply(db.session, need, product, current_user,
+                                             form.consent.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        except NotAllowed as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("申请已提交至 %(i)s。", i=product.institution.name), "success")
+            return redirect(url_for("firm.application_detail", application_id=application.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("firm/apply.html", need=need, product=product, form=form,
+                           categories=UNDERWRITING_CATEGORIES), status
+
+
+@bp.get("/applications/<int:application_id>")
+@firm_only
+def application_detail(application_id):
+    """An application with its history and the decision with its reasons."""
+    application = own_application_or_404(application_id)
+    return render_template("firm/application_detail.html", application=application,
+                           note_form=NoteForm(), form=ActionForm())
+
+
+@bp.post("/applications/<int:application_id>/withdraw")
+@firm_only
+def application_withdraw(application_id):
+    """Withdraw an application before its decision."""
+    application = own_application_or_404(application_id)
+    try:
+        applications.withdraw(application, current_user)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("申请已撤回。"), "success")
+    return redirect(url_for("firm.application_detail", application_id=application.id))
+
+
+@bp.post("/applications/<int:application_id>/answer")
+@firm_only
+def application_answer(application_id):
+    """Answer the lender's request for information."""
+    application = own_application_or_404(application_id)
+    form = NoteForm()
+    try:
+        if not form.validate():
+            raise InvalidInput(next(iter(form.note.errors), _("请填写补充说明。")), "note")
+        applications.answer_info_request(application, current_user, form.note.data)
+    except (InvalidInput, NotAllowed) as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("补充说明已提交。"), "success")
+    return redirect(url_for("firm.application_detail", application_id=application.id))
+
+
+@bp.get("/consents")
+@firm_only
+def consent_list():
+    """The firm's consents and who viewed its data (查询记录)."""
+    subject_id = current_user.subject_id
+    return render_template("firm/consents.html",
+                           consents=consents.consents_of(db.session, subject_id),
+                           access_log=consents.access_log_of(db.session, subject_id), form=ActionForm())
+
+
+@bp.post("/consents/<int:consent_id>/revoke")
+@firm_only
+def consent_revoke(consent_id):
+    """Revoke one of the firm's consents."""
+    consent = own_consent_or_404(consent_id)
+    try:
+        consents.revoke(db.session, consent, current_user)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("授权已撤回，该机构将不能再查看您的信息。"), "success")
+    return redirect(url_for("firm.consent_list"))

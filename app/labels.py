@@ -1,0 +1,25 @@
+"""Names of codes in the user's language (codes are stored; names are shown)."""
+from flask_babel import lazy_gettext as _l
+
+SUBJECT_KINDS = {
+    "enterprise": _l("企业"), "individual_business": _l("个体工商户"),
+    "cooperative": _l("农民专业合作社"), "farmer": _l("农户"),
+}
+INSTITUTION_KINDS = {
+    "bank": _l("银行"), "guarantee": _l("担保公司"), "pawn": _l("典当行"), "microloan": _l("小额贷款公司"),
+}
+ROLES = {
+    "firm": _l("融资主体"), "lender_officer": _l("客户经理"), "lender_admin": _l("机构管理员"),
+    "regulator": _l("监管部门"), "data_admin": _l("数据管理员"), "platform_admin": _l("平台管理员"),
+}
+NEED_STATUSES = {"open": _l("进行中"), "closed": _l("已关闭"), "withdrawn": _l("已撤回")}
+PRODUCT_STATUSES = {"draft": _l("草稿"), "published": _l("已发布"), "retired": _l("已下架")}
+URGENCIES = {"normal": _l("一般"), "urgent": _l("紧急")}
+CONSENT_STATUSES = {"active": _l("有效"), "paused": _l("暂停"), "revoked": _l("已撤回"),
+                    "expired": _l("已过期")}
+PURPOSES = {"underwriting": _l("贷前审核"), "monitoring": _l("贷后监测"), "supervision": _l("监管")}
+
+
+def label(table, code):
+    """The name of `code` in `table`, or the code itself when it has none."""
+    return str(table.get(code, code)) if code is not None else ""

@@ -1,0 +1,148 @@
+"""Routes of the lender area; staff see only their own institution's records."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import institution_application_or_404, institution_product_or_404, role_required
+from app.entities.users import LENDER_ADMIN, LENDER_OFFICER, LENDER_ROLES
+from app.extensions import db
+from app.firm.forms import ActionForm
+from app.lender import bp
+from app.lender.forms import ApproveForm, DeclineForm, InfoRequestForm, ProductForm
+from app.services import applications, consents, products
+from app.services.errors import InvalidInput, NotAllowed
+from app.services.money import parse_decimal, wan_to_yuan
+from app.views import show_error
+
+staff_only = role_required(*LENDER_ROLES)
+officer_only = role_required(LENDER_OFFICER)
+admin_only = role_required(LENDER_ADMIN)
+
+
+@bp.get("/")
+@staff_only
+def dashboard():
+    """The institution's applications, filterable by status."""
+    status = request.args.get("status") or None
+    rows = applications.applications_of_institution(db.session, current_user.institution_id, status)
+    return render_template("lender/dashboard.html", applications=rows, status=status)
+
+
+@bp.get("/applications/<int:application_id>")
+@staff_only
+def application_detail(application_id):
+    """One application; opening it is logged as a view of the firm's data under its consent."""
+    application = institution_application_or_404(application_id)
+    consent = consents.consent_in_force(db.session, application.subject_id, application.institution_id)
+    consents.log_access(db.session, application.subject_id, current_user, consent,
+                        f"application:{application.id}")
+    db.session.commit()
+    return render_template("lender/application_detail.html", application=application, consent=consent,
+                           approve_form=ApproveForm(), decline_form=DeclineForm(),
+                           info_form=InfoRequestForm(), form=ActionForm())
+
+
+def _act(application_id, action):
+    """Run `action(application)`; flash its error or commit, then show the application."""
+    application = institution_application_or_404(application_id)
+    try:
+        action(application)
+    except (InvalidInput, NotAllowed) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已保存。"), "success")
+    return redirect(url_for("lender.application_detail", application_id=application_id))
+
+
+@bp.post("/applications/<int:application_id>/review")
+@officer_only
+def application_review(application_id):
+    """Take the application into review."""
+    return _act(application_id, lambda a: applications.start_review(a, current_user))
+
+
+@bp.post("/applications/<int:application_id>/request-info")
+@officer_only
+def application_request_info(application_id):
+    """Ask the firm for more information."""
+    form = InfoRequestForm()
+    return _act(application_id, lambda a: applications.request_info(a, current_user, form.note.data))
+
+
+@bp.post("/applications/<int:application_id>/approve")
+@officer_only
+def application_approve(application_id):
+    """Approve with amount (万元) and rate."""
+    form = ApproveForm()
+
+    def approve(application):
+        amount = parse_decimal(form.amount_wan.data)
+        applications.approve(db.session, application, current_user,
+                             wan_to_yuan(amount) if amount is not None else None,
+                             parse_decimal(form.rate.data), form.note.data)
+
+    return _act(application_id, approve)
+
+
+@bp.post("/applications/<int:application_id>/decline")
+@officer_only
+def application_decline(application_id):
+    """Decline with one to four principal reasons."""
+    form = DeclineForm()
+    return _act(application_id, lambda a: applications.decline(
+        db.session, a, current_user, form.reasons.data, form.note.data))
+
+
+@bp.get("/products")
+@admin_only
+def product_list():
+    """The institution's products."""
+    return render_template("lender/products.html", form=ActionForm(),
+                           products=products.products_of(db.session, current_user.institution_id))
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@admin_only
+def product_new():
+    """Publish a product."""
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            values = {k: parse_decimal(getattr(form, k).data)
+                      for k in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
+            for key, value in values.items():
+                if value is None:
+                    raise InvalidInput(_("请输入数字。"), key)
+            products.publish_product(
+                db.session, current_user.institution, current_user, form.name.data,
+                wan_to_yuan(values["amount_min_wan"]), wan_to_yuan(values["amount_max_wan"]),
+                form.term_min.data, form.term_max.data, values["rate_min"], values["rate_max"],
+                form.guarantee_types.data, form.description.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            error.field = {"amount_min": "amount_min_wan", "amount_max": "amount_max_wan"}.get(
+                error.field, error.field)
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("产品已发布。"), "success")
+            return redirect(url_for("lender.product_list"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("lender/product_form.html", form=form), status
+
+
+@bp.post("/products/<int:product_id>/retire")
+@admin_only
+def product_retire(product_id):
+    """Retire a product."""
+    product = institution_product_or_404(product_id)
+    try:
+        products.retire_product(db.session, product, current_user)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("产品已下架。"), "success")
+    return redirect(url_for("lender.product_list"))

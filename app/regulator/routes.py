@@ -1,0 +1,28 @@
+"""Routes of the regulator area."""
+from flask import render_template
+from sqlalchemy import select
+
+from app.access import role_required
+from app.entities import AuditEntry
+from app.extensions import db
+from app.regulator import bp
+from app.services import supervision
+
+regulator_only = role_required("regulator")
+
+
+@bp.get("/")
+@regulator_only
+def dashboard():
+    """Counts of needs, applications and decisions, overall and per institution."""
+    return render_template("regulator/dashboard.html",
+                           counts=supervision.market_counts(db.session),
+                           institutions=supervision.by_institution(db.session))
+
+
+@bp.get("/audit")
+@regulator_only
+def audit_log():
+    """The latest audited actions."""
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
+    return render_template("audit.html", entries=entries)

@@ -1,0 +1,91 @@
+"""Users: password hashing (argon2id), login, logout and firm self-registration."""
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.entities import User
+from app.entities.base import utcnow
+from app.entities.users import FIRM, LENDER_ROLES, ROLES, new_session_token
+
+from .errors import InvalidInput
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password):
+    """Hash a password with argon2id."""
+    return _hasher.hash(password)
+
+
+def check_password_strength(password):
+    """Refuse passwords that are too short or all one kind of character."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_("密码至少需要 %(n)d 位。", n=MIN_PASSWORD_LENGTH), "password")
+    if password.isdigit() or password.isalpha():
+        raise InvalidInput(_("密码需同时包含字母和数字。"), "password")
+
+
+def find_user(session, username):
+    """The user with this username (case-insensitive), or None."""
+    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def create_user(session, username, password, role, display_name, institution=None, subject=None):
+    """Stage a new user after checking the role's attachments and the password."""
+    if role not in ROLES:
+        raise InvalidInput(_("未知角色：%(role)s", role=role), "role")
+    if (role in LENDER_ROLES) != (institution is not None):
+        raise InvalidInput(_("金融机构人员必须且只能属于一个机构。"), "institution")
+    if (role == FIRM) != (subject is not None):
+        raise InvalidInput(_("融资主体用户必须关联一个信用主体。"), "subject")
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise InvalidInput(_("用户名不能为空，且不超过 64 个字符。"), "username")
+    if find_user(session, username) is not None:
+        raise InvalidInput(_("用户名“%(name)s”已被使用。", name=username), "username")
+    check_password_strength(password)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name.strip()[:60] or username,
+        institution=institution,
+        subject=subject,
+    )
+    session.add(user)
+    return user
+
+
+def authenticate(session, username, password):
+    """The active user whose password matches, or None; upgrades an outdated hash."""
+    user = find_user(session, username or "")
+    if user is None or not user.active:
+        # Spend the same time as a real check so that timing does not reveal usernames.
+        _hasher.hash(password or "")
+        return None
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def end_all_sessions(user):
+    """Rotate the session token so every cookie issued to this user stops working."""
+    user.session_token = new_session_token()
+
+
+def load_session_user(session, session_id):
+    """The user named by a Flask-Login id `"<id>:<token>"`, if the token is still current."""
+    user_id, _sep, token = (session_id or "").partition(":")
+    if not user_id.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

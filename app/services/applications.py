@@ -1,0 +1,160 @@
+"""Applications: a state machine whose every step is an event with actor and time."""
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.entities import Application, ApplicationEvent
+from app.entities.base import utcnow
+
+from . import audit, consents
+from .errors import InvalidInput, NotAllowed
+from .products import failed_rules
+
+# Allowed moves: status → statuses it may go to (DESIGN §4 flow 4).
+TRANSITIONS = {
+    "submitted": {"in_review", "withdrawn"},
+    "in_review": {"info_requested", "approved", "declined", "withdrawn"},
+    "info_requested": {"in_review", "withdrawn"},
+    "approved": {"disbursed"},
+    "disbursed": {"repaid", "overdue", "defaulted"},
+    "overdue": {"repaid", "defaulted"},
+}
+
+# Principal reasons a lender may give for a decline: specific, never "did not meet standards".
+DECLINE_REASONS = {
+    "revenue_insufficient": _l("经营收入不足以覆盖还款"),
+    "tax_arrears": _l("存在欠税或纳税信用等级较低"),
+    "social_insurance_arrears": _l("社保费用存在欠缴"),
+    "court_enforcement": _l("存在被执行人或失信被执行人记录"),
+    "serious_penalty": _l("公示期内存在严重行政处罚"),
+    "debt_too_high": _l("现有负债水平过高"),
+    "collateral_insufficient": _l("担保或抵押物价值不足"),
+    "operating_history_short": _l("经营年限不足"),
+    "information_missing": _l("补充材料未在期限内提交"),
+    "amount_exceeds_capacity": _l("申请金额超过经营规模可承受水平"),
+}
+MAX_DECLINE_REASONS = 4
+
+STATUS_LABELS = {
+    "submitted": _l("已提交"), "in_review": _l("审核中"), "info_requested": _l("待补充材料"),
+    "approved": _l("已批准"), "declined": _l("已拒绝"), "disbursed": _l("已放款"),
+    "repaid": _l("已结清"), "overdue": _l("逾期"), "defaulted": _l("违约"), "withdrawn": _l("已撤回"),
+}
+
+
+def _move(application, to_status, actor, note=None):
+    """Move the application to `to_status` and record the event, if the move is allowed."""
+    if to_status not in TRANSITIONS.get(application.status, set()):
+        raise NotAllowed(_("当前状态“%(s)s”下不能执行该操作。", s=STATUS_LABELS[application.status]))
+    event = ApplicationEvent(from_status=application.status, to_status=to_status,
+                             actor_id=actor.id, note=note)
+    application.events.append(event)
+    application.status = to_status
+    return event
+
+
+def apply(session, need, product, user, consent_given):
+    """Stage an application of the user's need for a product, with the consent it needs."""
+    if need.subject_id != user.subject_id:
+        raise NotAllowed(_("只能用本主体的需求申请。"))
+    if need.status != "open":
+        raise NotAllowed(_("该需求已关闭，不能再申请。"))
+    if product.status != "published":
+        raise NotAllowed(_("该产品已下架。"))
+    failures = failed_rules(product, need)
+    if failures:
+        raise InvalidInput(_("该产品与需求不匹配：%(why)s", why="；".join(failures)))
+    if not consent_given:
+        raise InvalidInput(_("申请前须授权该机构查询您的信用信息。"), "consent")
+    duplicate = select(Application.id).where(
+        Application.need_id == need.id, Application.product_id == product.id,
+        Application.status.notin_(("withdrawn", "declined")))
+    if session.scalar(duplicate) is not None:
+        raise NotAllowed(_("您已用该需求申请过这个产品。"))
+    consent = consents.grant_underwriting_consent(
+        session, need.subject, product.institution, user,
+        _("为审核融资申请（%(p)s）查询信用信息", p=product.name))
+    application = Application(need=need, product=product, subject_id=need.subject_id,
+                              institution_id=product.institution_id, consent_id=consent.id,
+                              amount=need.amount, term_months=need.term_months, status="submitted")
+    application.events.append(ApplicationEvent(from_status=None, to_status="submitted",
+                                               actor_id=user.id))
+    session.add(application)
+    session.flush()
+    audit.record(session, user, "application.submit", application, product=product.name)
+    return application
+
+
+def start_review(application, officer):
+    """An officer takes a submitted application (or one whose firm answered) into review."""
+    return _move(application, "in_review", officer)
+
+
+def request_info(application, officer, note):
+    """Ask the firm for more information; the question is required."""
+    note = (note or "").strip()
+    if not note or len(note) > 500:
+        raise InvalidInput(_("请写明需要补充的材料（不超过 500 字）。"), "note")
+    return _move(application, "info_requested", officer, note)
+
+
+def approve(session, application, officer, amount_yuan, rate, note=None):
+    """Approve with the amount and rate offered, which must lie in the product's ranges."""
+    product = application.product
+    if amount_yuan is None or not (0 < amount_yuan <= application.amount):
+        raise InvalidInput(_("批准金额应大于 0 且不超过申请金额。"), "amount")
+    if rate is None or not (product.rate_min <= rate <= product.rate_max):
+        raise InvalidInput(_("批准利率应在产品利率区间 %(lo)s%%–%(hi)s%% 之内。",
+                             lo=product.rate_min.normalize(), hi=product.rate_max.normalize()), "rate")
+    _move(application, "approved", officer, note)
+    application.approved_amount = amount_yuan
+    application.approved_rate = Decimal(rate)
+    _decided(session, application, officer, "application.approve")
+
+
+def decline(session, application, officer, reason_codes, note=None):
+    """Decline with one to four principal reasons from the fixed list."""
+    codes = list(dict.fromkeys(reason_codes or []))
+    if not 1 <= len(codes) <= MAX_DECLINE_REASONS or set(codes) - set(DECLINE_REASONS):
+        raise InvalidInput(_("请选择 1 至 %(n)d 项具体拒绝原因。", n=MAX_DECLINE_REASONS), "reasons")
+    if note and len(note) > 500:
+        raise InvalidInput(_("说明不能超过 500 个字符。"), "note")
+    _move(application, "declined", officer, note)
+    application.decision_reasons = codes
+    _decided(session, application, officer, "application.decline", reasons=",".join(codes))
+
+
+def _decided(session, application, officer, action, **details):
+    application.decided_at = utcnow()
+    application.decided_by_id = officer.id
+    application.decision_note = application.events[-1].note
+    audit.record(session, officer, action, application, **details)
+
+
+def withdraw(application, user):
+    """The firm withdraws its application before a decision."""
+    return _move(application, "withdrawn", user)
+
+
+def answer_info_request(application, user, note):
+    """The firm answers an information request; the application returns to review."""
+    note = (note or "").strip()
+    if not note or len(note) > 500:
+        raise InvalidInput(_("请填写补充说明（不超过 500 字）。"), "note")
+    return _move(application, "in_review", user, note)
+
+
+def applications_of_subject(session, subject_id):
+    """A subject's applications, newest first."""
+    return session.scalars(select(Application).where(Application.subject_id == subject_id)
+                           .order_by(Application.id.desc())).all()
+
+
+def applications_of_institution(session, institution_id, status=None):
+    """An institution's applications, newest first, optionally of one status."""
+    query = select(Application).where(Application.institution_id == institution_id)
+    if status:
+        query = query.where(Application.status == status)
+    return session.scalars(query.order_by(Application.id.desc())).all()

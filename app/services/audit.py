@@ -1,0 +1,18 @@
+"""Writing the audit log."""
+from flask import has_request_context, request
+
+from app.entities import AuditEntry
+
+
+def record(session, actor, action, target, **details):
+    """Stage an audit entry for `action` by `actor` on the ORM object `target`."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        target_type=type(target).__name__,
+        target_id=getattr(target, "id", None),
+        details={k: str(v) for k, v in details.items()},
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,33 @@
+"""The region a deployment serves, read from `app/regions/<code>.json`."""
+import json
+from functools import cache
+
+from flask import current_app
+from flask_babel import get_locale
+
+from app.config import APP_DIR
+
+
+@cache
+def load_region(code):
+    """Return the region's definition; an unknown code fails with the file it looked for."""
+    path = APP_DIR / "regions" / f"{code}.json"
+    if not path.exists():
+        raise LookupError(f"no region definition {path}; set REGION_CODE to one in app/regions/")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def current_region():
+    """The region configured for the running app."""
+    return load_region(current_app.config["REGION_CODE"])
+
+
+def town_choices():
+    """(code, name) pairs of the region's towns in the user's language."""
+    english = str(get_locale()) == "en"
+    return [(t["code"], t["name_en"] if english else t["name"]) for t in current_region()["towns"]]
+
+
+def town_name(code):
+    """The name of a town by its statistical code, or the code itself when unknown."""
+    return dict(town_choices()).get(code, code)

@@ -1,0 +1,136 @@
+"""factory_boy factories for the platform's records, and a small world built from them."""
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from app import entities as e
+from app.entities.base import utcnow
+from app.extensions import db
+from app.services.accounts import hash_password
+from app.services.codes import make_uscc
+
+PASSWORD = "Test-pass-2026"
+
+
+@cache
+def password_hash():
+    """One argon2id hash of PASSWORD for every test user (hashing is deliberately slow)."""
+    return hash_password(PASSWORD)
+
+
+class Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class InstitutionFactory(Base):
+    class Meta:
+        model = e.Institution
+
+    name = factory.Sequence(lambda n: f"测试银行{n}")
+    kind = "bank"
+    response_limit_days = 3
+
+
+class SubjectFactory(Base):
+    class Meta:
+        model = e.CreditSubject
+
+    kind = "enterprise"
+    name = factory.Sequence(lambda n: f"印台测试企业{n}有限公司")
+    uscc = factory.Sequence(lambda n: make_uscc("91", "610203", f"MA7T{n:04d}"))
+    town_code = "610203100"
+    industry_code = "3074"
+    established_on = date(2015, 1, 1)
+
+
+class UserFactory(Base):
+    class Meta:
+        model = e.User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_name = factory.LazyAttribute(lambda o: o.username)
+    role = "firm"
+    password_hash = factory.LazyFunction(password_hash)
+
+
+class ProductFactory(Base):
+    class Meta:
+        model = e.Product
+
+    institution = factory.SubFactory(InstitutionFactory)
+    name = factory.Sequence(lambda n: f"测试贷{n}")
+    amount_min = Decimal("10000.00")
+    amount_max = Decimal("2000000.00")
+    term_min_months = 3
+    term_max_months = 36
+    rate_min = Decimal("3.850")
+    rate_max = Decimal("6.000")
+    guarantee_types = factory.LazyFunction(lambda: ["credit", "guarantor"])
+    status = "published"
+    published_at = factory.LazyFunction(utcnow)
+
+
+class NeedFactory(Base):
+    class Meta:
+        model = e.FinancingNeed
+
+    subject = factory.SubFactory(SubjectFactory)
+    amount = Decimal("500000.00")
+    term_months = 12
+    purpose = "购置设备"
+    guarantee = "credit"
+    status = "open"
+
+
+class ConsentFactory(Base):
+    class Meta:
+        model = e.Consent
+
+    purpose_code = "underwriting"
+    purpose_text = "贷前审核"
+    data_categories = factory.LazyFunction(lambda: ["tax"])
+    valid_from = factory.LazyFunction(lambda: utcnow() - timedelta(minutes=1))
+    valid_to = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+    status = "active"
+
+
+class ApplicationFactory(Base):
+    class Meta:
+        model = e.Application
+
+    amount = Decimal("500000.00")
+    term_months = 12
+    status = "submitted"
+
+
+def build_world():
+    """Two institutions (A, B), two firms, one user of each role, and an application to A."""
+    bank_a = InstitutionFactory(name="甲银行")
+    bank_b = InstitutionFactory(name="乙小贷", kind="microloan")
+    firm = SubjectFactory(name="陈炉甲陶瓷有限公司")
+    other_firm = SubjectFactory(name="红土乙果业有限公司", town_code="610203101")
+    users = {
+        "firm": UserFactory(username="firm", role="firm", subject=firm),
+        "firm_other": UserFactory(username="firm_other", role="firm", subject=other_firm),
+        "officer": UserFactory(username="officer", role="lender_officer", institution=bank_a),
+        "officer_other": UserFactory(username="officer_other", role="lender_officer", institution=bank_b),
+        "lender_admin": UserFactory(username="lender_admin", role="lender_admin", institution=bank_a),
+        "regulator": UserFactory(username="regulator", role="regulator"),
+        "data_admin": UserFactory(username="data_admin", role="data_admin"),
+        "platform_admin": UserFactory(username="platform_admin", role="platform_admin"),
+    }
+    product = ProductFactory(institution=bank_a)
+    need = NeedFactory(subject=firm, created_by_id=users["firm"].id)
+    consent = ConsentFactory(subject_id=firm.id, institution_id=bank_a.id)
+    application = ApplicationFactory(need=need, product=product, subject_id=firm.id,
+                                     institution_id=bank_a.id, consent_id=consent.id)
+    application.events.append(e.ApplicationEvent(to_status="submitted", actor_id=users["firm"].id))
+    db.session.commit()
+    return {"users": users, "bank_a": bank_a, "bank_b": bank_b, "firm": firm, "other_firm": other_firm,
+            "product": product, "need": need, "consent": consent, "application": application}
