@@ -1,8 +1,11 @@
 """Fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
+import contextvars
 import os
 import re
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -46,9 +49,25 @@ def database_url(request, tmp_path_factory):
     return url
 
 
+class ServerLikeClient(FlaskClient):
+    """Runs each request in an app context of its own, as a server does.
+
+    Without this, a request inside the test's app context would share its `g` and database
+    session; afterwards the test's session is expired so that it reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
 def make_app(url, **overrides):
     """A test app on `url` with the test config and the given overrides."""
-    return create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app = create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app.test_client_class = ServerLikeClient
+    return app
 
 
 def logged_in_client(app, user):
