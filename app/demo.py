@@ -29,7 +29,7 @@ FIRMS = [
     ("enterprise", "印台顺达物流有限公司", "610203004", "5430", date(2021, 11, 15), "MA6X0005"),
     ("cooperative", "广阳苹果种植专业合作社", "610203102", "0151", date(2016, 4, 20), "MA6X0006"),
 ]
-FARMER = ("farmer", "阿庄镇 王建军（农户）", "610203106", "0151", None, "610203106001020031")
+FARMER = ("farmer", "王建军（农户）", "610203106", "0151", None, "610203106001020031")
 
 # (institution index, name, amount 万元 min/max, term min/max, rate min/max %, guarantees)
 PRODUCTS = [
