@@ -58,9 +58,9 @@ def institution_product_or_404(product_id):
 
 
 def published_product_or_404(product_id):
-    """A published product, as any firm may see it; 404 when retired or unknown."""
+    """A published product of an active institution; 404 when retired, suspended or unknown."""
     product = db.session.get(Product, product_id)
-    if product is None or product.status != "published":
+    if product is None or product.status != "published" or not product.institution.active:
         abort(404)
     return product
 

@@ -6,7 +6,7 @@ from flask import current_app
 from app import labels
 from app.services.applications import DECLINE_REASONS, STATUS_LABELS
 from app.services.consents import category_label
-from app.services.money import format_wan, format_yuan
+from app.services.money import format_rate, format_wan, format_yuan
 from app.services.products import guarantee_label
 from app.services.region import current_region, town_name
 
@@ -24,7 +24,7 @@ def register(app):
     filters = {
         "wan": lambda v: "" if v is None else format_wan(v),
         "yuan": lambda v: "" if v is None else format_yuan(v),
-        "rate": lambda v: "" if v is None else f"{v.normalize():f}",
+        "rate": lambda v: "" if v is None else format_rate(v),
         "localtime": localtime,
         "town": town_name,
         "guarantee": guarantee_label,

@@ -1,4 +1,7 @@
 """Users: password hashing (argon2id), login, logout and firm self-registration."""
+import re
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
@@ -12,6 +15,7 @@ from .errors import InvalidInput
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
 
 
 def hash_password(password):
@@ -23,13 +27,19 @@ def check_password_strength(password):
     """Refuse passwords that are too short or all one kind of character."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(_("密码至少需要 %(n)d 位。", n=MIN_PASSWORD_LENGTH), "password")
-    if password.isdigit() or password.isalpha():
+    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
         raise InvalidInput(_("密码需同时包含字母和数字。"), "password")
 
 
+def normalise_username(username):
+    """Usernames are ASCII; full-width letters typed with a Chinese input method become ASCII."""
+    return unicodedata.normalize("NFKC", username or "").strip()
+
+
 def find_user(session, username):
-    """The user with this username (case-insensitive), or None."""
-    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    """The user with this username (case-insensitive, ASCII), or None."""
+    key = normalise_username(username).lower()
+    return session.scalar(select(User).where(func.lower(User.username) == key))
 
 
 def create_user(session, username, password, role, display_name, institution=None, subject=None):
@@ -40,9 +50,9 @@ def create_user(session, username, password, role, display_name, institution=Non
         raise InvalidInput(_("金融机构人员必须且只能属于一个机构。"), "institution")
     if (role == FIRM) != (subject is not None):
         raise InvalidInput(_("融资主体用户必须关联一个信用主体。"), "subject")
-    username = username.strip()
-    if not username or len(username) > 64:
-        raise InvalidInput(_("用户名不能为空，且不超过 64 个字符。"), "username")
+    username = normalise_username(username)
+    if not USERNAME.fullmatch(username):
+        raise InvalidInput(_("用户名为 3–64 位字母、数字或 _ . - @。"), "username")
     if find_user(session, username) is not None:
         raise InvalidInput(_("用户名“%(name)s”已被使用。", name=username), "username")
     check_password_strength(password)

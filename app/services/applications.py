@@ -10,6 +10,7 @@ from app.entities.base import utcnow
 
 from . import audit, consents
 from .errors import InvalidInput, NotAllowed
+from .money import format_rate
 from .products import failed_rules
 
 # Allowed moves: status → statuses it may go to (DESIGN §4 flow 4).
@@ -61,7 +62,7 @@ def apply(session, need, product, user, consent_given):
         raise NotAllowed(_("只能用本主体的需求申请。"))
     if need.status != "open":
         raise NotAllowed(_("该需求已关闭，不能再申请。"))
-    if product.status != "published":
+    if product.status != "published" or not product.institution.active:
         raise NotAllowed(_("该产品已下架。"))
     failures = failed_rules(product, need)
     if failures:
@@ -107,7 +108,9 @@ def approve(session, application, officer, amount_yuan, rate, note=None):
         raise InvalidInput(_("批准金额应大于 0 且不超过申请金额。"), "amount")
     if rate is None or not (product.rate_min <= rate <= product.rate_max):
         raise InvalidInput(_("批准利率应在产品利率区间 %(lo)s%%–%(hi)s%% 之内。",
-                             lo=product.rate_min.normalize(), hi=product.rate_max.normalize()), "rate")
+                             lo=format_rate(product.rate_min), hi=format_rate(product.rate_max)), "rate")
+    if note and len(note) > 500:
+        raise InvalidInput(_("说明不能超过 500 个字符。"), "note")
     _move(application, "approved", officer, note)
     application.approved_amount = amount_yuan
     application.approved_rate = Decimal(rate)
@@ -140,6 +143,8 @@ def withdraw(application, user):
 
 def answer_info_request(application, user, note):
     """The firm answers an information request; the application returns to review."""
+    if application.status != "info_requested":
+        raise NotAllowed(_("机构没有要求补充材料，无需答复。"))
     note = (note or "").strip()
     if not note or len(note) > 500:
         raise InvalidInput(_("请填写补充说明（不超过 500 字）。"), "note")

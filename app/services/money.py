@@ -1,5 +1,5 @@
 """Money conversions: users type and read 万元; the database keeps 元."""
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 WAN = Decimal(10_000)
 
@@ -29,9 +29,14 @@ def parse_decimal(text):
 
 def format_wan(yuan):
     """Format an amount in 元 as 万元 with up to two decimals, e.g. `12.5`."""
-    wan = yuan_to_wan(yuan).quantize(Decimal("0.01"))
+    wan = yuan_to_wan(yuan).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     text = f"{wan:,.2f}".rstrip("0").rstrip(".")
     return text
+
+
+def format_rate(rate):
+    """A rate in % without trailing zeros or exponent, e.g. `20`, `4.35`."""
+    return f"{Decimal(rate).normalize():f}"
 
 
 def format_yuan(yuan):

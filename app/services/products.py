@@ -10,7 +10,7 @@ from app.entities.institutions import GUARANTEE_TYPES
 
 from . import audit
 from .errors import InvalidInput, NotAllowed
-from .money import format_wan
+from .money import format_rate, format_wan
 from .needs import validate_amount, validate_term
 
 
@@ -80,7 +80,7 @@ def failed_rules(product, need):
         failures.append(_("产品不接受“%(g)s”担保方式", g=guarantee_label(need.guarantee)))
     if need.max_rate is not None and product.rate_min > need.max_rate:
         failures.append(_("产品最低年化利率 %(r)s%% 高于可承受的 %(m)s%%",
-                          r=product.rate_min.normalize(), m=need.max_rate.normalize()))
+                          r=format_rate(product.rate_min), m=format_rate(need.max_rate)))
     return failures
 
 

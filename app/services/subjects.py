@@ -70,6 +70,8 @@ def register_subject(session, kind, name, code, town_code, industry_code=None, e
                             industry_code=industry_code, established_on=established_on)
     if kind == "farmer":
         subject.household_id = validate_household_id(code)
+        if subject.household_id[:9] != town_code:
+            raise InvalidInput(_("农户编码的前 9 位应与所选乡镇（街道）一致。"), "code")
         taken = select(CreditSubject).where(CreditSubject.household_id == subject.household_id)
     else:
         subject.uscc = validate_uscc(code, kind)

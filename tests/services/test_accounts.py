@@ -1,0 +1,207 @@
+"""Accounts: argon2id hashing, login, user creation rules and ending every session."""
+import re
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+
+from app.entities import User
+from app.extensions import db
+from app.services.accounts import (
+    authenticate,
+    create_user,
+    end_all_sessions,
+    hash_password,
+    load_session_user,
+)
+from app.services.errors import InvalidInput
+
+from .. import factories
+
+PASSWORD = factories.PASSWORD
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def user_count():
+    return db.session.scalar(select(func.count(User.id)))
+
+
+# --- hashing ---------------------------------------------------------------------------------
+
+def test_hash_is_argon2id_salted_and_verifiable():
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first.startswith("$argon2id$")
+    assert first != second  # a fresh salt each time
+    assert PASSWORD not in first
+    assert PasswordHasher().verify(first, PASSWORD)
+
+
+def test_factory_hash_is_argon2id():
+    assert factories.password_hash().startswith("$argon2id$")
+
+
+# --- authenticate ----------------------------------------------------------------------------
+
+@pytest.fixture
+def firm_user(app):
+    user = factories.UserFactory(username="chenlu", role="firm", subject=factories.SubjectFactory())
+    db.session.commit()
+    return user
+
+
+@pytest.mark.parametrize("username", ["chenlu", "ChenLu", "  CHENLU "])
+def test_authenticate_with_the_right_password(firm_user, username):
+    assert firm_user.last_login_at is None
+    assert authenticate(db.session, username, PASSWORD) == firm_user
+    assert firm_user.last_login_at is not None
+
+
+@pytest.mark.parametrize("password", ["wrong-pass-2026", PASSWORD.lower(), PASSWORD + " ", "", None])
+def test_authenticate_with_a_wrong_password(firm_user, password):
+    assert authenticate(db.session, "chenlu", password) is None
+    assert firm_user.last_login_at is None
+
+
+@pytest.mark.parametrize("username", ["nobody", "", None])
+def test_authenticate_an_unknown_user(firm_user, username):
+    assert authenticate(db.session, username, PASSWORD) is None
+
+
+def test_authenticate_an_inactive_user(firm_user):
+    firm_user.active = False
+    db.session.commit()
+    assert authenticate(db.session, "chenlu", PASSWORD) is None
+
+
+def test_authenticate_upgrades_an_outdated_hash(firm_user):
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    firm_user.password_hash = weak.hash(PASSWORD)
+    db.session.commit()
+    assert authenticate(db.session, "chenlu", PASSWORD) == firm_user
+    assert firm_user.password_hash.startswith("$argon2id$")
+    assert not PasswordHasher().check_needs_rehash(firm_user.password_hash)
+    assert PasswordHasher().verify(firm_user.password_hash, PASSWORD)
+
+
+def test_authenticate_refuses_a_broken_hash(firm_user):
+    firm_user.password_hash = "not-a-hash"
+    db.session.commit()
+    assert authenticate(db.session, "chenlu", PASSWORD) is None
+
+
+# --- create_user -----------------------------------------------------------------------------
+
+@pytest.fixture
+def attachments(app):
+    """An institution and a subject users can belong to, and an existing user `taken`."""
+    bank = factories.InstitutionFactory()
+    subject = factories.SubjectFactory()
+    factories.UserFactory(username="taken", role="regulator")
+    db.session.commit()
+    return {"bank": bank, "subject": subject}
+
+
+@pytest.mark.parametrize(("role", "attach", "field"), [
+    ("lender_officer", {}, "institution"),
+    ("lender_admin", {}, "institution"),
+    ("lender_officer", {"subject": "subject"}, "institution"),
+    ("regulator", {"institution": "bank"}, "institution"),
+    ("platform_admin", {"institution": "bank"}, "institution"),
+    ("firm", {}, "subject"),
+    ("firm", {"institution": "bank"}, "institution"),
+    ("data_admin", {"subject": "subject"}, "subject"),
+    ("lender_admin", {"institution": "bank", "subject": "subject"}, "subject"),
+    ("superuser", {}, "role"),
+    ("", {}, "role"),
+])
+def test_create_user_checks_the_roles_attachments(attachments, role, attach, field):
+    kwargs = {key: attachments[value] for key, value in attach.items()}
+    with pytest.raises(InvalidInput) as caught:
+        create_user(db.session, "newuser", PASSWORD, role, "新用户", **kwargs)
+    assert caught.value.field == field
+    assert CHINESE.search(caught.value.message)
+    assert not db.session.new
+
+
+@pytest.mark.parametrize("username", ["taken", "TAKEN", "  Taken  "])
+def test_create_user_refuses_a_username_in_use_whatever_its_case(attachments, username):
+    with pytest.raises(InvalidInput) as caught:
+        create_user(db.session, username, PASSWORD, "regulator", "监管员")
+    assert caught.value.field == "username"
+    assert "已被使用" in caught.value.message
+    assert not db.session.new
+
+
+@pytest.mark.parametrize("username", ["", "   ", "u" * 65])
+def test_create_user_refuses_an_empty_or_long_username(attachments, username):
+    with pytest.raises(InvalidInput) as caught:
+        create_user(db.session, username, PASSWORD, "regulator", "监管员")
+    assert caught.value.field == "username"
+
+
+@pytest.mark.parametrize(("password", "words"), [
+    ("", "8"),
+    ("Ab1-xyz", "8"),
+    ("12345678", "字母和数字"),
+    ("2026202620262026", "字母和数字"),
+    ("abcdefgh", "字母和数字"),
+    ("PasswordOnly", "字母和数字"),
+    ("密码密码密码密码", "字母和数字"),
+])
+def test_create_user_refuses_weak_passwords(attachments, password, words):
+    with pytest.raises(InvalidInput) as caught:
+        create_user(db.session, "newuser", password, "regulator", "监管员")
+    assert caught.value.field == "password"
+    assert words in caught.value.message
+    assert not db.session.new
+
+
+def test_create_user_stages_a_user_who_can_log_in(attachments):
+    user = create_user(db.session, "  Officer1 ", "Kiln-2026-fire", "lender_officer", "  王审核 ",
+                       institution=attachments["bank"])
+    db.session.commit()
+    stored = db.session.get(User, user.id)
+    assert stored.username == "Officer1"
+    assert stored.display_name == "王审核"
+    assert stored.institution_id == attachments["bank"].id and stored.subject_id is None
+    assert stored.password_hash.startswith("$argon2id$")
+    assert "Kiln-2026-fire" not in stored.password_hash
+    assert stored.active
+    assert authenticate(db.session, "officer1", "Kiln-2026-fire") == stored
+
+
+def test_create_firm_user_with_a_blank_display_name_uses_the_username(attachments):
+    user = create_user(db.session, "chenlu", "Kiln-2026-fire", "firm", "   ", subject=attachments["subject"])
+    db.session.commit()
+    assert user.display_name == "chenlu"
+    assert user.subject_id == attachments["subject"].id
+    assert user_count() == 2
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+def test_load_session_user_with_the_current_token(firm_user):
+    assert load_session_user(db.session, firm_user.get_id()) == firm_user
+
+
+def test_end_all_sessions_invalidates_the_old_login(firm_user):
+    old_id = firm_user.get_id()
+    end_all_sessions(firm_user)
+    db.session.commit()
+    assert firm_user.get_id() != old_id
+    assert load_session_user(db.session, old_id) is None
+    assert load_session_user(db.session, firm_user.get_id()) == firm_user
+
+
+@pytest.mark.parametrize("session_id", [None, "", "abc", ":token", "999999:token", "1", "-1:x"])
+def test_load_session_user_refuses_malformed_or_unknown_ids(firm_user, session_id):
+    assert load_session_user(db.session, session_id) is None
+
+
+def test_load_session_user_refuses_a_wrong_token_or_an_inactive_user(firm_user):
+    assert load_session_user(db.session, f"{firm_user.id}:{'0' * 32}") is None
+    assert load_session_user(db.session, str(firm_user.id)) is None
+    current = firm_user.get_id()
+    firm_user.active = False
+    db.session.commit()
+    assert load_session_user(db.session, current) is None

@@ -1,0 +1,129 @@
+"""Consents: which one is in force, revoking, and the log of every view of a subject's data."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.entities import AuditEntry, DataAccessLog
+from app.entities.base import utcnow
+from app.extensions import db
+from app.services.consents import access_log_of, consent_in_force, log_access, revoke
+from app.services.errors import NotAllowed
+
+from .. import factories
+
+
+@pytest.fixture
+def parties(app):
+    """A subject, two institutions and the subject's firm user, committed."""
+    subject = factories.SubjectFactory()
+    bank, other_bank = factories.InstitutionFactory(), factories.InstitutionFactory()
+    firm = factories.UserFactory(role="firm", subject=subject)
+    db.session.commit()
+    return {"subject": subject, "bank": bank, "other_bank": other_bank, "firm": firm}
+
+
+def consent(parties, **values):
+    made = factories.ConsentFactory(subject_id=parties["subject"].id, institution_id=parties["bank"].id,
+                                    **values)
+    db.session.commit()
+    return made
+
+
+def in_force(parties, institution="bank", purpose="underwriting"):
+    return consent_in_force(db.session, parties["subject"].id, parties[institution].id, purpose)
+
+
+def test_an_active_consent_inside_its_window_is_in_force(parties):
+    given = consent(parties)
+    assert in_force(parties) == given
+    assert given.is_in_force(utcnow())
+
+
+def test_the_longest_running_consent_is_returned(parties):
+    consent(parties, valid_to=utcnow() + timedelta(days=5))
+    longest = consent(parties, valid_to=utcnow() + timedelta(days=60))
+    assert in_force(parties) == longest
+
+
+@pytest.mark.parametrize("values", [
+    {"status": "revoked"},
+    {"status": "paused"},
+    {"status": "expired"},
+    {"valid_to": timedelta(seconds=-1)},
+    {"valid_from": timedelta(days=-31), "valid_to": timedelta(days=-1)},
+    {"valid_from": timedelta(hours=1)},
+], ids=["revoked", "paused", "status-expired", "just-ended", "window-passed", "not-yet-started"])
+def test_a_consent_not_active_or_outside_its_window_is_not_in_force(parties, values):
+    now = utcnow()  # times are offsets from the moment the test runs
+    consent(parties, **{k: now + v if isinstance(v, timedelta) else v for k, v in values.items()})
+    assert in_force(parties) is None
+
+
+def test_a_consent_for_another_institution_is_not_in_force(parties):
+    consent(parties)
+    assert in_force(parties, institution="other_bank") is None
+
+
+def test_a_consent_for_another_purpose_is_not_in_force(parties):
+    consent(parties, purpose_code="monitoring")
+    assert in_force(parties) is None
+    assert in_force(parties, purpose="monitoring") is not None
+
+
+def test_a_consent_of_another_subject_is_not_in_force(parties):
+    other = factories.SubjectFactory()
+    factories.ConsentFactory(subject_id=other.id, institution_id=parties["bank"].id)
+    db.session.commit()
+    assert in_force(parties) is None
+
+
+def test_revoke_ends_the_consent_and_is_audited(parties):
+    given = consent(parties)
+    revoke(db.session, given, parties["firm"])
+    db.session.commit()
+    assert given.status == "revoked"
+    assert given.revoked_at is not None
+    assert in_force(parties) is None
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert entry.action == "consent.revoke"
+    assert (entry.target_type, entry.target_id, entry.actor_id) == ("Consent", given.id, parties["firm"].id)
+
+
+def test_revoke_twice_is_not_allowed(parties):
+    given = consent(parties)
+    revoke(db.session, given, parties["firm"])
+    db.session.commit()
+    revoked_at = given.revoked_at
+    with pytest.raises(NotAllowed) as caught:
+        revoke(db.session, given, parties["firm"])
+    assert "有效状态" in caught.value.message
+    assert given.revoked_at == revoked_at
+    assert not db.session.new
+
+
+def test_log_access_records_who_looked_under_which_consent(parties):
+    given = consent(parties)
+    officer = factories.UserFactory(role="lender_officer", institution=parties["bank"])
+    db.session.commit()
+    log_access(db.session, parties["subject"].id, officer, given, "信用报告")
+    db.session.commit()
+    row = db.session.scalars(select(DataAccessLog)).one()
+    assert row.subject_id == parties["subject"].id
+    assert row.user_id == officer.id
+    assert row.institution_id == parties["bank"].id
+    assert row.consent_id == given.id
+    assert row.purpose == "underwriting"
+    assert row.what == "信用报告"
+    assert row.at is not None
+    assert access_log_of(db.session, parties["subject"].id) == [row]
+
+
+def test_log_access_without_consent_is_recorded_as_supervision(parties):
+    regulator = factories.UserFactory(role="regulator")
+    db.session.commit()
+    log_access(db.session, parties["subject"].id, regulator, None, "监管抽查")
+    db.session.commit()
+    row = db.session.scalars(select(DataAccessLog)).one()
+    assert (row.user_id, row.institution_id, row.consent_id) == (regulator.id, None, None)
+    assert row.purpose == "supervision"
