@@ -93,7 +93,8 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    """The `flask platform …` commands."""
-    from app.cli import platform_cli
+    """The `flask platform …` and `flask data …` commands."""
+    from app.cli import data_cli, platform_cli
 
     app.cli.add_command(platform_cli)
+    app.cli.add_command(data_cli)

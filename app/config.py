@@ -16,7 +16,6 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
@@ -33,6 +32,14 @@ class Config:
     DEFAULT_RESPONSE_LIMIT_DAYS = 3
     # Underwriting consents are short-lived (Account Aggregator practice: about a month).
     UNDERWRITING_CONSENT_DAYS = 30
+    # Where reject reports and uploaded department files are kept (defaults under instance/).
+    REJECT_DIR = None
+    UPLOAD_DIR = None
+    # Data-admin uploads: the largest file, and the most a zip may expand to (zip-bomb guard).
+    MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+    MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
+    MAX_ZIP_RATIO = 100
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
 
     @classmethod
     def from_environment(cls):
@@ -43,6 +50,8 @@ class Config:
             "DATABASE_URL", f"sqlite:///{instance / 'yintai.db'}"
         )
         settings["SECRET_KEY"] = os.environ.get("SECRET_KEY", settings["SECRET_KEY"])
+        settings["REJECT_DIR"] = os.environ.get("REJECT_DIR", str(instance / "rejects"))
+        settings["UPLOAD_DIR"] = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
         if "RATELIMIT_STORAGE_URI" in os.environ:
             settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         return settings

@@ -58,7 +58,13 @@ class SourceBatch(db.Model):
     rows_updated: Mapped[int] = mapped_column(default=0)
     rows_unchanged: Mapped[int] = mapped_column(default=0)
     rows_rejected: Mapped[int] = mapped_column(default=0)
+    rows_duplicate: Mapped[int] = mapped_column(default=0)
+    rows_warned: Mapped[int] = mapped_column(default=0)
     reject_file: Mapped[str | None] = mapped_column(String(255))
+    # Rejected rows per reason, e.g. {"必填项为空": 3}: the data admin's top reject reasons.
+    reject_reasons: Mapped[dict] = mapped_column(JSON, default=dict)
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    finished_at: Mapped[datetime | None]
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
@@ -66,14 +72,19 @@ class SourceRecord(db.Model):
     """One department fact about a subject, with its provenance; corrections supersede."""
 
     __tablename__ = "source_record"
-    __table_args__ = (Index("ix_source_record_subject_source_period", "subject_id", "source", "period"),)
+    __table_args__ = (
+        Index("ix_source_record_subject_source_period", "subject_id", "source", "period"),
+        Index("ix_source_record_source_key", "source", "natural_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"))
     source: Mapped[str] = mapped_column(String(32))
-    natural_key: Mapped[str] = mapped_column(String(120), index=True)
+    natural_key: Mapped[str] = mapped_column(String(200))
     period: Mapped[date | None]
     payload: Mapped[dict] = mapped_column(JSON)
+    # A hash of the typed payload: a re-sent row with the same hash changes nothing.
+    payload_hash: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[int] = mapped_column(ForeignKey("source_batch.id"))
     raw_row_number: Mapped[int]
     raw_row: Mapped[str] = mapped_column(Text)

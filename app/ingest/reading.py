@@ -1,0 +1,76 @@
+"""Reading department exports: CSV in UTF-8 (with or without BOM) or GBK, and Excel."""
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+# Tried in this order; gb18030 is a superset of GBK and GB2312.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+CSV_SUFFIXES = (".csv", ".txt")
+
+
+class UnreadableExport(Exception):
+    """A file that cannot be read as the declared export; `message` says why, in Chinese."""
+
+    def __init__(self, message, message_en):
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en
+
+
+@dataclass
+class Export:
+    """The cells of one export as text (missing cells are NA), with how it was read."""
+
+    frame: pd.DataFrame
+    encoding: str
+    ignored_columns: list
+
+    @property
+    def row_numbers(self):
+        """The line of each row in the file (the header is line 1)."""
+        return self.frame.index + 2
+
+
+def _normalise_header(text):
+    return unicodedata.normalize("NFKC", str(text)).strip().replace(" ", "")
+
+
+def _read_raw(path):
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        try:
+            return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl"), "xlsx"
+        except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+            raise UnreadableExport(f"无法读取 Excel 文件：{error}", f"cannot read the Excel file: {error}") from None
+    if suffix not in CSV_SUFFIXES:
+        raise UnreadableExport(f"不支持的文件类型 {suffix}（只接受 CSV 或 Excel）",
+                               f"unsupported file type {suffix} (CSV or Excel only)")
+    for encoding in CSV_ENCODINGS:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding), encoding
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.ParserError as error:
+            raise UnreadableExport(f"CSV 格式错误：{error}", f"malformed CSV: {error}") from None
+        except pd.errors.EmptyDataError:
+            raise UnreadableExport("文件为空", "the file is empty") from None
+    raise UnreadableExport("无法识别文件编码（应为 UTF-8 或 GBK）", "unknown encoding (expected UTF-8 or GBK)")
+
+
+def read_export(path, source):
+    """Read `path` as an export of `source`; refuse it when a declared column is missing."""
+    frame, encoding = _read_raw(Path(path))
+    frame.columns = [_normalise_header(c) for c in frame.columns]
+    declared = [_normalise_header(c.header) for c in source.columns]
+    missing = [h for h in declared if h not in frame.columns]
+    if missing:
+        raise UnreadableExport(f"缺少列：{'、'.join(missing)}", f"missing columns: {', '.join(missing)}")
+    ignored = [c for c in frame.columns if c not in declared]
+    frame = frame[declared].copy()
+    frame.columns = [c.name for c in source.columns]
+    for name in frame.columns:
+        frame[name] = frame[name].str.strip().replace("", pd.NA)
+    return Export(frame=frame, encoding=encoding, ignored_columns=ignored)

@@ -1,0 +1,149 @@
+"""Validating and typing an export's cells against its declared source (pandera checks).
+
+Each declared column becomes a pandera column whose checks are named by reject reason, so that a
+failing cell maps straight to a row number, a field, a reason and the raw value.
+"""
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from stdnum.cn import uscc as uscc_std
+
+# Reject reasons: code → (Chinese, English).
+REASONS = {
+    "required": ("必填项为空", "required value missing"),
+    "format": ("格式不正确", "malformed value"),
+    "choice": ("取值不在允许范围内", "value not allowed"),
+    "range": ("数值超出允许范围", "value out of range"),
+    "too_long": ("超过长度限制", "value too long"),
+    "code": ("统一社会信用代码或农户编码格式不正确", "malformed credit code or household code"),
+    "town": ("乡镇街道代码不属于本区", "town code not in this district"),
+    "unregistered": ("信用主体未在市场监管登记数据中", "subject not in the registration data"),
+    "conflict": ("同一文件内同一记录出现多次且内容不同", "same record twice in the file with different values"),
+}
+CHECK_DIGIT_WARNING = "check_digit"
+
+_USCC_SHAPE = r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
+_HOUSEHOLD_SHAPE = r"^\d{18}$"
+_ID_SHAPE = r"^\d{17}[\dX]$"
+_UNIT = {"元": 1, "万元": 10_000, None: 1}
+
+
+def normalise_cells(frame):
+    """Full-width characters to ASCII (NFKC) and upper-case codes; NA stays NA."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        # Only non-ASCII cells can change; most department cells are plain ASCII.
+        mask = column.notna() & ~column.str.isascii().fillna(True).astype(bool)
+        if mask.any():
+            out.loc[mask, name] = column[mask].map(lambda v: unicodedata.normalize("NFKC", v).strip())
+    return out
+
+
+def parse_column(series, column):
+    """The typed values of one column (NaN/NaT where a cell does not parse)."""
+    kind = column.kind
+    if kind in ("money", "decimal", "int", "year"):
+        numbers = pd.to_numeric(series.str.replace(",", "", regex=False), errors="coerce")
+        if kind == "money":
+            return (numbers * _UNIT[column.unit]).round(2)
+        if kind in ("int", "year"):
+            return numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
+        return numbers
+    if kind == "date":
+        return pd.to_datetime(series, format="%Y-%m-%d", errors="coerce")
+    if kind == "month":
+        return pd.to_datetime(series, format="%Y-%m", errors="coerce")
+    if kind in ("choice", "bool"):
+        return series.map(column.choices)
+    return series
+
+
+def _bounds_ok(column):
+    low = column.minimum
+    high = column.maximum if column.maximum is not None else (2100 if column.kind == "year" else None)
+    if column.kind == "year":
+        low = 1900
+
+    def check(series):
+        values = parse_column(series, column)
+        ok = values.isna()
+        inside = pd.Series(True, index=series.index)
+        if low is not None:
+            inside &= values >= low
+        if high is not None:
+            inside &= values <= high
+        return ok | inside
+
+    return check
+
+
+def _member_check(allowed, reason):
+    return pa.Check(lambda s: s.isin(allowed), name=reason)
+
+
+def _checks(column, towns):
+    kind = column.kind
+    checks = []
+    if kind in ("money", "decimal", "int", "year", "date", "month"):
+        checks.append(pa.Check(lambda s, c=column: parse_column(s, c).notna(), name="format"))
+    if kind in ("money", "decimal", "int", "year"):
+        checks.append(pa.Check(_bounds_ok(column), name="range"))
+    if kind in ("choice", "bool"):
+        checks.append(_member_check(list(column.choices), "choice"))
+    if kind == "town":
+        checks.append(_member_check(sorted(towns), "town"))
+    if kind == "code":
+        shape = f"(?:{_USCC_SHAPE[1:-1]}|{_HOUSEHOLD_SHAPE[1:-1]})"
+        checks.append(pa.Check(lambda s: s.str.fullmatch(shape), name="code"))
+    if kind == "id_number":
+        checks.append(pa.Check(lambda s: s.str.fullmatch(_ID_SHAPE[1:-1]), name="format"))
+    if kind == "text":
+        checks.append(pa.Check(lambda s, n=column.max_len: s.str.len() <= n, name="too_long"))
+    return checks
+
+
+def schema_for(source, towns):
+    """The pandera schema of a source's cells (as text, after normalisation)."""
+    columns = {c.name: pa.Column(None, nullable=not c.required, checks=_checks(c, towns), required=True)
+               for c in source.columns}
+    return pa.DataFrameSchema(columns, name=source.name)
+
+
+def find_rejects(frame, source, towns):
+    """A table of failing cells: index, field, reason code, raw value (empty when all pass)."""
+    try:
+        schema_for(source, towns).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        cases = cases[cases["index"].notna()]
+        reason = cases["check"].where(cases["check"] != "not_nullable", "required")
+        return pd.DataFrame({"index": cases["index"].astype(int).to_numpy(), "field": cases["column"].to_numpy(),
+                             "reason": reason.to_numpy(), "raw": cases["failure_case"].to_numpy()})
+    return pd.DataFrame(columns=["index", "field", "reason", "raw"])
+
+
+def check_digit_failures(codes):
+    """Which 18-character USCC-shaped codes fail their check character (evaluated once per code)."""
+    unique = pd.unique(codes.dropna())
+    bad = {c for c in unique if re.fullmatch(_USCC_SHAPE, c) and not uscc_std.is_valid(c)}
+    return codes.isin(bad)
+
+
+def mask_id_numbers(series):
+    """Keep only the region prefix and the last four characters of an ID number."""
+    return series.where(series.isna(), series.str[:6] + "********" + series.str[-4:])
+
+
+def typed_frame(frame, source):
+    """The typed values of valid rows, money in 元, months as their first day."""
+    out = pd.DataFrame(index=frame.index)
+    for column in source.columns:
+        values = parse_column(frame[column.name], column)
+        if column.kind == "id_number":
+            values = mask_id_numbers(values)
+        out[column.name] = values
+    return out

@@ -1,0 +1,164 @@
+"""Loading department exports: provenance, idempotence, corrections, rejects, all-or-nothing."""
+import csv
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.entities import CreditSubject, SourceBatch, SourceRecord
+from app.extensions import db
+from app.ingest import loading
+from app.ingest.runner import export_files, ingest_paths
+
+from . import exports
+
+TOWNS = ["610203001", "610203100", "610203101", "610203106"]
+
+
+def ingest(folder_or_file):
+    return ingest_paths(db.session, export_files(folder_or_file), TOWNS)
+
+
+def current(source):
+    query = select(SourceRecord).where(SourceRecord.source == source, SourceRecord.superseded_by_id.is_(None))
+    return db.session.scalars(query).all()
+
+
+def reject_rows(path):
+    with open(path, encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture
+def district(tmp_path):
+    return exports.write_district(tmp_path / "district")
+
+
+def test_loads_every_encoding_with_provenance(app, district):
+    summary = ingest(district)
+    assert summary["ok"]
+    assert summary["sources"]["registration"]["inserted"] == 3
+    assert summary["sources"]["tax_filing"]["inserted"] == 3
+    assert summary["sources"]["tax_grade"]["inserted"] == 1
+    encodings = dict(db.session.execute(select(SourceBatch.source, SourceBatch.encoding)).all())
+    assert encodings == {"registration": "utf-8-sig", "tax_filing": "gb18030", "tax_grade": "xlsx"}
+    record = next(r for r in current("tax_filing") if r.natural_key.endswith("2025-02-01"))
+    assert record.payload["revenue"] == 980000  # full-width digits understood, 元 kept
+    assert record.raw_row_number == 3 and "９８００００" in record.raw_row
+    assert len(record.batch.file_sha256) == 64 and record.batch.file_name == "税务_月度申报_2025.csv"
+    first = next(r for r in current("tax_filing") if r.natural_key.endswith("2025-01-01") and "1200000" in
+                 json.dumps(r.payload))
+    assert first.payload["revenue"] == 1_200_000 and first.payload["on_time"] is True
+
+
+def test_registration_creates_subjects_with_masked_id_numbers(app, district):
+    ingest(district)
+    subjects = {s.identifier: s for s in db.session.scalars(select(CreditSubject))}
+    firm = subjects[exports.FIRM_A]
+    assert firm.kind == "enterprise" and firm.town_code == "610203100" and firm.registered_capital == 5_000_000
+    assert firm.legal_rep_id_masked == "610203********1234"
+    assert subjects[exports.FARMER].kind == "farmer" and subjects[exports.FARMER].uscc is None
+    raw = next(r.raw_row for r in current("registration") if r.natural_key == exports.FIRM_A)
+    assert "198001011234" not in raw
+
+
+def test_reingest_changes_nothing(app, district):
+    ingest(district)
+    counts = db.session.scalar(select(func.count(SourceRecord.id)))
+    second = ingest(district)
+    assert second["totals"]["inserted"] == 0 and second["totals"]["updated"] == 0
+    assert second["totals"]["unchanged"] == 7
+    assert {f["status"] for f in second["files"]} == {"already_loaded"}
+    assert db.session.scalar(select(func.count(SourceRecord.id))) == counts
+
+
+def test_same_rows_in_a_new_file_are_unchanged(app, district, tmp_path):
+    ingest(district)
+    exports.write_csv(tmp_path / "税务_月度申报_重发.csv", "tax_filing", exports.tax_rows())
+    summary = ingest(tmp_path / "税务_月度申报_重发.csv")
+    assert summary["totals"]["unchanged"] == 3 and summary["totals"]["inserted"] == 0
+
+
+def test_correction_supersedes_and_keeps_history(app, district, tmp_path):
+    ingest(district)
+    fixed = [[exports.FIRM_B, "2025-01", "80000", "800", "0", "是", "0"]]
+    exports.write_csv(tmp_path / "税务_月度申报_更正_2025.csv", "tax_filing", fixed)
+    summary = ingest(tmp_path / "税务_月度申报_更正_2025.csv")
+    assert summary["totals"]["updated"] == 1 and summary["totals"]["inserted"] == 0
+    key = f"{exports.FIRM_B}|2025-01-01"
+    versions = db.session.scalars(select(SourceRecord).where(SourceRecord.natural_key == key)
+                                  .order_by(SourceRecord.id)).all()
+    assert len(versions) == 2
+    assert versions[0].superseded_by_id == versions[1].id and versions[1].superseded_by_id is None
+    assert versions[1].payload["arrears"] == 0 and versions[0].payload["arrears"] == 1500
+
+
+BAD_ROWS = [
+    ([exports.FIRM_A, "2025-13", "100", "1", "1", "是", "0"], "所属期", "格式不正确"),
+    ([exports.FIRM_A, "2025-03", "-100", "1", "1", "是", "0"], "营业收入(元)", "数值超出允许范围"),
+    ([exports.FIRM_A, "2025-04", "", "1", "1", "是", "0"], "营业收入(元)", "必填项为空"),
+    ([exports.FIRM_A, "2025-05", "100", "1", "1", "较晚", "0"], "是否按期申报", "取值不在允许范围内"),
+    ([exports.BAD_CHECK, "2025-06", "100", "1", "1", "是", "0"], "纳税人识别号", "信用主体未在市场监管登记数据中"),
+    (["91610203ABC", "2025-06", "100", "1", "1", "是", "0"], "纳税人识别号", "统一社会信用代码或农户编码格式不正确"),
+]
+
+
+@pytest.mark.parametrize(("row", "field", "reason"), BAD_ROWS)
+def test_each_bad_row_is_rejected_with_its_reason_and_good_rows_load(app, district, tmp_path, row, field, reason):
+    ingest(district)
+    good = [exports.FIRM_A, "2025-07", "100", "1", "1", "是", "0"]
+    path = exports.write_csv(tmp_path / "税务_月度申报_新.csv", "tax_filing", [good, row])
+    summary = ingest(path)
+    assert summary["totals"]["inserted"] == 1 and summary["totals"]["rejected"] == 1
+    rejects = reject_rows(summary["files"][0]["reject_file"])
+    assert [(r["行号 row"], r["字段 field"], r["原因 reason"]) for r in rejects] == [("3", field, reason)]
+
+
+def test_duplicates_and_conflicts_within_a_file(app, district, tmp_path):
+    ingest(district)
+    row = [exports.FIRM_A, "2025-08", "100", "1", "1", "是", "0"]
+    clash = [[exports.FIRM_A, "2025-09", "100", "1", "1", "是", "0"],
+             [exports.FIRM_A, "2025-09", "999", "1", "1", "是", "0"]]
+    path = exports.write_csv(tmp_path / "税务_月度申报_重复.csv", "tax_filing", [row, row, *clash])
+    summary = ingest(path)
+    figures = summary["files"][0]
+    assert (figures["inserted"], figures["duplicates"], figures["rejected"]) == (1, 1, 2)
+
+
+def test_registration_keeps_a_pilot_code_with_a_warning(app, tmp_path):
+    row = exports.registration_rows()[1]
+    row[0] = exports.make_uscc("92", "610203", "MA6XA003")[:-1] + "0"
+    if exports.make_uscc("92", "610203", "MA6XA003").endswith("0"):
+        row[0] = row[0][:-1] + "1"
+    summary = ingest(exports.write_csv(tmp_path / "市场监管_主体登记_试点.csv", "registration", [row]))
+    assert summary["totals"]["inserted"] == 1 and summary["totals"]["warnings"] == 1
+    assert db.session.scalars(select(CreditSubject)).one().uscc_check_failed is True
+
+
+def test_missing_column_refuses_the_file(app, tmp_path):
+    path = tmp_path / "税务_月度申报_缺列.csv"
+    path.write_text("纳税人识别号,所属期\n1,2\n", encoding="utf-8")
+    summary = ingest(path)
+    assert not summary["ok"] and summary["files"][0]["status"] == "refused"
+    assert "缺少列" in summary["files"][0]["message"]
+    assert db.session.scalar(select(func.count(SourceBatch.id))) == 0
+
+
+def test_unknown_file_is_reported_not_dropped(app, tmp_path):
+    path = tmp_path / "不明来源.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert ingest(path)["files"][0]["status"] == "unknown_file"
+
+
+def test_a_crash_half_way_leaves_no_partial_batch(app, district, monkeypatch):
+    ingest(district / "市场监管_主体登记_2025.csv")
+    before = db.session.scalar(select(func.count(SourceRecord.id)))
+
+    def crash(session, source_name, batch_id, replaced):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(loading.storing, "supersede", crash)
+    summary = ingest(district / "税务_月度申报_2025.csv")
+    assert summary["files"][0]["status"] == "failed" and not summary["ok"]
+    assert db.session.scalar(select(func.count(SourceRecord.id))) == before
+    assert db.session.scalar(select(func.count(SourceBatch.id))) == 1
