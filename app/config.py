@@ -40,6 +40,8 @@ class Config:
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
     MAX_ZIP_RATIO = 100
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
+    # A monthly source with no batch for this many days is shown as stale.
+    SOURCE_STALE_DAYS = 45
 
     @classmethod
     def from_environment(cls):

@@ -39,6 +39,7 @@ def register(app):
         "urgency": lambda c: labels.label(labels.URGENCIES, c),
         "consent_status": lambda c: labels.label(labels.CONSENT_STATUSES, c),
         "purpose": lambda c: labels.label(labels.PURPOSES, c),
+        "batch_status": lambda c: labels.label(labels.BATCH_STATUSES, c),
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["region"] = current_region

@@ -4,6 +4,9 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
+from app.entities import SourceBatch
+from app.extensions import db
+
 from .conftest import logged_in_client, make_app
 
 ANON = "anonymous"
@@ -42,6 +45,8 @@ TABLE = {
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
     "dataadmin.dashboard": ("GET", {"data_admin"}),
+    "dataadmin.upload": ("GET", {"data_admin"}),
+    "dataadmin.batch_rejects": ("GET", {"data_admin"}),
     "platform.users": ("GET", {"platform_admin"}),
     "platform.audit_log": ("GET", {"platform_admin"}),
     "api.health": ("GET", EVERYONE),
@@ -51,11 +56,23 @@ TABLE = {
 }
 
 
-def url_args(world):
+def url_args(world, batch):
     """Values for every URL variable, all pointing at records of the world's firm and bank A."""
     return {"need_id": world["need"].id, "product_id": world["product"].id,
             "application_id": world["application"].id, "consent_id": world["consent"].id,
-            "code": "en", "filename": "css/app.css"}
+            "batch_id": batch.id, "code": "en", "filename": "css/app.css"}
+
+
+def batch_with_rejects(reject_dir):
+    """A loaded batch whose reject report exists."""
+    reject_dir.mkdir(parents=True, exist_ok=True)
+    report = reject_dir / "batch-rejects.csv"
+    report.write_text("行号 row\n2\n", encoding="utf-8")
+    batch = SourceBatch(source="tax_filing", file_name="税务_月度申报_2025.csv", file_sha256="0" * 64,
+                        status="loaded", reject_file=str(report))
+    db.session.add(batch)
+    db.session.commit()
+    return batch
 
 
 def test_every_route_has_an_entry(app):
@@ -69,11 +86,12 @@ def _request(client, method, url):
 
 
 @pytest.mark.parametrize("persona", [ANON, *PERSONAS])
-def test_route_access(app, world, persona, database_url):
+def test_route_access(app, world, persona, database_url, tmp_path):
     # CSRF is checked by its own tests; here a POST must reach the access check.
-    unchecked = make_app(database_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+    unchecked = make_app(database_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
+                         REJECT_DIR=str(tmp_path / "rejects"), UPLOAD_DIR=str(tmp_path / "uploads"))
     user = None if persona == ANON else world["users"][persona]
-    args = url_args(world)
+    args = url_args(world, batch_with_rejects(tmp_path / "rejects"))
     rules = sorted(unchecked.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout",
                                                                   "POST" in r.methods))
     with unchecked.test_request_context():

@@ -1,24 +1,66 @@
-"""Routes of the data-admin area."""
-from flask import render_template
+"""Routes of the data-admin area: uploads, batch history, source health, reject reports."""
+from pathlib import Path
+
+from flask import abort, current_app, render_template, send_file
+from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.access import role_required
 from app.dataadmin import bp
-from app.entities import CreditSubject, SourceBatch, SourceRecord
+from app.dataadmin.forms import UploadForm
+from app.entities import CreditSubject, SourceBatch
 from app.extensions import db
+from app.ingest.health import source_health
+from app.ingest.runner import ingest_paths
+from app.ingest.uploads import UploadRefused, receive
+from app.services.region import current_region
 
 data_admin_only = role_required("data_admin")
+
+
+def in_user_language(message, message_en):
+    """Pick the Chinese or English text of a pair."""
+    return message_en if str(get_locale()) == "en" else message
 
 
 @bp.get("/")
 @data_admin_only
 def dashboard():
-    """Received batches, newest first, and stored record counts per source."""
+    """Per-source health and the latest batches."""
     batches = db.session.scalars(select(SourceBatch).order_by(SourceBatch.id.desc()).limit(100)).all()
-    per_source = db.session.execute(
-        select(SourceRecord.source, func.count(SourceRecord.id), func.max(SourceRecord.received_at))
-        .where(SourceRecord.superseded_by_id.is_(None)).group_by(SourceRecord.source)
-        .order_by(SourceRecord.source)).all()
-    subjects = db.session.scalar(select(func.count(CreditSubject.id)))
-    return render_template("dataadmin/dashboard.html", batches=batches, per_source=per_source,
-                           subjects=subjects)
+    return render_template("dataadmin/dashboard.html", batches=batches,
+                           health=source_health(db.session, current_app.config["SOURCE_STALE_DAYS"]),
+                           subjects=db.session.scalar(select(func.count(CreditSubject.id))))
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@data_admin_only
+def upload():
+    """Upload department exports (CSV, Excel or a zip of them) and load them at once."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("dataadmin/upload.html", form=form), status
+    config = current_app.config
+    try:
+        paths = receive(form.file.data, config["UPLOAD_DIR"], config["MAX_UNZIPPED_BYTES"], config["MAX_ZIP_RATIO"])
+    except UploadRefused as refusal:
+        form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
+        return render_template("dataadmin/upload.html", form=form), 400
+    towns = [t["code"] for t in current_region()["towns"]]
+    summary = ingest_paths(db.session, paths, towns, uploaded_by_id=current_user.id)
+    return render_template("dataadmin/upload_result.html", summary=summary, describe=in_user_language)
+
+
+@bp.get("/batches/<int:batch_id>/rejects")
+@data_admin_only
+def batch_rejects(batch_id):
+    """Download a batch's reject report (CSV)."""
+    batch = db.session.get(SourceBatch, batch_id)
+    if batch is None or not batch.reject_file:
+        abort(404)
+    path = Path(batch.reject_file).resolve()
+    if not path.is_relative_to(Path(current_app.config["REJECT_DIR"]).resolve()) or not path.exists():
+        abort(404)
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=path.name)

@@ -1,0 +1,93 @@
+"""Receiving uploaded department files: CSV, Excel, or a zip of them, with bomb and size guards."""
+import re
+import uuid
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from .reading import CSV_SUFFIXES, EXCEL_SUFFIXES
+
+ACCEPTED = (*CSV_SUFFIXES, *EXCEL_SUFFIXES)
+MAX_MEMBERS = 500
+_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+class UploadRefused(Exception):
+    """An upload the platform will not unpack or keep; messages in Chinese and English."""
+
+    def __init__(self, message, message_en):
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en
+
+
+def safe_name(name):
+    """A file name without folders or characters that file systems refuse; Chinese is kept."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = _UNSAFE.sub("_", base).strip(". ")
+    return base[:150] or "upload"
+
+
+def _member_name(info):
+    """Zip member names without the UTF-8 flag were written by Windows tools in GBK."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _copy_capped(source, target, cap):
+    written = 0
+    with open(target, "wb") as out:
+        while block := source.read(1 << 20):
+            written += len(block)
+            if written > cap:
+                raise UploadRefused("压缩包解压后超过允许大小，已拒收", "the archive expands beyond the allowed size")
+            out.write(block)
+    return written
+
+
+def _extract(archive_path, folder, max_bytes, max_ratio):
+    try:
+        archive = zipfile.ZipFile(archive_path)
+    except zipfile.BadZipFile:
+        raise UploadRefused("压缩包已损坏或不是 zip 文件", "the archive is damaged or not a zip file") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_MEMBERS:
+            raise UploadRefused(f"压缩包内文件超过 {MAX_MEMBERS} 个", f"more than {MAX_MEMBERS} files in the archive")
+        declared = sum(m.file_size for m in members)
+        if declared > max_bytes or any(m.file_size > max_ratio * max(m.compress_size, 1) for m in members):
+            raise UploadRefused("压缩包解压后过大或压缩比异常（疑似压缩炸弹），已拒收",
+                                "the archive expands too much (a zip bomb?) and was refused")
+        paths, budget = [], max_bytes
+        for member in members:
+            name = safe_name(_member_name(member))
+            if not name.lower().endswith(ACCEPTED):
+                continue
+            with archive.open(member) as stream:
+                budget -= _copy_capped(stream, folder / name, min(budget, member.file_size))
+            paths.append(folder / name)
+    return paths
+
+
+def receive(storage, upload_dir, max_unzipped, max_ratio):
+    """Save an uploaded file (werkzeug FileStorage) and return the export files it holds."""
+    name = safe_name(storage.filename or "")
+    suffix = Path(name).suffix.lower()
+    if suffix not in (*ACCEPTED, ".zip"):
+        raise UploadRefused("只接受 CSV、Excel（.xlsx）或 zip 文件",
+                            "only CSV, Excel (.xlsx) or zip files are accepted")
+    folder = Path(upload_dir) / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    saved = folder / name
+    storage.save(saved)
+    if suffix != ".zip":
+        return [saved]
+    unpacked = folder / "unpacked"
+    unpacked.mkdir()
+    paths = _extract(saved, unpacked, max_unzipped, max_ratio)
+    if not paths:
+        raise UploadRefused("压缩包中没有 CSV 或 Excel 文件", "the archive holds no CSV or Excel file")
+    return paths
