@@ -14,7 +14,7 @@ EXPECTED_ON_HOME = {
     "officer_microloan": ["暂无申请"],
     "admin_bank": ["陈炉窑火陶瓷有限公司"],
     "regulator": ["印台农商银行（演示）", "市场监测"],
-    "dataadmin": ["数据归集", "尚未接收任何部门数据"],
+    "dataadmin": ["数据归集", "尚未接收"],
     "platform": ["officer_bank", "铜川惠农小额贷款有限公司（演示）"],
 }
 
