@@ -93,18 +93,28 @@ def _already_loaded(path, source, previous):
                       message_en=f"the same file was loaded as batch {previous.id}; nothing changed")
 
 
-def _load_rows(session, source, export, batch, context, result):
+def check_export(export, source, towns, known_codes):
+    """Normalised cells, the table of rejected cells, and which codes fail their check digit.
+
+    `known_codes` are the registered subjects' codes; rows of other sources naming any other
+    subject are rejected. Registration rows are checked for kind and code shape instead.
+    """
     cells = normalise_cells(export.frame)
     cells["subject_code"] = cells["subject_code"].str.upper()
-    rejects = find_rejects(cells, source, context.towns)
+    rejects = find_rejects(cells, source, towns)
     check_failed = pd.Series(False, index=cells.index)
     if source.name == "registration":
         rejects = _add_rejects(rejects, cells, registration.kind_mismatches(cells), "subject_code", "code")
-        check_failed = check_digit_failures(cells["subject_code"])
+        check_failed = check_digit_failures(cells["subject_code"].where(~registration.is_farmer(cells)))
     else:
-        unknown = cells["subject_code"].notna() & ~cells["subject_code"].isin(pd.Index(context.subjects))
+        unknown = cells["subject_code"].notna() & ~cells["subject_code"].isin(pd.Index(known_codes))
         rejects = _add_rejects(rejects, cells, unknown & ~cells.index.isin(rejects["index"]), "subject_code",
                                "unregistered")
+    return cells, rejects, check_failed
+
+
+def _load_rows(session, source, export, batch, context, result):
+    cells, rejects, check_failed = check_export(export, source, context.towns, context.subjects)
     typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source)
     payload = _payload_frame(source, typed)
     keys = join_columns(payload[list(source.natural_key)])

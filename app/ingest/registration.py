@@ -6,6 +6,8 @@ from sqlalchemy import insert, select, update
 
 from app.entities import CreditSubject
 
+from .validation import USCC_SHAPE
+
 _HOUSEHOLD = re.compile(r"^\d{18}$")
 SUBJECT_FIELDS = ("kind", "name", "town_code", "industry_code", "established_on", "registered_capital",
                   "size_class", "status", "legal_rep_name")
@@ -17,11 +19,21 @@ def subject_index(session):
     return {uscc or household: subject_id for uscc, household, subject_id in rows}
 
 
+def is_farmer(cells):
+    """Rows registering a farmer household (their code is a household code, not a USCC)."""
+    return (cells["kind"] == "农户").fillna(False).astype(bool)
+
+
 def kind_mismatches(cells):
-    """Rows whose code shape contradicts their kind: farmers have household codes, others USCC."""
-    is_household = cells["subject_code"].fillna("").str.fullmatch(_HOUSEHOLD.pattern)
-    is_farmer = cells["kind"] == "农户"
-    return cells["subject_code"].notna() & cells["kind"].notna() & (is_household != is_farmer)
+    """Rows whose code shape contradicts their kind: farmers have household codes, others USCC.
+
+    A USCC may be all digits, so only a farmer's code is held to the household shape.
+    """
+    codes = cells["subject_code"].fillna("")
+    farmer = is_farmer(cells)
+    bad_household = farmer & ~codes.str.fullmatch(_HOUSEHOLD.pattern).astype(bool)
+    bad_uscc = ~farmer & ~codes.str.fullmatch(USCC_SHAPE).astype(bool)
+    return cells["subject_code"].notna() & cells["kind"].notna() & (bad_household | bad_uscc)
 
 
 def _clean(value):

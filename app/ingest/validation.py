@@ -25,7 +25,7 @@ REASONS = {
 }
 CHECK_DIGIT_WARNING = "check_digit"
 
-_USCC_SHAPE = r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
+USCC_SHAPE = r"[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}"
 _HOUSEHOLD_SHAPE = r"^\d{18}$"
 _ID_SHAPE = r"^\d{17}[\dX]$"
 _UNIT = {"元": 1, "万元": 10_000, None: 1}
@@ -97,7 +97,7 @@ def _checks(column, towns):
     if kind == "town":
         checks.append(_member_check(sorted(towns), "town"))
     if kind == "code":
-        shape = f"(?:{_USCC_SHAPE[1:-1]}|{_HOUSEHOLD_SHAPE[1:-1]})"
+        shape = f"(?:{USCC_SHAPE}|{_HOUSEHOLD_SHAPE[1:-1]})"
         checks.append(pa.Check(lambda s: s.str.fullmatch(shape), name="code"))
     if kind == "id_number":
         checks.append(pa.Check(lambda s: s.str.fullmatch(_ID_SHAPE[1:-1]), name="format"))
@@ -127,9 +127,9 @@ def find_rejects(frame, source, towns):
 
 
 def check_digit_failures(codes):
-    """Which 18-character USCC-shaped codes fail their check character (evaluated once per code)."""
+    """Which USCC-shaped codes fail their check character (evaluated once per code); pass USCCs only."""
     unique = pd.unique(codes.dropna())
-    bad = {c for c in unique if re.fullmatch(_USCC_SHAPE, c) and not uscc_std.is_valid(c)}
+    bad = {c for c in unique if re.fullmatch(USCC_SHAPE, c) and not uscc_std.is_valid(c)}
     return codes.isin(bad)
 
 

@@ -1,0 +1,204 @@
+"""The one feature-building module: a subject's records as of a date → one row of features.
+
+Only information dated strictly before the as-of date is used: a monthly record counts once its
+month has ended before the as-of date, an event once it happened before it, an annual tax grade
+once it was published (April of the following year), a past loan's outcome once it matured.
+Missing sources stay missing (NaN): a thin file is not a bad file.
+"""
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from app.ingest.sources import get_source
+
+from .panel import Grid, gather, month_number, ratio
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model input: its family, whether higher means riskier (+1) or safer (-1), and its use."""
+
+    name: str
+    family: str
+    kind: str = "num"  # num or cat
+    monotone: int = 0
+    reason: bool = True  # may be named as a reason for a score
+    actionable: bool = False  # the firm can change it (used by "what would improve my grade")
+
+
+FEATURES = (
+    Feature("firm_age_years", "registration"),
+    Feature("registered_capital_wan", "registration", reason=False),
+    Feature("industry_division", "registration", kind="cat", reason=False),
+    Feature("town", "registration", kind="cat", reason=False),
+    Feature("subject_kind", "registration", kind="cat", reason=False),
+    Feature("size_class", "registration", kind="cat", reason=False),
+    Feature("tax_months_12", "tax"),
+    Feature("tax_revenue_12m_wan", "tax"),
+    Feature("tax_revenue_yoy", "tax"),
+    Feature("tax_revenue_cv", "tax"),
+    Feature("tax_late_filings_12m", "tax", monotone=1, actionable=True),
+    Feature("tax_arrears_wan", "tax", monotone=1, actionable=True),
+    Feature("tax_arrears_months_12m", "tax", monotone=1, actionable=True),
+    Feature("tax_grade_rank", "tax", monotone=1),
+    Feature("tax_grade_drop", "tax", monotone=1),
+    Feature("si_insured", "social_insurance"),
+    Feature("si_insured_change_12m", "social_insurance"),
+    Feature("si_arrears_months_12m", "social_insurance", monotone=1, actionable=True),
+    Feature("si_paid_ratio_12m", "social_insurance", monotone=-1, actionable=True),
+    Feature("hf_members", "housing_fund"),
+    Feature("hf_months_12", "housing_fund"),
+    Feature("elec_usage_yoy", "utilities"),
+    Feature("util_late_12m", "utilities", monotone=1, actionable=True),
+    Feature("util_days_late_max_12m", "utilities", monotone=1, actionable=True),
+    Feature("freight_yoy", "logistics"),
+    Feature("ops_employees_change_12m", "operations"),
+    Feature("court_defendant_24m", "courts", monotone=1),
+    Feature("court_defendant_amount_wan_24m", "courts", monotone=1),
+    Feature("court_enforced_24m", "courts", monotone=1),
+    Feature("court_dishonest", "courts", monotone=1),
+    Feature("penalty_general_active", "penalties", monotone=1),
+    Feature("penalty_serious_active", "penalties", monotone=1),
+    Feature("procurement_awards_24m", "procurement"),
+    Feature("prior_loans_matured", "credit_history"),
+    Feature("prior_defaults", "credit_history", monotone=1),
+    Feature("prior_overdue", "credit_history", monotone=1),
+    Feature("declines_12m", "credit_history", monotone=1),
+    Feature("sources_present", "completeness", reason=False),
+)
+FEATURE_NAMES = tuple(f.name for f in FEATURES)
+BY_NAME = {f.name: f for f in FEATURES}
+GRADE_RANK = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
+COMPLETENESS_SOURCES = ("tax_filing", "social_insurance", "housing_fund", "utilities", "logistics", "operations")
+
+
+def categories(towns):
+    """The fixed category levels, so that training and scoring encode categories alike."""
+    registration = get_source("registration")
+    return {
+        "industry_division": [f"{n:02d}" for n in range(1, 100)],
+        "town": sorted(towns),
+        "subject_kind": list(registration.column("kind").choices.values()),
+        "size_class": list(registration.column("size_class").choices.values()),
+    }
+
+
+def build_features(frames, targets, towns):
+    """Features of each target row (`subject_code`, `as_of`), in FEATURE_NAMES order.
+
+    `frames` maps source names to typed records (see app.credit.records).
+    """
+    targets = targets.reset_index(drop=True)
+    as_of = pd.to_datetime(targets["as_of"])
+    grid = Grid.for_frames(frames, targets["subject_code"], as_of)
+    out = pd.DataFrame(index=targets.index)
+    _registration(out, frames.get("registration"), targets, as_of)
+    _tax(out, grid, frames.get("tax_filing"), frames.get("tax_grade"), as_of)
+    _social(out, grid, frames.get("social_insurance"), frames.get("housing_fund"))
+    _premises(out, grid, frames.get("utilities"), frames.get("logistics"), frames.get("operations"))
+    from .events import credit_history_features, event_features
+
+    event_features(out, frames, targets, as_of)
+    credit_history_features(out, frames, targets, as_of)
+    out["sources_present"] = sum(grid.has(frames.get(name)) for name in COMPLETENESS_SOURCES)
+    features = out[list(FEATURE_NAMES)]
+    for name, levels in categories(towns).items():
+        features[name] = pd.Categorical(features[name], categories=levels)
+    return features
+
+
+def _registration(out, frame, targets, as_of):
+    columns = ["established_on", "registered_capital", "industry_code", "town_code", "kind", "size_class"]
+    if frame is None:
+        frame = pd.DataFrame(columns=["subject_code", *columns])
+    static = frame.set_index("subject_code")[columns].reindex(targets["subject_code"]).reset_index(drop=True)
+    out["firm_age_years"] = ((as_of - pd.to_datetime(static["established_on"])).dt.days / 365.25).to_numpy()
+    out["registered_capital_wan"] = (static["registered_capital"].astype(float) / 10_000).to_numpy()
+    out["industry_division"] = static["industry_code"].astype("string").str[:2].to_numpy()
+    out["town"] = static["town_code"].to_numpy()
+    out["subject_kind"] = static["kind"].to_numpy()
+    out["size_class"] = static["size_class"].to_numpy()
+
+
+def _tax(out, grid, filings, grades, as_of):
+    revenue = gather(grid.panel(filings, "revenue"), grid, 24)
+    recent, before = revenue[:, :12], revenue[:, 12:]
+    counted = np.sum(~np.isnan(recent), axis=1)
+    out["tax_months_12"] = np.where(grid.has(filings), counted, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, as intended
+        total = np.nansum(recent, axis=1)
+        out["tax_revenue_12m_wan"] = np.where(counted > 0, total / 10_000, np.nan)
+        out["tax_revenue_yoy"] = ratio(total, np.nansum(before, axis=1), counted >= 6,
+                                       np.sum(~np.isnan(before), axis=1) >= 6)
+        out["tax_revenue_cv"] = np.where(counted >= 6, np.nanstd(recent, axis=1) / np.nanmean(recent, axis=1), np.nan)
+    late = gather(grid.panel(filings, "on_time", lambda v: (~v.astype(bool)).astype(float)), grid, 12)
+    out["tax_late_filings_12m"] = np.where(counted > 0, np.nansum(late, axis=1), np.nan)
+    arrears = gather(grid.panel(filings, "arrears"), grid, 12)
+    out["tax_arrears_wan"] = grid.latest(arrears) / 10_000
+    out["tax_arrears_months_12m"] = np.where(counted > 0, np.nansum(arrears > 0, axis=1), np.nan)
+    _grades(out, grid, grades, as_of)
+
+
+def _grades(out, grid, grades, as_of):
+    """The latest published 纳税信用等级 and whether it fell from the year before."""
+    rank = np.full(len(as_of), np.nan)
+    previous = np.full(len(as_of), np.nan)
+    if grades is not None and len(grades):
+        published_year = as_of.dt.year - (as_of.dt.month < 4).astype(int) - 1  # grade of year Y out in April Y+1
+        table = grades.assign(rank=grades["grade"].map(GRADE_RANK).astype(float))
+        table = table.set_index(["subject_code", "year"])["rank"]
+        table = table[~table.index.duplicated(keep="last")]
+        codes = grid.target_codes
+        rank = table.reindex(pd.MultiIndex.from_arrays([codes, published_year.to_numpy()])).to_numpy()
+        previous = table.reindex(pd.MultiIndex.from_arrays([codes, published_year.to_numpy() - 1])).to_numpy()
+    out["tax_grade_rank"] = rank
+    out["tax_grade_drop"] = np.where(np.isnan(rank) | np.isnan(previous), np.nan, (rank > previous).astype(float))
+
+
+def _social(out, grid, social, fund):
+    insured = gather(grid.panel(social, "insured"), grid, 13)
+    out["si_insured"] = grid.latest(insured)
+    out["si_insured_change_12m"] = ratio(insured[:, 0], insured[:, 12], ~np.isnan(insured[:, 0]),
+                                         ~np.isnan(insured[:, 12]))
+    arrears = gather(grid.panel(social, "arrears"), grid, 12)
+    present = np.sum(~np.isnan(arrears), axis=1)
+    out["si_arrears_months_12m"] = np.where(present > 0, np.nansum(arrears > 0, axis=1), np.nan)
+    due = np.nansum(gather(grid.panel(social, "due"), grid, 12), axis=1)
+    paid = np.nansum(gather(grid.panel(social, "paid"), grid, 12), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["si_paid_ratio_12m"] = np.where((present > 0) & (due > 0), paid / due, np.nan)
+    members = gather(grid.panel(fund, "members"), grid, 12)
+    out["hf_members"] = grid.latest(members)
+    out["hf_months_12"] = np.where(grid.has(fund), np.sum(~np.isnan(members), axis=1), np.nan)
+
+
+def _premises(out, grid, utilities, logistics, operations):
+    electricity = None if utilities is None else utilities[utilities["utility"] == "electricity"]
+    usage = gather(grid.panel(electricity, "usage"), grid, 15)
+    out["elec_usage_yoy"] = _three_month_yoy(usage)
+    late = gather(grid.panel_sum(utilities, "paid_on_time", lambda v: (~v.astype(bool)).astype(float)), grid, 12)
+    present = np.sum(~np.isnan(late), axis=1)
+    out["util_late_12m"] = np.where(present > 0, np.nansum(late, axis=1), np.nan)
+    days = gather(grid.panel_max(utilities, "days_late"), grid, 12)
+    with np.errstate(invalid="ignore"):
+        out["util_days_late_max_12m"] = np.where(present > 0, np.nanmax(np.where(np.isnan(days), -1, days), axis=1),
+                                                 np.nan)
+    out["freight_yoy"] = _three_month_yoy(gather(grid.panel(logistics, "freight_tonnes"), grid, 15))
+    staff = gather(grid.panel(operations, "employees"), grid, 13)
+    out["ops_employees_change_12m"] = ratio(staff[:, 0], staff[:, 12], ~np.isnan(staff[:, 0]),
+                                            ~np.isnan(staff[:, 12]))
+
+
+def _three_month_yoy(matrix):
+    """Last three months against the same three months a year earlier (seasonality cancels)."""
+    recent, year_ago = matrix[:, :3], matrix[:, 12:15]
+    return ratio(np.nansum(recent, axis=1), np.nansum(year_ago, axis=1),
+                 np.sum(~np.isnan(recent), axis=1) == 3, np.sum(~np.isnan(year_ago), axis=1) == 3)
+
+
+def month_index(as_of):
+    """The month number of each as-of date (months strictly before it have ended)."""
+    return month_number(pd.to_datetime(as_of))

@@ -1,0 +1,100 @@
+"""Monthly panels: a source's field as a [subject, month] matrix, read back as of target dates."""
+import numpy as np
+import pandas as pd
+
+
+def month_number(dates):
+    """Months since year 0 (year * 12 + month - 1) of a datetime Series."""
+    return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy()
+
+
+def ratio(now, then, now_ok, then_ok):
+    """now / then − 1 where both are known and `then` is positive, else NaN."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = now / then - 1
+    return np.where(now_ok & then_ok & (then > 0), value, np.nan)
+
+
+class Grid:
+    """The subjects and months of a feature build, and where each target sits in them."""
+
+    def __init__(self, codes, month0, months, target_codes, cutoff):
+        self.codes = codes
+        self.month0 = month0
+        self.months = months
+        self.target_codes = np.asarray(target_codes)
+        self.rows = codes.get_indexer(self.target_codes)
+        self.cutoff = cutoff - month0  # months < cutoff have ended before the as-of date
+
+    @classmethod
+    def for_frames(cls, frames, target_codes, as_of):
+        """A grid covering the targets' subjects and every month of the monthly sources."""
+        codes = pd.Index(pd.unique(np.asarray(target_codes)))
+        cutoff = month_number(as_of)
+        low, high = cutoff.min() - 36, cutoff.max()
+        for frame in frames.values():
+            if "period" in frame.columns and len(frame) and pd.api.types.is_datetime64_any_dtype(frame["period"]):
+                periods = month_number(frame["period"].dropna())
+                if len(periods):
+                    low, high = min(low, periods.min()), max(high, periods.max())
+        return cls(codes, int(low), int(high - low + 1), target_codes, cutoff)
+
+    def _positions(self, frame):
+        rows = self.codes.get_indexer(frame["subject_code"])
+        cols = month_number(frame["period"]) - self.month0
+        keep = (rows >= 0) & (cols >= 0) & (cols < self.months)
+        return rows[keep], cols[keep], keep
+
+    def panel(self, frame, field, transform=None):
+        """[subject, month] matrix of one field (NaN where there is no record)."""
+        matrix = np.full((len(self.codes), self.months), np.nan)
+        if frame is None or not len(frame):
+            return matrix
+        rows, cols, keep = self._positions(frame)
+        values = frame[field] if transform is None else transform(frame[field])
+        matrix[rows, cols] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)[keep]
+        return matrix
+
+    def panel_sum(self, frame, field, transform=None):
+        """Like `panel`, adding up several records of the same subject and month."""
+        return self._panel_reduce(frame, field, transform, np.add)
+
+    def panel_max(self, frame, field):
+        """Like `panel`, keeping the largest of several records of the same subject and month."""
+        return self._panel_reduce(frame, field, None, np.fmax)
+
+    def _panel_reduce(self, frame, field, transform, ufunc):
+        matrix = np.full((len(self.codes), self.months), np.nan)
+        if frame is None or not len(frame):
+            return matrix
+        rows, cols, keep = self._positions(frame)
+        values = frame[field] if transform is None else transform(frame[field])
+        values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)[keep]
+        seen = np.zeros(matrix.shape, dtype=bool)
+        seen[rows, cols] = True
+        matrix[seen] = 0.0 if ufunc is np.add else -np.inf
+        ufunc.at(matrix, (rows, cols), np.nan_to_num(values, nan=0.0))
+        return matrix
+
+    def has(self, frame):
+        """Whether each target's subject has any record in `frame` (before or after: a file, not a value)."""
+        if frame is None or not len(frame):
+            return np.zeros(len(self.target_codes), dtype=bool)
+        return np.isin(self.target_codes, frame["subject_code"].unique())
+
+    def latest(self, window):
+        """The most recent known value of a gathered window (column 0 is the newest month)."""
+        known = ~np.isnan(window)
+        first = np.argmax(known, axis=1)
+        value = window[np.arange(len(window)), first]
+        return np.where(known.any(axis=1), value, np.nan)
+
+
+def gather(matrix, grid, width):
+    """For each target, the `width` months before its cutoff, newest first: [target, lag]."""
+    lags = np.arange(1, width + 1)
+    cols = grid.cutoff[:, None] - lags[None, :]
+    valid = (grid.rows[:, None] >= 0) & (cols >= 0) & (cols < grid.months)
+    rows = np.where(grid.rows >= 0, grid.rows, 0)[:, None]
+    values = matrix[rows, np.clip(cols, 0, grid.months - 1)]
+    return np.where(valid, values, np.nan)

@@ -1,0 +1,88 @@
+"""Reason sentences: each feature's value in words a loan officer reads, in Chinese and English."""
+import math
+
+GRADES = "ABMCD"
+
+
+def _pct(v):
+    return f"{abs(v) * 100:.0f}%"
+
+
+def _num(v, digits=1):
+    return f"{v:,.{digits}f}"
+
+
+def _change(zh_subject, en_subject):
+    def text(v):
+        if v < 0:
+            return f"{zh_subject}下降{_pct(v)}", f"{en_subject} fell by {_pct(v)}"
+        return f"{zh_subject}增长{_pct(v)}", f"{en_subject} grew by {_pct(v)}"
+    return text
+
+
+# feature → function(value) → (Chinese, English)
+TEXTS = {
+    "firm_age_years": lambda v: (f"成立年限 {v:.1f} 年", f"in business for {v:.1f} years"),
+    "registered_capital_wan": lambda v: (f"注册资本 {_num(v)} 万元", f"registered capital {_num(v)} ×10k yuan"),
+    "tax_months_12": lambda v: (f"近12个月有 {v:.0f} 个月纳税申报记录", f"tax filings in {v:.0f} of 12 months"),
+    "tax_revenue_12m_wan": lambda v: (f"近12个月纳税申报营业收入 {_num(v)} 万元",
+                                      f"revenue declared for tax over 12 months: {_num(v)} ×10k yuan"),
+    "tax_revenue_yoy": _change("纳税申报营业收入同比", "declared revenue year on year"),
+    "tax_revenue_cv": lambda v: (f"月度营业收入波动较大（变异系数 {v:.2f}）",
+                                 f"monthly revenue is volatile (coefficient of variation {v:.2f})"),
+    "tax_late_filings_12m": lambda v: (f"近12个月逾期申报 {v:.0f} 次", f"{v:.0f} late tax filings in 12 months"),
+    "tax_arrears_wan": lambda v: (f"当前欠税 {_num(v, 2)} 万元", f"tax arrears of {_num(v, 2)} ×10k yuan"),
+    "tax_arrears_months_12m": lambda v: (f"近12个月有 {v:.0f} 个月存在欠税", f"tax arrears in {v:.0f} of 12 months"),
+    "tax_grade_rank": lambda v: (f"纳税信用等级为 {GRADES[int(v)]}", f"tax credit grade {GRADES[int(v)]}"),
+    "tax_grade_drop": lambda v: (("纳税信用等级较上年下降", "tax credit grade fell from last year") if v
+                                 else ("纳税信用等级未下降", "tax credit grade did not fall")),
+    "si_insured": lambda v: (f"社保参保人数 {v:.0f} 人", f"{v:.0f} people insured"),
+    "si_insured_change_12m": _change("社保参保人数近12个月", "insured headcount over 12 months"),
+    "si_arrears_months_12m": lambda v: (f"近12个月有 {v:.0f} 个月社保欠缴",
+                                        f"social insurance arrears in {v:.0f} of 12 months"),
+    "si_paid_ratio_12m": lambda v: (f"近12个月社保实缴为应缴的 {v * 100:.0f}%",
+                                    f"paid {v * 100:.0f}% of social insurance due over 12 months"),
+    "hf_members": lambda v: (f"公积金缴存人数 {v:.0f} 人", f"{v:.0f} housing-fund members"),
+    "hf_months_12": lambda v: (f"近12个月有 {v:.0f} 个月缴存公积金", f"housing fund paid in {v:.0f} of 12 months"),
+    "elec_usage_yoy": _change("近3个月用电量同比", "electricity use over 3 months, year on year,"),
+    "util_late_12m": lambda v: (f"近12个月水电气逾期缴费 {v:.0f} 次", f"{v:.0f} late utility payments in 12 months"),
+    "util_days_late_max_12m": lambda v: (f"水电气缴费最长逾期 {v:.0f} 天", f"utility bills up to {v:.0f} days late"),
+    "freight_yoy": _change("近3个月货运量同比", "freight over 3 months, year on year,"),
+    "ops_employees_change_12m": _change("用工人数近12个月", "employees over 12 months"),
+    "court_defendant_24m": lambda v: (f"近24个月作为被告或被执行人涉诉 {v:.0f} 件",
+                                      f"{v:.0f} court cases as defendant in 24 months"),
+    "court_defendant_amount_wan_24m": lambda v: (f"近24个月被诉涉案金额 {_num(v)} 万元",
+                                                 f"{_num(v)} ×10k yuan claimed against it in 24 months"),
+    "court_enforced_24m": lambda v: (f"近24个月被列为被执行人 {v:.0f} 次",
+                                     f"{v:.0f} enforcement cases in 24 months"),
+    "court_dishonest": lambda v: (("被列为失信被执行人", "listed as a dishonest judgment debtor") if v
+                                  else ("无失信被执行记录", "not a dishonest judgment debtor")),
+    "penalty_general_active": lambda v: (f"公示期内一般行政处罚 {v:.0f} 起",
+                                         f"{v:.0f} general administrative penalties in publicity"),
+    "penalty_serious_active": lambda v: (f"公示期内严重行政处罚 {v:.0f} 起",
+                                         f"{v:.0f} serious administrative penalties in publicity"),
+    "procurement_awards_24m": lambda v: (f"近24个月政府采购中标 {v:.0f} 次",
+                                         f"{v:.0f} government procurement awards in 24 months"),
+    "prior_loans_matured": lambda v: (f"已到期的历史贷款 {v:.0f} 笔", f"{v:.0f} past loans matured"),
+    "prior_defaults": lambda v: (f"历史贷款违约 {v:.0f} 笔", f"{v:.0f} past loans defaulted"),
+    "prior_overdue": lambda v: (f"历史贷款逾期 {v:.0f} 笔", f"{v:.0f} past loans overdue"),
+    "declines_12m": lambda v: (f"近12个月贷款申请被拒 {v:.0f} 次", f"{v:.0f} loan applications declined in 12 months"),
+    "sources_present": lambda v: (f"平台掌握 {v:.0f} 类经营数据", f"{v:.0f} kinds of operating data on file"),
+}
+MISSING = {
+    "tax": ("无纳税申报数据", "no tax filing data"),
+    "social_insurance": ("无社保缴费数据", "no social insurance data"),
+    "housing_fund": ("无公积金数据", "no housing fund data"),
+    "utilities": ("无水电气数据", "no utility data"),
+    "logistics": ("无物流数据", "no logistics data"),
+    "operations": ("无经营数据", "no operating data"),
+}
+
+
+def sentence(feature, value):
+    """(Chinese, English) sentence for a feature's value; missing values say the data is missing."""
+    from .features import BY_NAME
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING.get(BY_NAME[feature].family, ("数据缺失", "data missing"))
+    return TEXTS[feature](value)

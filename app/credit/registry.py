@@ -1,0 +1,165 @@
+"""The model registry (top-level `models/`): one folder per version, checked on every load.
+
+A version folder holds the model as LightGBM text, its metadata (features, categories, library
+versions, data fingerprint, code revision, parameters, calibration, scale), metrics, a model card
+and SHA256SUMS over all of them. `registry.json` names the active version; only an explicit
+activation changes it.
+"""
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from .scale import Scale
+
+MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE, SUMS_FILE = (
+    "model.txt", "metadata.json", "metrics.json", "card.md", "SHA256SUMS")
+REGISTRY_FILE = "registry.json"
+CHECKED_FILES = (MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE)
+
+
+class RegistryError(Exception):
+    """A version that may not be used, with the reason."""
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _write_json(path, data):
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_version(root, version, booster, metadata, metrics, card):
+    """Write a new version folder; refuses to overwrite an existing one."""
+    folder = Path(root) / version
+    folder.mkdir(parents=True, exist_ok=False)
+    booster.save_model(str(folder / MODEL_FILE))
+    _write_json(folder / METADATA_FILE, metadata)
+    _write_json(folder / METRICS_FILE, metrics)
+    (folder / CARD_FILE).write_text(card, encoding="utf-8")
+    sums = "".join(f"{_sha256(folder / name)}  {name}\n" for name in CHECKED_FILES)
+    (folder / SUMS_FILE).write_text(sums, encoding="utf-8")
+    return folder
+
+
+def verify_files(folder):
+    """Raise RegistryError unless every file is present and matches SHA256SUMS."""
+    folder = Path(folder)
+    if not (folder / SUMS_FILE).exists():
+        raise RegistryError(f"{folder}: SHA256SUMS is missing")
+    expected = dict(reversed(line.split("  ", 1)) for line in (folder / SUMS_FILE).read_text().splitlines() if line)
+    for name in CHECKED_FILES:
+        if name not in expected or not (folder / name).exists():
+            raise RegistryError(f"{folder}: {name} is missing")
+        if _sha256(folder / name) != expected[name]:
+            raise RegistryError(f"{folder}: {name} does not match its sha256 (tampered or damaged)")
+
+
+@dataclass
+class ModelBundle:
+    """A loaded, verified model version."""
+
+    version: str
+    folder: Path
+    booster: lgb.Booster
+    metadata: dict
+    scale: Scale
+
+    @property
+    def features(self):
+        return [f["name"] for f in self.metadata["features"]]
+
+    def prepare(self, frame):
+        """The model's columns in its order, categories encoded as at training."""
+        data = frame[self.features].copy()
+        for spec in self.metadata["features"]:
+            if spec["kind"] == "cat":
+                data[spec["name"]] = pd.Categorical(data[spec["name"]], categories=spec["categories"])
+        return data
+
+    def raw_logit(self, frame):
+        """The trees' log-odds before calibration."""
+        return self.booster.predict(self.prepare(frame), raw_score=True)
+
+    def contributions(self, frame):
+        """TreeSHAP contributions in calibrated log-odds: [rows, features + 1 (bias)]."""
+        contrib = self.booster.predict(self.prepare(frame), pred_contrib=True)
+        slope, intercept = self.metadata["calibration"]["slope"], self.metadata["calibration"]["intercept"]
+        contrib = contrib * slope
+        contrib[:, -1] += intercept
+        return contrib
+
+    def pd_from_logit(self, raw):
+        """Calibrated probability of default from raw log-odds (Platt scaling on unseen data)."""
+        calibration = self.metadata["calibration"]
+        return 1 / (1 + np.exp(-(calibration["slope"] * np.asarray(raw) + calibration["intercept"])))
+
+    def predict_pd(self, frame):
+        return self.pd_from_logit(self.raw_logit(frame))
+
+
+def load_version(folder, expected_features=None):
+    """Load a version folder after checking its files, features and LightGBM major version."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RegistryError(f"no model version at {folder}")
+    verify_files(folder)
+    metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    trained_major = str(metadata["libraries"]["lightgbm"]).split(".")[0]
+    if trained_major != lgb.__version__.split(".")[0]:
+        raise RegistryError(f"{folder.name}: trained with LightGBM {metadata['libraries']['lightgbm']}, "
+                            f"installed {lgb.__version__} (major versions differ)")
+    names = [f["name"] for f in metadata["features"]]
+    if expected_features is not None and list(expected_features) != names:
+        missing = sorted(set(expected_features) ^ set(names))
+        raise RegistryError(f"{folder.name}: feature list does not match this code ({', '.join(missing) or 'order'})")
+    booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
+    if booster.feature_name() != names:
+        raise RegistryError(f"{folder.name}: the model file's features differ from its metadata")
+    return ModelBundle(folder.name, folder, booster, metadata, Scale.from_dict(metadata["scale"]))
+
+
+def read_registry(root):
+    """The registry file's content: the active version and the activation history."""
+    path = Path(root) / REGISTRY_FILE
+    if not path.exists():
+        return {"active": None, "history": []}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def versions(root):
+    """Version folders in the registry, oldest first."""
+    root = Path(root)
+    if not root.exists():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / METADATA_FILE).exists())
+
+
+def activate(root, version, by, reason, expected_features=None):
+    """Make `version` the active one after loading it with every check; records who and why."""
+    if not reason or not reason.strip():
+        raise RegistryError("activation needs a reason")
+    bundle = load_version(Path(root) / version, expected_features)
+    registry = read_registry(root)
+    registry["active"] = version
+    registry["history"].append({"version": version, "by": by, "reason": reason.strip(),
+                                "at": datetime.now(UTC).isoformat(timespec="seconds")})
+    _write_json(Path(root) / REGISTRY_FILE, registry)
+    return bundle
+
+
+def load_active(root, expected_features=None):
+    """The active version, checked; RegistryError when none is active."""
+    active = read_registry(root)["active"]
+    if active is None:
+        raise RegistryError(f"no active model version in {root}")
+    return load_version(Path(root) / active, expected_features)
