@@ -1,0 +1,1 @@
+"""Offline work: the synthetic district, feature building, training and evaluation."""
