@@ -31,13 +31,13 @@ def event_features(out, frames, targets, as_of):
         recent = cases["filed_on"] >= cases["as_of"] - 730 * DAY
         defendant = recent & cases["role"].isin(["defendant", "enforced"])
         # Case status is today's, not the as-of date's: only the filing is dated, so only it is used.
-        enforced = recent & (cases["role"] == "enforced")
+        enforced = cases["role"] == "enforced"
         out["court_defendant_24m"] = _per_target(cases, defendant.astype(float), n)
         out["court_defendant_amount_wan_24m"] = _per_target(cases, cases["amount"].where(defendant, 0) / 10_000, n)
-        out["court_enforced_24m"] = _per_target(cases, enforced.astype(float), n)
+        out["court_enforced"] = _per_target(cases, enforced.astype(float), n)
         out["court_dishonest"] = _per_target(cases, cases["dishonest"].astype(float), n, "max")
     else:
-        for name in ("court_defendant_24m", "court_defendant_amount_wan_24m", "court_enforced_24m",
+        for name in ("court_defendant_24m", "court_defendant_amount_wan_24m", "court_enforced",
                      "court_dishonest"):
             out[name] = 0.0
     penalties = _joined(frames.get("penalty"), targets, as_of, "decided_on")
@@ -69,8 +69,10 @@ def credit_history_features(out, frames, targets, as_of):
     else:
         out["prior_loans_matured"] = out["prior_defaults"] = out["prior_overdue"] = 0.0
     applications = _joined(frames.get("application_history"), targets, as_of, "applied_on")
-    declined = None
+    recent = declined = None
     if applications is not None:
-        declined = ((applications["decision"] == "declined")
-                    & (applications["applied_on"] >= applications["as_of"] - 365 * DAY)).astype(float)
+        recent = applications["applied_on"] >= applications["as_of"] - 365 * DAY
+        declined = (recent & (applications["decision"] == "declined")).astype(float)
+        recent = recent.astype(float)
     out["declines_12m"] = _per_target(applications, declined, n)
+    out["applications_12m"] = _per_target(applications, recent, n)

@@ -39,6 +39,7 @@ FEATURES = (
     Feature("tax_revenue_12m_wan", "tax"),
     Feature("tax_revenue_yoy", "tax"),
     Feature("tax_revenue_cv", "tax"),
+    Feature("tax_revenue_6m_change", "tax"),
     Feature("tax_late_filings_12m", "tax", monotone=1, actionable=True),
     Feature("tax_arrears_wan", "tax", monotone=1, actionable=True),
     Feature("tax_arrears_months_12m", "tax", monotone=1, actionable=True),
@@ -46,18 +47,21 @@ FEATURES = (
     Feature("tax_grade_drop", "tax", monotone=1),
     Feature("si_insured", "social_insurance"),
     Feature("si_insured_change_12m", "social_insurance"),
+    Feature("si_insured_change_6m", "social_insurance"),
     Feature("si_arrears_months_12m", "social_insurance", monotone=1, actionable=True),
     Feature("si_paid_ratio_12m", "social_insurance", monotone=-1, actionable=True),
     Feature("hf_members", "housing_fund"),
     Feature("hf_months_12", "housing_fund"),
     Feature("elec_usage_yoy", "utilities"),
+    Feature("elec_usage_6m_change", "utilities"),
+    Feature("util_late30_6m", "utilities", monotone=1, actionable=True),
     Feature("util_late_12m", "utilities", monotone=1, actionable=True),
     Feature("util_days_late_max_12m", "utilities", monotone=1, actionable=True),
     Feature("freight_yoy", "logistics"),
     Feature("ops_employees_change_12m", "operations"),
     Feature("court_defendant_24m", "courts", monotone=1),
     Feature("court_defendant_amount_wan_24m", "courts", monotone=1),
-    Feature("court_enforced_24m", "courts", monotone=1),
+    Feature("court_enforced", "courts", monotone=1),
     Feature("court_dishonest", "courts", monotone=1),
     Feature("penalty_general_active", "penalties", monotone=1),
     Feature("penalty_serious_active", "penalties", monotone=1),
@@ -66,8 +70,16 @@ FEATURES = (
     Feature("prior_defaults", "credit_history", monotone=1),
     Feature("prior_overdue", "credit_history", monotone=1),
     Feature("declines_12m", "credit_history", monotone=1),
+    Feature("applications_12m", "credit_history"),
     Feature("sources_present", "completeness", reason=False),
+    Feature("as_of_month", "calendar", reason=False),
+    Feature("loan_amount_wan", "loan", reason=False),
+    Feature("loan_term_months", "loan", reason=False),
+    Feature("lender_kind", "loan", kind="cat", reason=False),
+    Feature("loan_to_revenue", "loan"),
 )
+# The loan a subject's score assumes when no particular loan is asked about (a typical bank loan).
+REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
 BY_NAME = {f.name: f for f in FEATURES}
 GRADE_RANK = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
@@ -82,13 +94,15 @@ def categories(towns):
         "town": sorted(towns),
         "subject_kind": list(registration.column("kind").choices.values()),
         "size_class": list(registration.column("size_class").choices.values()),
+        "lender_kind": list(get_source("loan_feedback").column("institution_kind").choices.values()),
     }
 
 
 def build_features(frames, targets, towns):
     """Features of each target row (`subject_code`, `as_of`), in FEATURE_NAMES order.
 
-    `frames` maps source names to typed records (see app.credit.records).
+    `frames` maps source names to typed records (see app.credit.records). A target may name the
+    loan asked about (`amount` in 元, `term_months`, `lender_kind`); otherwise REFERENCE_LOAN.
     """
     targets = targets.reset_index(drop=True)
     as_of = pd.to_datetime(targets["as_of"])
@@ -103,10 +117,27 @@ def build_features(frames, targets, towns):
     event_features(out, frames, targets, as_of)
     credit_history_features(out, frames, targets, as_of)
     out["sources_present"] = sum(grid.has(frames.get(name)) for name in COMPLETENESS_SOURCES)
+    out["as_of_month"] = as_of.dt.month.to_numpy()
+    _loan(out, targets)
     features = out[list(FEATURE_NAMES)]
     for name, levels in categories(towns).items():
         features[name] = pd.Categorical(features[name], categories=levels)
     return features
+
+
+def _loan(out, targets):
+    """The loan asked about: amount, term, kind of lender, and amount against declared revenue."""
+    n = len(targets)
+    amount = targets["amount"].to_numpy(dtype=float) if "amount" in targets else np.full(n, REFERENCE_LOAN["amount"])
+    term = (targets["term_months"].to_numpy(dtype=float) if "term_months" in targets
+            else np.full(n, REFERENCE_LOAN["term_months"], dtype=float))
+    kind = targets["lender_kind"].to_numpy() if "lender_kind" in targets else np.full(n, REFERENCE_LOAN["lender_kind"])
+    out["loan_amount_wan"] = amount / 10_000
+    out["loan_term_months"] = term
+    out["lender_kind"] = kind
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["loan_to_revenue"] = np.where(out["tax_revenue_12m_wan"] > 0,
+                                          out["loan_amount_wan"] / out["tax_revenue_12m_wan"], np.nan)
 
 
 def _registration(out, frame, targets, as_of):
@@ -125,6 +156,9 @@ def _registration(out, frame, targets, as_of):
 def _tax(out, grid, filings, grades, as_of):
     revenue = gather(grid.panel(filings, "revenue"), grid, 24)
     recent, before = revenue[:, :12], revenue[:, 12:]
+    out["tax_revenue_6m_change"] = ratio(np.nansum(revenue[:, :6], axis=1), np.nansum(revenue[:, 6:12], axis=1),
+                                         np.sum(~np.isnan(revenue[:, :6]), axis=1) >= 4,
+                                         np.sum(~np.isnan(revenue[:, 6:12]), axis=1) >= 4)
     counted = np.sum(~np.isnan(recent), axis=1)
     out["tax_months_12"] = np.where(grid.has(filings), counted, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
@@ -161,6 +195,8 @@ def _grades(out, grid, grades, as_of):
 def _social(out, grid, social, fund):
     insured = gather(grid.panel(social, "insured"), grid, 13)
     out["si_insured"] = grid.latest(insured)
+    out["si_insured_change_6m"] = ratio(insured[:, 0], insured[:, 6], ~np.isnan(insured[:, 0]),
+                                        ~np.isnan(insured[:, 6]))
     out["si_insured_change_12m"] = ratio(insured[:, 0], insured[:, 12], ~np.isnan(insured[:, 0]),
                                          ~np.isnan(insured[:, 12]))
     arrears = gather(grid.panel(social, "arrears"), grid, 12)
@@ -179,10 +215,14 @@ def _premises(out, grid, utilities, logistics, operations):
     electricity = None if utilities is None else utilities[utilities["utility"] == "electricity"]
     usage = gather(grid.panel(electricity, "usage"), grid, 15)
     out["elec_usage_yoy"] = _three_month_yoy(usage)
+    out["elec_usage_6m_change"] = ratio(np.nansum(usage[:, :3], axis=1), np.nansum(usage[:, 6:9], axis=1),
+                                        np.sum(~np.isnan(usage[:, :3]), axis=1) == 3,
+                                        np.sum(~np.isnan(usage[:, 6:9]), axis=1) == 3)
     late = gather(grid.panel_sum(utilities, "paid_on_time", lambda v: (~v.astype(bool)).astype(float)), grid, 12)
     present = np.sum(~np.isnan(late), axis=1)
     out["util_late_12m"] = np.where(present > 0, np.nansum(late, axis=1), np.nan)
     days = gather(grid.panel_max(utilities, "days_late"), grid, 12)
+    out["util_late30_6m"] = np.where(present > 0, np.nansum(days[:, :6] > 30, axis=1), np.nan)
     with np.errstate(invalid="ignore"):
         out["util_days_late_max_12m"] = np.where(present > 0, np.nanmax(np.where(np.isnan(days), -1, days), axis=1),
                                                  np.nan)

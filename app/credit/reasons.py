@@ -53,8 +53,7 @@ TEXTS = {
                                       f"{v:.0f} court cases as defendant in 24 months"),
     "court_defendant_amount_wan_24m": lambda v: (f"近24个月被诉涉案金额 {_num(v)} 万元",
                                                  f"{_num(v)} ×10k yuan claimed against it in 24 months"),
-    "court_enforced_24m": lambda v: (f"近24个月被列为被执行人 {v:.0f} 次",
-                                     f"{v:.0f} enforcement cases in 24 months"),
+    "court_enforced": lambda v: (f"被列为被执行人 {v:.0f} 次", f"{v:.0f} enforcement cases"),
     "court_dishonest": lambda v: (("被列为失信被执行人", "listed as a dishonest judgment debtor") if v
                                   else ("无失信被执行记录", "not a dishonest judgment debtor")),
     "penalty_general_active": lambda v: (f"公示期内一般行政处罚 {v:.0f} 起",
@@ -67,6 +66,17 @@ TEXTS = {
     "prior_defaults": lambda v: (f"历史贷款违约 {v:.0f} 笔", f"{v:.0f} past loans defaulted"),
     "prior_overdue": lambda v: (f"历史贷款逾期 {v:.0f} 笔", f"{v:.0f} past loans overdue"),
     "declines_12m": lambda v: (f"近12个月贷款申请被拒 {v:.0f} 次", f"{v:.0f} loan applications declined in 12 months"),
+    "tax_revenue_6m_change": _change("近6个月纳税申报营业收入环比", "declared revenue, last 6 months vs the 6 before,"),
+    "si_insured_change_6m": _change("社保参保人数近6个月", "insured headcount over 6 months"),
+    "elec_usage_6m_change": _change("近3个月用电量较半年前", "electricity use over 3 months vs half a year before,"),
+    "util_late30_6m": lambda v: (f"近6个月有 {v:.0f} 个月水电气逾期超过30天",
+                                 f"utility bills over 30 days late in {v:.0f} of 6 months"),
+    "applications_12m": lambda v: (f"近12个月申请贷款 {v:.0f} 次", f"{v:.0f} loan applications in 12 months"),
+    "loan_to_revenue": lambda v: (f"申请金额为年营业收入的 {v * 100:.0f}%",
+                                  f"amount asked is {v * 100:.0f}% of annual revenue"),
+    "as_of_month": lambda v: (f"评估月份 {v:.0f} 月", f"scored in month {v:.0f}"),
+    "loan_amount_wan": lambda v: (f"申请金额 {_num(v)} 万元", f"amount asked {_num(v)} ×10k yuan"),
+    "loan_term_months": lambda v: (f"期限 {v:.0f} 个月", f"term {v:.0f} months"),
     "sources_present": lambda v: (f"平台掌握 {v:.0f} 类经营数据", f"{v:.0f} kinds of operating data on file"),
 }
 MISSING = {

@@ -104,13 +104,15 @@ def draw_firms(rng, region, timeline, gidx):
     age = _ages(rng, kind)
     established = timeline.end_date - np.round(age * 365.25).astype(int)
     est_t = timeline.month_index(established)
-    revenue = _table(kind, size, _REVENUE, 3e5) * d.IND_REVENUE[industry] * rng.lognormal(0, 0.5, n)
+    revenue = _table(kind, size, _REVENUE, 3e5) * d.IND_REVENUE[industry] * rng.lognormal(0, 0.2, n)
     employees = np.maximum(1, np.round(_table(kind, size, _EMPLOYEES, 2) * rng.lognormal(0, 0.5, n)))
     capital = _table(kind, size, _CAPITAL, np.nan) * rng.lognormal(0, 0.6, n)
     capital = np.where(np.isnan(capital), capital, np.maximum(1, np.round(capital)))
     mu = (0.25 * size.clip(0) - 0.4 * (age < 2) + 0.15 * (age > 8) + region.town_health[town]
           - 0.3 * d.IND_SHOCK[industry] - 0.15 * (kind == d.INDIVIDUAL) + rng.normal(0, 0.6, n))
     trend = rng.normal(0.05, 0.15, n)
+    # Healthier firms sell more than their size class suggests: health shows in revenue against peers.
+    revenue = revenue * np.exp(0.5 * mu)
     return Firms(np.asarray(gidx), kind, town, industry, size, established, est_t, revenue, employees, capital,
                  _coverage(rng, kind, est_t, timeline.months), mu, trend)
 

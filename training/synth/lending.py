@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import district as d
+from .health import smooth
 from .tables import Table, cells
 
 _APPLY_RATE = np.array((0.035, 0.02, 0.03, 0.02))
@@ -91,8 +92,11 @@ def _signals(act, observed, events, f, t):
     penalties = _cumulative(shape, events.penalty_firm, events.penalty_t)
     late = _cumulative(shape, *np.nonzero(np.nan_to_num(observed["util_days_late"]) > 30))
     headcount = _ratio(observed["insured"], f, prev, prev - 6)
+    # Lenders' losses follow the firm's settled condition (what its records show over months),
+    # not one month's swing: the smoothed health drives the risk.
+    settled = smooth(act.health)
     return {
-        "health": act.health[f, prev], "change": act.health[f, prev] - act.health[f, np.maximum(prev - 6, 0)],
+        "health": settled[f, prev], "change": settled[f, prev] - settled[f, np.maximum(prev - 6, 0)],
         "dishonest": dishonest[f, prev] > 0, "penalty": _window_count(penalties, f, t, 12) > 0,
         "utility_late": _window_count(late, f, t, 6) > 0, "headcount_drop": np.nan_to_num(headcount, nan=1) < 0.8,
     }

@@ -27,8 +27,8 @@ def activity(rng, firms, health, timeline):
     """Revenue and physical activity of every firm-month."""
     months = timeline.months
     factor = season(firms.industry, timeline.month_of_year)
-    revenue = firms.revenue[:, None] / 12 * factor * np.exp(0.35 * health) * rng.lognormal(0, 0.15, health.shape)
-    physical = factor ** 0.6 * np.exp(0.3 * smooth(health))
+    revenue = firms.revenue[:, None] / 12 * factor * np.exp(0.6 * health) * rng.lognormal(0, 0.12, health.shape)
+    physical = factor ** 0.6 * np.exp(0.5 * smooth(health))
     alive = firms.alive(months)
     started = alive & (np.arange(months)[None, :] > firms.est_t[:, None])
     return Activity(health, revenue, physical, alive, started)

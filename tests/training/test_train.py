@@ -1,0 +1,99 @@
+"""Training, evaluation and the registry on a small synthetic district."""
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from app.credit import registry
+from app.credit.features import FEATURE_NAMES
+
+KEYS = ["auc", "ks", "brier", "ece", "baseline_auc", "psi", "oracle_auc", "oracle_brier", "auc_to_oracle"]
+
+
+def run(*args):
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train") / "district"
+    run("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(district, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models")
+    return run("training.train", "--data", str(district), "--out", str(out), "--seed", "1"), out
+
+
+def test_train_registers_a_complete_version(trained):
+    result, out = trained
+    folder = out / result["version"]
+    assert str(folder) == result["path"]
+    for name in ("model.txt", "metadata.json", "metrics.json", "card.md", "SHA256SUMS"):
+        assert (folder / name).exists(), name
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert [f["name"] for f in metadata["features"]] == list(FEATURE_NAMES)
+    assert metadata["libraries"]["lightgbm"] and metadata["data_fingerprint"] and metadata["split"]["cuts"]
+    assert registry.read_registry(out)["active"] is None  # training never activates
+
+
+def test_evaluate_reports_the_required_figures(trained, district):
+    result, _ = trained
+    report = run("training.evaluate", "--model", result["path"], "--data", str(district), "--json")
+    assert not [k for k in KEYS if k not in report]
+    # Quality is a benchmark's business (a small district has few defaults); here: well-formed figures.
+    assert 0 <= report["auc"] <= 1 and 0 < report["oracle_auc"] <= 1 and report["holdout"]["loans"] > 0
+    assert set(report["fairness"]) == {"subject_kind", "town", "size_class", "thin_file"}
+
+
+def test_same_seed_same_model(trained, district, tmp_path):
+    result, _ = trained
+    again = run("training.train", "--data", str(district), "--out", str(tmp_path), "--seed", "1")
+    first = (registry.Path(result["path"]) / "model.txt").read_bytes()
+    second = (registry.Path(again["path"]) / "model.txt").read_bytes()
+    assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
+
+
+def test_registry_refuses_a_tampered_file(trained, tmp_path):
+    result, _ = trained
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", result["path"], str(copy)], check=True)
+    with open(copy / "model.txt", "a") as f:
+        f.write("\n")
+    with pytest.raises(registry.RegistryError, match="sha256"):
+        registry.load_version(copy, FEATURE_NAMES)
+
+
+def test_registry_refuses_a_different_feature_list(trained):
+    result, _ = trained
+    with pytest.raises(registry.RegistryError, match="feature list"):
+        registry.load_version(result["path"], [*FEATURE_NAMES, "new_feature"])
+
+
+def test_registry_refuses_another_lightgbm_major(trained, tmp_path):
+    result, _ = trained
+    copy = tmp_path / "old"
+    subprocess.run(["cp", "-r", result["path"], str(copy)], check=True)
+    metadata = json.loads((copy / "metadata.json").read_text())
+    metadata["libraries"]["lightgbm"] = "3.3.5"
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+    sums = "".join(f"{hashlib.sha256((copy / n).read_bytes()).hexdigest()}  {n}\n" for n in registry.CHECKED_FILES)
+    (copy / "SHA256SUMS").write_text(sums)
+    with pytest.raises(registry.RegistryError, match="major"):
+        registry.load_version(copy, FEATURE_NAMES)
+
+
+def test_activation_needs_a_reason_and_is_recorded(trained):
+    result, out = trained
+    with pytest.raises(registry.RegistryError):
+        registry.activate(out, result["version"], "tester", " ")
+    registry.activate(out, result["version"], "tester", "better AUC", FEATURE_NAMES)
+    state = registry.read_registry(out)
+    assert state["active"] == result["version"] and state["history"][-1]["reason"] == "better AUC"
+    bundle = registry.load_active(out, FEATURE_NAMES)
+    assert bundle.version == result["version"]

@@ -1,0 +1,79 @@
+"""Model quality figures: discrimination, calibration, stability and fairness."""
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
+
+
+def auc(y, p):
+    """Area under the ROC curve (NaN when only one class is present)."""
+    y = np.asarray(y)
+    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def ks(y, p):
+    """Kolmogorov–Smirnov distance between the score distributions of bads and goods."""
+    y = np.asarray(y)
+    if not 0 < y.sum() < len(y):
+        return float("nan")
+    fpr, tpr, _ = roc_curve(y, p)
+    return float(np.max(tpr - fpr))
+
+
+def calibration_table(y, p, bins=10):
+    """Predicted against observed default rate in equal-count bins of predicted PD."""
+    frame = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})
+    frame["bin"] = pd.qcut(frame["p"].rank(method="first"), bins, labels=False)
+    table = frame.groupby("bin").agg(count=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"))
+    return table.reset_index(drop=True)
+
+
+def ece(y, p, bins=10):
+    """Expected calibration error: count-weighted mean |predicted − observed| over PD bins."""
+    table = calibration_table(y, p, bins)
+    return float(np.sum(table["count"] * (table["predicted"] - table["observed"]).abs()) / table["count"].sum())
+
+
+def lift_by_decile(y, p):
+    """Default rate and lift of each decile of predicted risk, riskiest first."""
+    table = calibration_table(y, p, 10).iloc[::-1].reset_index(drop=True)
+    base = float(np.mean(y))
+    table["lift"] = table["observed"] / base if base else np.nan
+    table.insert(0, "decile", np.arange(1, len(table) + 1))
+    return table
+
+
+def psi(expected, actual, bins=10):
+    """Population stability index of `actual` scores against `expected` (quantile bins of expected)."""
+    expected, actual = np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)
+    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    e = np.histogram(expected, edges)[0] / len(expected)
+    a = np.histogram(actual, edges)[0] / len(actual)
+    e, a = np.clip(e, 1e-6, None), np.clip(a, 1e-6, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def summary(y, p):
+    """The headline figures of one set of predictions."""
+    value = auc(y, p)
+    return {"auc": value, "gini": 2 * value - 1, "ks": ks(y, p), "brier": float(brier_score_loss(y, p)),
+            "ece": ece(y, p), "n": int(len(y)), "bads": int(np.sum(y)), "default_rate": float(np.mean(y))}
+
+
+def fairness(y, approved, groups):
+    """Per group: approval rate, its ratio to the best group (four-fifths rule), true-positive-rate gap.
+
+    A "positive" here is a good loan (no default) that is approved: equal opportunity compares it.
+    """
+    frame = pd.DataFrame({"good": 1 - np.asarray(y), "approved": np.asarray(approved, dtype=float),
+                          "group": np.asarray(groups, dtype=object)})
+    frame["group"] = frame["group"].fillna("unknown").astype(str)
+    rows = frame.groupby("group").apply(lambda g: pd.Series({
+        "n": len(g), "approval_rate": g["approved"].mean(),
+        "tpr": g.loc[g["good"] == 1, "approved"].mean() if (g["good"] == 1).any() else np.nan,
+    }), include_groups=False)
+    best = rows["approval_rate"].max()
+    rows["ratio_to_best"] = rows["approval_rate"] / best if best else np.nan
+    rows["four_fifths_flag"] = rows["ratio_to_best"] < 0.8
+    rows["tpr_gap"] = rows["tpr"].max() - rows["tpr"]
+    return rows.reset_index()

@@ -1,0 +1,141 @@
+"""Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`).
+
+Out-of-time split, LightGBM with monotone constraints and early stopping on the validation period,
+Platt calibration on that period (data the trees did not learn from), evaluation on the newest
+loans against the WOE scorecard and, when `_truth/` exists, the oracle. Prints, as its last line,
+`{"version": ..., "path": ...}` of the new registry folder. Never activates a version.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.linear_model import LogisticRegression
+
+from app.credit.features import BY_NAME, FEATURE_NAMES, categories
+from app.credit.registry import ModelBundle, write_version
+from app.credit.scale import Scale
+
+from . import dataset
+from .evaluation import evaluate, model_card
+
+# Shallow trees: a district has a few hundred defaults, and explanations must stay fast.
+PARAMS = {
+    "objective": "binary", "learning_rate": 0.02, "num_leaves": 4, "max_depth": 2, "min_child_samples": 20,
+    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0,
+    "monotone_constraints_method": "advanced", "verbose": -1, "deterministic": True, "force_col_wise": True,
+    "num_threads": 2,
+}
+MAX_ROUNDS, PATIENCE = 3000, 150
+
+
+def fit_booster(examples, train, valid, seed):
+    """LightGBM on the training period, stopped early on the validation period."""
+    params = {**PARAMS, "seed": seed, "monotone_constraints": [BY_NAME[n].monotone for n in FEATURE_NAMES]}
+    dtrain = lgb.Dataset(examples.X[train], examples.y[train], free_raw_data=False)
+    dvalid = lgb.Dataset(examples.X[valid], examples.y[valid], reference=dtrain)
+    booster = lgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, valid_sets=[dvalid],
+                        callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
+    return booster, params
+
+
+def platt(raw, y):
+    """Slope and intercept mapping raw log-odds to calibrated log-odds (fitted on unseen loans)."""
+    model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(raw).reshape(-1, 1), y)
+    return {"method": "platt", "slope": float(model.coef_[0][0]), "intercept": float(model.intercept_[0])}
+
+
+def code_revision():
+    """The git commit of the code that trained the model, or "unknown"."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def metadata_for(examples, booster, params, calibration, cuts, towns):
+    """Everything a loader needs to check and use the model."""
+    levels = categories(towns)
+    features = [{"name": n, "kind": BY_NAME[n].kind, "family": BY_NAME[n].family, "monotone": BY_NAME[n].monotone,
+                 "reason": BY_NAME[n].reason, "actionable": BY_NAME[n].actionable,
+                 **({"categories": levels[n]} if BY_NAME[n].kind == "cat" else {})} for n in FEATURE_NAMES]
+    return {
+        "features": features, "calibration": calibration, "scale": Scale().as_dict(),
+        "libraries": {"lightgbm": lgb.__version__, "scikit-learn": sklearn.__version__, "pandas": pd.__version__,
+                      "numpy": np.__version__, "python": sys.version.split()[0]},
+        "data_fingerprint": examples.fingerprint, "code_revision": code_revision(),
+        "parameters": {**params, "num_boost_round": booster.best_iteration or booster.current_iteration()},
+        "split": {"method": "out_of_time", "shares": dataset.SPLIT_SHARES, "cuts": [str(c.date()) for c in cuts]},
+        "label": "defaulted or ever 30+ days past due (running loans left out)",
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def train(examples, towns, seed=0, truth=None):
+    """Fit, calibrate and evaluate; returns (booster, metadata, report)."""
+    cuts = examples.split_dates()
+    train_mask, valid_mask, _hold = examples.parts(cuts)
+    booster, params = fit_booster(examples, train_mask, valid_mask, seed)
+    raw_valid = booster.predict(examples.X[valid_mask], raw_score=True, num_iteration=booster.best_iteration)
+    calibration = platt(raw_valid, examples.y[valid_mask])
+    booster.free_dataset()
+    metadata = metadata_for(examples, booster, params, calibration, cuts, towns)
+    bundle = ModelBundle("candidate", None, booster, metadata, Scale())
+    report = evaluate(bundle, examples, truth)
+    return booster, metadata, report
+
+
+def new_version_name(fingerprint):
+    """A sortable, unique version name: UTC time and the data fingerprint's start."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{fingerprint.removeprefix('db:')[:8]}"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Train and register a credit model version.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="a district folder of department exports")
+    source.add_argument("--db", help="a database URL of the platform (its stored department records)")
+    parser.add_argument("--out", type=Path, default=Path("models"), help="the model registry folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--region", default="610203")
+    return parser.parse_args(argv)
+
+
+def load_examples(args, towns):
+    """Examples from the folder or the database named on the command line."""
+    if args.data is not None:
+        return dataset.examples_from_folder(args.data, towns)
+    from app import create_app
+    from app.extensions import db
+
+    with create_app({"SQLALCHEMY_DATABASE_URI": args.db}).app_context():
+        return dataset.examples_from_db(db.session, towns)
+
+
+def main(argv=None):
+    """Command-line entry point."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+    towns = dataset.district_towns(args.region)
+    examples = load_examples(args, towns)
+    truth = dataset.truth_for(args.data, examples.loans) if args.data is not None else None
+    booster, metadata, report = train(examples, towns, args.seed, truth)
+    metadata["training_seconds"] = round(time.perf_counter() - started, 1)
+    version = new_version_name(examples.fingerprint)
+    folder = write_version(args.out, version, booster, metadata, report, model_card(version, metadata, report))
+    print(f"AUC {report['auc']:.4f} (baseline {report['baseline_auc']:.4f}"
+          + (f", oracle {report['oracle_auc']:.4f}" if "oracle_auc" in report else "") + ")", file=sys.stderr)
+    print(json.dumps({"version": version, "path": str(folder)}))
+
+
+if __name__ == "__main__":
+    main()
