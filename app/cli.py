@@ -1,4 +1,4 @@
-"""The `flask platform …` and `flask data …` commands."""
+"""The `flask platform|data|models|scores …` commands."""
 import json
 import sys
 from pathlib import Path
@@ -7,10 +7,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.labels import ROLES
+from app.services import models
 from app.services.region import load_region
 
 
@@ -50,3 +52,52 @@ def ingest_command(path):
     click.echo(json.dumps(summary, ensure_ascii=False))
     if not summary["ok"]:
         sys.exit(1)
+
+
+@click.group("models")
+def models_cli():
+    """Credit model registry commands."""
+
+
+@models_cli.command("list")
+@with_appcontext
+def list_models():
+    """List the registered versions and which one is active."""
+    root = current_app.config["MODEL_REGISTRY"]
+    active = registry.read_registry(root)["active"]
+    for version in registry.versions(root):
+        click.echo(f"{'*' if version == active else ' '} {version}")
+
+
+@models_cli.command("activate")
+@click.argument("version")
+@click.option("--reason", required=True, help="why this version becomes the active one (audited)")
+@with_appcontext
+def activate_model(version, reason):
+    """Activate a registered model version (after every registry check); audited."""
+    try:
+        models.activate_version(db.session, current_app.config["MODEL_REGISTRY"], version, None, reason,
+                                by="cli")
+    except registry.RegistryError as error:
+        raise click.ClickException(f"模型版本不可用 / cannot activate: {error}") from None
+    db.session.commit()
+    click.echo(json.dumps({"active": version}))
+
+
+@click.group("scores")
+def scores_cli():
+    """Credit score commands."""
+
+
+@scores_cli.command("refresh")
+@click.option("--subject", "subject_ids", multiple=True, type=int, help="only these subject ids")
+@with_appcontext
+def refresh_command(subject_ids):
+    """Score every subject (or the given ones) with the active model; prints a JSON summary."""
+    try:
+        summary = models.refresh(db.session, current_app.config["MODEL_REGISTRY"], current_app.config["REGION_CODE"],
+                                 list(subject_ids) or None)
+    except registry.RegistryError as error:
+        raise click.ClickException(f"没有可用的模型 / no usable model: {error}") from None
+    db.session.commit()
+    click.echo(json.dumps(summary, ensure_ascii=False))

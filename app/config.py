@@ -40,8 +40,26 @@ class Config:
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
     MAX_ZIP_RATIO = 100
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
+    # The model registry folder (top-level models/ by default).
+    MODEL_REGISTRY = None
     # A monthly source with no batch for this many days is shown as stale.
     SOURCE_STALE_DAYS = 45
+    # Credit grades of the score scale, best first (the scoring issue publishes A–E).
+    CREDIT_GRADES = ("A", "B", "C", "D", "E")
+    # Matching (docs/matching.md). A product must cover at least this share of a need (%).
+    MATCH_MIN_COVERAGE_PCT = 50
+    # Near misses shown to a firm: products that fail at most this many rules.
+    MATCH_NEAR_MISS_MAX_FAILED = 2
+    # Approval odds: decisions a product needs before its own history is used; prior strength.
+    MATCH_ODDS_MIN_DECISIONS = 30
+    MATCH_ODDS_PRIOR_STRENGTH = 10
+    # The APR (%) at which a product's cost part of the fit reaches 0.
+    MATCH_APR_REFERENCE_PCT = 24
+    # Monthly records may arrive this many months late: "12 months of tax filings" means 12 of
+    # the last 12 + lag months.
+    MATCH_SOURCE_LAG_MONTHS = 3
+    # Lender response times are the median over applications submitted in this many days.
+    MATCH_RESPONSE_WINDOW_DAYS = 180
 
     @classmethod
     def from_environment(cls):
@@ -54,6 +72,7 @@ class Config:
         settings["SECRET_KEY"] = os.environ.get("SECRET_KEY", settings["SECRET_KEY"])
         settings["REJECT_DIR"] = os.environ.get("REJECT_DIR", str(instance / "rejects"))
         settings["UPLOAD_DIR"] = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
+        settings["MODEL_REGISTRY"] = os.environ.get("MODEL_REGISTRY", str(PROJECT_DIR / "models"))
         if "RATELIMIT_STORAGE_URI" in os.environ:
             settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         return settings

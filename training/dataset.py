@@ -22,6 +22,7 @@ def labels(loans):
     bad = (loans["outcome"] == "defaulted") | (loans["max_days_past_due"] >= BAD_DAYS_PAST_DUE)
     return bad.to_numpy(dtype=int)
 SPLIT_SHARES = (0.6, 0.2, 0.2)  # train, validation (early stopping, calibration), holdout: by time
+MIN_BADS = 2
 
 
 def district_towns(region_code="610203"):
@@ -39,8 +40,20 @@ class LoanExamples:
     fingerprint: str
 
     def split_dates(self):
-        """The dates that cut train | validation | holdout (out of time)."""
-        dates = self.loans["disbursed_on"]
+        """The dates that cut train | validation | holdout (out of time).
+
+        By shares of loans; when a part would hold fewer than MIN_BADS bad loans (a small district),
+        by shares of the bad loans instead, so that every part can be learned from and measured.
+        """
+        if int(self.y.sum()) < 3 * MIN_BADS:
+            raise ValueError(f"too few bad loans to train and evaluate ({int(self.y.sum())}; need {3 * MIN_BADS})")
+        cuts = self._cuts(self.loans["disbursed_on"])
+        if min(int(self.y[part].sum()) for part in self.parts(cuts)) < MIN_BADS:
+            cuts = self._cuts(self.loans["disbursed_on"][self.y == 1])
+        return cuts
+
+    @staticmethod
+    def _cuts(dates):
         return (dates.quantile(SPLIT_SHARES[0], interpolation="nearest"),
                 dates.quantile(SPLIT_SHARES[0] + SPLIT_SHARES[1], interpolation="nearest"))
 

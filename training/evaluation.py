@@ -50,6 +50,13 @@ def _fairness(bundle, X, y, p):
     return {name: _records(metrics.fairness(y, approved, groups[name])) for name in FAIRNESS_GROUPS}
 
 
+def _f(value, spec=".4f"):
+    """A figure for the card; a dash where it could not be computed."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return format(value, spec)
+
+
 def model_card(version, metadata, report):
     """The Markdown model card of a version."""
     lines = [
@@ -62,14 +69,14 @@ def model_card(version, metadata, report):
         f"(out of time, disbursed from {report['holdout']['from']})", "",
         "## Quality on the out-of-time holdout", "",
         "| figure | model | baseline (WOE scorecard) | oracle |", "|---|---|---|---|",
-        f"| AUC | {report['auc']:.4f} | {report['baseline_auc']:.4f} | {report.get('oracle_auc', float('nan')):.4f} |",
-        f"| KS | {report['ks']:.4f} | | |",
-        f"| Brier | {report['brier']:.5f} | | {report.get('oracle_brier', float('nan')):.5f} |",
-        f"| ECE | {report['ece']:.4f} | | |",
-        f"| PSI train → holdout scores | {report['psi']:.4f} | | |", "",
+        f"| AUC | {_f(report['auc'])} | {_f(report['baseline_auc'])} | {_f(report.get('oracle_auc'))} |",
+        f"| KS | {_f(report['ks'])} | | |",
+        f"| Brier | {_f(report['brier'], '.5f')} | | {_f(report.get('oracle_brier'), '.5f')} |",
+        f"| ECE | {_f(report['ece'])} | | |",
+        f"| PSI train → holdout scores | {_f(report['psi'])} | | |", "",
     ]
     if "auc_to_oracle" in report:
-        lines += [f"AUC relative to the oracle: {report['auc_to_oracle']:.3f}.", ""]
+        lines += [f"AUC relative to the oracle: {_f(report['auc_to_oracle'], '.3f')}.", ""]
     scale = metadata["scale"]
     lines += ["## Score scale", "",
               f"points = offset + factor · ln(good:bad odds); {scale['base_points']:.0f} points at odds "
@@ -79,8 +86,8 @@ def model_card(version, metadata, report):
     lines += ["", "## Fairness (approval at grades A–C)", ""]
     for group, rows in report["fairness"].items():
         lines += [f"### {group}", "", "| group | n | approval | ratio to best | TPR gap |", "|---|---|---|---|---|"]
-        lines += [f"| {r['group']} | {r['n']:.0f} | {r['approval_rate']:.3f} | {r['ratio_to_best']:.3f}"
-                  f"{' ⚠' if r['four_fifths_flag'] else ''} | {(r['tpr_gap'] or 0):.3f} |" for r in rows]
+        lines += [f"| {r['group']} | {r['n']:.0f} | {_f(r['approval_rate'], '.3f')} | {_f(r['ratio_to_best'], '.3f')}"
+                  f"{' ⚠' if r['four_fifths_flag'] else ''} | {_f(r['tpr_gap'], '.3f')} |" for r in rows]
         lines.append("")
     lines += ["## Use and limits", "",
               "- Reasons are TreeSHAP contributions in calibrated log-odds; town, subject type, size and "

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.<name>`; the last line each prints is a JSON summary."""

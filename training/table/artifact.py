@@ -1,0 +1,87 @@
+"""The fitted model on disk: LightGBM text or a scorecard JSON, never a pickle, beside a metadata JSON."""
+import hashlib
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import sklearn
+
+from .models import LOGISTIC
+from .parsing import parse_values
+from .scorecard import BinnedLogisticScorecard
+
+FORMAT = "yintai-train-table/1"
+METADATA = "metadata.json"
+
+
+class ArtifactError(Exception):
+    """A saved model that does not match its metadata."""
+
+
+def sha256_of(path):
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions():
+    """Versions of everything that shapes the model file."""
+    return {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+            "scikit-learn": sklearn.__version__, "lightgbm": lgb.__version__}
+
+
+def _write_model(folder, chosen, model):
+    if chosen == LOGISTIC:
+        path = folder / "scorecard.json"
+        path.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        return path, "logistic_scorecard"
+    booster = model.model_.booster_ if hasattr(model, "model_") else model.booster_
+    path = folder / "model.txt"
+    booster.save_model(str(path))
+    return path, "lightgbm"
+
+
+def save_model(folder, candidates, specs, features, summary, source):
+    """Write the chosen model and `metadata.json` into `folder`; returns the metadata written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path, kind = _write_model(folder, candidates.chosen, candidates.model)
+    metadata = {
+        "format": FORMAT, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model_file": path.name, "model_kind": kind, "chosen": candidates.chosen, "sha256": sha256_of(path),
+        "features": [{"name": name, **specs[name]} for name in features],
+        "validation_auc": {k: round(v, 4) for k, v in candidates.validation_auc.items()},
+        "versions": library_versions(), "data": {"file": Path(source).name, "sha256": sha256_of(source)},
+        **summary,
+    }
+    (folder / METADATA).write_text(json.dumps(metadata, ensure_ascii=False, indent=1, default=float), encoding="utf-8")
+    return metadata
+
+
+def load_model(folder):
+    """The saved model and its metadata, after checking the file's sha256 and the format."""
+    folder = Path(folder)
+    metadata = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+    if metadata.get("format") != FORMAT:
+        raise ArtifactError(f"unknown model format {metadata.get('format')!r}")
+    path = folder / metadata["model_file"]
+    if sha256_of(path) != metadata["sha256"]:
+        raise ArtifactError(f"{path.name} does not match the sha256 in {METADATA}")
+    if metadata["model_kind"] == "lightgbm":
+        return lgb.Booster(model_file=str(path)), metadata
+    return BinnedLogisticScorecard.from_dict(json.loads(path.read_text(encoding="utf-8"))), metadata
+
+
+def score_rows(frame, model, metadata):
+    """Probability of bad for each row of `frame` (cells as exported text), parsed as in training."""
+    parsed = pd.DataFrame({f["name"]: parse_values(frame[f["name"]], f) for f in metadata["features"]})
+    if isinstance(model, lgb.Booster):
+        return model.predict(parsed)
+    return model.predict_proba(parsed)[:, 1]

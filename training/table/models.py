@@ -1,0 +1,185 @@
+"""The three candidates — a tuned LightGBM, a logistic scorecard and an untuned LightGBM — and the pick."""
+import time
+import warnings
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from .leakage import auc
+from .scorecard import BinnedLogisticScorecard
+
+TUNED = "tuned_lightgbm"
+LOGISTIC = "logistic_scorecard"
+DEFAULT = "lightgbm_default"
+PREFERENCE = (TUNED, LOGISTIC, DEFAULT)  # ties go to the earlier name
+LARGE = 100_000
+CV_SELECTION = 20_000  # below this many rows the candidates are compared by inner cross-validation
+SELECTION_FOLDS = 3
+# How LightGBM runs, not what it learns. One OpenMP thread per fit: on a small, shared machine a second
+# thread waits at every barrier for a core someone else holds (ten times slower, measured); parallelism
+# comes from fitting several models at once instead (grid settings, CV folds).
+QUIET = {"verbose": -1, "n_jobs": 1}
+
+
+def tuning_grid(rows):
+    """Candidate settings for the tuned model: small, well-regularised trees for small books, deeper for large."""
+    if rows < 10_000:
+        sizes, floor = (4, 8, 16), max(20, rows // 100)
+    elif rows < LARGE:
+        sizes, floor = (8, 31, 63), max(20, rows // 1000)
+    else:
+        sizes, floor = (31, 127), max(50, rows // 5000)
+    return [{"num_leaves": leaves, "min_child_samples": floor} for leaves in sizes]
+
+
+def untuned_lightgbm():
+    """LightGBM with its default parameters (only quiet, seeded and threaded)."""
+    return lgb.LGBMClassifier(random_state=0, **QUIET)
+
+
+class TunedLightGBM(ClassifierMixin, BaseEstimator):
+    """LightGBM whose size is picked from a small grid by early stopping on a validation split, then refit.
+
+    Parameters
+    ----------
+    grid : list of dict or None
+        Settings to try; None picks `tuning_grid` for the number of training rows.
+    learning_rate : float or None
+        None uses 0.05 for small books and 0.1 for large ones.
+    max_rounds : int
+        Most boosting rounds tried before early stopping.
+    patience : int
+        Rounds without a better validation AUC before stopping.
+    random_state : int
+        Seed for row and column sampling.
+    workers : int
+        Settings fitted at once, each in its own thread.
+
+    Attributes
+    ----------
+    params_ : dict
+        The LightGBM parameters of the refit model.
+    validation_auc_ : float
+        AUC of the best setting on the early-stopping rows (optimistic: those rows chose it).
+    model_ : lightgbm.LGBMClassifier
+        The model refit on every row given to `fit`.
+    classes_ : ndarray
+        The two classes, `[0, 1]`.
+    """
+
+    def __init__(self, grid=None, learning_rate=None, max_rounds=1500, patience=50, random_state=0, workers=1):
+        self.grid = grid
+        self.learning_rate = learning_rate
+        self.max_rounds = max_rounds
+        self.patience = patience
+        self.random_state = random_state
+        self.workers = workers
+
+    def _base(self, rows):
+        rate = self.learning_rate or (0.1 if rows >= LARGE else 0.05)
+        return {"learning_rate": rate, "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8,
+                "reg_lambda": 1.0, "random_state": self.random_state, **QUIET}
+
+    def _try(self, setting, base, fit, check):
+        """Validation AUC and best round count of one setting, stopped early on the validation rows."""
+        model = lgb.LGBMClassifier(**base, **setting, n_estimators=self.max_rounds, metric="auc")
+        model.fit(*fit, eval_X=check[0], eval_y=check[1], callbacks=[lgb.early_stopping(self.patience, verbose=False)])
+        return auc(model.predict_proba(check[0])[:, 1], check[1]), model.best_iteration_ or self.max_rounds, setting
+
+    def fit(self, X, y, validation):
+        """Try each setting on `validation` = (train rows, validation rows) of `X`, then refit the best on all rows."""
+        fit_rows, check_rows = validation
+        y = np.asarray(y)
+        base = self._base(len(fit_rows))
+        fit, check = (X.iloc[fit_rows], y[fit_rows]), (X.iloc[check_rows], y[check_rows])
+        settings = self.grid or tuning_grid(len(fit_rows))
+        tried = Parallel(n_jobs=min(self.workers, len(settings)), backend="threading")(
+            delayed(self._try)(setting, base, fit, check) for setting in settings)
+        score, rounds, setting = max(tried, key=lambda item: item[0])
+        self.validation_auc_ = score
+        self.params_ = {**self._base(len(y)), **setting, "n_estimators": max(10, int(round(rounds * 1.1)))}
+        self.model_ = lgb.LGBMClassifier(**self.params_).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        """Probability of each class, columns ordered as `classes_`."""
+        return self.model_.predict_proba(X)
+
+
+@dataclass
+class Candidates:
+    """The three fitted candidates, their validation AUCs and fit times, and the one chosen."""
+
+    models: dict
+    validation_auc: dict
+    seconds: dict
+    chosen: str
+
+    @property
+    def model(self):
+        """The chosen model."""
+        return self.models[self.chosen]
+
+
+def validation_split(bad, order=None, share=0.2, seed=0):
+    """Rows to fit on and rows to validate on: the newest `share` when `order` is given, else stratified."""
+    rows = np.arange(len(bad))
+    if order is not None:
+        ranked = rows[np.argsort(order, kind="stable")]
+        cut = int(round(len(rows) * (1 - share)))
+        return ranked[:cut], ranked[cut:]
+    return train_test_split(rows, test_size=share, stratify=bad, random_state=seed)
+
+
+def selection_folds(bad, order=None, seed=0):
+    """(fit rows, validation rows) pairs that choose the candidate: inner folds for small books, one split for large.
+
+    With `order`, the folds look forward in time: fit on the older blocks, validate on the next one.
+    """
+    if len(bad) >= CV_SELECTION:
+        return [validation_split(bad, order, seed=seed)]
+    rows = np.arange(len(bad))
+    if order is not None:
+        blocks = np.array_split(rows[np.argsort(order, kind="stable")], SELECTION_FOLDS)
+        return [(np.concatenate(blocks[:k]), blocks[k]) for k in range(1, SELECTION_FOLDS)]
+    return list(StratifiedKFold(SELECTION_FOLDS, shuffle=True, random_state=seed).split(rows, bad))
+
+
+def fit_one(name, X, bad, order=None, seed=0, workers=1):
+    """Fit one candidate on the rows of `X`; the tuned one stops early on its own newest or stratified 20%."""
+    if name == LOGISTIC:
+        return BinnedLogisticScorecard().fit(X, bad)
+    if name == DEFAULT:
+        return untuned_lightgbm().fit(X, bad)
+    stopping = validation_split(bad, order, seed=seed)
+    return TunedLightGBM(random_state=seed, workers=workers).fit(X, bad, validation=stopping)
+
+
+def _validation_auc(X, bad, order, seed, workers):
+    """Each candidate's mean AUC over the selection folds, on rows its fitting (and tuning) never saw."""
+    scores = {name: [] for name in PREFERENCE}
+    for learn, check in selection_folds(bad, order, seed):
+        for name in PREFERENCE:
+            model = fit_one(name, X.iloc[learn], bad[learn], None if order is None else order[learn], seed, workers)
+            scores[name].append(auc(model.predict_proba(X.iloc[check])[:, 1], bad[check]))
+    return {name: float(np.mean(found)) for name, found in scores.items()}
+
+
+def fit_candidates(X, bad, order=None, seed=0, workers=1):
+    """Fit all three candidates on every row of `X` and choose the one with the best validation AUC."""
+    bad = np.asarray(bad)
+    models, seconds = {}, {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        validation_auc = _validation_auc(X, bad, order, seed, workers)
+        for name in PREFERENCE:
+            started = time.perf_counter()
+            models[name] = fit_one(name, X, bad, order, seed, workers)
+            seconds[name] = time.perf_counter() - started
+    chosen = max(PREFERENCE, key=lambda name: (validation_auc[name], -PREFERENCE.index(name)))
+    return Candidates(models=models, validation_auc=validation_auc, seconds=seconds, chosen=chosen)
