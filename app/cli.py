@@ -12,7 +12,7 @@ from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.labels import ROLES
-from app.services import models
+from app.services import accounts, models
 from app.services.region import load_region
 
 
@@ -72,12 +72,19 @@ def list_models():
 @models_cli.command("activate")
 @click.argument("version")
 @click.option("--reason", required=True, help="why this version becomes the active one (audited)")
+@click.option("--by", "username", help="the platform admin or regulator who decided it (recorded)")
 @with_appcontext
-def activate_model(version, reason):
+def activate_model(version, reason, username):
     """Activate a registered model version (after every registry check); audited."""
+    actor = None
+    if username:
+        actor = accounts.find_user(db.session, username)
+        if actor is None or actor.role not in models.GOVERNING_ROLES:
+            raise click.ClickException(f"{username}: 只有平台管理员或监管部门可以启用模型 / "
+                                       "only a platform admin or regulator may activate a model")
     try:
-        models.activate_version(db.session, current_app.config["MODEL_REGISTRY"], version, None, reason,
-                                by="cli")
+        models.activate_version(db.session, current_app.config["MODEL_REGISTRY"], version, actor, reason,
+                                by=f"cli:{username or 'operator'}")
     except registry.RegistryError as error:
         raise click.ClickException(f"模型版本不可用 / cannot activate: {error}") from None
     db.session.commit()

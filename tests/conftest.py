@@ -127,3 +127,28 @@ def csrf_token(html):
 def page_text(response):
     """A response body as text."""
     return response.get_data(as_text=True)
+
+
+def run_module(*args):
+    """Run `python -m ARGS…` and return the JSON object on its last line of output."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def synthetic_district(tmp_path_factory):
+    """A small generated district (1,500 firms, 48 months) shared by the model and scoring tests."""
+    folder = tmp_path_factory.mktemp("district") / "district"
+    run_module("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_model(synthetic_district, tmp_path_factory):
+    """A model version trained on the small district: (train's JSON, registry folder)."""
+    out = tmp_path_factory.mktemp("models")
+    return run_module("training.train", "--data", str(synthetic_district), "--out", str(out), "--seed", "1"), out

@@ -13,6 +13,8 @@ from app.entities.base import utcnow
 from . import audit
 from .region import load_region
 
+GOVERNING_ROLES = ("platform_admin", "regulator")
+
 
 def activate_version(session, root, version, actor, reason, by=None):
     """Activate `version` in the registry and in the database; stages the audit entry."""

@@ -2,32 +2,28 @@
 import hashlib
 import json
 import subprocess
-import sys
 
 import pytest
 
 from app.credit import registry
 from app.credit.features import FEATURE_NAMES
 
+from ..conftest import run_module
+
 KEYS = ["auc", "ks", "brier", "ece", "baseline_auc", "psi", "oracle_auc", "oracle_brier", "auc_to_oracle"]
 
 
-def run(*args):
-    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+run = run_module
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("train") / "district"
-    run("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(folder))
-    return folder
+@pytest.fixture
+def district(synthetic_district):
+    return synthetic_district
 
 
-@pytest.fixture(scope="module")
-def trained(district, tmp_path_factory):
-    out = tmp_path_factory.mktemp("models")
-    return run("training.train", "--data", str(district), "--out", str(out), "--seed", "1"), out
+@pytest.fixture
+def trained(trained_model):
+    return trained_model
 
 
 def test_train_registers_a_complete_version(trained):

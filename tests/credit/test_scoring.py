@@ -1,0 +1,68 @@
+"""Scores in the platform: every subject scored by the active model, with reasons and provenance."""
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from app.credit import registry
+from app.credit.features import BY_NAME
+from app.entities import AuditEntry, CreditScore, CreditSubject, ModelVersion
+from app.extensions import db
+from app.ingest.runner import export_files, ingest_paths
+from app.services import models
+
+TOWNS = ["610203001", "610203002", "610203003", "610203004", "610203100", "610203101", "610203102",
+         "610203104", "610203106"]
+
+
+@pytest.fixture
+def registry_root(trained_model, tmp_path):
+    """A registry of our own holding the trained version (activation writes to it)."""
+    result, _ = trained_model
+    root = tmp_path / "models"
+    shutil.copytree(result["path"], root / result["version"])
+    return root, result["version"]
+
+
+@pytest.fixture
+def loaded(app, synthetic_district):
+    ingest_paths(db.session, export_files(synthetic_district), TOWNS)
+
+
+def test_activation_is_audited_and_refresh_scores_everyone(app, loaded, registry_root, world):
+    root, version = registry_root
+    admin = world["users"]["platform_admin"]
+    models.activate_version(db.session, root, version, admin, "first model")
+    db.session.commit()
+    row = db.session.scalars(select(ModelVersion).where(ModelVersion.is_active)).one()
+    assert row.version == version and row.activated_by_id == admin.id and row.activation_reason == "first model"
+    audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "model.activate")).one()
+    assert audit.actor_id == admin.id
+
+    summary = models.refresh(db.session, root, "610203")
+    db.session.commit()
+    subjects = db.session.scalar(select(func.count(CreditSubject.id)))
+    assert summary["scored"] == subjects == db.session.scalar(select(func.count(CreditScore.id)))
+    scores = db.session.scalars(select(CreditScore)).all()
+    assert {s.model_version_id for s in scores} == {row.id}
+    assert all(0 < s.pd < 1 and s.grade in "ABCDE" and 300 < s.score < 900 for s in scores)
+    with_reasons = [s for s in scores if s.reasons]
+    assert with_reasons and all(len(s.reasons) <= 4 for s in scores)
+    for score in with_reasons:
+        for reason in score.reasons:
+            assert BY_NAME[reason["feature"]].reason and reason["contribution"] > 0
+            assert reason["zh"] and reason["en"]
+
+
+def test_activation_refuses_a_tampered_version(app, registry_root, world):
+    root, version = registry_root
+    (root / version / "metrics.json").write_text("{}")
+    with pytest.raises(registry.RegistryError):
+        models.activate_version(db.session, root, version, world["users"]["platform_admin"], "x")
+    assert registry.read_registry(root)["active"] is None
+
+
+def test_refresh_without_an_active_model_says_so(app, registry_root):
+    root, _ = registry_root
+    with pytest.raises(registry.RegistryError, match="no active"):
+        models.refresh(db.session, root, "610203")
