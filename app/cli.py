@@ -49,6 +49,10 @@ def ingest_command(path):
     """
     towns = [t["code"] for t in load_region(current_app.config["REGION_CODE"])["towns"]]
     summary = ingest_paths(db.session, export_files(path), towns)
+    # New or corrected records change scores: re-score just the subjects they belong to.
+    summary["scores"] = models.rescore_after_ingest(db.session, current_app.config["MODEL_REGISTRY"],
+                                                    current_app.config["REGION_CODE"], summary)
+    db.session.commit()
     click.echo(json.dumps(summary, ensure_ascii=False))
     if not summary["ok"]:
         sys.exit(1)

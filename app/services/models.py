@@ -2,12 +2,12 @@
 import json
 import time
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.credit import registry
 from app.credit.features import FEATURE_NAMES
 from app.credit.scoring import model_version_row, refresh_scores
-from app.entities import ModelVersion
+from app.entities import ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
 from . import audit
@@ -45,3 +45,22 @@ def refresh(session, root, region_code, subject_ids=None):
     towns = [t["code"] for t in load_region(region_code)["towns"]]
     scored = refresh_scores(session, bundle, towns, subject_ids)
     return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def touched_subjects(session, summary):
+    """The subjects whose records a run of ingestion inserted or corrected."""
+    batch_ids = [f["batch_id"] for f in summary["files"] if f["status"] == "loaded" and f["batch_id"]]
+    if not batch_ids:
+        return []
+    query = select(SourceRecord.subject_id).where(SourceRecord.batch_id.in_(batch_ids)).distinct()
+    return list(session.scalars(query))
+
+
+def rescore_after_ingest(session, root, region_code, summary):
+    """Re-score only the subjects an ingestion run touched, when a model is active; else None."""
+    if registry.read_registry(root)["active"] is None:
+        return None
+    subject_ids = touched_subjects(session, summary)
+    if not subject_ids:
+        return {"scored": 0}
+    return refresh(session, root, region_code, subject_ids)

@@ -66,3 +66,23 @@ def test_refresh_without_an_active_model_says_so(app, registry_root):
     root, _ = registry_root
     with pytest.raises(registry.RegistryError, match="no active"):
         models.refresh(db.session, root, "610203")
+
+
+def test_rescore_after_ingest_touches_only_affected_subjects(app, loaded, registry_root, world, tmp_path):
+    from ..ingest import exports
+
+    root, version = registry_root
+    models.activate_version(db.session, root, version, world["users"]["platform_admin"], "first model")
+    models.refresh(db.session, root, "610203")
+    db.session.commit()
+    before = db.session.scalar(select(func.count(CreditScore.id)))
+    code = db.session.scalars(select(CreditSubject.uscc).where(CreditSubject.uscc.is_not(None))).first()
+    path = exports.write_csv(tmp_path / "税务_月度申报_补报.csv", "tax_filing",
+                             [[code, "2030-01", "100", "1", "1", "是", "0"]])
+    summary = ingest_paths(db.session, [path], TOWNS)
+    result = models.rescore_after_ingest(db.session, root, "610203", summary)
+    db.session.commit()
+    assert result["scored"] == 1
+    assert db.session.scalar(select(func.count(CreditScore.id))) == before + 1
+    again = ingest_paths(db.session, [path], TOWNS)
+    assert models.rescore_after_ingest(db.session, root, "610203", again) == {"scored": 0}
