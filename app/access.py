@@ -4,7 +4,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from app.entities import Application, Consent, FinancingNeed, Product
+from app.entities import Application, Consent, FinancingNeed, IdentityRelease, Institution, Product
 from app.extensions import db
 
 
@@ -71,3 +71,19 @@ def own_consent_or_404(consent_id):
     if consent is None or consent.subject_id != current_user.subject_id:
         abort(404)
     return consent
+
+
+def own_release_or_404(release_id):
+    """One of the current firm user's identity releases; 404 otherwise."""
+    release = db.session.get(IdentityRelease, release_id)
+    if release is None or release.subject_id != current_user.subject_id:
+        abort(404)
+    return release
+
+
+def active_institution_or_404(institution_id):
+    """An active institution; 404 when suspended or unknown."""
+    institution = db.session.get(Institution, institution_id)
+    if institution is None or not institution.active:
+        abort(404)
+    return institution

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.entities import Institution
-from app.services import accounts, applications, needs, products, subjects
+from app.services import accounts, applications, matches, needs, products, subjects
 from app.services.codes import make_uscc
 from app.services.money import wan_to_yuan
 
@@ -92,6 +92,7 @@ def build_demo(session, region_code):
                                       purpose, guarantee))
     session.flush()
     _demo_applications(session, users, posted, catalogue)
+    matches.rematch_all(session)
     return True
 
 

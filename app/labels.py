@@ -19,7 +19,8 @@ CONSENT_STATUSES = {"active": _l("有效"), "paused": _l("暂停"), "revoked": _
                     "expired": _l("已过期")}
 BATCH_STATUSES = {"loaded": _l("已载入"), "already_loaded": _l("此前已载入，未改动"), "refused": _l("整文件拒收"),
                   "unknown_file": _l("未识别的文件"), "failed": _l("载入失败，已回滚"), "loading": _l("载入中")}
-PURPOSES = {"underwriting": _l("贷前审核"), "monitoring": _l("贷后监测"), "supervision": _l("监管")}
+PURPOSES = {"underwriting": _l("贷前审核"), "monitoring": _l("贷后监测"), "supervision": _l("监管"),
+            "screening": _l("在线优企筛选")}
 
 
 def label(table, code):

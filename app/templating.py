@@ -2,13 +2,16 @@
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app import labels
+from app.matching.explain import sentence
+from app.matching.rules import ATTRIBUTES, RULES, SECTION_NAMES
 from app.services.applications import DECLINE_REASONS, STATUS_LABELS
 from app.services.consents import category_label
 from app.services.money import format_rate, format_wan, format_yuan
 from app.services.products import guarantee_label
-from app.services.region import current_region, town_name
+from app.services.region import current_region, town_choices, town_name
 
 
 def localtime(value, fmt="%Y-%m-%d %H:%M"):
@@ -19,6 +22,30 @@ def localtime(value, fmt="%Y-%m-%d %H:%M"):
     return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime(fmt)
 
 
+def odds_basis(match):
+    """Where a product's approval odds come from, in words."""
+    if match.odds_basis == "history":
+        return _("依据 %(n)d 条审批记录", n=match.evidence)
+    if match.odds_basis == "score":
+        return _("依据同信用等级主体的审批记录")
+    return ""
+
+
+def section_choices():
+    """(letter, name) of every GB/T 4754 section."""
+    return [(code, str(name)) for code, name in SECTION_NAMES.items()]
+
+
+def section_label(code):
+    """A GB/T 4754 section with its name, or 未登记."""
+    return f"{code} {SECTION_NAMES[code]}" if code in SECTION_NAMES else _("未登记")
+
+
+def size_label(code):
+    """A firm size class's name, or 未知."""
+    return str(ATTRIBUTES["size_class"].choices.get(code, _("未知")))
+
+
 def register(app):
     """Register the filters and globals on `app`."""
     filters = {
@@ -26,6 +53,10 @@ def register(app):
         "yuan": lambda v: "" if v is None else format_yuan(v),
         "rate": lambda v: "" if v is None else format_rate(v),
         "localtime": localtime,
+        "pct": lambda v: "" if v is None else f"{v * 100:.0f}%",
+        "apr": lambda v: "" if v is None else f"{v:.2f}",
+        "rule_sentence": sentence,
+        "odds_basis": odds_basis,
         "town": town_name,
         "guarantee": guarantee_label,
         "category": category_label,
@@ -42,4 +73,6 @@ def register(app):
         "batch_status": lambda c: labels.label(labels.BATCH_STATUSES, c),
     }
     app.jinja_env.filters.update(filters)
-    app.jinja_env.globals["region"] = current_region
+    app.jinja_env.globals.update(region=current_region, town_options=town_choices, section_options=section_choices,
+                                 section_label=section_label, size_label=size_label,
+                                 rule_label=lambda name: str(RULES[name].label) if name in RULES else name)

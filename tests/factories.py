@@ -134,3 +134,46 @@ def build_world():
     db.session.commit()
     return {"users": users, "bank_a": bank_a, "bank_b": bank_b, "firm": firm, "other_firm": other_firm,
             "product": product, "need": need, "consent": consent, "application": application}
+
+
+def add_score(subject, grade, pd, as_of=None):
+    """A credit score of `subject` (by a test model version), computed now from data as of `as_of`."""
+    model = db.session.scalars(db.select(e.ModelVersion).where(e.ModelVersion.version == "test")).first()
+    if model is None:
+        model = e.ModelVersion(version="test", path="models/test", sha256="0" * 64)
+        db.session.add(model)
+        db.session.flush()
+    score = e.CreditScore(subject_id=subject.id, model_version_id=model.id, pd=pd, score=600, grade=grade,
+                          reasons=[], completeness={}, data_as_of=as_of or utcnow().date())
+    db.session.add(score)
+    db.session.flush()
+    return score
+
+
+def add_list_entry(subject, list_type, status="active"):
+    """A red or black list entry about `subject`."""
+    entry = e.ListEntry(subject_id=subject.id, list_type=list_type, list_name="测试名单", basis="测试依据",
+                        reason="测试", exit_conditions="测试", listed_on=utcnow().date(), status=status)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def add_records(subject, source, rows):
+    """Department records of `source` about `subject`: rows of (period, payload)."""
+    batch = e.SourceBatch(source=source, file_name=f"{source}.csv", file_sha256="0" * 64, status="loaded")
+    db.session.add(batch)
+    db.session.flush()
+    for number, (period, payload) in enumerate(rows, start=2):
+        db.session.add(e.SourceRecord(subject_id=subject.id, source=source, natural_key=f"{subject.id}|{number}",
+                                      period=period, payload=payload, payload_hash="0" * 16, batch_id=batch.id,
+                                      raw_row_number=number, raw_row=""))
+    db.session.flush()
+    return batch
+
+
+def months_ago(count):
+    """The first day of the month `count` months before this one."""
+    today = utcnow().date()
+    index = today.year * 12 + today.month - 1 - count
+    return date(index // 12, index % 12 + 1, 1)

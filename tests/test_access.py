@@ -4,7 +4,7 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import SourceBatch
+from app.entities import IdentityRelease, SourceBatch
 from app.extensions import db
 
 from .conftest import logged_in_client, make_app
@@ -33,6 +33,9 @@ TABLE = {
     "firm.application_answer": ("POST", {"firm"}),
     "firm.consent_list": ("GET", {"firm", "firm_other"}),
     "firm.consent_revoke": ("POST", {"firm"}),
+    "firm.identity_list": ("GET", {"firm", "firm_other"}),
+    "firm.identity_release": ("POST", {"firm", "firm_other"}),
+    "firm.identity_revoke": ("POST", {"firm"}),
     "lender.dashboard": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.application_detail": ("GET", {"officer", "lender_admin"}),
     "lender.application_review": ("POST", {"officer"}),
@@ -42,8 +45,13 @@ TABLE = {
     "lender.product_list": ("GET", {"lender_admin"}),
     "lender.product_new": ("GET", {"lender_admin"}),
     "lender.product_retire": ("POST", {"lender_admin"}),
+    "lender.product_edit": ("GET", {"lender_admin"}),
+    "lender.product_versions": ("GET", {"lender_admin"}),
+    "lender.screening": ("GET", {"officer", "officer_other", "lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
+    "regulator.unmatched_needs": ("GET", {"regulator"}),
+    "regulator.odds_reliability": ("GET", {"regulator"}),
     "dataadmin.dashboard": ("GET", {"data_admin"}),
     "dataadmin.upload": ("GET", {"data_admin"}),
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
@@ -53,14 +61,26 @@ TABLE = {
     "api.product_list": ("GET", LOGGED_IN),
     "api.need_products": ("GET", {"firm"}),
     "api.market_summary": ("GET", {"regulator"}),
+    "api.product_screening": ("GET", {"officer", "lender_admin"}),
+    "api.odds_reliability": ("GET", {"regulator"}),
 }
 
 
-def url_args(world, batch):
+def url_args(world, batch, release):
     """Values for every URL variable, all pointing at records of the world's firm and bank A."""
     return {"need_id": world["need"].id, "product_id": world["product"].id,
             "application_id": world["application"].id, "consent_id": world["consent"].id,
-            "batch_id": batch.id, "code": "en", "filename": "css/app.css"}
+            "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
+            "code": "en", "filename": "css/app.css"}
+
+
+def identity_release(world):
+    """The world's firm has released its identity to bank A."""
+    release = IdentityRelease(subject_id=world["firm"].id, institution_id=world["bank_a"].id,
+                              released_by_id=world["users"]["firm"].id)
+    db.session.add(release)
+    db.session.commit()
+    return release
 
 
 def batch_with_rejects(reject_dir):
@@ -91,7 +111,7 @@ def test_route_access(app, world, persona, database_url, tmp_path):
     unchecked = make_app(database_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
                          REJECT_DIR=str(tmp_path / "rejects"), UPLOAD_DIR=str(tmp_path / "uploads"))
     user = None if persona == ANON else world["users"][persona]
-    args = url_args(world, batch_with_rejects(tmp_path / "rejects"))
+    args = url_args(world, batch_with_rejects(tmp_path / "rejects"), identity_release(world))
     rules = sorted(unchecked.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout",
                                                                   "POST" in r.methods))
     with unchecked.test_request_context():

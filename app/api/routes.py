@@ -1,14 +1,15 @@
 """JSON endpoints; the same services as the pages."""
-from flask import jsonify
+from flask import jsonify, request
+from flask_login import current_user
 from sqlalchemy import select
 
-from app.access import own_need_or_404, role_required
+from app.access import institution_product_or_404, own_need_or_404, role_required
 from app.api import bp
-from app.api.schemas import need_json, product_json
+from app.api.schemas import match_json, need_json, product_json
 from app.entities import Institution, Product
-from app.entities.users import ROLES
+from app.entities.users import LENDER_ROLES, ROLES
 from app.extensions import db
-from app.services import products, supervision
+from app.services import market, matches, screening, supervision
 
 
 @bp.get("/health")
@@ -32,10 +33,29 @@ def product_list():
 def need_products(need_id):
     """The products that fit one of the firm's needs, and the near misses with reasons."""
     need = own_need_or_404(need_id)
-    fitting, others = products.products_for_need(db.session, need)
-    return jsonify(need=need_json(need), fitting=[product_json(p) for p in fitting],
-                   others=[{"product": product_json(p), "failed": [str(f) for f in failed]}
-                           for p, failed in others])
+    result = matches.evaluate_need(db.session, need)
+    return jsonify(need=need_json(need), fitting=[match_json(m) for m in result.eligible],
+                   near_misses=[match_json(m) for m in result.near_misses],
+                   others=[match_json(m) for m in result.near_misses + result.others])
+
+
+@bp.get("/products/<int:product_id>/screening")
+@role_required(*LENDER_ROLES)
+def product_screening(product_id):
+    """在线优企筛选 of one of the institution's products: anonymised unless the firm is identified."""
+    product = institution_product_or_404(product_id)
+    filters = {k: request.args.get(k) or None for k in ("town", "industry", "amount_band", "grade")}
+    rows = screening.screen_product(db.session, product, current_user, filters)
+    screening.log_views(db.session, current_user, product, rows)
+    db.session.commit()
+    return jsonify(product_id=product.id, firms=[screening.row_json(r) for r in rows])
+
+
+@bp.get("/matching/reliability")
+@role_required("regulator")
+def odds_reliability():
+    """The reliability table of the approval odds (predicted against observed on later decisions)."""
+    return jsonify(market.reliability_report(db.session))
 
 
 @bp.get("/market/summary")

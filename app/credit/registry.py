@@ -79,12 +79,20 @@ class ModelBundle:
         return [f["name"] for f in self.metadata["features"]]
 
     def prepare(self, frame):
-        """The model's columns in its order, categories encoded as at training."""
-        data = frame[self.features].copy()
+        """The model's inputs as a float matrix in its feature order, categories as their codes.
+
+        LightGBM keeps the category levels it was trained with; ours are fixed in the metadata,
+        so a category's code is its position there (unknown levels are missing).
+        """
+        columns = []
         for spec in self.metadata["features"]:
+            values = frame[spec["name"]]
             if spec["kind"] == "cat":
-                data[spec["name"]] = pd.Categorical(data[spec["name"]], categories=spec["categories"])
-        return data
+                codes = pd.Categorical(values, categories=spec["categories"]).codes.astype(float)
+                columns.append(np.where(codes < 0, np.nan, codes))
+            else:
+                columns.append(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float))
+        return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
     def raw_logit(self, frame):
         """The trees' log-odds before calibration."""
@@ -92,7 +100,10 @@ class ModelBundle:
 
     def contributions(self, frame):
         """TreeSHAP contributions in calibrated log-odds: [rows, features + 1 (bias)]."""
-        contrib = self.booster.predict(self.prepare(frame), pred_contrib=True)
+        return self.calibrated_contributions(self.booster.predict(self.prepare(frame), pred_contrib=True))
+
+    def calibrated_contributions(self, contrib):
+        """Raw TreeSHAP contributions mapped to calibrated log-odds (Platt is linear in log-odds)."""
         slope, intercept = self.metadata["calibration"]["slope"], self.metadata["calibration"]["intercept"]
         contrib = contrib * slope
         contrib[:, -1] += intercept

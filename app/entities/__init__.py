@@ -1,6 +1,6 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
 from .audit import AuditEntry
-from .consent import Consent, DataAccessLog
+from .consent import Consent, DataAccessLog, IdentityRelease
 from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest
 from .financing import (
     Application,
@@ -11,13 +11,13 @@ from .financing import (
     Message,
     RepaymentOutcome,
 )
-from .institutions import Institution, Product
+from .institutions import Institution, Product, ProductVersion
 from .subjects import CreditSubject, SourceBatch, SourceRecord
 from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FinancingNeed", "Institution", "ListEntry", "Loan", "Match", "Message",
-    "ModelVersion", "Objection", "Product", "RepairRequest", "RepaymentOutcome", "SourceBatch",
+    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "Match", "Message",
+    "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome", "SourceBatch",
     "SourceRecord", "User",
 ]

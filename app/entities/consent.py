@@ -56,3 +56,23 @@ class DataAccessLog(db.Model):
 
     user: Mapped["User | None"] = relationship()  # noqa: F821
     institution: Mapped["Institution | None"] = relationship()  # noqa: F821
+
+
+class IdentityRelease(Timestamped, db.Model):
+    """A firm's release of its identity to one lender's screening (在线优企筛选); revocable.
+
+    Without a consent in force or an active release, the lender sees the firm only as an
+    anonymised profile.
+    """
+
+    __tablename__ = "identity_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    institution: Mapped["Institution"] = relationship()  # noqa: F821

@@ -47,9 +47,14 @@ class Match(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("financing_need.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    product_version: Mapped[int | None]
     eligible: Mapped[bool]
+    # Failed rules; 0 when eligible. Eligible rows keep every rule's result, others only the failed.
+    failed_count: Mapped[int] = mapped_column(default=0, server_default="0")
     rule_results: Mapped[list] = mapped_column(JSON)
     fit: Mapped[float | None]
+    approval_odds: Mapped[float | None]
+    apr: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -64,6 +69,8 @@ class Application(Timestamped, db.Model):
     subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
     consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"))
+    # The product's terms the firm applied under (null for applications made before versioning).
+    product_version_id: Mapped[int | None] = mapped_column(ForeignKey("product_version.id"))
     amount: Mapped[Decimal] = mapped_column(Money)
     term_months: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
@@ -76,6 +83,7 @@ class Application(Timestamped, db.Model):
 
     need: Mapped[FinancingNeed] = relationship()
     product: Mapped["Product"] = relationship()  # noqa: F821
+    product_version: Mapped["ProductVersion | None"] = relationship()  # noqa: F821
     subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
     institution: Mapped["Institution"] = relationship()  # noqa: F821
     events: Mapped[list["ApplicationEvent"]] = relationship(

@@ -2,16 +2,17 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
-from .base import Money, Timestamped
+from .base import Money, Timestamped, utcnow
 
 INSTITUTION_KINDS = ("bank", "guarantee", "pawn", "microloan")
 GUARANTEE_TYPES = ("credit", "guarantor", "mortgage", "pledge")
 PRODUCT_STATUSES = ("draft", "published", "retired")
+REPAYMENT_METHODS = ("annuity", "equal_principal", "bullet")
 
 
 class Institution(Timestamped, db.Model):
@@ -30,7 +31,11 @@ class Institution(Timestamped, db.Model):
 
 
 class Product(Timestamped, db.Model):
-    """A financial product (金融产品) with its ranges; amounts in 元, rates in % a year."""
+    """A financial product (金融产品): ranges, fees and rules; amounts in 元, rates and fees in %.
+
+    `rules` holds the eligibility rules as data (see app/matching/spec.py); every change of the
+    terms is kept as a `ProductVersion`, and `version` is the number of the current one.
+    """
 
     __tablename__ = "product"
 
@@ -45,9 +50,31 @@ class Product(Timestamped, db.Model):
     rate_min: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     rate_max: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     guarantee_types: Mapped[list] = mapped_column(JSON)
+    # Fees count in the annualised cost: upfront in % of the loan, guarantee fee in % a year.
+    upfront_fee_pct: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal(0), server_default="0")
+    guarantee_fee_pct: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal(0), server_default="0")
+    repayment: Mapped[str] = mapped_column(String(16), default="annuity", server_default="annuity")
+    rules: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(12), default="draft")
     published_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     institution: Mapped[Institution] = relationship(back_populates="products")
+
+
+class ProductVersion(db.Model):
+    """A product's terms as they stood from one change to the next (who changed them, when)."""
+
+    __tablename__ = "product_version"
+    __table_args__ = (UniqueConstraint("product_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    version: Mapped[int]
+    terms: Mapped[dict] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    changed_by: Mapped["User | None"] = relationship()  # noqa: F821

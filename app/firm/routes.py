@@ -4,16 +4,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import (
+    active_institution_or_404,
     own_application_or_404,
     own_consent_or_404,
     own_need_or_404,
+    own_release_or_404,
     published_product_or_404,
     role_required,
 )
 from app.extensions import db
 from app.firm import bp
 from app.firm.forms import ActionForm, ApplyForm, NeedForm, NoteForm
-from app.services import applications, consents, needs, products
+from app.services import applications, consents, identity, matches, needs
 from app.services.consents import UNDERWRITING_CATEGORIES
 from app.services.errors import InvalidInput, NotAllowed
 from app.services.money import parse_decimal, wan_to_yuan
@@ -48,6 +50,7 @@ def need_new():
             need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(amount),
                                    form.term_months.data, form.purpose.data, form.guarantee.data,
                                    max_rate=max_rate, urgency=form.urgency.data)
+            matches.rematch_need(db.session, need)
         except InvalidInput as error:
             if error.field == "amount":
                 error.field = "amount_wan"
@@ -66,8 +69,7 @@ def need_new():
 def need_detail(need_id):
     """A need with the products that fit it and the near misses with their reasons."""
     need = own_need_or_404(need_id)
-    fitting, others = products.products_for_need(db.session, need)
-    return render_template("firm/need_detail.html", need=need, fitting=fitting, others=others,
+    return render_template("firm/need_detail.html", need=need, result=matches.evaluate_need(db.session, need),
                            form=ActionForm())
 
 
@@ -78,6 +80,7 @@ def need_withdraw(need_id):
     need = own_need_or_404(need_id)
     try:
         needs.withdraw_need(need)
+        matches.rematch_need(db.session, need)
     except NotAllowed as error:
         flash(error.message, "error")
     else:
@@ -177,3 +180,44 @@ def consent_revoke(consent_id):
         db.session.commit()
         flash(_("授权已撤回，该机构将不能再查看您的信息。"), "success")
     return redirect(url_for("firm.consent_list"))
+
+
+@bp.get("/identity")
+@firm_only
+def identity_list():
+    """Lenders the firm has released its identity to (在线优企筛选), and to which it may."""
+    subject_id = current_user.subject_id
+    releases = identity.releases_of(db.session, subject_id)
+    released = {r.institution_id for r in releases if r.status == "active"}
+    return render_template("firm/identity.html", releases=releases, released=released,
+                           institutions=identity.institutions(db.session), form=ActionForm())
+
+
+@bp.post("/identity/<int:institution_id>/release")
+@firm_only
+def identity_release(institution_id):
+    """Let one lender's screening show the firm's name and need instead of an anonymised profile."""
+    institution = active_institution_or_404(institution_id)
+    try:
+        identity.release(db.session, current_user.subject, institution, current_user)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已向 %(i)s 公开身份，可随时撤回。", i=institution.name), "success")
+    return redirect(url_for("firm.identity_list"))
+
+
+@bp.post("/identity/releases/<int:release_id>/revoke")
+@firm_only
+def identity_revoke(release_id):
+    """Revoke a release: the lender sees the firm anonymised again."""
+    entry = own_release_or_404(release_id)
+    try:
+        identity.revoke(db.session, entry, current_user)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已撤回公开，该机构只能看到匿名信息。"), "success")
+    return redirect(url_for("firm.identity_list"))

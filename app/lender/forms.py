@@ -1,13 +1,36 @@
 """Forms of the lender area."""
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app import labels
 from app.firm.forms import GUARANTEES
+from app.matching.rules import ATTRIBUTES, OPERATORS
+from app.matching.texts import SOURCE_NAMES
 from app.services.applications import DECLINE_REASONS
+from app.services.errors import InvalidInput
+from app.services.money import format_rate, format_wan, parse_decimal, wan_to_yuan
+from app.services.region import town_choices
 from app.views import as_choices
+
+REPAYMENTS = (("annuity", _l("等额本息")), ("equal_principal", _l("等额本金")), ("bullet", _l("先息后本")))
+BLACKLIST_POLICIES = (("exclude", _l("不受理")), ("review", _l("人工审查后办理")))
 
 
 class CheckboxesField(SelectMultipleField):
@@ -37,6 +60,49 @@ class ProductForm(FlaskForm):
     guarantee_types = CheckboxesField(_l("接受的担保方式"), choices=as_choices(GUARANTEES))
 
 
+class SourceRuleForm(Form):
+    """One required department source: which, and how many recent months (blank for non-monthly)."""
+
+    source = SelectField(_l("部门数据"), choices=as_choices([("", _l("（不要求）")), *SOURCE_NAMES.items()]),
+                         validate_choice=False)
+    months = StringField(_l("近 N 个月"))
+
+
+class ExtraRuleForm(Form):
+    """One of the lender's own rules: attribute, operator, value."""
+
+    attribute = SelectField(_l("企业指标"), validate_choice=False, choices=as_choices(
+        [("", _l("（不设）")), *((a.name, a.label) for a in ATTRIBUTES.values())]))
+    operator = SelectField(_l("比较"), choices=as_choices(OPERATORS.items()), validate_choice=False)
+    value = StringField(_l("值"))
+
+
+class ProductRulesForm(ProductForm):
+    """A product's terms with its fees and eligibility rules (rules as data; see app/matching/spec.py)."""
+
+    upfront_fee_pct = StringField(_l("一次性费用率（%，可不填）"))
+    guarantee_fee_pct = StringField(_l("担保费率（% / 年，可不填）"))
+    repayment = SelectField(_l("还款方式"), choices=as_choices(REPAYMENTS), default="annuity", validate_choice=False)
+    subject_kinds = CheckboxesField(_l("面向的主体类型（不选为不限）"), validate_choice=False,
+                                    choices=as_choices(labels.SUBJECT_KINDS.items()))
+    industries = StringField(_l("支持的行业（门类字母或行业代码，逗号分隔，不填为不限）"))
+    towns = CheckboxesField(_l("服务的乡镇街道（不选为不限）"), validate_choice=False)
+    min_age_years = StringField(_l("最低成立年限（年，可不填）"))
+    min_grade = SelectField(_l("最低信用等级"), validate_choice=False)
+    max_pd = StringField(_l("违约概率上限（%，可不填）"))
+    unscored_pass = BooleanField(_l("允许暂无信用评分的主体"), default=True)
+    required_sources = FieldList(FormField(SourceRuleForm), min_entries=3, max_entries=9)
+    blacklist_policy = SelectField(_l("失信黑名单主体"), choices=as_choices(BLACKLIST_POLICIES), default="exclude",
+                                   validate_choice=False)
+    red_list_priority = BooleanField(_l("守信红名单主体优先（绿色通道）"))
+    extra = FieldList(FormField(ExtraRuleForm), min_entries=3, max_entries=5)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.towns.choices = as_choices(town_choices())
+        self.min_grade.choices = as_choices([("", _l("不限")), *((g, g) for g in current_app.config["CREDIT_GRADES"])])
+
+
 class ApproveForm(FlaskForm):
     amount_wan = StringField(_l("批准金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
@@ -51,3 +117,74 @@ class DeclineForm(FlaskForm):
 class InfoRequestForm(FlaskForm):
     note = TextAreaField(_l("需要补充的材料"), validators=[
         DataRequired(_l("请写明需要补充的材料。")), Length(max=500, message=_l("不能超过 500 个字符。"))])
+
+
+def _number(form, name, message, default=None):
+    """The Decimal in a text field, `default` when blank; InvalidInput when it is not a number."""
+    text = getattr(form, name).data
+    if text is None or not str(text).strip():
+        return default
+    value = parse_decimal(text)
+    if value is None:
+        raise InvalidInput(message, name)
+    return value
+
+
+def product_values(form):
+    """The plain values a ProductRulesForm carries, for products.publish_product / update_product."""
+    numbers = {name: _number(form, name, _("请输入数字。"))
+               for name in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
+    for name, value in numbers.items():
+        if value is None:
+            raise InvalidInput(_("请输入数字。"), name)
+    max_pd = _number(form, "max_pd", _("违约概率上限应为数字（%）。"))
+    rules = {
+        "subject_kinds": form.subject_kinds.data, "industries": form.industries.data, "towns": form.towns.data,
+        "min_age_years": form.min_age_years.data, "min_grade": form.min_grade.data or None,
+        "max_pd": None if max_pd is None else max_pd / 100, "unscored_pass": form.unscored_pass.data,
+        "required_sources": [entry.data for entry in form.required_sources],
+        "blacklist_policy": form.blacklist_policy.data, "red_list_priority": form.red_list_priority.data,
+        "extra": [entry.data for entry in form.extra],
+    }
+    return {
+        "name": form.name.data, "description": form.description.data,
+        "amount_min": wan_to_yuan(numbers["amount_min_wan"]), "amount_max": wan_to_yuan(numbers["amount_max_wan"]),
+        "term_min": form.term_min.data, "term_max": form.term_max.data,
+        "rate_min": numbers["rate_min"], "rate_max": numbers["rate_max"], "guarantee_types": form.guarantee_types.data,
+        "upfront_fee_pct": _number(form, "upfront_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        "guarantee_fee_pct": _number(form, "guarantee_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        "repayment": form.repayment.data, "rules": rules,
+    }
+
+
+def product_form_data(product):
+    """A product's current terms as the form's initial data."""
+    rules = product.rules or {}
+    extra = [{**r, "value": "、".join(r["value"]) if isinstance(r["value"], list) else _extra_text(r["value"])}
+             for r in rules.get("extra", ())]
+    return {
+        "name": product.name, "description": product.description,
+        "amount_min_wan": format_wan(product.amount_min).replace(",", ""),
+        "amount_max_wan": format_wan(product.amount_max).replace(",", ""),
+        "term_min": product.term_min_months, "term_max": product.term_max_months,
+        "rate_min": format_rate(product.rate_min), "rate_max": format_rate(product.rate_max),
+        "guarantee_types": product.guarantee_types, "upfront_fee_pct": format_rate(product.upfront_fee_pct or 0),
+        "guarantee_fee_pct": format_rate(product.guarantee_fee_pct or 0), "repayment": product.repayment,
+        "subject_kinds": rules.get("subject_kinds", []), "industries": ", ".join(rules.get("industries", [])),
+        "towns": rules.get("towns", []), "min_age_years": _extra_text(rules.get("min_age_years")),
+        "min_grade": rules.get("min_grade") or "",
+        "max_pd": "" if rules.get("max_pd") is None else _extra_text(round(rules["max_pd"] * 100, 4)),
+        "unscored_pass": rules.get("unscored_pass", True),
+        "required_sources": [{"source": r["source"], "months": r["months"] or ""}
+                             for r in rules.get("required_sources", ())],
+        "blacklist_policy": rules.get("blacklist_policy", "exclude"),
+        "red_list_priority": rules.get("red_list_priority", False), "extra": extra,
+    }
+
+
+def _extra_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return f"{Decimal(str(value)).normalize():f}"

@@ -1,5 +1,5 @@
 """Routes of the lender area; staff see only their own institution's records."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,8 +8,16 @@ from app.entities.users import LENDER_ADMIN, LENDER_OFFICER, LENDER_ROLES
 from app.extensions import db
 from app.firm.forms import ActionForm
 from app.lender import bp
-from app.lender.forms import ApproveForm, DeclineForm, InfoRequestForm, ProductForm
+from app.lender.forms import (
+    ApproveForm,
+    DeclineForm,
+    InfoRequestForm,
+    ProductRulesForm,
+    product_form_data,
+    product_values,
+)
 from app.services import applications, consents, products
+from app.services import screening as screening_service
 from app.services.errors import InvalidInput, NotAllowed
 from app.services.money import parse_decimal, wan_to_yuan
 from app.views import show_error
@@ -103,34 +111,73 @@ def product_list():
                            products=products.products_of(db.session, current_user.institution_id))
 
 
+def _save_product(form, save):
+    """Validate the form, run `save(values)`; on an error show it on the form and save nothing."""
+    try:
+        save(product_values(form))
+    except InvalidInput as error:
+        db.session.rollback()
+        error.field = {"amount_min": "amount_min_wan", "amount_max": "amount_max_wan"}.get(error.field, error.field)
+        show_error(form, error)
+        return False
+    except NotAllowed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    return True
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 @admin_only
 def product_new():
-    """Publish a product."""
-    form = ProductForm()
-    if form.validate_on_submit():
-        try:
-            values = {k: parse_decimal(getattr(form, k).data)
-                      for k in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
-            for key, value in values.items():
-                if value is None:
-                    raise InvalidInput(_("请输入数字。"), key)
-            products.publish_product(
-                db.session, current_user.institution, current_user, form.name.data,
-                wan_to_yuan(values["amount_min_wan"]), wan_to_yuan(values["amount_max_wan"]),
-                form.term_min.data, form.term_max.data, values["rate_min"], values["rate_max"],
-                form.guarantee_types.data, form.description.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            error.field = {"amount_min": "amount_min_wan", "amount_max": "amount_max_wan"}.get(
-                error.field, error.field)
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("产品已发布。"), "success")
-            return redirect(url_for("lender.product_list"))
+    """Publish a product with its fees and rules."""
+    form = ProductRulesForm()
+    if form.validate_on_submit() and _save_product(form, lambda values: products.publish_product(
+            db.session, current_user.institution, current_user, **values)):
+        flash(_("产品已发布。"), "success")
+        return redirect(url_for("lender.product_list"))
     status = 400 if form.is_submitted() else 200
-    return render_template("lender/product_form.html", form=form), status
+    return render_template("lender/product_form.html", form=form, product=None), status
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@admin_only
+def product_edit(product_id):
+    """Change a product's terms and rules: a new version; open needs are re-matched."""
+    product = institution_product_or_404(product_id)
+    form = ProductRulesForm(data=None if request.method == "POST" else product_form_data(product))
+    if form.validate_on_submit() and _save_product(form, lambda values: products.update_product(
+            db.session, product, current_user, **values)):
+        flash(_("产品已更新为第 %(v)d 版。", v=product.version), "success")
+        return redirect(url_for("lender.product_list"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("lender/product_form.html", form=form, product=product), status
+
+
+@bp.get("/products/<int:product_id>/versions")
+@admin_only
+def product_versions(product_id):
+    """Every version of a product's terms, newest first."""
+    product = institution_product_or_404(product_id)
+    return render_template("lender/product_versions.html", product=product,
+                           versions=products.versions_of(db.session, product.id))
+
+
+@bp.get("/screening")
+@staff_only
+def screening():
+    """在线优企筛选: firms whose open needs pass one of the institution's products."""
+    own = [p for p in products.products_of(db.session, current_user.institution_id) if p.status == "published"]
+    product_id = request.args.get("product_id", type=int)
+    product = institution_product_or_404(product_id) if product_id else None
+    filters = {k: request.args.get(k) or None for k in ("town", "industry", "amount_band", "grade")}
+    rows = screening_service.screen_product(db.session, product, current_user, filters) if product else []
+    if product:
+        screening_service.log_views(db.session, current_user, product, rows)
+        db.session.commit()
+    return render_template("lender/screening.html", products=own, product=product, rows=rows, filters=filters,
+                           bands=screening_service, grades=current_app.config["CREDIT_GRADES"])
 
 
 @bp.post("/products/<int:product_id>/retire")

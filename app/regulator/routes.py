@@ -6,7 +6,7 @@ from app.access import role_required
 from app.entities import AuditEntry
 from app.extensions import db
 from app.regulator import bp
-from app.services import supervision
+from app.services import market, match_supervision, supervision
 
 regulator_only = role_required("regulator")
 
@@ -26,3 +26,19 @@ def audit_log():
     """The latest audited actions."""
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
     return render_template("audit.html", entries=entries)
+
+
+@bp.get("/matching")
+@regulator_only
+def unmatched_needs():
+    """Open needs that found no eligible product, with the rules that failed most."""
+    entries = match_supervision.unmatched_needs(db.session)
+    return render_template("regulator/unmatched.html", entries=entries,
+                           totals=match_supervision.failed_rule_totals(entries))
+
+
+@bp.get("/matching/reliability")
+@regulator_only
+def odds_reliability():
+    """Are the approval odds shown to firms honest? Predicted against observed, on later decisions."""
+    return render_template("regulator/reliability.html", report=market.reliability_report(db.session))

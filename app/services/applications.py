@@ -11,7 +11,7 @@ from app.entities.base import utcnow
 from . import audit, consents
 from .errors import InvalidInput, NotAllowed
 from .money import format_rate
-from .products import failed_rules
+from .products import current_version, failed_rules
 
 # Allowed moves: status → statuses it may go to (DESIGN §4 flow 4).
 TRANSITIONS = {
@@ -64,7 +64,7 @@ def apply(session, need, product, user, consent_given):
         raise NotAllowed(_("该需求已关闭，不能再申请。"))
     if product.status != "published" or not product.institution.active:
         raise NotAllowed(_("该产品已下架。"))
-    failures = failed_rules(product, need)
+    failures = failed_rules(session, product, need)
     if failures:
         raise InvalidInput(_("该产品与需求不匹配：%(why)s", why="；".join(failures)))
     if not consent_given:
@@ -77,9 +77,12 @@ def apply(session, need, product, user, consent_given):
     consent = consents.grant_underwriting_consent(
         session, need.subject, product.institution, user,
         _("为审核融资申请（%(p)s）查询信用信息", p=product.name))
+    # A product that covers part of the need is applied for up to its maximum.
     application = Application(need=need, product=product, subject_id=need.subject_id,
                               institution_id=product.institution_id, consent_id=consent.id,
-                              amount=need.amount, term_months=need.term_months, status="submitted")
+                              product_version_id=current_version(session, product).id,
+                              amount=min(need.amount, product.amount_max), term_months=need.term_months,
+                              status="submitted")
     application.events.append(ApplicationEvent(from_status=None, to_status="submitted",
                                                actor_id=user.id))
     session.add(application)

@@ -1,17 +1,22 @@
-"""Financial products: publishing, retiring, and which products fit a need."""
+"""Financial products: publishing, versioned edits of their terms and rules, retiring, and which fit a need."""
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.entities import Institution, Product
+from app.entities import Product, ProductVersion
 from app.entities.base import utcnow
-from app.entities.institutions import GUARANTEE_TYPES
+from app.entities.institutions import GUARANTEE_TYPES, REPAYMENT_METHODS
+from app.matching.spec import validate_rules
 
-from . import audit
+from . import audit, matches
 from .errors import InvalidInput, NotAllowed
-from .money import format_rate, format_wan
 from .needs import validate_amount, validate_term
+from .region import current_region
+
+MAX_UPFRONT_FEE_PCT = Decimal(20)
+MAX_GUARANTEE_FEE_PCT = Decimal(10)
 
 
 def guarantee_label(code):
@@ -20,9 +25,9 @@ def guarantee_label(code):
     return labels.get(code, code)
 
 
-def publish_product(session, institution, user, name, amount_min, amount_max, term_min, term_max,
-                    rate_min, rate_max, guarantee_types, description=""):
-    """Stage a published product of `institution`; amounts in 元, rates in % a year."""
+def _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,
+               description, upfront_fee_pct, guarantee_fee_pct, repayment, rules):
+    """The product's column values after checking every field; InvalidInput names the first bad one."""
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise InvalidInput(_("产品名称不能为空，且不超过 120 个字符。"), "name")
@@ -40,15 +45,86 @@ def publish_product(session, institution, user, name, amount_min, amount_max, te
         raise InvalidInput(_("请至少选择一种担保方式。"), "guarantee_types")
     if len(description or "") > 2000:
         raise InvalidInput(_("产品说明不能超过 2000 个字符。"), "description")
-    product = Product(institution=institution, name=name, description=description or "",
-                      amount_min=amount_min, amount_max=amount_max, term_min_months=term_min,
-                      term_max_months=term_max, rate_min=rate_min, rate_max=rate_max,
-                      guarantee_types=list(guarantee_types), status="published",
+    if upfront_fee_pct is None or not Decimal(0) <= upfront_fee_pct <= MAX_UPFRONT_FEE_PCT:
+        raise InvalidInput(_("一次性费用率应在 0 到 %(n)s%% 之间。", n=MAX_UPFRONT_FEE_PCT), "upfront_fee_pct")
+    if guarantee_fee_pct is None or not Decimal(0) <= guarantee_fee_pct <= MAX_GUARANTEE_FEE_PCT:
+        raise InvalidInput(_("担保费率应在每年 0 到 %(n)s%% 之间。", n=MAX_GUARANTEE_FEE_PCT), "guarantee_fee_pct")
+    if repayment not in REPAYMENT_METHODS:
+        raise InvalidInput(_("请选择还款方式。"), "repayment")
+    towns = [t["code"] for t in current_region()["towns"]]
+    rules = validate_rules(rules or {}, tuple(current_app.config["CREDIT_GRADES"]), towns)
+    return {"name": name, "description": description or "", "amount_min": amount_min, "amount_max": amount_max,
+            "term_min_months": term_min, "term_max_months": term_max, "rate_min": rate_min, "rate_max": rate_max,
+            "guarantee_types": [g for g in GUARANTEE_TYPES if g in set(guarantee_types)],
+            "upfront_fee_pct": upfront_fee_pct, "guarantee_fee_pct": guarantee_fee_pct, "repayment": repayment,
+            "rules": rules}
+
+
+def publish_product(session, institution, user, name, amount_min, amount_max, term_min, term_max,
+                    rate_min, rate_max, guarantee_types, description="", upfront_fee_pct=Decimal(0),
+                    guarantee_fee_pct=Decimal(0), repayment="annuity", rules=None):
+    """Stage a published product of `institution` (version 1) and match it with the open needs."""
+    values = _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,
+                        description, upfront_fee_pct, guarantee_fee_pct, repayment, rules)
+    product = Product(institution=institution, **values, status="published", version=1,
                       published_at=utcnow(), created_by_id=user.id)
     session.add(product)
     session.flush()
-    audit.record(session, user, "product.publish", product, name=name)
+    session.add(ProductVersion(product_id=product.id, version=1, terms=snapshot(product), changed_by_id=user.id))
+    audit.record(session, user, "product.publish", product, name=values["name"])
+    matches.rematch_product(session, product)
     return product
+
+
+def update_product(session, product, user, name, amount_min, amount_max, term_min, term_max, rate_min, rate_max,
+                   guarantee_types, description="", upfront_fee_pct=Decimal(0), guarantee_fee_pct=Decimal(0),
+                   repayment="annuity", rules=None):
+    """Stage a new version of the product's terms (the old ones stay in its history) and re-match it."""
+    if product.status == "retired":
+        raise NotAllowed(_("已下架的产品不能修改。"))
+    values = _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,
+                        description, upfront_fee_pct, guarantee_fee_pct, repayment, rules)
+    current_version(session, product)
+    for key, value in values.items():
+        setattr(product, key, value)
+    product.version += 1
+    session.add(ProductVersion(product_id=product.id, version=product.version, terms=snapshot(product),
+                               changed_by_id=user.id))
+    audit.record(session, user, "product.update", product, version=product.version)
+    matches.rematch_product(session, product)
+    return product
+
+
+def snapshot(product):
+    """The product's terms as JSON (amounts in 元, rates and fees in %, as text to keep every digit)."""
+    return {
+        "name": product.name, "description": product.description, "status": product.status,
+        "amount_min": str(product.amount_min), "amount_max": str(product.amount_max),
+        "term_min_months": product.term_min_months, "term_max_months": product.term_max_months,
+        "rate_min": str(product.rate_min), "rate_max": str(product.rate_max),
+        "guarantee_types": list(product.guarantee_types), "upfront_fee_pct": str(product.upfront_fee_pct or 0),
+        "guarantee_fee_pct": str(product.guarantee_fee_pct or 0), "repayment": product.repayment,
+        "rules": product.rules or {},
+    }
+
+
+def current_version(session, product):
+    """The ProductVersion of the product's current terms (recorded now if it never was)."""
+    query = select(ProductVersion).where(ProductVersion.product_id == product.id,
+                                         ProductVersion.version == product.version)
+    version = session.scalars(query).first()
+    if version is None:
+        version = ProductVersion(product_id=product.id, version=product.version, terms=snapshot(product),
+                                 changed_by_id=product.created_by_id)
+        session.add(version)
+        session.flush()
+    return version
+
+
+def versions_of(session, product_id):
+    """A product's versions, newest first."""
+    return session.scalars(select(ProductVersion).where(ProductVersion.product_id == product_id)
+                           .order_by(ProductVersion.version.desc())).all()
 
 
 def retire_product(session, product, user):
@@ -58,6 +134,7 @@ def retire_product(session, product, user):
     product.status = "retired"
     product.retired_at = utcnow()
     audit.record(session, user, "product.retire", product)
+    matches.rematch_product(session, product)
 
 
 def products_of(session, institution_id):
@@ -66,34 +143,13 @@ def products_of(session, institution_id):
     return session.scalars(query).all()
 
 
-def failed_rules(product, need):
-    """The sentences of every range rule of `product` that `need` fails (empty: it fits)."""
-    failures = []
-    if not product.amount_min <= need.amount <= product.amount_max:
-        failures.append(_("需求金额 %(a)s 万元不在产品额度 %(lo)s–%(hi)s 万元之内",
-                          a=format_wan(need.amount), lo=format_wan(product.amount_min),
-                          hi=format_wan(product.amount_max)))
-    if not product.term_min_months <= need.term_months <= product.term_max_months:
-        failures.append(_("需求期限 %(t)d 个月不在产品期限 %(lo)d–%(hi)d 个月之内",
-                          t=need.term_months, lo=product.term_min_months, hi=product.term_max_months))
-    if need.guarantee not in product.guarantee_types:
-        failures.append(_("产品不接受“%(g)s”担保方式", g=guarantee_label(need.guarantee)))
-    if need.max_rate is not None and product.rate_min > need.max_rate:
-        failures.append(_("产品最低年化利率 %(r)s%% 高于可承受的 %(m)s%%",
-                          r=format_rate(product.rate_min), m=format_rate(need.max_rate)))
-    return failures
+def failed_rules(session, product, need):
+    """The sentences of every rule of `product` that `need` fails (empty: it is eligible)."""
+    return matches.failed_reasons(session, product, need)
 
 
 def products_for_need(session, need):
-    """Published products of active institutions, split into those that fit and near misses."""
-    query = (select(Product).join(Institution)
-             .where(Product.status == "published", Institution.active.is_(True))
-             .order_by(Product.rate_min, Product.id))
-    fitting, others = [], []
-    for product in session.scalars(query):
-        failures = failed_rules(product, need)
-        if failures:
-            others.append((product, failures))
-        else:
-            fitting.append(product)
-    return fitting, others
+    """Published products of active institutions: those that fit (best first) and the others with reasons."""
+    result = matches.evaluate_need(session, need)
+    return ([m.product for m in result.eligible],
+            [(m.product, m.reasons()) for m in result.near_misses + result.others])

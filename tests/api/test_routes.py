@@ -22,7 +22,7 @@ def test_products_in_wan(app, world):
 def test_need_products_only_for_its_owner(app, world):
     need_id = world["need"].id
     own = logged_in_client(app, world["users"]["firm"]).get(f"/api/v1/needs/{need_id}/products")
-    assert [p["id"] for p in own.get_json()["fitting"]] == [world["product"].id]
+    assert [m["product"]["id"] for m in own.get_json()["fitting"]] == [world["product"].id]
     other = logged_in_client(app, world["users"]["firm_other"]).get(f"/api/v1/needs/{need_id}/products")
     assert other.status_code == 404 and "error" in other.get_json()
 

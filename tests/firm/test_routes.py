@@ -1,4 +1,6 @@
 """The firm's pages: posting needs with bad input, seeing only its own records."""
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 
@@ -72,3 +74,40 @@ def test_need_page_lists_fitting_products_and_near_misses(app, world):
     fitting, _sep, misses = page.partition("其他产品及不符合的原因")
     assert world["product"].name in fitting
     assert "典当周转" in misses and "产品不接受“信用”担保方式" in misses
+
+
+def test_need_page_ranks_eligible_products_and_explains_every_rule(app, world):
+    from .. import factories
+
+    factories.ProductFactory(institution=world["bank_b"], name="小额快贷", rate_min=Decimal("9"),
+                             rate_max=Decimal("12"), upfront_fee_pct=Decimal("1"))
+    factories.ProductFactory(institution=world["bank_b"], name="老店贷", rules={"min_age_years": 30.0},
+                             guarantee_types=["pledge"])
+    db.session.commit()
+    page = page_text(logged_in_client(app, world["users"]["firm"]).get(f"/firm/needs/{world['need'].id}"))
+    eligible, _sep, misses = page.partition("其他产品及不符合的原因")
+    assert eligible.index(world["product"].name) < eligible.index("小额快贷")  # cheaper first
+    assert "匹配度" in eligible and "年化综合成本" in eligible and "产品接受“信用”担保方式" in eligible
+    assert "老店贷" in misses and "低于产品要求的 30 年" in misses and "产品不接受“信用”担保方式" in misses
+
+
+def test_need_api_gives_every_rule_with_reasons_in_both_languages(app, world):
+    need = world["need"]
+    need.term_months = 48
+    db.session.commit()
+    body = logged_in_client(app, world["users"]["firm"]).get(f"/api/v1/needs/{need.id}/products").get_json()
+    assert body["fitting"] == [] and len(body["near_misses"]) == 1
+    term = next(r for r in body["near_misses"][0]["rules"] if r["rule"] == "term")
+    assert term["passed"] is False
+    assert term["reason"]["zh"] == "需求期限 48 个月不在产品期限 3–36 个月之内"
+    assert term["reason"]["en"].startswith("The requested term of 48 months")
+
+
+def test_posting_a_need_matches_it(app, world):
+    from app.entities import Match
+
+    client = logged_in_client(app, world["users"]["firm"])
+    assert post_form(client, "/firm/needs/new", GOOD_NEED).status_code == 302
+    newest = db.session.scalars(select(FinancingNeed).order_by(FinancingNeed.id.desc())).first()
+    stored = db.session.scalars(select(Match).where(Match.need_id == newest.id)).one()
+    assert stored.product_id == world["product"].id and stored.eligible and stored.fit is not None

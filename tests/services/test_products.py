@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 from app.entities import AuditEntry, Product
 from app.extensions import db
+from app.matching.explain import sentence
+from app.services import matches
 from app.services.errors import InvalidInput
 from app.services.products import failed_rules, products_for_need, publish_product
 
@@ -125,12 +127,12 @@ def need(**values):
     {"max_rate": None},
 ])
 def test_a_need_inside_every_range_fits(product, values):
-    assert failed_rules(product, need(**values)) == []
+    assert failed_rules(db.session, product, need(**values)) == []
 
 
 @pytest.mark.parametrize(("values", "words"), [
     ({"amount": Decimal("9999.99")}, "万元"),
-    ({"amount": Decimal("2000000.01")}, "万元"),
+    ({"amount": Decimal("4000000.01")}, "万元"),
     ({"amount": Decimal("5000000")}, "500 万元"),
     ({"term_months": 2}, "2 个月"),
     ({"term_months": 37}, "37 个月"),
@@ -140,13 +142,21 @@ def test_a_need_inside_every_range_fits(product, values):
     ({"max_rate": Decimal("3")}, "3%"),
 ])
 def test_each_range_a_need_falls_outside_is_named(product, values, words):
-    failures = failed_rules(product, need(**values))
+    failures = failed_rules(db.session, product, need(**values))
     assert len(failures) == 1
     assert words in failures[0]
 
 
+def test_a_product_covering_at_least_half_the_need_fits_partially(app, product):
+    the_need = need(amount=Decimal("2500000.00"))
+    assert failed_rules(db.session, product, the_need) == []
+    matched = matches.evaluate_need(db.session, the_need).eligible[0]
+    assert matched.coverage == pytest.approx(0.8)
+    assert "可满足需求金额 250 万元的 80%" in sentence(matched.results[0])
+
+
 def test_every_failed_rule_is_listed(product):
-    failures = failed_rules(product, need(amount=Decimal("1000"), term_months=120, guarantee="mortgage",
+    failures = failed_rules(db.session, product, need(amount=Decimal("1000"), term_months=120, guarantee="mortgage",
                                           max_rate=Decimal("1")))
     assert len(failures) == 4
 

@@ -27,7 +27,7 @@ def test_near_miss_sentence_shows_whole_rates_plainly(app, world):
     need = world["need"]
     need.max_rate = Decimal("2.000")
     with app.test_request_context():
-        failures = products.failed_rules(world["product"], need)
+        failures = products.failed_rules(db.session, world["product"], need)
     assert any("2%" in str(f) and "E+" not in str(f) for f in failures)
 
 

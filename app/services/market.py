@@ -1,0 +1,141 @@
+"""What the market says about each product: approval odds from past decisions, lenders' response times.
+
+Past decisions are the platform's decided applications and the ingested `application_history`
+records (matched to institutions by name). Each decision is placed at the grade the firm had when
+it was decided (its latest score computed from data up to that day), so the calibration learns
+nothing from the future. The fitted calibration is cached on the app until the decisions or the
+scores change.
+"""
+from datetime import timedelta
+from statistics import median
+
+import numpy as np
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.entities import Application, ApplicationEvent, CreditScore, Institution, SourceRecord
+from app.entities.base import utcnow
+from app.entities.financing import DECIDED_STATUSES
+from app.matching.fit import Market
+from app.matching.odds import Decisions, OddsCalibration, reliability
+
+FIRST_RESPONSES = ("in_review", "info_requested", "approved", "declined")
+CACHE_KEY = "matching_odds"
+
+
+def _platform_decisions(session):
+    query = select(Application.product_id, Application.institution_id, Application.subject_id,
+                   Application.status, Application.decided_at).where(
+        Application.status.in_(DECIDED_STATUSES), Application.decided_at.is_not(None))
+    rows = session.execute(query).all()
+    return pd.DataFrame({"product": [r[0] for r in rows], "institution": [r[1] for r in rows],
+                         "subject": [r[2] for r in rows], "approved": [r[3] != "declined" for r in rows],
+                         "day": pd.to_datetime([r[4] for r in rows]).normalize()})
+
+
+def _history_decisions(session):
+    institutions = dict(session.execute(select(Institution.name, Institution.id)).all())
+    payload = SourceRecord.payload
+    query = select(SourceRecord.subject_id, SourceRecord.period, payload["institution"].as_string(),
+                   payload["decision"].as_string()).where(
+        SourceRecord.source == "application_history", SourceRecord.superseded_by_id.is_(None))
+    rows = session.execute(query).all()
+    return pd.DataFrame({"product": [-1] * len(rows), "institution": [institutions.get(r[2], -1) for r in rows],
+                         "subject": [r[0] for r in rows], "approved": [r[3] == "approved" for r in rows],
+                         "day": pd.to_datetime([r[1] for r in rows])})
+
+
+def _levels_at(session, frame, grades):
+    """Each decision's grade level as of its day (len(grades) when the firm had no score then)."""
+    unscored = len(grades)
+    if frame.empty:
+        return np.zeros(0, dtype=np.int64)
+    scores = session.execute(select(CreditScore.subject_id, CreditScore.data_as_of, CreditScore.grade)
+                             .where(CreditScore.subject_id.in_(frame["subject"].unique().tolist()))).all()
+    if not scores:
+        return np.full(len(frame), unscored, dtype=np.int64)
+    table = pd.DataFrame(scores, columns=["subject", "as_of", "grade"])
+    table["as_of"] = pd.to_datetime(table["as_of"]).astype("datetime64[ns]")
+    table["level"] = [grades.index(g) if g in grades else unscored for g in table["grade"]]
+    left = frame.reset_index().astype({"day": "datetime64[ns]"}).sort_values("day")
+    joined = pd.merge_asof(left, table.sort_values("as_of")[["subject", "as_of", "level"]], left_on="day",
+                           right_on="as_of", by="subject", direction="backward").sort_values("index")
+    return joined["level"].fillna(unscored).to_numpy(dtype=np.int64)
+
+
+def decisions(session):
+    """Every past decision, as the calibration reads them."""
+    grades = tuple(current_app.config["CREDIT_GRADES"])
+    frame = pd.concat([_platform_decisions(session), _history_decisions(session)], ignore_index=True)
+    frame = frame.astype({"product": "int64", "institution": "int64", "subject": "int64", "approved": bool})
+    return Decisions(product=frame["product"].to_numpy(), institution=frame["institution"].to_numpy(),
+                     level=_levels_at(session, frame, grades), approved=frame["approved"].to_numpy(),
+                     day=frame["day"].to_numpy(dtype="datetime64[D]"))
+
+
+def _settings():
+    config = current_app.config
+    return {"min_decisions": config["MATCH_ODDS_MIN_DECISIONS"], "prior_strength": config["MATCH_ODDS_PRIOR_STRENGTH"]}
+
+
+def _fingerprint(session):
+    decided = select(func.count(Application.id), func.max(Application.decided_at)).where(
+        Application.status.in_(DECIDED_STATUSES))
+    history = select(func.count(SourceRecord.id), func.max(SourceRecord.id)).where(
+        SourceRecord.source == "application_history")
+    scores = select(func.count(CreditScore.id), func.max(CreditScore.id))
+    names = select(func.count(Institution.id), func.max(Institution.id))
+    return tuple(tuple(session.execute(q).one()) for q in (decided, history, scores, names))
+
+
+def calibration(session):
+    """The approval-odds calibration fitted on every past decision (cached until they change)."""
+    key = _fingerprint(session)
+    cached = current_app.extensions.get(CACHE_KEY)
+    if cached and cached[0] == key:
+        return cached[1]
+    levels = len(current_app.config["CREDIT_GRADES"]) + 1
+    fitted = OddsCalibration(levels, **_settings()).fit(decisions(session))
+    current_app.extensions[CACHE_KEY] = (key, fitted)
+    return fitted
+
+
+def response_days(session, institution_ids):
+    """institution id → median days from submission to the lender's first response, recently."""
+    since = utcnow() - timedelta(days=current_app.config["MATCH_RESPONSE_WINDOW_DAYS"])
+    query = (select(Application.institution_id, ApplicationEvent.application_id, ApplicationEvent.to_status,
+                    ApplicationEvent.at)
+             .join(Application, Application.id == ApplicationEvent.application_id)
+             .where(Application.created_at >= since, Application.institution_id.in_(list(institution_ids)))
+             .order_by(ApplicationEvent.application_id, ApplicationEvent.id))
+    submitted, answered = {}, {}
+    for institution, application, status, at in session.execute(query):
+        if status == "submitted":
+            submitted[application] = (institution, at)
+        elif status in FIRST_RESPONSES and application in submitted and application not in answered:
+            answered[application] = (at - submitted[application][1]).total_seconds() / 86_400
+    by_institution = {}
+    for application, days in answered.items():
+        by_institution.setdefault(submitted[application][0], []).append(days)
+    return {institution: median(values) for institution, values in by_institution.items()}
+
+
+def market_for(session, products):
+    """Odds by grade level and response times for the products of a ProductTable."""
+    odds, basis, evidence = calibration(session).table(products.ids, products.institution_ids)
+    institution_ids = {int(i) for i in products.institution_ids}
+    limits = dict(session.execute(select(Institution.id, Institution.response_limit_days)
+                                  .where(Institution.id.in_(institution_ids))).all())
+    days = response_days(session, institution_ids)
+    return Market(odds=odds, basis=basis, evidence=evidence,
+                  response_days=np.array([days.get(int(i), np.nan) for i in products.institution_ids], dtype=float),
+                  response_limit=np.array([float(limits.get(int(i)) or 3) for i in products.institution_ids]))
+
+
+def reliability_report(session, bins=10):
+    """Predicted odds against what happened, on the latest quarter of decisions (fitted on the rest)."""
+    levels = len(current_app.config["CREDIT_GRADES"]) + 1
+    report = reliability(decisions(session), levels, bins=bins, **_settings())
+    report["settings"] = _settings()
+    return report

@@ -1,0 +1,142 @@
+"""在线优企筛选: firms whose open needs pass one of a lender's products, best fit first.
+
+Read from the stored matches. A firm appears with its name and need only to an institution it has
+a consent in force for, or has released its identity to; to every other institution it is an
+anonymised profile (industry section, town, size band, grade, amount and term bands) with no field
+that identifies it. Each identified row shown is logged as a view of the firm's data.
+"""
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.entities import Consent, CreditSubject, DataAccessLog, FinancingNeed, Match
+from app.entities.base import utcnow
+from app.matching.rules import section_of
+
+from .identity import released_subjects
+from .match_facts import active_lists, latest_scores
+
+AMOUNT_BANDS_WAN = (0, 10, 50, 100, 300, 500, 1000, None)
+TERM_BANDS = ((1, 6), (7, 12), (13, 36), (37, None))
+FIT_STEP = 5
+MAX_ROWS = 200
+
+
+def band_of(value, edges):
+    """The index of the band [edges[k], edges[k+1]) holding `value`."""
+    for k in range(len(edges) - 1):
+        if edges[k + 1] is None or value < edges[k + 1]:
+            return k
+    return len(edges) - 2
+
+
+def amount_band(yuan):
+    """The amount band (index into AMOUNT_BANDS_WAN) of an amount in 元."""
+    return band_of(float(yuan) / 10_000, AMOUNT_BANDS_WAN)
+
+
+def term_band(months):
+    """The term band (index into TERM_BANDS)."""
+    return next(k for k, (lo, hi) in enumerate(TERM_BANDS) if hi is None or lo <= months <= hi)
+
+
+@dataclass
+class Profile:
+    """What any lender whose product the firm passes may see: nothing that identifies it."""
+
+    industry_section: str | None
+    town: str
+    size_class: str | None
+    grade: str | None
+    amount_band: int
+    term_band: int
+    fit_band: int
+    priority: bool
+
+
+@dataclass
+class ScreenedFirm:
+    """A row of the screening: the profile, and the firm and need only when identified."""
+
+    profile: Profile
+    identified: bool
+    fit: float
+    pd: float | None
+    need: FinancingNeed | None = None
+    subject: CreditSubject | None = None
+
+
+def _consented(session, institution_id, subject_ids):
+    now = utcnow()
+    query = select(Consent.subject_id).where(
+        Consent.institution_id == institution_id, Consent.subject_id.in_(list(subject_ids)),
+        Consent.purpose_code == "underwriting", Consent.status == "active",
+        Consent.valid_from <= now, Consent.valid_to > now)
+    return set(session.scalars(query))
+
+
+def _passes(profile, filters):
+    grades = tuple(current_app.config["CREDIT_GRADES"])
+    checks = {
+        "town": lambda v: profile.town == v,
+        "industry": lambda v: profile.industry_section == v,
+        "amount_band": lambda v: str(profile.amount_band) == str(v),
+        "grade": lambda v: profile.grade in grades and grades.index(profile.grade) <= grades.index(v),
+    }
+    return all(checks[name](value) for name, value in filters.items() if value and name in checks)
+
+
+def screen_product(session, product, user, filters=None):
+    """The screening of `product` for the user's institution, filtered by bands, best first."""
+    rows = session.execute(
+        select(Match.fit, FinancingNeed, CreditSubject)
+        .join(FinancingNeed, FinancingNeed.id == Match.need_id)
+        .join(CreditSubject, CreditSubject.id == FinancingNeed.subject_id)
+        .where(Match.product_id == product.id, Match.eligible.is_(True), FinancingNeed.status == "open")).all()
+    subject_ids = {subject.id for _fit, _need, subject in rows}
+    scores = latest_scores(session, subject_ids)
+    red = {sid for sid, kinds in active_lists(session, subject_ids, utcnow().date()).items() if "red" in kinds}
+    visible = _consented(session, user.institution_id, subject_ids) | released_subjects(
+        session, user.institution_id, subject_ids)
+    priority_product = bool((product.rules or {}).get("red_list_priority"))
+    result = []
+    for fit, need, subject in rows:
+        grade, pd = scores.get(subject.id, (None, None))
+        profile = Profile(section_of(subject.industry_code), subject.town_code, subject.size_class, grade,
+                          amount_band(need.amount), term_band(need.term_months),
+                          int(round((fit or 0) * 100 / FIT_STEP)) * FIT_STEP, priority_product and subject.id in red)
+        if _passes(profile, filters or {}):
+            identified = subject.id in visible
+            result.append(ScreenedFirm(profile, identified, fit or 0, pd, need if identified else None,
+                                       subject if identified else None))
+    result.sort(key=lambda r: (not r.profile.priority, -r.fit, r.pd if r.pd is not None else 2.0))
+    return result[:MAX_ROWS]
+
+
+def log_views(session, user, product, rows):
+    """Record each identified firm shown as a view of its data (查询记录)."""
+    for row in rows:
+        if row.identified:
+            session.add(DataAccessLog(subject_id=row.subject.id, user_id=user.id, institution_id=user.institution_id,
+                                      purpose="screening", what=f"screening:product:{product.id}"))
+
+
+def profile_json(profile):
+    """An anonymised profile as the API shows it (bands, not figures)."""
+    low, high = AMOUNT_BANDS_WAN[profile.amount_band], AMOUNT_BANDS_WAN[profile.amount_band + 1]
+    term_low, term_high = TERM_BANDS[profile.term_band]
+    return {"industry_section": profile.industry_section, "town": profile.town, "size_class": profile.size_class,
+            "grade": profile.grade, "amount_band_wan": [low, high], "term_band_months": [term_low, term_high],
+            "fit_band": profile.fit_band, "priority": profile.priority}
+
+
+def row_json(row):
+    """A screening row for the API: the profile, plus the firm and need only when identified."""
+    data = {"identified": row.identified, "profile": profile_json(row.profile)}
+    if row.identified:
+        data.update(subject={"name": row.subject.name, "identifier": row.subject.identifier},
+                    need={"id": row.need.id, "amount_wan": float(row.need.amount) / 10_000,
+                          "term_months": row.need.term_months, "purpose": row.need.purpose},
+                    fit=round(row.fit, 4), pd=row.pd)
+    return data

@@ -1,0 +1,94 @@
+"""在线优企筛选: anonymised unless the firm consented or released its identity; own products only."""
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.entities import AuditEntry, DataAccessLog, IdentityRelease
+from app.extensions import db
+from app.services import matches
+
+from .. import factories
+from ..conftest import csrf_token, logged_in_client, page_text
+
+PURPOSE = "购置电窑专用设备甲"
+PROFILE_KEYS = {"industry_section", "town", "size_class", "grade", "amount_band_wan", "term_band_months",
+                "fit_band", "priority"}
+
+
+def other_firms_need(world):
+    """An open need of the firm that has no consent for bank A, matched."""
+    need = factories.NeedFactory(subject=world["other_firm"], amount=Decimal("1234500.00"), purpose=PURPOSE,
+                                 created_by_id=world["users"]["firm_other"].id)
+    factories.add_score(world["other_firm"], "B", 0.03)
+    matches.rematch_all(db.session)
+    db.session.commit()
+    return need
+
+
+def screening(app, world, persona="officer", **args):
+    client = logged_in_client(app, world["users"][persona])
+    query = "&".join(f"{k}={v}" for k, v in {"product_id": world["product"].id, **args}.items())
+    return client.get(f"/lender/screening?{query}"), client.get(f"/api/v1/products/{world['product'].id}/screening")
+
+
+def test_anonymised_profile_leaks_no_identifying_field(app, world):
+    need = other_firms_need(world)
+    page, api = screening(app, world)
+    html, body = page_text(page), api.get_data(as_text=True)
+    firm = world["other_firm"]
+    for secret in (firm.name, firm.uscc, PURPOSE, "123.45", "1234500", f"/needs/{need.id}"):
+        assert secret not in html and secret not in body, secret
+    assert "匿名企业" in html and "100–300 万元" in html and "红土镇" in html
+    rows = api.get_json()["firms"]
+    anonymous = [r for r in rows if not r["identified"]]
+    assert len(anonymous) == 1 and set(anonymous[0]) == {"identified", "profile"}
+    assert set(anonymous[0]["profile"]) == PROFILE_KEYS
+    assert anonymous[0]["profile"]["amount_band_wan"] == [100, 300] and anonymous[0]["profile"]["grade"] == "B"
+
+
+def test_consented_firm_is_shown_by_name_and_the_view_is_logged(app, world):
+    other_firms_need(world)
+    html = page_text(screening(app, world)[0])
+    assert world["firm"].name in html and world["need"].purpose in html
+    logged = db.session.scalars(select(DataAccessLog).where(DataAccessLog.purpose == "screening")).all()
+    assert {entry.subject_id for entry in logged} == {world["firm"].id}
+
+
+def test_release_identifies_the_firm_until_it_is_revoked(app, world):
+    other_firms_need(world)
+    firm = logged_in_client(app, world["users"]["firm_other"])
+    token = csrf_token(page_text(firm.get("/firm/identity")))
+    assert firm.post(f"/firm/identity/{world['bank_a'].id}/release", data={"csrf_token": token}).status_code == 302
+    html = page_text(screening(app, world)[0])
+    assert world["other_firm"].name in html and PURPOSE in html
+    assert page_text(screening(app, world, "officer_other")[0]).count(PURPOSE) == 0
+    release = db.session.scalars(select(IdentityRelease)).one()
+    assert firm.post(f"/firm/identity/releases/{release.id}/revoke", data={"csrf_token": token}).status_code == 302
+    html = page_text(screening(app, world)[0])
+    assert world["other_firm"].name not in html and PURPOSE not in html
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions[-2:] == ["identity.release", "identity.revoke"]
+
+
+def test_another_firm_cannot_revoke_a_release(app, world):
+    release = IdentityRelease(subject_id=world["firm"].id, institution_id=world["bank_a"].id)
+    db.session.add(release)
+    db.session.commit()
+    other = logged_in_client(app, world["users"]["firm_other"])
+    token = csrf_token(page_text(other.get("/firm/identity")))
+    assert other.post(f"/firm/identity/releases/{release.id}/revoke", data={"csrf_token": token}).status_code == 404
+    db.session.expire_all()
+    assert release.status == "active"
+
+
+def test_a_lender_sees_only_its_own_products_screening(app, world):
+    other_firms_need(world)
+    page, api = screening(app, world, "officer_other")
+    assert page.status_code == 404 and api.status_code == 404
+
+
+def test_filters_use_bands(app, world):
+    other_firms_need(world)
+    assert "匿名企业" not in page_text(screening(app, world, amount_band=1)[0])
+    assert "匿名企业" in page_text(screening(app, world, amount_band=3, town="610203101", grade="C")[0])
+    assert "匿名企业" not in page_text(screening(app, world, grade="A")[0])
