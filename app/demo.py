@@ -6,7 +6,9 @@ the logins stay.
 from datetime import date
 from decimal import Decimal
 
-from app.entities import Institution
+from sqlalchemy import select
+
+from app.entities import CreditSubject, Institution, SourceRecord
 from app.services import accounts, applications, matches, needs, products, subjects
 from app.services.codes import make_uscc
 from app.services.money import wan_to_yuan
@@ -54,8 +56,8 @@ NEEDS = [
 def demo_logins():
     """(role, username, display name) of every demo login."""
     return [
-        ("firm", "firm_demo", "陈炉窑火陶瓷有限公司"),
-        ("firm", "farmer_demo", "王建军"),
+        ("firm", "firm_demo", "陈炉镇陶瓷企业 / ceramics firm"),
+        ("firm", "farmer_demo", "农户 / farmer household"),
         ("lender_officer", "officer_bank", "印台农商银行 客户经理"),
         ("lender_officer", "officer_microloan", "惠农小贷 客户经理"),
         ("lender_admin", "admin_bank", "印台农商银行 管理员"),
@@ -71,15 +73,7 @@ def build_demo(session, region_code):
         return False
     institutions = [Institution(name=n, kind=k, response_limit_days=d) for n, k, d in INSTITUTIONS]
     session.add_all(institutions)
-    firms = []
-    for kind, name, town, industry, established, serial in FIRMS:
-        prefix = subjects.USCC_PREFIXES[kind][0]
-        firms.append(subjects.register_subject(session, kind, name, make_uscc(prefix, region_code, serial),
-                                               town, industry, established))
-        session.flush()
-    kind, name, town, industry, _established, household = FARMER
-    firms.append(subjects.register_subject(session, kind, name, household, town, industry))
-    session.flush()
+    firms = _district_firms(session) or _registered_firms(session, region_code)
     users = _create_users(session, institutions, firms)
     catalogue = [products.publish_product(
         session, institutions[i], users["admin_bank"], name, wan_to_yuan(lo), wan_to_yuan(hi), tlo, thi,
@@ -96,6 +90,48 @@ def build_demo(session, region_code):
     return True
 
 
+def _registered_firms(session, region_code):
+    """The handmade demo firms, registered as firms register themselves (no department data)."""
+    firms = []
+    for kind, name, town, industry, established, serial in FIRMS:
+        prefix = subjects.USCC_PREFIXES[kind][0]
+        firms.append(subjects.register_subject(session, kind, name, make_uscc(prefix, region_code, serial),
+                                               town, industry, established))
+        session.flush()
+    kind, name, town, industry, _established, household = FARMER
+    firms.append(subjects.register_subject(session, kind, name, household, town, industry))
+    session.flush()
+    return firms
+
+
+# Subjects of an ingested district that play the demo firms' parts: (kind, industry prefix, town).
+DISTRICT_PARTS = [
+    ("enterprise", "307", "610203100"), ("enterprise", "0151", None), ("enterprise", "30", None),
+    ("individual_business", "62", None), ("enterprise", "54", None), ("cooperative", None, None),
+    ("farmer", None, None),
+]
+
+
+def _district_firms(session):
+    """Subjects of the ingested district with tax records for the demo parts; None without a district."""
+    with_tax = select(SourceRecord.id).where(SourceRecord.subject_id == CreditSubject.id,
+                                             SourceRecord.source == "tax_filing").exists()
+    firms = []
+    for kind, industry, town in DISTRICT_PARTS:
+        query = select(CreditSubject).where(CreditSubject.kind == kind, CreditSubject.status == "active")
+        if industry:
+            query = query.where(CreditSubject.industry_code.startswith(industry))
+        if town:
+            query = query.where(CreditSubject.town_code == town)
+        if kind != "farmer":
+            query = query.where(with_tax)
+        subject = session.scalars(query.order_by(CreditSubject.id)).first()
+        if subject is None or subject in firms:
+            return None
+        firms.append(subject)
+    return firms
+
+
 def _create_users(session, institutions, firms):
     attachments = {
         "firm_demo": {"subject": firms[0]}, "farmer_demo": {"subject": firms[6]},
@@ -105,8 +141,9 @@ def _create_users(session, institutions, firms):
     }
     users = {}
     for role, username, display in demo_logins():
-        users[username] = accounts.create_user(session, username, DEMO_PASSWORD, role, display,
-                                               **attachments.get(username, {}))
+        attached = attachments.get(username, {})
+        name = attached["subject"].name if "subject" in attached else display
+        users[username] = accounts.create_user(session, username, DEMO_PASSWORD, role, name, **attached)
     for index, firm in enumerate(firms[1:6], start=1):
         users[f"firm_{index}"] = accounts.create_user(session, f"firm_demo_{index}", DEMO_PASSWORD,
                                                       "firm", firm.name, subject=firm)
