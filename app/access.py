@@ -25,65 +25,57 @@ def role_required(*roles):
     return decorator
 
 
-def own_need_or_404(need_id):
-    """The current firm user's need; 404 for anyone else's (no hint that it exists)."""
-    need = db.session.get(FinancingNeed, need_id)
-    if need is None or need.subject_id != current_user.subject_id:
+def _get_or_404(model, record_id, visible):
+    """The record, when it exists and `visible(record)` holds; 404 otherwise (no hint it exists)."""
+    record = db.session.get(model, record_id)
+    if record is None or not visible(record):
         abort(404)
-    return need
+    return record
+
+
+def _firms_own(record):
+    return record.subject_id == current_user.subject_id
+
+
+def _institutions_own(record):
+    return record.institution_id == current_user.institution_id
+
+
+def own_need_or_404(need_id):
+    """The current firm user's need."""
+    return _get_or_404(FinancingNeed, need_id, _firms_own)
 
 
 def own_application_or_404(application_id):
-    """The current firm user's application; 404 otherwise."""
-    application = db.session.get(Application, application_id)
-    if application is None or application.subject_id != current_user.subject_id:
-        abort(404)
-    return application
-
-
-def institution_application_or_404(application_id):
-    """An application made to the current lender user's institution; 404 otherwise."""
-    application = db.session.get(Application, application_id)
-    if application is None or application.institution_id != current_user.institution_id:
-        abort(404)
-    return application
-
-
-def institution_product_or_404(product_id):
-    """A product of the current lender user's institution; 404 otherwise."""
-    product = db.session.get(Product, product_id)
-    if product is None or product.institution_id != current_user.institution_id:
-        abort(404)
-    return product
-
-
-def published_product_or_404(product_id):
-    """A published product of an active institution; 404 when retired, suspended or unknown."""
-    product = db.session.get(Product, product_id)
-    if product is None or product.status != "published" or not product.institution.active:
-        abort(404)
-    return product
+    """The current firm user's application."""
+    return _get_or_404(Application, application_id, _firms_own)
 
 
 def own_consent_or_404(consent_id):
-    """One of the current firm user's consents; 404 otherwise."""
-    consent = db.session.get(Consent, consent_id)
-    if consent is None or consent.subject_id != current_user.subject_id:
-        abort(404)
-    return consent
+    """One of the current firm user's consents."""
+    return _get_or_404(Consent, consent_id, _firms_own)
 
 
 def own_release_or_404(release_id):
-    """One of the current firm user's identity releases; 404 otherwise."""
-    release = db.session.get(IdentityRelease, release_id)
-    if release is None or release.subject_id != current_user.subject_id:
-        abort(404)
-    return release
+    """One of the current firm user's identity releases."""
+    return _get_or_404(IdentityRelease, release_id, _firms_own)
+
+
+def institution_application_or_404(application_id):
+    """An application made to the current lender user's institution."""
+    return _get_or_404(Application, application_id, _institutions_own)
+
+
+def institution_product_or_404(product_id):
+    """A product of the current lender user's institution."""
+    return _get_or_404(Product, product_id, _institutions_own)
+
+
+def published_product_or_404(product_id):
+    """A published product of an active institution (retired or suspended ones are not found)."""
+    return _get_or_404(Product, product_id, lambda p: p.status == "published" and p.institution.active)
 
 
 def active_institution_or_404(institution_id):
-    """An active institution; 404 when suspended or unknown."""
-    institution = db.session.get(Institution, institution_id)
-    if institution is None or not institution.active:
-        abort(404)
-    return institution
+    """An active institution."""
+    return _get_or_404(Institution, institution_id, lambda i: i.active)
