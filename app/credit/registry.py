@@ -5,7 +5,6 @@ versions, data fingerprint, code revision, parameters, calibration, scale), metr
 and SHA256SUMS over all of them. `registry.json` names the active version; only an explicit
 activation changes it.
 """
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+from app.checksums import file_sha256
 
 from .scale import Scale
 
@@ -26,10 +27,6 @@ CHECKED_FILES = (MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE)
 
 class RegistryError(Exception):
     """A version that may not be used, with the reason."""
-
-
-def _sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _write_json(path, data):
@@ -46,7 +43,7 @@ def write_version(root, version, booster, metadata, metrics, card):
     _write_json(folder / METADATA_FILE, metadata)
     _write_json(folder / METRICS_FILE, metrics)
     (folder / CARD_FILE).write_text(card, encoding="utf-8")
-    sums = "".join(f"{_sha256(folder / name)}  {name}\n" for name in CHECKED_FILES)
+    sums = "".join(f"{file_sha256(folder / name)}  {name}\n" for name in CHECKED_FILES)
     (folder / SUMS_FILE).write_text(sums, encoding="utf-8")
     return folder
 
@@ -60,7 +57,7 @@ def verify_files(folder):
     for name in CHECKED_FILES:
         if name not in expected or not (folder / name).exists():
             raise RegistryError(f"{folder}: {name} is missing")
-        if _sha256(folder / name) != expected[name]:
+        if file_sha256(folder / name) != expected[name]:
             raise RegistryError(f"{folder}: {name} does not match its sha256 (tampered or damaged)")
 
 

@@ -1,5 +1,4 @@
 """Scoring subjects with the active model: PD, score, grade, reasons, completeness, stored with provenance."""
-import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -7,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from app.checksums import file_sha256
 from app.entities import CreditScore, CreditSubject, ModelVersion
 from app.entities.base import utcnow
 
@@ -23,7 +23,7 @@ def model_version_row(session, bundle):
     """The ModelVersion row of a loaded bundle, created on first use."""
     row = session.scalar(select(ModelVersion).where(ModelVersion.version == bundle.version))
     if row is None:
-        digest = hashlib.sha256((Path(bundle.folder) / MODEL_FILE).read_bytes()).hexdigest()
+        digest = file_sha256(Path(bundle.folder) / MODEL_FILE)
         row = ModelVersion(version=bundle.version, path=str(bundle.folder), sha256=digest, metrics={})
         session.add(row)
         session.flush()

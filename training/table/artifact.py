@@ -1,5 +1,4 @@
 """The fitted model on disk: LightGBM text or a scorecard JSON, never a pickle, beside a metadata JSON."""
-import hashlib
 import json
 import platform
 from datetime import UTC, datetime
@@ -9,6 +8,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import sklearn
+
+from app.checksums import file_sha256
 
 from .models import LOGISTIC
 from .parsing import parse_values
@@ -22,13 +23,7 @@ class ArtifactError(Exception):
     """A saved model that does not match its metadata."""
 
 
-def sha256_of(path):
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = file_sha256
 
 
 def library_versions():
