@@ -23,11 +23,17 @@ def insert_records(session, rows):
         connection.exec_driver_sql(f"INSERT INTO source_record ({names}) VALUES ({marks})", rows)
 
 
-def current_records(session, source_name):
-    """natural key → (id, payload hash) of the source's records that no correction superseded."""
+def current_records(session, source_name, periods=None):
+    """natural key → (id, payload hash) of the source's records that no correction superseded.
+
+    `periods` (first, last), when given, keeps only the records of those periods.
+    """
     query = (select(SourceRecord.natural_key, SourceRecord.id, SourceRecord.payload_hash)
              .where(SourceRecord.source == source_name, SourceRecord.superseded_by_id.is_(None)))
-    return {key: (record_id, digest) for key, record_id, digest in session.execute(query)}
+    if periods is not None:
+        query = query.where(SourceRecord.period.between(*periods))
+    # Plain rows from the connection: the ORM's result handling costs more than the query here.
+    return {key: (record_id, digest) for key, record_id, digest in session.connection().execute(query)}
 
 
 def supersede(session, source_name, batch_id, old_ids_by_key):

@@ -1,0 +1,129 @@
+"""Credit model quality and training cost: `python -m benchmarks.model [--quick]`.
+
+On a synthetic district of 20,000 firms with 60 months of history (seed 42), trains a version with
+`python -m training.train` and evaluates it with `python -m training.evaluate --json`, then prints AUC,
+oracle AUC, their ratio, the gain over the WOE baseline, ECE, KS, Brier and PSI against the targets.
+It also times the train command (wall seconds, peak resident memory of the child process) on 20,000
+and 200,000 firms. `--quick` uses 3,000 firms for the figures and times 3,000 and 10,000.
+
+Districts are cached under instance/bench-cache/ (git-ignored) and reused while their summary file
+is there; model versions go to a temporary registry. The last line printed is one JSON object.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEED, MONTHS, TRAIN_SEED = 42, 60, 0
+FIRMS, QUICK_FIRMS = 20_000, 3_000
+TIMED, QUICK_TIMED = (20_000, 200_000), (3_000, 10_000)
+CACHE = Path(__file__).resolve().parents[1] / "instance" / "bench-cache"
+# (report key, comparison, bound): what a model version has to reach on the 20k-firm district.
+TARGETS = {"auc_to_oracle": (">=", 0.97), "auc_gain_over_baseline": (">=", 0.02), "ece": ("<=", 0.015)}
+FIGURES = ("auc", "oracle_auc", "auc_to_oracle", "baseline_auc", "auc_gain_over_baseline", "ece", "ks", "brier",
+           "psi")
+
+
+def targets_met(report):
+    """Whether each target in TARGETS is met by an evaluation report."""
+    return {key: bool(report[key] >= bound if op == ">=" else report[key] <= bound)
+            for key, (op, bound) in TARGETS.items()}
+
+
+def run_measured(command):
+    """Run a command; its stdout, wall seconds and the child's peak resident memory in MB."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        # wait4 gives this child's own resource usage (getrusage(RUSAGE_CHILDREN) is a maximum over all).
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}):\n{stderr[-3000:]}")
+    kilobytes = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, kB on Linux
+    return stdout, round(seconds, 1), round(kilobytes / 1024, 1)
+
+
+def last_json(stdout):
+    """The JSON object a project command prints as its last line."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def district(firms, cache=CACHE):
+    """The cached district folder of `firms` firms, generated when its summary is missing."""
+    folder = cache / f"model-district-{firms}-m{MONTHS}-s{SEED}"
+    summary = folder.with_name(folder.name + ".json")
+    if not summary.exists():
+        print(f"generating {firms:,} firms into {folder} …", file=sys.stderr, flush=True)
+        stdout, _, _ = run_measured([sys.executable, "-m", "training.synth", "--firms", str(firms), "--seed",
+                                     str(SEED), "--months", str(MONTHS), "--out", str(folder)])
+        summary.write_text(stdout.strip().splitlines()[-1], encoding="utf-8")
+    return folder
+
+
+def train(folder, registry):
+    """Train one version on `folder`; (version path, wall seconds, peak MB)."""
+    stdout, seconds, peak_mb = run_measured([sys.executable, "-m", "training.train", "--data", str(folder),
+                                             "--out", str(registry), "--seed", str(TRAIN_SEED)])
+    return last_json(stdout)["path"], seconds, peak_mb
+
+
+def evaluate(version, folder):
+    """The evaluation report of a version on the district it was trained on."""
+    stdout, _, _ = run_measured([sys.executable, "-m", "training.evaluate", "--model", str(version), "--data",
+                                 str(folder), "--json"])
+    return last_json(stdout)
+
+
+def measure(quality_firms, timed_sizes, cache=CACHE):
+    """Quality figures on the first district and the training cost on every timed size."""
+    result = {"firms": quality_firms, "months": MONTHS, "seed": SEED}
+    training = []
+    with tempfile.TemporaryDirectory() as registry:
+        for firms in dict.fromkeys((quality_firms, *timed_sizes)):
+            folder = district(firms, cache)
+            version, seconds, peak_mb = train(folder, registry)
+            if firms in timed_sizes:
+                training.append({"firms": firms, "seconds": seconds, "peak_mb": peak_mb})
+                print(f"train {firms:>9,} firms  {seconds:>7.1f} s  {peak_mb:>8.1f} MB", flush=True)
+            if firms == quality_firms:
+                report = evaluate(version, folder)
+                result |= {key: report[key] for key in FIGURES}
+                result |= {"holdout_loans": report["n"], "holdout_bads": report["bads"]}
+    result["training"] = training
+    result["targets_met"] = targets_met(result)
+    return result
+
+
+def print_figures(result):
+    """The quality figures, one a line, with the targets."""
+    print(f"{result['firms']:,} firms, {result['months']} months, seed {result['seed']}: holdout "
+          f"{result['holdout_loans']} loans, {result['holdout_bads']} bad")
+    for key in FIGURES:
+        target = TARGETS.get(key)
+        note = (f"  target {target[0]} {target[1]}: {'met' if result['targets_met'][key] else 'NOT met'}"
+                if target else "")
+        print(f"{key:<24}{result[key]:>9.4f}{note}")
+
+
+def main(argv=None):
+    """Measure and print the figures; the last line is the JSON summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3,000 firms for the figures; time 3k and 10k")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where generated districts are kept")
+    args = parser.parse_args(argv)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    result = measure(QUICK_FIRMS if args.quick else FIRMS, QUICK_TIMED if args.quick else TIMED, args.cache)
+    print_figures(result)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
