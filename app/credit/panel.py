@@ -77,10 +77,13 @@ class Grid:
         return matrix
 
     def has(self, frame):
-        """Whether each target's subject has any record in `frame` (before or after: a file, not a value)."""
+        """Whether each target's subject had a monthly record of `frame` whose month ended before its date."""
         if frame is None or not len(frame):
             return np.zeros(len(self.target_codes), dtype=bool)
-        return np.isin(self.target_codes, frame["subject_code"].unique())
+        first = frame.groupby("subject_code")["period"].min()
+        position = pd.Index(first.index).get_indexer(self.target_codes)
+        first_month = np.where(position >= 0, month_number(first)[np.maximum(position, 0)], np.iinfo(np.int64).max)
+        return (position >= 0) & (first_month < self.cutoff + self.month0)
 
     def latest(self, window):
         """The most recent known value of a gathered window (column 0 is the newest month)."""

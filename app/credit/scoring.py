@@ -43,6 +43,8 @@ def top_reasons(values, contributions, names=FEATURE_NAMES):
         value = values[name]
         value = None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
         chinese, english = sentence(name, value if value is not None else float("nan"))
+        if any(reason["zh"] == chinese for reason in reasons):
+            continue  # two missing features of one source read the same ("无水电气数据")
         reasons.append({"feature": name, "value": value, "contribution": round(float(contributions[index]), 4),
                         "zh": chinese, "en": english})
     return reasons

@@ -75,3 +75,12 @@ def test_every_numeric_feature_has_sentences_in_both_languages(feature):
 def test_protected_and_loan_attributes_are_never_reasons():
     never = {"town", "subject_kind", "size_class", "industry_division", "lender_kind", "as_of_month"}
     assert not [f.name for f in FEATURES if f.name in never and f.reason]
+
+
+def test_a_source_that_starts_after_the_as_of_date_counts_as_absent():
+    data = frames()
+    data["housing_fund"] = pd.DataFrame({"subject_code": FIRM, "period": pd.to_datetime(["2025-08-01"]),
+                                         "members": [5.0], "paid": [1000.0]})
+    features = build_features(data, targets(), TOWNS)
+    assert np.isnan(features.loc[0, "hf_months_12"])
+    assert features.loc[0, "sources_present"] == 2  # tax and social insurance only
