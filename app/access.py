@@ -4,6 +4,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from app.credit.registry import versions
 from app.entities import Application, Consent, FinancingNeed, IdentityRelease, Institution, Product
 from app.extensions import db
 
@@ -79,3 +80,10 @@ def published_product_or_404(product_id):
 def active_institution_or_404(institution_id):
     """An active institution."""
     return _get_or_404(Institution, institution_id, lambda i: i.active)
+
+
+def registered_version_or_404(root, version):
+    """A model version folder of the registry; 404 for any other name."""
+    if version not in versions(root):
+        abort(404)
+    return version

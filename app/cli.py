@@ -12,7 +12,8 @@ from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.labels import ROLES
-from app.services import accounts, models
+from app.services import accounts, models, scoring_runs
+from app.services.errors import NotAllowed
 from app.services.region import load_region
 
 
@@ -104,11 +105,20 @@ def scores_cli():
 @click.option("--subject", "subject_ids", multiple=True, type=int, help="only these subject ids")
 @with_appcontext
 def refresh_command(subject_ids):
-    """Score every subject (or the given ones) with the active model; prints a JSON summary."""
+    """Score every subject (or the given ones) with the active model, recorded as a scoring run.
+
+    Prints a JSON summary; commits after each chunk, as a background run from the web does.
+    """
+    config = current_app.config
+    if not scoring_runs.model_is_active(config["MODEL_REGISTRY"]):
+        raise click.ClickException(f"没有可用的模型 / no usable model: no active version in {config['MODEL_REGISTRY']}")
     try:
-        summary = models.refresh(db.session, current_app.config["MODEL_REGISTRY"], current_app.config["REGION_CODE"],
-                                 list(subject_ids) or None)
-    except registry.RegistryError as error:
-        raise click.ClickException(f"没有可用的模型 / no usable model: {error}") from None
-    db.session.commit()
-    click.echo(json.dumps(summary, ensure_ascii=False))
+        run = scoring_runs.start(db.session, "cli", subject_ids=list(subject_ids) or None)
+    except NotAllowed as refusal:
+        raise click.ClickException(refusal.message) from None
+    run = scoring_runs.execute(db.session, run, config["MODEL_REGISTRY"], config["REGION_CODE"],
+                               list(subject_ids) or None)
+    if run.status != "done":
+        raise click.ClickException(f"评分失败 / scoring failed: {run.error}")
+    click.echo(json.dumps({"run": run.id, "model_version": run.model_version, "scored": run.subjects_scored,
+                           "seconds": round(run.seconds, 2)}, ensure_ascii=False))

@@ -42,6 +42,10 @@ class Config:
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
     # The model registry folder (top-level models/ by default).
     MODEL_REGISTRY = None
+    # Days within which an objection (异议) to credit data is answered (征信业管理条例 art. 25: 20 days).
+    OBJECTION_ANSWER_DAYS = 20
+    # Subjects sampled from the current population to compare model versions on the model admin page.
+    MODEL_COMPARE_SAMPLE = 500
     # A monthly source with no batch for this many days is shown as stale.
     SOURCE_STALE_DAYS = 45
     # Credit grades of the score scale, best first (the scoring issue publishes A–E).

@@ -22,6 +22,15 @@ BATCH_STATUSES = {"loaded": _l("已载入"), "already_loaded": _l("此前已载�
 PURPOSES = {"underwriting": _l("贷前审核"), "monitoring": _l("贷后监测"), "supervision": _l("监管"),
             "screening": _l("在线优企筛选")}
 
+RUN_STATUSES = {"queued": _l("排队中"), "running": _l("评分中"), "done": _l("已完成"), "failed": _l("失败")}
+RUN_TRIGGERS = {"activation": _l("启用新模型"), "ingest": _l("数据归集后"), "manual": _l("手动发起"),
+                "cli": _l("命令行")}
+OBJECTION_KINDS = {"review": _l("人工复核"), "data": _l("数据异议")}
+OBJECTION_STATUSES = {"open": _l("处理中"), "resolved": _l("已答复"), "rejected": _l("不予受理")}
+# What a 查询记录 entry was a view of, by the prefix of its `what`.
+ACCESS_KINDS = {"application": _l("融资申请"), "score": _l("信用评分详情"), "ranking": _l("申请人信用排序"),
+                "screening": _l("在线优企筛选")}
+
 
 def label(table, code):
     """The name of `code` in `table`, or the code itself when it has none."""

@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app import labels
+from app.ingest.sources import get_source
 from app.matching.explain import sentence
 from app.matching.rules import ATTRIBUTES, RULES, SECTION_NAMES
 from app.services.applications import DECLINE_REASONS, STATUS_LABELS
@@ -46,6 +47,17 @@ def size_label(code):
     return str(ATTRIBUTES["size_class"].choices.get(code, _("未知")))
 
 
+def source_label(name):
+    """A department source as its department and title, e.g. 税务 · 月度纳税申报."""
+    source = get_source(name)
+    return f"{source.department} · {source.title}"
+
+
+def access_kind(what):
+    """What a 查询记录 entry was a view of, in words."""
+    return labels.label(labels.ACCESS_KINDS, (what or "").split(":", 1)[0])
+
+
 def register(app):
     """Register the filters and globals on `app`."""
     filters = {
@@ -71,8 +83,13 @@ def register(app):
         "consent_status": lambda c: labels.label(labels.CONSENT_STATUSES, c),
         "purpose": lambda c: labels.label(labels.PURPOSES, c),
         "batch_status": lambda c: labels.label(labels.BATCH_STATUSES, c),
+        "run_status": lambda c: labels.label(labels.RUN_STATUSES, c),
+        "run_trigger": lambda c: labels.label(labels.RUN_TRIGGERS, c),
+        "objection_kind": lambda c: labels.label(labels.OBJECTION_KINDS, c),
+        "objection_status": lambda c: labels.label(labels.OBJECTION_STATUSES, c),
+        "access_kind": access_kind,
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(region=current_region, town_options=town_choices, section_options=section_choices,
-                                 section_label=section_label, size_label=size_label,
+                                 section_label=section_label, size_label=size_label, source_label=source_label,
                                  rule_label=lambda name: str(RULES[name].label) if name in RULES else name)

@@ -1,20 +1,37 @@
 """Fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
+import atexit
 import contextvars
+import json
 import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from app.config import TestConfig, normalise_database_url
+from app.credit import registry
+from app.credit.scoring import latest_score
+from app.entities import CreditScore, SourceRecord
 from app.extensions import db
+from app.ingest.runner import export_files, ingest_paths
+from app.ingest.sources import source_for_file
+from app.services import models
 
 from . import factories
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Tests never read the project's models/: an app uses an empty registry unless a test gives one.
+EMPTY_REGISTRY = tempfile.mkdtemp(prefix="yintai-no-models-")
+atexit.register(shutil.rmtree, EMPTY_REGISTRY, True)
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI must run the database tests on PostgreSQL: set TEST_DATABASE_URL")
@@ -65,7 +82,8 @@ class ServerLikeClient(FlaskClient):
 
 def make_app(url, **overrides):
     """A test app on `url` with the test config and the given overrides."""
-    app = create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app = create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": url,
+                      "MODEL_REGISTRY": EMPTY_REGISTRY, **overrides})
     app.test_client_class = ServerLikeClient
     return app
 
@@ -152,3 +170,120 @@ def trained_model(synthetic_district, tmp_path_factory):
     """A model version trained on the small district: (train's JSON, registry folder)."""
     out = tmp_path_factory.mktemp("models")
     return run_module("training.train", "--data", str(synthetic_district), "--out", str(out), "--seed", "1"), out
+
+
+SMALL_DISTRICT_FIRMS = 50
+
+
+def _read_export(path):
+    """An export's cells as text (CSV in UTF-8 or GBK, or Excel)."""
+    if path.suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+
+
+@pytest.fixture(scope="session")
+def small_district(synthetic_district, tmp_path_factory):
+    """50 firms of the synthetic district with all their department records, one file per export kind
+    (years joined; corrections stay a file of their own), so that a test ingests it in a second or two."""
+    out = tmp_path_factory.mktemp("small") / "district"
+    out.mkdir()
+    registration = next(synthetic_district.glob("市场监管_主体登记_*.csv"))
+    codes = _read_export(registration)[source_for_file(registration.name).subject_column.header]
+    chosen = set(codes.iloc[:: max(len(codes) // SMALL_DISTRICT_FIRMS, 1)].iloc[:SMALL_DISTRICT_FIRMS])
+    kinds = {}
+    for path in sorted(p for p in synthetic_district.iterdir() if p.is_file()):
+        kinds.setdefault(path.stem.rsplit("_", 1)[0], []).append(path)
+    for kind, paths in kinds.items():
+        header = source_for_file(paths[0].name).subject_column.header
+        frame = pd.concat([_read_export(path) for path in paths], ignore_index=True)
+        frame[frame[header].isin(chosen)].to_csv(out / f"{kind}_all.csv", index=False, encoding="utf-8-sig")
+    return out
+
+
+# A version trained on made-up rows whose risk rises with arrears and late payments: the small test
+# district's model leans on other features, and "what would improve my grade" needs a model that
+# uses the actionable ones (real districts' models do).
+ACTIONABLE_VERSION = "20990101-000000-actionable"
+
+
+def _made_up_rows(metadata, n=4000, seed=7):
+    """(matrix, labels): random feature values in realistic ranges; risk from arrears, late payments, age."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for spec in metadata["features"]:
+        name = spec["name"]
+        if spec["kind"] == "cat":
+            columns[name] = rng.integers(0, len(spec["categories"]), n).astype(float)
+        elif name == "si_paid_ratio_12m":
+            columns[name] = rng.uniform(0.6, 1.0, n)
+        elif name == "tax_arrears_wan":
+            columns[name] = np.where(rng.random(n) < 0.7, 0.0, rng.uniform(0.1, 5, n))
+        elif name == "util_days_late_max_12m":
+            columns[name] = np.where(rng.random(n) < 0.5, 0.0, rng.integers(1, 90, n))
+        else:
+            columns[name] = rng.integers(0, 7, n).astype(float) if spec["monotone"] else rng.normal(5, 3, n)
+    logit = (-3.2 + 0.35 * columns["tax_late_filings_12m"] + 0.9 * (columns["tax_arrears_wan"] > 0)
+             + 0.3 * columns["si_arrears_months_12m"] + 4 * (1 - columns["si_paid_ratio_12m"])
+             + 0.25 * columns["util_late_12m"] + 0.02 * columns["util_days_late_max_12m"]
+             - 0.1 * columns["firm_age_years"])
+    labels = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return np.column_stack([columns[spec["name"]] for spec in metadata["features"]]), labels
+
+
+@pytest.fixture(scope="session")
+def actionable_model(trained_model, tmp_path_factory):
+    """The folder of a registered version that leans on the actionable features (see ACTIONABLE_VERSION)."""
+    result, _ = trained_model
+    source = Path(result["path"])
+    metadata = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
+    metadata["calibration"] = {"method": "none", "slope": 1.0, "intercept": 0.0}
+    matrix, labels = _made_up_rows(metadata)
+    names = [spec["name"] for spec in metadata["features"]]
+    categorical = [i for i, spec in enumerate(metadata["features"]) if spec["kind"] == "cat"]
+    params = {**metadata["parameters"], "num_leaves": 8, "max_depth": 3, "learning_rate": 0.1}
+    params.pop("num_boost_round", None)
+    booster = lgb.train(params, lgb.Dataset(matrix, labels.astype(float), feature_name=names,
+                                            categorical_feature=categorical), num_boost_round=150)
+    root = tmp_path_factory.mktemp("actionable")
+    return registry.write_version(root, ACTIONABLE_VERSION, booster, metadata,
+                                  json.loads((source / "metrics.json").read_text(encoding="utf-8")),
+                                  (source / "card.md").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def model_registry(trained_model, actionable_model, tmp_path):
+    """A registry of the test's own holding the trained version and the actionable one: (folder, trained)."""
+    result, _ = trained_model
+    root = tmp_path / "registry"
+    shutil.copytree(result["path"], root / result["version"])
+    shutil.copytree(actionable_model, root / ACTIONABLE_VERSION)
+    return root, result["version"]
+
+
+@pytest.fixture
+def scored_world(app, world, small_district, model_registry):
+    """The world with the small district ingested and scored by the activated actionable version.
+
+    The world's firm (its user, need, application to bank A and consent) is moved onto the
+    district's subject with the most records among those whose score has reasons.
+    """
+    root, _trained = model_registry
+    version = ACTIONABLE_VERSION
+    app.config["MODEL_REGISTRY"] = str(root)
+    ingest_paths(db.session, export_files(small_district), models.region_towns("610203"))
+    models.activate_version(db.session, root, version, world["users"]["platform_admin"], "测试模型")
+    models.refresh(db.session, root, "610203")
+    db.session.commit()
+    counts = db.session.execute(select(SourceRecord.subject_id, func.count()).group_by(SourceRecord.subject_id)
+                                .order_by(func.count().desc(), SourceRecord.subject_id)).all()
+    subject_id = next(sid for sid, _n in counts if latest_score(db.session, sid).reasons)
+    for row in (world["users"]["firm"], world["need"], world["application"], world["consent"]):
+        row.subject_id = subject_id
+    db.session.commit()
+    db.session.expire_all()
+    score = db.session.get(CreditScore, latest_score(db.session, subject_id).id)
+    return {**world, "subject_id": subject_id, "score": score, "registry": root, "version": version}

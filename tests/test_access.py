@@ -36,8 +36,13 @@ TABLE = {
     "firm.identity_list": ("GET", {"firm", "firm_other"}),
     "firm.identity_release": ("POST", {"firm", "firm_other"}),
     "firm.identity_revoke": ("POST", {"firm"}),
+    "firm.score": ("GET", {"firm", "firm_other"}),
+    "firm.score_review": ("POST", {"firm", "firm_other"}),
+    "firm.score_objection": ("POST", {"firm", "firm_other"}),
     "lender.dashboard": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.application_detail": ("GET", {"officer", "lender_admin"}),
+    "lender.application_score": ("GET", {"officer", "lender_admin"}),
+    "lender.applicant_ranking": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.application_review": ("POST", {"officer"}),
     "lender.application_request_info": ("POST", {"officer"}),
     "lender.application_approve": ("POST", {"officer"}),
@@ -57,6 +62,9 @@ TABLE = {
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
     "platform.users": ("GET", {"platform_admin"}),
     "platform.audit_log": ("GET", {"platform_admin"}),
+    "platform.model_list": ("GET", {"regulator", "platform_admin"}),
+    "platform.model_activate": ("POST", {"regulator", "platform_admin"}),
+    "platform.scores_refresh": ("POST", {"regulator", "platform_admin"}),
     "api.health": ("GET", EVERYONE),
     "api.product_list": ("GET", LOGGED_IN),
     "api.need_products": ("GET", {"firm"}),
@@ -71,7 +79,7 @@ def url_args(world, batch, release):
     return {"need_id": world["need"].id, "product_id": world["product"].id,
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
-            "code": "en", "filename": "css/app.css"}
+            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
 
 
 def identity_release(world):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from app.ingest.sources import get_source
 
-from .panel import Grid, gather, month_number, ratio
+from .panel import FrameWindows, Grid, latest, month_number, ratio
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,20 @@ FEATURE_NAMES = tuple(f.name for f in FEATURES)
 BY_NAME = {f.name: f for f in FEATURES}
 GRADE_RANK = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
 COMPLETENESS_SOURCES = ("tax_filing", "social_insurance", "housing_fund", "utilities", "logistics", "operations")
+# The department sources a feature is computed from (the records behind a reason).
+FAMILY_SOURCES = {
+    "registration": ("registration",), "tax": ("tax_filing",), "social_insurance": ("social_insurance",),
+    "housing_fund": ("housing_fund",), "utilities": ("utilities",), "logistics": ("logistics",),
+    "operations": ("operations",), "courts": ("court_case",), "penalties": ("penalty",),
+    "procurement": ("procurement",), "credit_history": ("loan_feedback",), "loan": ("tax_filing",),
+}
+FEATURE_SOURCES = {"tax_grade_rank": ("tax_grade",), "tax_grade_drop": ("tax_grade",),
+                   "declines_12m": ("application_history",), "applications_12m": ("application_history",)}
+
+
+def sources_of(feature):
+    """The department sources whose records a feature is computed from."""
+    return FEATURE_SOURCES.get(feature) or FAMILY_SOURCES.get(BY_NAME[feature].family, ())
 
 
 def categories(towns):
@@ -107,31 +121,47 @@ def build_features(frames, targets, towns):
     targets = targets.reset_index(drop=True)
     as_of = pd.to_datetime(targets["as_of"])
     grid = Grid.for_frames(frames, targets["subject_code"], as_of)
-    out = pd.DataFrame(index=targets.index)
+    windows = FrameWindows(frames, grid)
+    out = {}
     _registration(out, frames.get("registration"), targets, as_of)
-    _tax(out, grid, frames.get("tax_filing"), frames.get("tax_grade"), as_of)
-    _social(out, grid, frames.get("social_insurance"), frames.get("housing_fund"))
-    _premises(out, grid, frames.get("utilities"), frames.get("logistics"), frames.get("operations"))
+    published_year = (as_of.dt.year - (as_of.dt.month < 4).astype(int) - 1).to_numpy()
+    monthly_features(out, windows, published_year)
     from .events import credit_history_features, event_features
 
     event_features(out, frames, targets, as_of)
     credit_history_features(out, frames, targets, as_of)
-    out["sources_present"] = sum(grid.has(frames.get(name)) for name in COMPLETENESS_SOURCES)
+    out["sources_present"] = sum(windows.has(name) for name in COMPLETENESS_SOURCES)
     out["as_of_month"] = as_of.dt.month.to_numpy()
-    _loan(out, targets)
-    features = out[list(FEATURE_NAMES)]
+    loan = {key: targets[key].to_numpy() for key in ("amount", "term_months", "lender_kind") if key in targets}
+    loan_features(out, len(targets), loan)
+    features = pd.DataFrame(out, index=targets.index)[list(FEATURE_NAMES)]
     for name, levels in categories(towns).items():
         features[name] = pd.Categorical(features[name], categories=levels)
     return features
 
 
-def _loan(out, targets):
-    """The loan asked about: amount, term, kind of lender, and amount against declared revenue."""
-    n = len(targets)
-    amount = targets["amount"].to_numpy(dtype=float) if "amount" in targets else np.full(n, REFERENCE_LOAN["amount"])
-    term = (targets["term_months"].to_numpy(dtype=float) if "term_months" in targets
+def monthly_features(out, windows, published_year):
+    """Tax, social insurance, housing fund, utilities, logistics and operations features.
+
+    `windows` is a FrameWindows (many targets) or a SubjectWindows (one subject): the formulas are
+    the same for both, so that online scoring of one subject cannot drift from the batch.
+    """
+    _tax(out, windows, published_year)
+    _social(out, windows)
+    _premises(out, windows)
+
+
+def loan_features(out, n, loan):
+    """The loan asked about: amount, term, kind of lender, and amount against declared revenue.
+
+    `loan` maps `amount` (元), `term_months` and `lender_kind` to arrays of n; missing keys take
+    REFERENCE_LOAN.
+    """
+    amount = (np.asarray(loan["amount"], dtype=float) if "amount" in loan
+              else np.full(n, REFERENCE_LOAN["amount"]))
+    term = (np.asarray(loan["term_months"], dtype=float) if "term_months" in loan
             else np.full(n, REFERENCE_LOAN["term_months"], dtype=float))
-    kind = targets["lender_kind"].to_numpy() if "lender_kind" in targets else np.full(n, REFERENCE_LOAN["lender_kind"])
+    kind = np.asarray(loan["lender_kind"]) if "lender_kind" in loan else np.full(n, REFERENCE_LOAN["lender_kind"])
     out["loan_amount_wan"] = amount / 10_000
     out["loan_term_months"] = term
     out["lender_kind"] = kind
@@ -153,14 +183,14 @@ def _registration(out, frame, targets, as_of):
     out["size_class"] = static["size_class"].to_numpy()
 
 
-def _tax(out, grid, filings, grades, as_of):
-    revenue = gather(grid.panel(filings, "revenue"), grid, 24)
+def _tax(out, windows, published_year):
+    revenue = windows.window("tax_filing", "revenue", 24)
     recent, before = revenue[:, :12], revenue[:, 12:]
     out["tax_revenue_6m_change"] = ratio(np.nansum(revenue[:, :6], axis=1), np.nansum(revenue[:, 6:12], axis=1),
                                          np.sum(~np.isnan(revenue[:, :6]), axis=1) >= 4,
                                          np.sum(~np.isnan(revenue[:, 6:12]), axis=1) >= 4)
     counted = np.sum(~np.isnan(recent), axis=1)
-    out["tax_months_12"] = np.where(grid.has(filings), counted, np.nan)
+    out["tax_months_12"] = np.where(windows.has("tax_filing"), counted, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, as intended
         total = np.nansum(recent, axis=1)
@@ -168,66 +198,57 @@ def _tax(out, grid, filings, grades, as_of):
         out["tax_revenue_yoy"] = ratio(total, np.nansum(before, axis=1), counted >= 6,
                                        np.sum(~np.isnan(before), axis=1) >= 6)
         out["tax_revenue_cv"] = np.where(counted >= 6, np.nanstd(recent, axis=1) / np.nanmean(recent, axis=1), np.nan)
-    late = gather(grid.panel(filings, "on_time", lambda v: (~v.astype(bool)).astype(float)), grid, 12)
+    late = windows.window("tax_filing", "on_time", 12, negate=True)
     out["tax_late_filings_12m"] = np.where(counted > 0, np.nansum(late, axis=1), np.nan)
-    arrears = gather(grid.panel(filings, "arrears"), grid, 12)
-    out["tax_arrears_wan"] = grid.latest(arrears) / 10_000
+    arrears = windows.window("tax_filing", "arrears", 12)
+    out["tax_arrears_wan"] = latest(arrears) / 10_000
     out["tax_arrears_months_12m"] = np.where(counted > 0, np.nansum(arrears > 0, axis=1), np.nan)
-    _grades(out, grid, grades, as_of)
+    _grades(out, windows, published_year)
 
 
-def _grades(out, grid, grades, as_of):
-    """The latest published 纳税信用等级 and whether it fell from the year before."""
-    rank = np.full(len(as_of), np.nan)
-    previous = np.full(len(as_of), np.nan)
-    if grades is not None and len(grades):
-        published_year = as_of.dt.year - (as_of.dt.month < 4).astype(int) - 1  # grade of year Y out in April Y+1
-        table = grades.assign(rank=grades["grade"].map(GRADE_RANK).astype(float))
-        table = table.set_index(["subject_code", "year"])["rank"]
-        table = table[~table.index.duplicated(keep="last")]
-        codes = grid.target_codes
-        rank = table.reindex(pd.MultiIndex.from_arrays([codes, published_year.to_numpy()])).to_numpy()
-        previous = table.reindex(pd.MultiIndex.from_arrays([codes, published_year.to_numpy() - 1])).to_numpy()
+def _grades(out, windows, published_year):
+    """The latest published 纳税信用等级 (the grade of year Y is out in April Y+1) and whether it fell."""
+    rank = windows.by_year("tax_grade", "grade", GRADE_RANK, published_year)
+    previous = windows.by_year("tax_grade", "grade", GRADE_RANK, published_year - 1)
     out["tax_grade_rank"] = rank
     out["tax_grade_drop"] = np.where(np.isnan(rank) | np.isnan(previous), np.nan, (rank > previous).astype(float))
 
 
-def _social(out, grid, social, fund):
-    insured = gather(grid.panel(social, "insured"), grid, 13)
-    out["si_insured"] = grid.latest(insured)
+def _social(out, windows):
+    insured = windows.window("social_insurance", "insured", 13)
+    out["si_insured"] = latest(insured)
     out["si_insured_change_6m"] = ratio(insured[:, 0], insured[:, 6], ~np.isnan(insured[:, 0]),
                                         ~np.isnan(insured[:, 6]))
     out["si_insured_change_12m"] = ratio(insured[:, 0], insured[:, 12], ~np.isnan(insured[:, 0]),
                                          ~np.isnan(insured[:, 12]))
-    arrears = gather(grid.panel(social, "arrears"), grid, 12)
+    arrears = windows.window("social_insurance", "arrears", 12)
     present = np.sum(~np.isnan(arrears), axis=1)
     out["si_arrears_months_12m"] = np.where(present > 0, np.nansum(arrears > 0, axis=1), np.nan)
-    due = np.nansum(gather(grid.panel(social, "due"), grid, 12), axis=1)
-    paid = np.nansum(gather(grid.panel(social, "paid"), grid, 12), axis=1)
+    due = np.nansum(windows.window("social_insurance", "due", 12), axis=1)
+    paid = np.nansum(windows.window("social_insurance", "paid", 12), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["si_paid_ratio_12m"] = np.where((present > 0) & (due > 0), paid / due, np.nan)
-    members = gather(grid.panel(fund, "members"), grid, 12)
-    out["hf_members"] = grid.latest(members)
-    out["hf_months_12"] = np.where(grid.has(fund), np.sum(~np.isnan(members), axis=1), np.nan)
+    members = windows.window("housing_fund", "members", 12)
+    out["hf_members"] = latest(members)
+    out["hf_months_12"] = np.where(windows.has("housing_fund"), np.sum(~np.isnan(members), axis=1), np.nan)
 
 
-def _premises(out, grid, utilities, logistics, operations):
-    electricity = None if utilities is None else utilities[utilities["utility"] == "electricity"]
-    usage = gather(grid.panel(electricity, "usage"), grid, 15)
+def _premises(out, windows):
+    usage = windows.window("utilities", "usage", 15, where=("utility", "electricity"))
     out["elec_usage_yoy"] = _three_month_yoy(usage)
     out["elec_usage_6m_change"] = ratio(np.nansum(usage[:, :3], axis=1), np.nansum(usage[:, 6:9], axis=1),
                                         np.sum(~np.isnan(usage[:, :3]), axis=1) == 3,
                                         np.sum(~np.isnan(usage[:, 6:9]), axis=1) == 3)
-    late = gather(grid.panel_sum(utilities, "paid_on_time", lambda v: (~v.astype(bool)).astype(float)), grid, 12)
+    late = windows.window("utilities", "paid_on_time", 12, how="sum", negate=True)
     present = np.sum(~np.isnan(late), axis=1)
     out["util_late_12m"] = np.where(present > 0, np.nansum(late, axis=1), np.nan)
-    days = gather(grid.panel_max(utilities, "days_late"), grid, 12)
+    days = windows.window("utilities", "days_late", 12, how="max")
     out["util_late30_6m"] = np.where(present > 0, np.nansum(days[:, :6] > 30, axis=1), np.nan)
     with np.errstate(invalid="ignore"):
         out["util_days_late_max_12m"] = np.where(present > 0, np.nanmax(np.where(np.isnan(days), -1, days), axis=1),
                                                  np.nan)
-    out["freight_yoy"] = _three_month_yoy(gather(grid.panel(logistics, "freight_tonnes"), grid, 15))
-    staff = gather(grid.panel(operations, "employees"), grid, 13)
+    out["freight_yoy"] = _three_month_yoy(windows.window("logistics", "freight_tonnes", 15))
+    staff = windows.window("operations", "employees", 13)
     out["ops_employees_change_12m"] = ratio(staff[:, 0], staff[:, 12], ~np.isnan(staff[:, 0]),
                                             ~np.isnan(staff[:, 12]))
 

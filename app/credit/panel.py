@@ -85,12 +85,60 @@ class Grid:
         first_month = np.where(position >= 0, month_number(first)[np.maximum(position, 0)], np.iinfo(np.int64).max)
         return (position >= 0) & (first_month < self.cutoff + self.month0)
 
-    def latest(self, window):
-        """The most recent known value of a gathered window (column 0 is the newest month)."""
-        known = ~np.isnan(window)
-        first = np.argmax(known, axis=1)
-        value = window[np.arange(len(window)), first]
-        return np.where(known.any(axis=1), value, np.nan)
+
+def latest(window):
+    """The most recent known value of a gathered window (column 0 is the newest month)."""
+    known = ~np.isnan(window)
+    first = np.argmax(known, axis=1)
+    value = window[np.arange(len(window)), first]
+    return np.where(known.any(axis=1), value, np.nan)
+
+
+def _negated(values):
+    return (~values.astype(bool)).astype(float)
+
+
+class FrameWindows:
+    """The monthly windows the feature formulas read, for many targets, from typed record frames.
+
+    `app.credit.subject.SubjectWindows` answers the same questions for one subject from its raw
+    records; the formulas in `features` cannot tell them apart.
+    """
+
+    def __init__(self, frames, grid):
+        self.frames = frames
+        self.grid = grid
+
+    def has(self, source):
+        """Whether each target's subject had a record of `source` for a month that ended before its date."""
+        return self.grid.has(self.frames.get(source))
+
+    def window(self, source, field, width, how="last", negate=False, where=None):
+        """[target, lag] values of a field over the `width` months before each as-of date, newest first.
+
+        `how`: the month's record ("last"), or the sum / max over several records of one month;
+        `negate`: a yes/no field turned into 1.0 for "no"; `where`: (column, value) keeps some records.
+        """
+        frame = self.frames.get(source)
+        if frame is not None and where is not None:
+            frame = frame[frame[where[0]] == where[1]]
+        transform = _negated if negate else None
+        if how == "sum":
+            matrix = self.grid.panel_sum(frame, field, transform)
+        elif how == "max":
+            matrix = self.grid.panel_max(frame, field)
+        else:
+            matrix = self.grid.panel(frame, field, transform)
+        return gather(matrix, self.grid, width)
+
+    def by_year(self, source, field, mapping, years):
+        """Each target's `mapping[field]` of its `source` record of the given year (NaN if none)."""
+        frame = self.frames.get(source)
+        if frame is None or not len(frame):
+            return np.full(len(years), np.nan)
+        table = frame.assign(value=frame[field].map(mapping).astype(float)).set_index(["subject_code", "year"])["value"]
+        table = table[~table.index.duplicated(keep="last")]
+        return table.reindex(pd.MultiIndex.from_arrays([self.grid.target_codes, years])).to_numpy()
 
 
 def gather(matrix, grid, width):

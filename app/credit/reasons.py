@@ -1,6 +1,8 @@
 """Reason sentences: each feature's value in words a loan officer reads, in Chinese and English."""
 import math
 
+from .features import BY_NAME
+
 GRADES = "ABMCD"
 
 
@@ -91,8 +93,6 @@ MISSING = {
 
 def sentence(feature, value):
     """(Chinese, English) sentence for a feature's value; missing values say the data is missing."""
-    from .features import BY_NAME
-
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING.get(BY_NAME[feature].family, ("数据缺失", "data missing"))
     return TEXTS[feature](value)

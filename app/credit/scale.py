@@ -3,6 +3,7 @@
 points = offset + factor · ln(good:bad odds), factor = PDO / ln 2. Ours: 600 points at odds of
 50:1, 20 points to double the odds (a common bank choice, DOMAIN.md). Grades are PD bands.
 """
+import bisect
 import math
 from dataclasses import asdict, dataclass
 
@@ -36,6 +37,16 @@ class Scale:
         """Grade letters for probabilities of default (array-like)."""
         index = np.searchsorted(np.asarray(self.grade_upper_pd), np.asarray(pd, dtype=float), side="right")
         return np.asarray(self.grade_names)[np.minimum(index, len(self.grade_names) - 1)]
+
+    def point(self, pd):
+        """points() of one probability: the same arithmetic on one number (no arrays to make)."""
+        pd = min(max(float(pd), 1e-6), 1 - 1e-6)
+        return int(np.rint(self.offset + self.factor * np.log((1 - pd) / pd)))
+
+    def grade(self, pd):
+        """grades() of one probability."""
+        index = bisect.bisect_right(self.grade_upper_pd, float(pd))
+        return self.grade_names[min(index, len(self.grade_names) - 1)]
 
     def as_dict(self):
         return asdict(self)

@@ -1,4 +1,11 @@
-"""Scoring subjects with the active model: PD, score, grade, reasons, completeness, stored with provenance."""
+"""Scoring subjects with the active model: PD, score, grade, reasons, completeness, stored with provenance.
+
+Two paths give the same figures: `score_frame` for many subjects at once (refresh) and
+`Scorer.score_row` for one feature row (online: a firm's page, "what would improve my grade"),
+which skips pandas so that it costs little more than LightGBM's own call.
+"""
+import hashlib
+import math
 from datetime import date
 from pathlib import Path
 
@@ -6,71 +13,201 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from app.checksums import file_sha256
 from app.entities import CreditScore, CreditSubject, ModelVersion
 from app.entities.base import utcnow
 
-from .features import BY_NAME, COMPLETENESS_SOURCES, FEATURE_NAMES, build_features
+from .fastpredict import SingleRowContributions
+from .features import BY_NAME, COMPLETENESS_SOURCES, build_features
 from .reasons import sentence
 from .records import records_from_db
 from .registry import MODEL_FILE
+from .subject import subject_features, subject_records
 
 MAX_REASONS = 4
+CHART_ITEMS = 6
 CHUNK = 5000
+NAN = float("nan")
 
 
 def model_version_row(session, bundle):
     """The ModelVersion row of a loaded bundle, created on first use."""
     row = session.scalar(select(ModelVersion).where(ModelVersion.version == bundle.version))
     if row is None:
-        digest = file_sha256(Path(bundle.folder) / MODEL_FILE)
+        digest = hashlib.sha256((Path(bundle.folder) / MODEL_FILE).read_bytes()).hexdigest()
         row = ModelVersion(version=bundle.version, path=str(bundle.folder), sha256=digest, metrics={})
         session.add(row)
         session.flush()
     return row
 
 
-def top_reasons(values, contributions, names=FEATURE_NAMES):
-    """The features that pushed this subject's risk up most (at most four, never a protected one)."""
-    order = np.argsort(-contributions)
-    reasons = []
-    for index in order:
-        if contributions[index] <= 0 or len(reasons) == MAX_REASONS:
-            break
-        name = names[index]
-        if not BY_NAME[name].reason:
-            continue
-        value = values[name]
-        value = None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
-        chinese, english = sentence(name, value if value is not None else float("nan"))
-        if any(reason["zh"] == chinese for reason in reasons):
-            continue  # two missing features of one source read the same ("无水电气数据")
-        reasons.append({"feature": name, "value": value, "contribution": round(float(contributions[index]), 4),
-                        "zh": chinese, "en": english})
-    return reasons
+def _plain(value):
+    """A feature value as stored with a reason: a float, or None when missing."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _reason(name, value, contribution):
+    value = _plain(value)
+    chinese, english = sentence(name, value if value is not None else NAN)
+    return {"feature": name, "value": value, "contribution": round(float(contribution), 4), "zh": chinese,
+            "en": english}
+
+
+def _distinct(reasons):
+    """The first MAX_REASONS reasons of an ordered stream that read differently: two missing features
+    of one source say the same thing ("无水电气数据") and are told once."""
+    chosen = []
+    for reason in reasons:
+        if all(reason["zh"] != other["zh"] for other in chosen):
+            chosen.append(reason)
+            if len(chosen) == MAX_REASONS:
+                break
+    return chosen
+
+
+class Scorer:
+    """A loaded model version ready to score: many rows at once, or one feature row without pandas.
+
+    Reasons and the chart are chosen for all rows at once (one sort per matrix), so that one row
+    scored alone gets exactly what it gets in a batch.
+    """
+
+    SINGLE_THREAD_ROWS = 128  # below this, LightGBM's thread pool costs more than it saves
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+        specs = bundle.metadata["features"]
+        self.names = tuple(spec["name"] for spec in specs)
+        self.codes = {i: {level: float(k) for k, level in enumerate(spec["categories"])}
+                      for i, spec in enumerate(specs) if spec["kind"] == "cat"}
+        # Only reason features are named (never protected or technical ones; all are numeric).
+        self.reasonable = np.array([BY_NAME[name].reason for name in self.names])
+        self.reason_indices = tuple(int(i) for i in np.flatnonzero(self.reasonable))
+        self.single_row = SingleRowContributions(bundle.booster, len(self.names))
+
+    def prepare_row(self, row):
+        """The model's input for one feature row (name → value): a [1, features] float matrix,
+        encoded exactly as ModelBundle.prepare encodes a frame."""
+        values = [row[name] for name in self.names]
+        for i, levels in self.codes.items():
+            values[i] = levels.get(values[i], NAN)
+        try:
+            return np.array([values], dtype=float)
+        except (TypeError, ValueError):  # pd.NA or text where a number belongs: missing, as in the batch
+            return np.array([[_number(v) for v in values]])
+
+    def contributions(self, matrix):
+        """Calibrated TreeSHAP contributions of prepared rows: [rows, features + 1 (bias)]."""
+        if len(matrix) == 1 and self.single_row.available:
+            raw = self.single_row(matrix)
+        else:
+            threads = {"num_threads": 1} if len(matrix) < self.SINGLE_THREAD_ROWS else {}
+            raw = self.bundle.booster.predict(matrix, pred_contrib=True, **threads)
+        return self.bundle.calibrated_contributions(raw)
+
+    def grade_of(self, contributions):
+        """(PD, points, grade) arrays of calibrated contributions."""
+        pd_values = 1 / (1 + np.exp(-contributions.sum(axis=1)))
+        return pd_values, self.bundle.scale.points(pd_values), self.bundle.scale.grades(pd_values)
+
+    def reasons(self, matrix, contributions):
+        """Per row: the reason features that pushed its risk up most (at most MAX_REASONS; the larger
+        contribution first, then the earlier feature)."""
+        if len(matrix) == 1:  # one row: plain Python is quicker than a sort of the matrix
+            return [self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist())]
+        raised = np.where(self.reasonable, contributions[:, :-1], -np.inf)
+        orders = np.argsort(-raised, axis=1, kind="stable")
+        return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j]) for j in order if raised[i, j] > 0)
+                for i, order in enumerate(orders)]
+
+    def _row_reasons(self, values, contributions):
+        raised = [j for j in self.reason_indices if contributions[j] > 0]
+        ordered = sorted(raised, key=lambda j: (-contributions[j], j))
+        return _distinct(_reason(self.names[j], values[j], contributions[j]) for j in ordered)
+
+    def charts(self, matrix, contributions):
+        """Per row, what the SHAP chart shows: the base log-odds, the reason features that moved the
+        risk most (either way) with their values, and the rest (protected, technical) as one sum."""
+        items = contributions[:, :-1]
+        size = np.where(self.reasonable, np.abs(items), -1.0)
+        orders = np.argsort(-size, axis=1, kind="stable")[:, :CHART_ITEMS]
+        charts = []
+        for i, order in enumerate(orders):
+            shown = [j for j in order if size[i, j] > 0]
+            charts.append({"base": round(float(contributions[i, -1]), 4),
+                           "items": [[self.names[j], round(float(items[i, j]), 4), _plain(matrix[i, j])]
+                                     for j in shown],
+                           "other": round(float(items[i].sum() - items[i, shown].sum()), 4)})
+        return charts
+
+    def score_row(self, row, with_chart=False):
+        """PD, score, grade and reasons of one feature row (optionally the chart too)."""
+        matrix = self.prepare_row(row)
+        contributions = self.contributions(matrix)
+        pd_value = float(1 / (1 + np.exp(-contributions.sum(axis=1)[0])))  # as grade_of, on one number
+        scale = self.bundle.scale
+        result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
+                  "reasons": self.reasons(matrix, contributions)[0]}
+        if with_chart:
+            result["contributions"] = self.charts(matrix, contributions)[0]
+        return result
+
+    def score_rows(self, rows):
+        """(PD, points, grade) arrays of several feature rows, for comparing changed rows."""
+        matrix = np.vstack([self.prepare_row(row) for row in rows])
+        return self.grade_of(self.contributions(matrix))
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return NAN
 
 
 def score_frame(bundle, frames, subjects, as_of, towns):
-    """PD, score, grade, reasons and completeness for the subjects (DataFrame: id, code)."""
+    """PD, score, grade, reasons, chart and completeness for the subjects (DataFrame: id, code)."""
     targets = pd.DataFrame({"subject_code": subjects["code"].to_numpy(), "as_of": pd.Timestamp(as_of)})
     features = build_features(frames, targets, towns)
-    contributions = bundle.contributions(features)
-    pd_values = 1 / (1 + np.exp(-contributions.sum(axis=1)))
-    points, grades = bundle.scale.points(pd_values), bundle.scale.grades(pd_values)
-    rows = []
-    records = features.to_dict("records")
     present = {name: set(frames[name]["subject_code"]) for name in COMPLETENESS_SOURCES if name in frames}
-    for i, code in enumerate(targets["subject_code"]):
-        rows.append({
-            "subject_id": int(subjects["id"].iloc[i]), "pd": float(pd_values[i]), "score": int(points[i]),
-            "grade": str(grades[i]), "reasons": top_reasons(records[i], contributions[i, :-1]),
-            "completeness": {name: code in present.get(name, ()) for name in COMPLETENESS_SOURCES},
-        })
-    return rows
+    return score_features(Scorer(bundle), features, subjects, present)
 
 
-def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None):
-    """Score the given subjects (all when None) and stage one CreditScore row each; returns the count."""
+def score_features(scorer, features, subjects, present):
+    """The scoring part of score_frame: built features → rows to store.
+
+    `present` maps each completeness source to the codes of the subjects that have its records.
+    """
+    matrix = scorer.bundle.prepare(features)
+    contributions = scorer.contributions(matrix)
+    pd_values, points, grades = scorer.grade_of(contributions)
+    reasons, charts = scorer.reasons(matrix, contributions), scorer.charts(matrix, contributions)
+    ids = subjects["id"].to_numpy()
+    return [{"subject_id": int(ids[i]), "pd": float(pd_values[i]), "score": int(points[i]), "grade": str(grades[i]),
+             "reasons": reasons[i], "contributions": charts[i],
+             "completeness": {name: code in present.get(name, ()) for name in COMPLETENESS_SOURCES}}
+            for i, code in enumerate(subjects["code"].to_numpy())]
+
+
+def subject_row(session, subject_id, as_of, towns, loan=None):
+    """(feature row, completeness) of one subject from its stored records (the lean path)."""
+    records = subject_records(session, subject_id)
+    completeness = {name: bool(records.get(name)) for name in COMPLETENESS_SOURCES}
+    return subject_features(records, as_of, towns, loan), completeness
+
+
+def score_subject(session, scorer, subject_id, as_of, towns):
+    """One subject scored from its stored records, as refresh_scores would score it (not stored)."""
+    row, completeness = subject_row(session, subject_id, as_of, towns)
+    return {"subject_id": subject_id, **scorer.score_row(row, with_chart=True), "completeness": completeness}
+
+
+def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None, on_chunk=None):
+    """Score the given subjects (all when None) and stage one CreditScore row each; returns the count.
+
+    `on_chunk(scored, total)` is called after each chunk is staged (a background run reports
+    progress and commits there).
+    """
     as_of = as_of or date.today()
     version = model_version_row(session, bundle)
     query = select(CreditSubject.id, CreditSubject.uscc, CreditSubject.household_id).order_by(CreditSubject.id)
@@ -81,12 +218,17 @@ def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None):
     scored = 0
     for start in range(0, len(subjects), CHUNK):
         chunk = subjects.iloc[start:start + CHUNK]
-        frames = records_from_db(session, chunk["id"].tolist())
+        if subject_ids is None:  # every subject: a chunk is all ids in its range (a cheaper query)
+            frames = records_from_db(session, id_range=(int(chunk["id"].min()), int(chunk["id"].max())))
+        else:
+            frames = records_from_db(session, chunk["id"].tolist())
         computed_at = utcnow()
         rows = [{**row, "model_version_id": version.id, "data_as_of": as_of, "computed_at": computed_at}
                 for row in score_frame(bundle, frames, chunk, as_of, towns)]
         session.execute(CreditScore.__table__.insert(), rows)
         scored += len(rows)
+        if on_chunk is not None:
+            on_chunk(scored, len(subjects))
     return scored
 
 
@@ -94,3 +236,10 @@ def latest_score(session, subject_id):
     """The subject's most recent score, or None."""
     return session.scalars(select(CreditScore).where(CreditScore.subject_id == subject_id)
                            .order_by(CreditScore.computed_at.desc(), CreditScore.id.desc())).first()
+
+
+def score_history(session, subject_id, limit=24):
+    """The subject's scores over time, oldest first (at most the last `limit`)."""
+    rows = session.scalars(select(CreditScore).where(CreditScore.subject_id == subject_id)
+                           .order_by(CreditScore.computed_at.desc(), CreditScore.id.desc()).limit(limit)).all()
+    return list(reversed(rows))

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.ingest.health import source_health
 from app.ingest.runner import ingest_paths
 from app.ingest.uploads import UploadRefused, receive
+from app.services import models, scoring_runs
 from app.services.region import current_region
 
 data_admin_only = role_required("data_admin")
@@ -31,7 +32,8 @@ def dashboard():
     batches = db.session.scalars(select(SourceBatch).order_by(SourceBatch.id.desc()).limit(100)).all()
     return render_template("dataadmin/dashboard.html", batches=batches,
                            health=source_health(db.session, current_app.config["SOURCE_STALE_DAYS"]),
-                           subjects=db.session.scalar(select(func.count(CreditSubject.id))))
+                           subjects=db.session.scalar(select(func.count(CreditSubject.id))),
+                           runs=scoring_runs.recent_runs(db.session), running=scoring_runs.running(db.session))
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -50,7 +52,21 @@ def upload():
         return render_template("dataadmin/upload.html", form=form), 400
     towns = [t["code"] for t in current_region()["towns"]]
     summary = ingest_paths(db.session, paths, towns, uploaded_by_id=current_user.id)
-    return render_template("dataadmin/upload_result.html", summary=summary, describe=in_user_language)
+    return render_template("dataadmin/upload_result.html", summary=summary, describe=in_user_language,
+                           rescoring=_rescore_touched(summary))
+
+
+def _rescore_touched(summary):
+    """Re-score, in the background, the subjects whose records the upload changed; how many."""
+    if not scoring_runs.model_is_active(current_app.config["MODEL_REGISTRY"]):
+        return 0
+    subject_ids = models.touched_subjects(db.session, summary)
+    if not subject_ids:
+        return 0
+    run = scoring_runs.start(db.session, "ingest", current_user, subject_ids)
+    db.session.commit()
+    scoring_runs.launch(current_app._get_current_object(), run.id, subject_ids)
+    return len(subject_ids)
 
 
 @bp.get("/batches/<int:batch_id>/rejects")

@@ -1,7 +1,7 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
 from .audit import AuditEntry
 from .consent import Consent, DataAccessLog, IdentityRelease
-from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest
+from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest, ScoringRun
 from .financing import (
     Application,
     ApplicationEvent,
@@ -18,6 +18,6 @@ from .users import User
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
     "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "Match", "Message",
-    "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome", "SourceBatch",
-    "SourceRecord", "User",
+    "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome", "ScoringRun",
+    "SourceBatch", "SourceRecord", "User",
 ]

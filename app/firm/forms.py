@@ -34,3 +34,14 @@ class NoteForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+class ReviewForm(FlaskForm):
+    description = TextAreaField(_l("需要人工复核的理由"), validators=[
+        DataRequired(_l("请说明理由。")), Length(max=1000, message=_l("不能超过 1000 个字符。"))])
+
+
+class ObjectionForm(FlaskForm):
+    record_id = SelectField(_l("有异议的数据"), coerce=int, validate_choice=False)
+    description = TextAreaField(_l("异议说明（哪里不对，应当是什么）"), validators=[
+        DataRequired(_l("请说明理由。")), Length(max=1000, message=_l("不能超过 1000 个字符。"))])

@@ -1,5 +1,5 @@
 """Routes of the firm area; every one is limited to firm users and their own records."""
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,10 +12,11 @@ from app.access import (
     published_product_or_404,
     role_required,
 )
+from app.credit.scoring import latest_score
 from app.extensions import db
 from app.firm import bp
-from app.firm.forms import ActionForm, ApplyForm, NeedForm, NoteForm
-from app.services import applications, consents, identity, matches, needs
+from app.firm.forms import ActionForm, ApplyForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
+from app.services import applications, consents, identity, matches, needs, objections, scores
 from app.services.consents import UNDERWRITING_CATEGORIES
 from app.services.errors import InvalidInput, NotAllowed
 from app.services.money import parse_decimal, wan_to_yuan
@@ -221,3 +222,60 @@ def identity_revoke(release_id):
         db.session.commit()
         flash(_("已撤回公开，该机构只能看到匿名信息。"), "success")
     return redirect(url_for("firm.identity_list"))
+
+
+def _objection_form(subject_id):
+    form = ObjectionForm()
+    form.record_id.choices = [(record_id, f"{source.department} · {source.title} · {summary}")
+                              for record_id, source, summary in scores.latest_records(db.session, subject_id)]
+    return form
+
+
+@bp.get("/score")
+@firm_only
+def score():
+    """The firm's own score: reasons, sources and dates, history, what would improve it, its requests."""
+    subject = current_user.subject
+    view = scores.firm_view(db.session, subject)
+    config = current_app.config
+    improvement = scores.improvement(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"], subject.id,
+                                     view.score if view else None)
+    return render_template("firm/score.html", subject=subject, view=view, improvement=improvement,
+                           describe=scores.describe_change, requests=objections.objections_of(db.session, subject.id),
+                           review_form=ReviewForm(), objection_form=_objection_form(subject.id))
+
+
+def _file(form, file_request, done_message):
+    """Validate `form`, run `file_request()`; flash the outcome and return to the score page."""
+    try:
+        if not form.validate():
+            raise InvalidInput(next((e for field in form for e in field.errors), _("请检查填写的内容。")))
+        objection = file_request()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message % {"due": objection.due_on.isoformat()}, "success")
+    return redirect(url_for("firm.score"))
+
+
+@bp.post("/score/review")
+@firm_only
+def score_review():
+    """Ask for a person to review the score (PIPL art. 24)."""
+    form = ReviewForm()
+    subject = current_user.subject
+    return _file(form, lambda: objections.request_review(
+        db.session, subject, current_user, latest_score(db.session, subject.id), form.description.data),
+        _("已提交人工复核申请，将于 %(due)s 前答复。"))
+
+
+@bp.post("/score/objection")
+@firm_only
+def score_objection():
+    """Object to one of the firm's data items (异议), answered within 20 days."""
+    form = _objection_form(current_user.subject_id)
+    return _file(form, lambda: objections.object_to_record(
+        db.session, current_user.subject, current_user, form.record_id.data, form.description.data),
+        _("已提交数据异议，将于 %(due)s 前答复。"))

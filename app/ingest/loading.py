@@ -208,12 +208,16 @@ def _period_range(source, payload):
 
     A stored record of another period cannot share a key with these rows, so it need not be read.
     """
-    if source.period not in source.natural_key or not len(payload):
+    if source.period not in source.natural_key or not len(payload) or payload[source.period].isna().any():
         return None
     periods = _periods(source, payload)
-    if not all(isinstance(period, str) for period in periods):
+    # Text order is date order only for YYYY-MM-DD; anything else is simply not narrowed.
+    if not all(len(period) == 10 for period in periods):
         return None
-    return date.fromisoformat(min(periods)), date.fromisoformat(max(periods))
+    try:
+        return date.fromisoformat(min(periods)), date.fromisoformat(max(periods))
+    except ValueError:
+        return None
 
 
 def _classify(session, source, keys, hashes, result, periods=None):

@@ -32,7 +32,9 @@ def current_records(session, source_name, periods=None):
              .where(SourceRecord.source == source_name, SourceRecord.superseded_by_id.is_(None)))
     if periods is not None:
         query = query.where(SourceRecord.period.between(*periods))
-    # Plain rows from the connection: the ORM's result handling costs more than the query here.
+    # Plain rows from the connection (the ORM's result handling costs more than the query), after
+    # the flush that `session.execute` would do.
+    session.flush()
     return {key: (record_id, digest) for key, record_id, digest in session.connection().execute(query)}
 
 

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import institution_application_or_404, institution_product_or_404, role_required
+from app.credit.scoring import latest_score
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER, LENDER_ROLES
 from app.extensions import db
 from app.firm.forms import ActionForm
@@ -16,7 +17,7 @@ from app.lender.forms import (
     product_form_data,
     product_values,
 )
-from app.services import applications, consents, products
+from app.services import applications, consents, products, ranking, scores
 from app.services import screening as screening_service
 from app.services.errors import InvalidInput, NotAllowed
 from app.services.money import parse_decimal, wan_to_yuan
@@ -44,10 +45,39 @@ def application_detail(application_id):
     consent = consents.consent_in_force(db.session, application.subject_id, application.institution_id)
     consents.log_access(db.session, application.subject_id, current_user, consent,
                         f"application:{application.id}")
-    db.session.commit()
-    return render_template("lender/application_detail.html", application=application, consent=consent,
-                           approve_form=ApproveForm(), decline_form=DeclineForm(),
+    score = latest_score(db.session, application.subject_id) if consent else None
+    page = render_template("lender/application_detail.html", application=application, consent=consent,
+                           score=score, approve_form=ApproveForm(), decline_form=DeclineForm(),
                            info_form=InfoRequestForm(), form=ActionForm())
+    db.session.commit()  # after rendering: a commit expires what the page reads
+    return page
+
+
+@bp.get("/applications/<int:application_id>/score")
+@staff_only
+def application_score(application_id):
+    """The applicant's credit score with its reasons, chart, peers and records: only under its consent."""
+    application = institution_application_or_404(application_id)
+    consent = consents.consent_in_force(db.session, application.subject_id, application.institution_id)
+    view = scores.lender_view(db.session, application.subject) if consent else None
+    page = render_template("lender/score.html", application=application, consent=consent, view=view)
+    if view is not None:
+        consents.log_access(db.session, application.subject_id, current_user, consent,
+                            f"score:application:{application.id}")
+        db.session.commit()
+    return page
+
+
+@bp.get("/ranking")
+@staff_only
+def applicant_ranking():
+    """Open applications ranked by the applicants' credit scores (scores only under consent)."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = ranking.ranked_applicants(db.session, current_user.institution_id, page)
+    html = render_template("lender/ranking.html", rows=rows, page=page, page_size=ranking.PAGE_SIZE)
+    ranking.log_views(db.session, current_user, rows)
+    db.session.commit()
+    return html
 
 
 def _act(application_id, action):

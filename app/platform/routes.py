@@ -1,13 +1,21 @@
-"""Routes of the platform-admin area."""
-from flask import render_template
+"""Routes of the platform-admin area, and the model administration it shares with the regulator."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from app.access import role_required
+from app.access import registered_version_or_404, role_required
+from app.credit.registry import RegistryError
 from app.entities import AuditEntry, Institution, User
 from app.extensions import db
+from app.firm.forms import ActionForm
 from app.platform import bp
+from app.platform.forms import ActivateForm
+from app.services import model_review, models, scoring_runs
+from app.services.errors import NotAllowed
 
 platform_admin_only = role_required("platform_admin")
+governing = role_required(*models.GOVERNING_ROLES)
 
 
 @bp.get("/")
@@ -26,3 +34,65 @@ def audit_log():
     """The latest audited actions."""
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
     return render_template("audit.html", entries=entries)
+
+
+@bp.get("/models")
+@governing
+def model_list():
+    """Registered versions side by side, champion against a challenger, and the scoring runs."""
+    config = current_app.config
+    review = model_review.review(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"],
+                                 config["MODEL_COMPARE_SAMPLE"], request.args.get("challenger"))
+    return render_template("platform/models.html", review=review, runs=scoring_runs.recent_runs(db.session),
+                           running=scoring_runs.running(db.session), form=ActivateForm(), action_form=ActionForm())
+
+
+def _start_run(trigger):
+    """Stage a run of everyone and launch it after the commit; None when one is already running."""
+    try:
+        run = scoring_runs.start(db.session, trigger, current_user)
+    except NotAllowed as error:
+        flash(error.message, "error")
+        return None
+    db.session.commit()
+    scoring_runs.launch(current_app._get_current_object(), run.id)
+    return run
+
+
+@bp.post("/models/<version>/activate")
+@governing
+def model_activate(version):
+    """Activate a version with a reason (audited), then re-score everyone in the background."""
+    form = ActivateForm()
+    if not form.validate():
+        flash(next((e for field in form for e in field.errors), _("请写明启用理由。")), "error")
+        return redirect(url_for("platform.model_list"))
+    root = current_app.config["MODEL_REGISTRY"]
+    registered_version_or_404(root, version)
+    if scoring_runs.running(db.session) is not None:  # it would finish with the old model's scores
+        flash(_("正在重新评分，请等待本次运行结束。"), "error")
+        return redirect(url_for("platform.model_list"))
+    try:
+        models.activate_version(db.session, root, version, current_user, form.reason.data,
+                                by=f"web:{current_user.username}")
+    except RegistryError as error:
+        db.session.rollback()
+        flash(_("模型版本不可用：%(e)s", e=str(error)), "error")
+        return redirect(url_for("platform.model_list"))
+    db.session.commit()
+    if _start_run("activation"):
+        flash(_("已启用模型 %(v)s，正在后台为全部主体重新评分。", v=version), "success")
+    return redirect(url_for("platform.model_list"))
+
+
+@bp.post("/scores/refresh")
+@governing
+def scores_refresh():
+    """Re-score every subject with the active model, in the background."""
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+    elif not scoring_runs.model_is_active(current_app.config["MODEL_REGISTRY"]):
+        flash(_("尚未启用任何模型，无法评分。"), "error")
+    elif _start_run("manual"):
+        flash(_("已开始重新评分（后台运行）。"), "success")
+    return redirect(url_for("platform.model_list"))

@@ -1,12 +1,14 @@
 """Model governance and score refresh: activation with a reason, audited; scoring everyone after."""
 import json
+import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import select, update
 
 from app.credit import registry
 from app.credit.features import FEATURE_NAMES
-from app.credit.scoring import model_version_row, refresh_scores
+from app.credit.scoring import Scorer, model_version_row, refresh_scores
 from app.entities import ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
@@ -14,6 +16,8 @@ from . import audit
 from .region import load_region
 
 GOVERNING_ROLES = ("platform_admin", "regulator")
+_SCORERS = {}
+_SCORERS_LOCK = threading.Lock()
 
 
 def activate_version(session, root, version, actor, reason, by=None):
@@ -26,24 +30,50 @@ def activate_version(session, root, version, actor, reason, by=None):
     row.activated_at = utcnow()
     row.activated_by_id = actor.id if actor else None
     row.activation_reason = reason.strip()
-    row.metrics = _metrics(bundle)
+    row.metrics = headline_metrics(bundle.folder)
     audit.record(session, actor, "model.activate", row, version=version, reason=reason.strip(), via=by or "web")
     return bundle
 
 
-def _metrics(bundle):
-    """The headline figures of the version's evaluation report."""
-    path = bundle.folder / registry.METRICS_FILE
-    report = json.loads(path.read_text(encoding="utf-8"))
+def headline_metrics(folder):
+    """The headline figures of a version's evaluation report (its metrics.json, no tables)."""
+    report = json.loads((Path(folder) / registry.METRICS_FILE).read_text(encoding="utf-8"))
     return {k: v for k, v in report.items() if not isinstance(v, (list, dict))}
 
 
-def refresh(session, root, region_code, subject_ids=None):
+def scorer(root, version=None):
+    """A Scorer of `version` (the active one when None), loaded with every registry check.
+
+    Loaded once per state of the version's files: a changed file is checked (and refused) again.
+    """
+    version = version or registry.read_registry(root)["active"]
+    if version is None:
+        raise registry.RegistryError(f"no active model version in {root}")
+    folder = Path(root) / version
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                  for p in sorted(folder.iterdir()) if p.is_file()) if folder.is_dir() else ()
+    key = (str(folder.resolve()), stamp)
+    with _SCORERS_LOCK:
+        found = _SCORERS.get(key)
+    if found is None:
+        found = Scorer(registry.load_version(folder, FEATURE_NAMES))
+        with _SCORERS_LOCK:
+            if len(_SCORERS) >= 8:
+                _SCORERS.clear()
+            _SCORERS[key] = found
+    return found
+
+
+def region_towns(region_code):
+    """The town codes of the region (the category levels of the `town` feature)."""
+    return [t["code"] for t in load_region(region_code)["towns"]]
+
+
+def refresh(session, root, region_code, subject_ids=None, on_chunk=None):
     """Score subjects with the active model; returns the run's figures."""
     started = time.perf_counter()
-    bundle = registry.load_active(root, FEATURE_NAMES)
-    towns = [t["code"] for t in load_region(region_code)["towns"]]
-    scored = refresh_scores(session, bundle, towns, subject_ids)
+    bundle = scorer(root).bundle
+    scored = refresh_scores(session, bundle, region_towns(region_code), subject_ids, on_chunk=on_chunk)
     return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2)}
 
 

@@ -1,0 +1,60 @@
+"""TreeSHAP contributions of one row through LightGBM's single-row fast path.
+
+`Booster.predict` spends more time in Python (parameters, input checks, a predictor made per call)
+than in the trees when it is given one row. LightGBM's C API has a path made for this case:
+`LGBM_BoosterPredictForMatSingleRowFastInit` prepares the predictor once, then
+`LGBM_BoosterPredictForMatSingleRowFast` predicts one row into a buffer. It runs the same predictor
+code, so the contributions are the same numbers `predict(row, pred_contrib=True)` returns
+(tests/credit/test_subject.py holds the one-row path to the batch). When the library does not offer
+the path, `SingleRowContributions.available` is False and callers use `Booster.predict`.
+"""
+import ctypes
+import threading
+
+import numpy as np
+
+try:
+    from lightgbm.basic import _LIB, LightGBMError
+except ImportError:  # a LightGBM build whose internals moved: the ordinary predict is used
+    _LIB = None
+
+PREDICT_CONTRIB = 3  # C_API_PREDICT_CONTRIB
+DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
+
+
+def _check(code):
+    if code != 0:
+        raise LightGBMError(_LIB.LGBM_GetLastError().decode("utf-8"))
+
+
+class SingleRowContributions:
+    """Calls the fast single-row predictor of one booster; one call at a time (it owns one buffer)."""
+
+    def __init__(self, booster, n_features):
+        self.n_features = n_features
+        self.available = False
+        self._lock = threading.Lock()
+        self._config = ctypes.c_void_p()
+        self._length = ctypes.c_int64()
+        self._out = np.empty(n_features + 1, dtype=np.float64)
+        if _LIB is None or not hasattr(_LIB, "LGBM_BoosterPredictForMatSingleRowFastInit"):
+            return
+        self._booster = booster  # the config points into the booster: keep it alive as long
+        _check(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+            booster._handle, ctypes.c_int(PREDICT_CONTRIB), ctypes.c_int(0), ctypes.c_int(-1),
+            ctypes.c_int(DTYPE_FLOAT64), ctypes.c_int32(n_features), ctypes.c_char_p(b"num_threads=1"),
+            ctypes.byref(self._config)))
+        self.available = True
+
+    def __call__(self, row):
+        """[1, features + 1] raw contributions of one prepared row (float64, n_features values)."""
+        row = np.ascontiguousarray(row, dtype=np.float64).reshape(-1)
+        with self._lock:
+            _check(_LIB.LGBM_BoosterPredictForMatSingleRowFast(
+                self._config, row.ctypes.data_as(ctypes.c_void_p), ctypes.byref(self._length),
+                self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))))
+            return self._out.reshape(1, -1).copy()
+
+    def __del__(self):
+        if self.available and _LIB is not None:
+            _LIB.LGBM_FastConfigFree(self._config)

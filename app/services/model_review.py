@@ -1,0 +1,154 @@
+"""Model versions side by side, and champion against challenger on the current population.
+
+For the platform admin and the regulator (models.GOVERNING_ROLES). The current population is a
+sample of subjects spread over the whole register, their features built as of today with the one
+feature module; each version scores the same rows.
+
+PSI: the registry keeps no training score distribution, so a version's stability is measured
+against the scores it gave the same sampled subjects when it first scored them (stored rows); a
+version that never scored has no PSI yet. metrics.json's own PSI (training → holdout) is shown too.
+"""
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from app.credit import registry
+from app.credit.features import build_features
+from app.credit.records import records_from_db
+from app.entities import CreditScore, CreditSubject, ModelVersion
+
+from .models import region_towns, scorer
+
+HEADLINE = ("auc", "ks", "brier", "ece", "baseline_auc", "oracle_auc", "psi", "n")
+MIN_REFERENCE = 30
+
+
+@dataclass
+class VersionSummary:
+    """One registered version: its report's figures and how it scores today's sample."""
+
+    version: str
+    active: bool
+    metrics: dict = field(default_factory=dict)
+    fairness_flags: int | None = None
+    trained_at: str | None = None
+    activations: list = field(default_factory=list)
+    grade_shares: dict = field(default_factory=dict)
+    psi_now: float | None = None
+    error: str | None = None
+
+
+def psi(reference, current, bins=10):
+    """Population stability index of `current` against `reference` (decile bins of the reference)."""
+    reference, current = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
+    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
+    expected = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=len(edges) + 1)
+    actual = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1)
+    expected = np.maximum(expected / expected.sum(), 1e-4)
+    actual = np.maximum(actual / actual.sum(), 1e-4)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def population_sample(session, size, region_code, as_of=None):
+    """(subject ids, feature frame) of up to `size` subjects spread evenly over the register."""
+    ids = session.scalars(select(CreditSubject.id).order_by(CreditSubject.id)).all()
+    if len(ids) > size:
+        ids = [ids[int(k)] for k in np.linspace(0, len(ids) - 1, size)]
+    if not ids:
+        return [], None
+    rows = session.execute(select(CreditSubject.uscc, CreditSubject.household_id)
+                           .where(CreditSubject.id.in_(ids)).order_by(CreditSubject.id)).all()
+    targets = pd.DataFrame({"subject_code": [uscc or household for uscc, household in rows],
+                            "as_of": pd.Timestamp(as_of or date.today())})
+    return ids, build_features(records_from_db(session, ids), targets, region_towns(region_code))
+
+
+def _report(folder):
+    path = Path(folder) / registry.METRICS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _fairness_flags(report):
+    groups = report.get("fairness") or {}
+    return sum(bool(row.get("four_fifths_flag")) for rows in groups.values() for row in rows)
+
+
+def _first_scores(session, version, subject_ids):
+    """The scores `version` first gave each of the subjects (its stored rows), or []."""
+    row = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
+    if row is None or not subject_ids:
+        return []
+    number = func.row_number().over(partition_by=CreditScore.subject_id,
+                                    order_by=(CreditScore.computed_at, CreditScore.id))
+    ranked = (select(CreditScore.score, number.label("n"))
+              .where(CreditScore.model_version_id == row.id, CreditScore.subject_id.in_(subject_ids)).subquery())
+    return session.scalars(select(ranked.c.score).where(ranked.c.n == 1)).all()
+
+
+def points_of(version_scorer, features):
+    """(points, grades) a version gives the feature rows (PD from its calibrated trees)."""
+    pd_values = version_scorer.bundle.predict_pd(features)
+    return version_scorer.bundle.scale.points(pd_values), version_scorer.bundle.scale.grades(pd_values)
+
+
+def summarise(session, root, version, active, ids, features):
+    """A version's figures from its report and its scores of the sample (or why it cannot be used)."""
+    report = _report(Path(root) / version)
+    summary = VersionSummary(version, version == active, {k: report.get(k) for k in HEADLINE},
+                             _fairness_flags(report) if report else None)
+    history = registry.read_registry(root)["history"]
+    summary.activations = [entry for entry in history if entry["version"] == version]
+    try:
+        version_scorer = scorer(root, version)
+    except registry.RegistryError as error:
+        summary.error = str(error)
+        return summary, None
+    summary.trained_at = version_scorer.bundle.metadata.get("trained_at")
+    if features is None:
+        return summary, version_scorer
+    points, grades = points_of(version_scorer, features)
+    names, counts = np.unique(grades, return_counts=True)
+    summary.grade_shares = {str(n): float(c) / len(grades) for n, c in zip(names, counts, strict=True)}
+    reference = _first_scores(session, version, ids)
+    if len(reference) >= MIN_REFERENCE:
+        summary.psi_now = round(psi(reference, points), 4)
+    return summary, version_scorer
+
+
+def champion_challenger(champion, challenger, features):
+    """Grades of the same subjects by both versions: the cross-table and how often they agree."""
+    names = list(champion.bundle.scale.grade_names)
+    champion_points, champion_grades = points_of(champion, features)
+    challenger_points, challenger_grades = points_of(challenger, features)
+    table = [[int(np.sum((champion_grades == a) & (challenger_grades == b))) for b in names] for a in names]
+    index = {name: k for k, name in enumerate(names)}
+    distance = np.abs(np.vectorize(index.get)(champion_grades) - np.vectorize(index.get)(challenger_grades))
+    return {"grades": names, "table": table, "n": len(champion_grades),
+            "agreement": float(np.mean(distance == 0)), "within_one": float(np.mean(distance <= 1)),
+            "mean_shift": float(np.mean(challenger_points - champion_points)),
+            "better": int(np.sum(distance[challenger_points > champion_points] > 0)),
+            "worse": int(np.sum(distance[challenger_points < champion_points] > 0))}
+
+
+def review(session, root, region_code, sample_size, challenger=None):
+    """Every version summarised, and the active one against `challenger` (or the newest other)."""
+    active = registry.read_registry(root)["active"]
+    ids, features = population_sample(session, sample_size, region_code)
+    summaries, scorers = [], {}
+    for version in reversed(registry.versions(root)):
+        summary, version_scorer = summarise(session, root, version, active, ids, features)
+        summaries.append(summary)
+        if version_scorer is not None:
+            scorers[version] = version_scorer
+    others = [v for v in scorers if v != active]
+    challenger = challenger if challenger in others else (others[0] if others else None)
+    comparison = None
+    if active in scorers and challenger and features is not None:
+        comparison = champion_challenger(scorers[active], scorers[challenger], features)
+    return {"versions": summaries, "active": active, "challenger": challenger, "comparison": comparison,
+            "sample": len(ids)}

@@ -1,0 +1,112 @@
+"""Re-scoring runs: recorded as ScoringRun rows, run in the background from the web.
+
+`start` stages a run (the request commits it); `launch` then runs it in a thread with its own app
+context and database session, so the request returns at once. A run is a command-level unit of
+work, like an ingestion: `execute` commits after each chunk of subjects so that its progress is
+visible and a failure keeps the chunks already scored.
+"""
+import logging
+import threading
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.credit import registry
+from app.entities import ScoringRun
+from app.entities.base import utcnow
+
+from . import audit, models
+from .errors import NotAllowed
+
+log = logging.getLogger(__name__)
+TRIGGERS = ("activation", "ingest", "manual", "cli")
+# A run that has not reported progress for this long is taken for dead (its process stopped).
+STALE_AFTER = timedelta(minutes=15)
+_threads = []
+
+
+def running(session):
+    """The full run in progress (queued or running, with recent progress), or None."""
+    query = (select(ScoringRun).where(ScoringRun.status.in_(("queued", "running")),
+                                      ScoringRun.heartbeat_at > utcnow() - STALE_AFTER)
+             .order_by(ScoringRun.id.desc()))
+    return next((run for run in session.scalars(query) if run.trigger != "ingest"), None)
+
+
+def start(session, trigger, actor=None, subject_ids=None):
+    """Stage a run of everyone (or of `subject_ids`); refused while a full run is in progress."""
+    if subject_ids is None and running(session) is not None:
+        raise NotAllowed(_("正在重新评分，请等待本次运行结束。"))
+    run = ScoringRun(trigger=trigger, status="queued", started_by_id=actor.id if actor else None,
+                     subjects_total=None if subject_ids is None else len(subject_ids))
+    session.add(run)
+    session.flush()
+    if actor is not None:
+        audit.record(session, actor, "scores.refresh", run, trigger=trigger,
+                     subjects="all" if subject_ids is None else len(subject_ids))
+    return run
+
+
+def execute(session, run, root, region_code, subject_ids=None):
+    """Score the run's subjects with the active model, committing its progress after each chunk."""
+    run.status = "running"
+    run.started_at = run.heartbeat_at = utcnow()
+    session.commit()
+
+    def progress(scored, total):
+        run.subjects_scored, run.subjects_total, run.heartbeat_at = scored, total, utcnow()
+        session.commit()
+
+    try:
+        run.model_version = models.scorer(root).bundle.version
+        summary = models.refresh(session, root, region_code, subject_ids, on_chunk=progress)
+    except Exception as error:  # a failed run must say why, and must not look as if it were running
+        session.rollback()
+        log.exception("scoring run %s failed", run.id)
+        run.status, run.error = "failed", str(error)[:2000]
+        run.finished_at = utcnow()
+        session.commit()
+        return run
+    run.status, run.subjects_scored = "done", summary["scored"]
+    run.subjects_total = summary["scored"]
+    run.finished_at = run.heartbeat_at = utcnow()
+    session.commit()
+    return run
+
+
+def launch(app, run_id, subject_ids=None):
+    """Run the staged (and committed) run `run_id` in a background thread; returns the thread."""
+    thread = threading.Thread(target=_work, args=(app, run_id, subject_ids), name=f"scoring-run-{run_id}",
+                              daemon=True)
+    _threads[:] = [t for t in _threads if t.is_alive()]
+    _threads.append(thread)
+    thread.start()
+    return thread
+
+
+def _work(app, run_id, subject_ids):
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            run = db.session.get(ScoringRun, run_id)
+            execute(db.session, run, app.config["MODEL_REGISTRY"], app.config["REGION_CODE"], subject_ids)
+        finally:
+            db.session.remove()
+
+
+def wait(timeout=120):
+    """Wait for the runs this process launched (the CLI and the tests use it)."""
+    for thread in list(_threads):
+        thread.join(timeout)
+
+
+def recent_runs(session, limit=10):
+    """The latest runs, newest first."""
+    return session.scalars(select(ScoringRun).order_by(ScoringRun.id.desc()).limit(limit)).all()
+
+
+def model_is_active(root):
+    """Whether the registry has an active version (ingestion re-scores only then)."""
+    return registry.read_registry(root)["active"] is not None
