@@ -90,9 +90,35 @@ MISSING = {
     "operations": ("无经营数据", "no operating data"),
 }
 
+# A feature computed from part of a source (a trend, a ratio, a grade) can be missing while the
+# source is there: it says what is missing rather than that the whole source is.
+MISSING_FEATURE = {
+    "firm_age_years": ("无成立日期，经营年限未知", "no establishment date: years in business unknown"),
+    "tax_revenue_yoy": ("纳税申报不足两年，无法比较营业收入同比",
+                        "under two years of tax filings: no year-on-year revenue"),
+    "tax_revenue_cv": ("纳税申报月份太少，无法衡量营业收入波动", "too few tax filings to measure revenue volatility"),
+    "tax_revenue_6m_change": ("近一年纳税申报不全，无法比较营业收入环比",
+                              "tax filings of the last year incomplete: no half-year revenue change"),
+    "tax_grade_rank": ("无纳税信用等级", "no tax credit grade"),
+    "tax_grade_drop": ("无上一年度纳税信用等级，无法比较", "no earlier tax credit grade to compare with"),
+    "si_insured_change_12m": ("社保数据不足一年，无法计算参保人数变化",
+                              "under a year of social insurance data: no headcount trend"),
+    "si_insured_change_6m": ("社保数据不足半年，无法计算参保人数变化",
+                             "under half a year of social insurance data: no headcount trend"),
+    "elec_usage_yoy": ("用电数据不足，无法计算用电量同比", "too little electricity data for year-on-year use"),
+    "elec_usage_6m_change": ("近期用电数据不全，无法计算用电量变化",
+                             "recent electricity data incomplete: no change in use"),
+    "freight_yoy": ("物流数据不足，无法计算货运量同比", "too little logistics data for year-on-year volume"),
+    "ops_employees_change_12m": ("经营数据不足，无法计算用工人数变化", "too little operating data for the staff trend"),
+    "loan_to_revenue": ("无营业收入数据，无法计算申请金额与收入之比",
+                        "no revenue data: amount asked against revenue unknown"),
+}
+
 
 def sentence(feature, value):
-    """(Chinese, English) sentence for a feature's value; missing values say the data is missing."""
+    """(Chinese, English) sentence for a feature's value; missing values say what data is missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        if feature in MISSING_FEATURE:
+            return MISSING_FEATURE[feature]
         return MISSING.get(BY_NAME[feature].family, ("数据缺失", "data missing"))
     return TEXTS[feature](value)

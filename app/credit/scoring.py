@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.entities import CreditScore, CreditSubject, ModelVersion
+from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
@@ -27,6 +27,23 @@ MAX_REASONS = 4
 CHART_ITEMS = 6
 CHUNK = 5000
 NAN = float("nan")
+
+
+def data_as_of(session, today=None):
+    """The as-of date that scores are computed for: the day after the last month that the monthly
+    department sources have delivered (never after today).
+
+    Departments deliver a month's records weeks after it ends. Scoring "as of today" would find the
+    newest months empty for everyone, which training (done on complete months before each loan)
+    never saw: the recent-activity features would all read as missing.
+    """
+    today = today or date.today()
+    latest = session.scalar(select(func.max(SourceRecord.period)).where(
+        SourceRecord.source.in_(COMPLETENESS_SOURCES), SourceRecord.superseded_by_id.is_(None)))
+    if latest is None:
+        return today
+    after = date(latest.year + latest.month // 12, latest.month % 12 + 1, 1)
+    return min(after, today)
 
 
 def model_version_row(session, bundle):
@@ -208,7 +225,7 @@ def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None, on_chun
     `on_chunk(scored, total)` is called after each chunk is staged (a background run reports
     progress and commits there).
     """
-    as_of = as_of or date.today()
+    as_of = as_of or data_as_of(session)
     version = model_version_row(session, bundle)
     query = select(CreditSubject.id, CreditSubject.uscc, CreditSubject.household_id).order_by(CreditSubject.id)
     if subject_ids is not None:

@@ -10,7 +10,6 @@ version that never scored has no PSI yet. metrics.json's own PSI (training → h
 """
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from app.credit import registry
 from app.credit.features import build_features
 from app.credit.records import records_from_db
+from app.credit.scoring import data_as_of
 from app.entities import CreditScore, CreditSubject, ModelVersion
 
 from .models import region_towns, scorer
@@ -64,7 +64,7 @@ def population_sample(session, size, region_code, as_of=None):
     rows = session.execute(select(CreditSubject.uscc, CreditSubject.household_id)
                            .where(CreditSubject.id.in_(ids)).order_by(CreditSubject.id)).all()
     targets = pd.DataFrame({"subject_code": [uscc or household for uscc, household in rows],
-                            "as_of": pd.Timestamp(as_of or date.today())})
+                            "as_of": pd.Timestamp(as_of or data_as_of(session))})
     return ids, build_features(records_from_db(session, ids), targets, region_towns(region_code))
 
 
@@ -138,7 +138,8 @@ def champion_challenger(champion, challenger, features):
 def review(session, root, region_code, sample_size, challenger=None):
     """Every version summarised, and the active one against `challenger` (or the newest other)."""
     active = registry.read_registry(root)["active"]
-    ids, features = population_sample(session, sample_size, region_code)
+    as_of = data_as_of(session)
+    ids, features = population_sample(session, sample_size, region_code, as_of)
     summaries, scorers = [], {}
     for version in reversed(registry.versions(root)):
         summary, version_scorer = summarise(session, root, version, active, ids, features)
@@ -151,4 +152,4 @@ def review(session, root, region_code, sample_size, challenger=None):
     if active in scorers and challenger and features is not None:
         comparison = champion_challenger(scorers[active], scorers[challenger], features)
     return {"versions": summaries, "active": active, "challenger": challenger, "comparison": comparison,
-            "sample": len(ids)}
+            "sample": len(ids), "as_of": as_of}

@@ -4,7 +4,6 @@ Everything here reads what a scoring run stored (reasons are never recomputed fo
 Who may see it is decided by the caller: a lender only under a consent in force, a firm its own.
 """
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +13,7 @@ from app.credit.features import BY_NAME, sources_of
 from app.credit.improve import suggest
 from app.credit.reasons import sentence
 from app.credit.registry import RegistryError
-from app.credit.scoring import latest_score, score_history, subject_row
+from app.credit.scoring import data_as_of, latest_score, score_history, subject_row
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.ingest.sources import SOURCES, get_source
 
@@ -184,7 +183,7 @@ def improvement(session, root, region_code, subject_id, score):
         active = models.scorer(root)
     except RegistryError:
         return None
-    as_of = score.data_as_of if score is not None else date.today()
+    as_of = score.data_as_of if score is not None else data_as_of(session)
     row, _completeness = subject_row(session, subject_id, as_of, models.region_towns(region_code))
     return suggest(active, row)
 

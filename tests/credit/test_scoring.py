@@ -1,12 +1,15 @@
 """Scores in the platform: every subject scored by the active model, with reasons and provenance."""
 import shutil
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from app.credit import registry
 from app.credit.features import BY_NAME
-from app.entities import AuditEntry, CreditScore, CreditSubject, ModelVersion
+from app.credit.reasons import MISSING, sentence
+from app.credit.scoring import data_as_of
+from app.entities import AuditEntry, CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.services import models
@@ -86,3 +89,20 @@ def test_rescore_after_ingest_touches_only_affected_subjects(app, loaded, regist
     assert db.session.scalar(select(func.count(CreditScore.id))) == before + 1
     again = ingest_paths(db.session, [path], TOWNS)
     assert models.rescore_after_ingest(db.session, root, "610203", again) == {"scored": 0}
+
+
+def test_scores_are_as_of_the_month_after_the_last_delivered_month(app, loaded, registry_root, world):
+    latest = db.session.scalar(select(func.max(SourceRecord.period)).where(SourceRecord.source == "tax_filing"))
+    expected = date(latest.year + latest.month // 12, latest.month % 12 + 1, 1)
+    assert data_as_of(db.session, today=date(2030, 1, 1)) == expected
+    assert data_as_of(db.session, today=date(2000, 1, 1)) == date(2000, 1, 1)  # never after today
+    root, version = registry_root
+    models.activate_version(db.session, root, version, world["users"]["platform_admin"], "first model")
+    models.refresh(db.session, root, "610203")
+    assert set(db.session.scalars(select(CreditScore.data_as_of))) == {min(expected, date.today())}
+
+
+def test_a_derived_feature_missing_says_what_is_missing_not_that_the_source_is():
+    assert sentence("elec_usage_yoy", float("nan")) != MISSING["utilities"]
+    assert sentence("firm_age_years", float("nan"))[0] == "无成立日期，经营年限未知"
+    assert sentence("util_late_12m", float("nan")) == MISSING["utilities"]  # none of its source at all
