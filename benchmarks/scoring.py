@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.config import PROJECT_DIR, normalise_database_url
+from app.config import normalise_database_url
 from app.credit.features import COMPLETENESS_SOURCES, build_features
 from app.credit.records import records_from_db
 from app.credit.scoring import model_version_row, score_features, subject_row
@@ -46,39 +46,19 @@ from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.services import models
+from benchmarks.ingest import district, say
 
 FIRMS, QUICK_FIRMS = 100_000, 5_000
-CACHE = PROJECT_DIR / "instance" / "bench-cache"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_scoring"
 REGION = "610203"
 APPLICANTS = 200
 GOALS = {"single_ratio_to_bare": 1.5, "from_db_p50_ms": 20, "refresh_100k_s": 300, "ranked_list_p95_ms": 150}
 
 
-def say(message):
-    """Progress, on stderr."""
-    print(message, file=sys.stderr, flush=True)
-
-
 def percentiles(seconds):
     """(p50, p95, p99) in milliseconds."""
     values = np.asarray(seconds) * 1000
     return tuple(round(float(np.percentile(values, q)), 3) for q in (50, 95, 99))
-
-
-def district(firms):
-    """The cached district of `firms` firms (seed 1), generated on first use."""
-    folder = CACHE / f"district-{firms}"
-    if folder.is_dir():
-        say(f"district: reusing {folder}")
-        return folder
-    partial = CACHE / f"district-{firms}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    say(f"district: generating {firms:,} firms into {folder} …")
-    subprocess.run([sys.executable, "-m", "training.synth", "--firms", str(firms), "--seed", "1", "--out",
-                    str(partial)], check=True, stdout=subprocess.DEVNULL)
-    partial.rename(folder)  # only a finished district is ever reused
-    return folder
 
 
 class BenchDatabase:
