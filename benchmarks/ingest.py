@@ -4,7 +4,8 @@ Loads a synthetic 100k-firm district (`--quick`: 2,000 firms) through the platfo
 (`app.ingest.runner.ingest_paths`: validation, typing, idempotency, reject reports) on SQLite and on
 PostgreSQL, each into a fresh database, and in the same run a bare bulk load of the same rows with no
 validation (pandas read, then executemany on SQLite and COPY on PostgreSQL) into another fresh
-database of the same kind. The goal is at least half the bare bulk speed.
+database of the same kind. The goal is at least half the bare bulk speed. Before either is timed,
+every file is read once (page cache) and a small export of each kind read and checked once (imports).
 
 The district is made once by `python -m training.synth` into instance/bench-cache/district-<firms>.
 PostgreSQL: the database `bench_ingest` on postgresql://postgres@127.0.0.1:5432, dropped and made
@@ -34,7 +35,8 @@ from app.entities import SourceBatch
 from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest import storing
-from app.ingest.reading import CSV_ENCODINGS
+from app.ingest.loading import check_export
+from app.ingest.reading import CSV_ENCODINGS, read_export
 from app.ingest.registration import subject_index
 from app.ingest.runner import export_files, ingest_paths, ordered
 from app.ingest.sources import source_for_file
@@ -76,6 +78,19 @@ def warm_page_cache(paths):
     for path in paths:
         size += len(Path(path).read_bytes())
     return size
+
+
+def warm_up(paths, towns):
+    """Import what the first file of either timed run would otherwise import (the Excel reader, the
+    validation library's backends), so that neither run pays a once-per-process cost: our ingest
+    always runs first. Reads and checks the smallest Excel and CSV exports, writing nothing."""
+    for suffixes in ((".xlsx", ".xlsm"), (".csv", ".txt")):
+        files = [p for p in paths if p.suffix.lower() in suffixes and source_for_file(p.name)]
+        if files:
+            path = min(files, key=lambda p: p.stat().st_size)
+            read_bare(path)
+            source = source_for_file(path.name)
+            check_export(read_export(path, source), source, frozenset(towns), {})
 
 
 class PostgresBench:
@@ -259,6 +274,7 @@ def main(argv=None):
     paths = export_files(folder)
     say(f"district: {len(paths)} files, {warm_page_cache(paths) / 2**20:,.0f} MB")
     towns = [t["code"] for t in load_region(REGION)["towns"]]
+    warm_up(paths, towns)
     figures, rows = measure("sqlite", lambda path: f"sqlite:///{path}", paths, towns)
     pg_figures, pg_rows = measure("postgres", lambda _path: postgres.fresh(), paths, towns)
     assert rows == pg_rows, "both backends read the same files"

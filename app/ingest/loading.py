@@ -1,4 +1,5 @@
 """Loading one department export: validate, type, compare with what is stored, write, report."""
+import csv
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -14,7 +15,9 @@ from app.entities.base import utcnow
 from . import registration, storing
 from .reading import UnreadableExport, read_export
 from .sources import source_for_file
-from .validation import REASONS, check_digit_failures, find_rejects, normalise_cells, typed_frame
+from .validation import REASONS, ParsedColumns, check_digit_failures, find_rejects, normalise_cells, typed_frame
+
+REJECT_HEADER = ("行号 row", "字段 field", "原因 reason", "reason_en", "原始值 raw value")
 
 
 @dataclass
@@ -95,15 +98,16 @@ def _already_loaded(path, source, previous):
                       message_en=f"the same file was loaded as batch {previous.id}; nothing changed")
 
 
-def check_export(export, source, towns, known_codes):
+def check_export(export, source, towns, known_codes, parsed=None):
     """Normalised cells, the table of rejected cells, and which codes fail their check digit.
 
     `known_codes` are the registered subjects' codes; rows of other sources naming any other
     subject are rejected. Registration rows are checked for kind and code shape instead.
+    `parsed` (a ParsedColumns), when given, keeps the values the checks parsed, for typing.
     """
     cells = normalise_cells(export.frame)
     cells["subject_code"] = cells["subject_code"].str.upper()
-    rejects = find_rejects(cells, source, towns)
+    rejects = find_rejects(cells, source, towns, parsed)
     check_failed = pd.Series(False, index=cells.index)
     if source.name == "registration":
         rejects = _add_rejects(rejects, cells, registration.kind_mismatches(cells), "subject_code", "code")
@@ -116,23 +120,26 @@ def check_export(export, source, towns, known_codes):
 
 
 def _load_rows(session, source, export, batch, context, result):
-    cells, rejects, check_failed = check_export(export, source, context.towns, context.subjects)
-    typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source)
+    parsed = ParsedColumns()
+    cells, rejects, check_failed = check_export(export, source, context.towns, context.subjects, parsed)
+    typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source, parsed)
     payload = _payload_frame(source, typed)
     keys = join_columns(payload[list(source.natural_key)])
     digests = payload_digests(payload)
     hashes = hex_digests(digests, payload.index)
     conflicts, repeated = _conflicting(keys, digests)
     rejects = _add_rejects(rejects, cells, cells.index.isin(conflicts.index[conflicts]), "subject_code", "conflict")
-    keep = ~conflicts & ~repeated
+    keep = (~conflicts & ~repeated).to_numpy()
     result.duplicates = int((~conflicts).sum() - keep.sum())
-    changes = _classify(session, source, keys[keep], hashes[keep], result, _period_range(source, payload[keep]))
-    write = changes["write"]
+    periods = _period_range(source, typed[source.period][keep]) if source.period else None
+    changes = _classify(session, source, keys[keep], hashes[keep], result, periods,
+                        _key_subjects(source, typed["subject_code"][keep], context.subjects))
+    write = keep.copy()  # the rows to store: kept, and new or corrected
+    write[keep] = changes["write"].to_numpy()
     if source.name == "registration":
         result.warnings = int(check_failed[typed.index[keep]].sum())
-        context.subjects = registration.upsert_subjects(session, typed[keep][write], check_failed, context.subjects)
-    rows = _record_rows(source, export, batch, context, typed[keep][write], payload[keep][write],
-                        keys[keep][write], hashes[keep][write])
+        context.subjects = registration.upsert_subjects(session, typed[write], check_failed, context.subjects)
+    rows = _record_rows(source, export, batch, context, typed[write], payload[write], keys[write], hashes[write])
     storing.insert_records(session, rows)
     storing.supersede(session, source.name, batch.id, changes["replaced"])
     _write_rejects(rejects, source, batch, context, result)
@@ -159,8 +166,47 @@ def _cell_texts(column):
 
 
 def payload_digests(payload):
-    """Each row's 64-bit hash of its typed values as text."""
-    return pd.util.hash_pandas_object(payload.astype(str), index=False).to_numpy()
+    """Each row's 64-bit hash of its typed values as text.
+
+    The same numbers as `pd.util.hash_pandas_object(payload.astype(str), index=False)` (stored hashes
+    must not change), computed column by column with each distinct value made text and hashed once.
+    """
+    if not payload.shape[1]:
+        return pd.util.hash_pandas_object(payload.astype(str), index=False).to_numpy()
+    return _combine_hashes([_value_hashes(column) for _, column in payload.items()], len(payload))
+
+
+def _value_hashes(column):
+    """The hash of each cell of `column.astype(str)`, as `hash_pandas_object` makes it."""
+    if isinstance(column.dtype, pd.StringDtype):  # text already
+        return pd.util.hash_pandas_object(column, index=False).to_numpy()
+    values = column.to_numpy()
+    if column.dtype == np.float64 and np.signbit(values[values == 0]).any():
+        # -0.0 would be one distinct value with 0.0, yet its text differs: text every cell instead.
+        return pd.util.hash_pandas_object(column.astype(str), index=False).to_numpy()
+    codes, distinct = pd.factorize(column)  # missing cells get the code -1
+    if column.dtype == np.float64:
+        # `astype(str)` writes a float as `str` of it, its shortest repr: made here twice as fast.
+        texts = np.array(list(map(repr, distinct.tolist())), dtype=object)
+    else:
+        texts = pd.Series(distinct, copy=False).astype(str).to_numpy(dtype=object)
+    hashes = pd.util.hash_array(texts, categorize=False)  # the distinct values' texts are distinct
+    if (codes < 0).any():  # the hash of a missing cell's text, appended to be taken by the code -1
+        missing = column[codes < 0].iloc[:1].astype(str)
+        hashes = np.append(hashes, pd.util.hash_pandas_object(missing, index=False).to_numpy())
+    return hashes[codes]
+
+
+def _combine_hashes(hashes, length):
+    """One hash per row from its cells' hashes, as `hash_pandas_object` combines a frame's columns
+    (pandas' `combine_hash_arrays`, after CPython's tuple hash)."""
+    out = np.full(length, 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    for position, column_hashes in enumerate(hashes):
+        out ^= column_hashes
+        out *= mult
+        mult += np.uint64(82520 + 2 * (len(hashes) - position))
+    return out + np.uint64(97531)
 
 
 def hex_digests(digests, index):
@@ -172,7 +218,7 @@ def hex_digests(digests, index):
 
 def _payload_frame(source, typed):
     """Typed values as stored in JSON: dates as YYYY-MM-DD, whole numbers as integers."""
-    payload = typed.copy()
+    payload = typed.copy(deep=False)  # copy-on-write: only the columns replaced below are new
     for column in source.columns:
         if column.kind in ("date", "month"):
             payload[column.name] = payload[column.name].dt.strftime("%Y-%m-%d")
@@ -203,26 +249,35 @@ def _conflicting(keys, digests):
             pd.Series(pair_codes, index=keys.index).duplicated())
 
 
-def _period_range(source, payload):
-    """The rows' first and last period when the period is part of the natural key, else None.
-
-    A stored record of another period cannot share a key with these rows, so it need not be read.
+def _period_range(source, periods):
+    """The first and last of the rows' typed periods when the period is part of the natural key, else
+    None. A stored record of another period cannot share a key with these rows: it need not be read.
     """
-    if source.period not in source.natural_key or not len(payload) or payload[source.period].isna().any():
+    if source.period not in source.natural_key or not len(periods) or periods.isna().any():
         return None
-    periods = _periods(source, payload)
-    # Text order is date order only for YYYY-MM-DD; anything else is simply not narrowed.
-    if not all(len(period) == 10 for period in periods):
+    first, last = periods.min(), periods.max()
+    if source.column(source.period).kind == "year":
+        first, last = (date(int(year), 1, 1) if 1000 <= year <= 9999 else None for year in (first, last))
+    else:
+        first, last = first.date(), last.date()
+    # Stored periods are compared as YYYY-MM-DD text on SQLite, in date order only for four-digit
+    # years: anything else is simply not narrowed.
+    if first is None or last is None or first.year < 1000 or last.year > 9999:
         return None
-    try:
-        return date.fromisoformat(min(periods)), date.fromisoformat(max(periods))
-    except ValueError:
-        return None
+    return first, last
 
 
-def _classify(session, source, keys, hashes, result, periods=None):
+def _key_subjects(source, codes, subjects):
+    """The ids of the registered subjects among `codes` when the subject is part of the natural key,
+    else None: a stored record sharing a key with these rows belongs to one of these subjects."""
+    if "subject_code" not in source.natural_key:
+        return None
+    return [i for i in (subjects.get(code) for code in codes.dropna().unique()) if i is not None]
+
+
+def _classify(session, source, keys, hashes, result, periods=None, subject_ids=None):
     """Compare with the stored current records: new, corrected (to write) or unchanged."""
-    existing = storing.current_records(session, source.name, periods)
+    existing = storing.current_records(session, source.name, periods, subject_ids)
     if existing:
         stored = keys.map({key: digest for key, (_, digest) in existing.items()})
     else:
@@ -278,16 +333,15 @@ def _write_rejects(rejects, source, batch, context, result):
     if not result.rejected:
         return
     headers = {c.name: c.header for c in source.columns}
-    table = pd.DataFrame({
-        "行号 row": rejects["index"].astype(int) + 2,
-        "字段 field": rejects["field"].map(headers),
-        "原因 reason": rejects["reason"].map(lambda r: REASONS[r][0]),
-        "reason_en": rejects["reason"].map(lambda r: REASONS[r][1]),
-        "原始值 raw value": rejects["raw"].astype(str),
-    }).sort_values("行号 row", kind="stable")
+    order = np.argsort(rejects["index"].to_numpy(dtype=np.int64), kind="stable")  # by row, as found
+    table = [(int(row) + 2, headers.get(name, ""), *REASONS[reason], "" if pd.isna(raw) else str(raw))
+             for row, name, reason, raw in rejects[["index", "field", "reason", "raw"]].to_numpy(dtype=object)[order]]
     context.reject_dir.mkdir(parents=True, exist_ok=True)
     path = context.reject_dir / f"batch-{batch.id}-{source.name}-rejects.csv"
-    table.to_csv(path, index=False, encoding="utf-8-sig")
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(REJECT_HEADER)
+        writer.writerows(table)
     result.reject_file = str(path)
     result.reject_reasons = {REASONS[r][0]: int(n) for r, n in rejects["reason"].value_counts().items()}
 

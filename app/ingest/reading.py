@@ -71,7 +71,7 @@ def read_export(path, source):
     if missing:
         raise UnreadableExport(f"缺少列：{'、'.join(missing)}", f"missing columns: {', '.join(missing)}")
     ignored = [c for c in frame.columns if c not in declared]
-    frame = frame[declared].copy()
+    frame = frame[declared]  # a new frame (copy-on-write): every column is replaced below
     frame.columns = [c.name for c in source.columns]
     for name in frame.columns:
         frame[name] = _stripped(frame[name])

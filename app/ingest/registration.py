@@ -2,9 +2,10 @@
 import re
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from app.entities import CreditSubject
+from app.entities.base import utcnow
 
 from .validation import USCC_SHAPE
 
@@ -15,7 +16,10 @@ SUBJECT_FIELDS = ("kind", "name", "town_code", "industry_code", "established_on"
 
 def subject_index(session):
     """Every subject's code (USCC or household code) → subject id."""
-    rows = session.execute(select(CreditSubject.uscc, CreditSubject.household_id, CreditSubject.id))
+    table = CreditSubject.__table__
+    session.flush()
+    # Plain rows, all at once: the ORM's row handling costs more than the query.
+    rows = session.connection().execute(select(table.c.uscc, table.c.household_id, table.c.id)).all()
     return {uscc or household: subject_id for uscc, household, subject_id in rows}
 
 
@@ -36,36 +40,50 @@ def kind_mismatches(cells):
     return cells["subject_code"].notna() & cells["kind"].notna() & (bad_household | bad_uscc)
 
 
-def _clean(value):
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value
+def _cell_values(series):
+    """A typed column as plain Python values: None where missing, dates as `date`."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = series.dt.date.astype(object)
+    else:
+        values = series.astype(object)
+    return values.where(series.notna(), None).tolist()
 
 
-def _subject_values(row, check_failed):
-    values = {name: _clean(row[name]) for name in SUBJECT_FIELDS}
-    values["legal_rep_id_masked"] = _clean(row["legal_rep_id"])
-    code = row["subject_code"]
-    values["uscc"] = None if values["kind"] == "farmer" else code
-    values["household_id"] = code if values["kind"] == "farmer" else None
-    values["uscc_check_failed"] = bool(check_failed)
-    return values
+def _subject_rows(typed, check_failed):
+    """The credit-subject columns of typed registration rows, one dict per row."""
+    values = {name: _cell_values(typed[name]) for name in SUBJECT_FIELDS}
+    values["legal_rep_id_masked"] = _cell_values(typed["legal_rep_id"])
+    codes = typed["subject_code"].tolist()
+    farmer = [kind == "farmer" for kind in values["kind"]]
+    values["uscc"] = [None if f else code for f, code in zip(farmer, codes, strict=True)]
+    values["household_id"] = [code if f else None for f, code in zip(farmer, codes, strict=True)]
+    values["uscc_check_failed"] = check_failed.reindex(typed.index, fill_value=False).astype(bool).tolist()
+    names = list(values)
+    return codes, [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
 
 
 def upsert_subjects(session, typed, check_failed, index):
-    """Insert new subjects and update known ones from typed registration rows; returns the new index."""
+    """Insert new subjects and update known ones from typed registration rows; returns the new index.
+
+    Core statements with every column in every row: one executemany each (the ORM's bulk insert
+    splits the rows into a statement per pattern of missing values).
+    """
+    codes, rows = _subject_rows(typed, check_failed)
     new_rows, changed = [], []
-    for position, row in zip(typed.index, typed.to_dict("records"), strict=True):
-        values = _subject_values(row, check_failed.get(position, False))
-        subject_id = index.get(row["subject_code"])
+    created_at = utcnow()  # one time for the batch, instead of the column default called per row
+    for code, values in zip(codes, rows, strict=True):
+        subject_id = index.get(code)
         if subject_id is None:
-            new_rows.append(values)
+            new_rows.append({**values, "created_at": created_at})
         else:
-            changed.append({"id": subject_id, **values})
+            changed.append({"subject_id": subject_id, **values})
+    table = CreditSubject.__table__
+    connection = session.connection()
     if new_rows:
-        session.execute(insert(CreditSubject), new_rows)
+        connection.execute(insert(table), new_rows)
     if changed:
-        session.execute(update(CreditSubject), changed)
+        names = [name for name in changed[0] if name != "subject_id"]
+        statement = (update(table).where(table.c.id == bindparam("subject_id"))
+                     .values({name: bindparam(name) for name in names}))
+        connection.execute(statement, changed)
     return subject_index(session) if new_rows else index

@@ -3,6 +3,7 @@ from sqlalchemy import bindparam, select, update
 
 from app.entities import SourceRecord
 
+SUBJECTS_PER_LOOKUP = 500  # well below any backend's limit of bound parameters
 RECORD_COLUMNS = ("subject_id", "source", "natural_key", "period", "payload", "payload_hash", "batch_id",
                   "raw_row_number", "raw_row", "received_at")
 
@@ -23,15 +24,24 @@ def insert_records(session, rows):
         connection.exec_driver_sql(f"INSERT INTO source_record ({names}) VALUES ({marks})", rows)
 
 
-def current_records(session, source_name, periods=None):
+def current_records(session, source_name, periods=None, subject_ids=None):
     """natural key → (id, payload hash) of the source's records that no correction superseded.
 
-    `periods` (first, last), when given, keeps only the records of those periods.
+    `periods` (first, last), when given, keeps only the records of those periods; `subject_ids`,
+    when given and few (a file of corrections), only the records of those subjects, found through
+    the subject index instead of among all the source's records. Many subjects are not looked up
+    a chunk at a time: one query per chunk can cost a scan each (a prepared statement's generic
+    plan on PostgreSQL), where one query costs one scan at most.
     """
-    query = (select(SourceRecord.natural_key, SourceRecord.id, SourceRecord.payload_hash)
-             .where(SourceRecord.source == source_name, SourceRecord.superseded_by_id.is_(None)))
+    table = SourceRecord.__table__
+    query = (select(table.c.natural_key, table.c.id, table.c.payload_hash)
+             .where(table.c.source == source_name, table.c.superseded_by_id.is_(None)))
     if periods is not None:
-        query = query.where(SourceRecord.period.between(*periods))
+        query = query.where(table.c.period.between(*periods))
+    if subject_ids is not None and len(subject_ids) <= SUBJECTS_PER_LOOKUP:
+        if not subject_ids:
+            return {}
+        query = query.where(table.c.subject_id.in_(sorted(subject_ids)))
     # Plain rows from the connection (the ORM's result handling costs more than the query), after
     # the flush that `session.execute` would do.
     session.flush()
@@ -42,11 +52,10 @@ def supersede(session, source_name, batch_id, old_ids_by_key):
     """Point each replaced record at the record of `batch_id` that corrects it."""
     if not old_ids_by_key:
         return
-    query = select(SourceRecord.natural_key, SourceRecord.id).where(
-        SourceRecord.batch_id == batch_id, SourceRecord.source == source_name)
-    new_ids = dict(session.execute(query).all())
     table = SourceRecord.__table__
+    connection = session.connection()
+    query = select(table.c.natural_key, table.c.id).where(table.c.batch_id == batch_id, table.c.source == source_name)
+    new_ids = dict(connection.execute(query).all())
     statement = (update(table).where(table.c.id == bindparam("old_id"))
                  .values(superseded_by_id=bindparam("new_id")))
-    session.connection().execute(statement, [{"old_id": old, "new_id": new_ids[key]}
-                                             for key, old in old_ids_by_key.items()])
+    connection.execute(statement, [{"old_id": old, "new_id": new_ids[key]} for key, old in old_ids_by_key.items()])

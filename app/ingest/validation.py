@@ -42,15 +42,24 @@ def normalise_cells(frame):
         column = out[name]
         # Only non-ASCII cells can change; most department cells are plain ASCII.
         mask = np.array([isinstance(v, str) and not v.isascii() for v in column.to_numpy(dtype=object)], dtype=bool)
-        if mask.any():
-            # Non-ASCII columns are mostly a few choice labels: normalise each distinct text once.
-            changed = column[mask]
-            out.loc[mask, name] = changed.map({v: _nfkc(v) for v in pd.unique(changed)})
+        if not mask.any():
+            continue
+        # Non-ASCII columns are mostly a few choice labels: normalise each distinct text once, and
+        # write back only the cells that change (a column of Chinese labels mostly has none).
+        candidates = column[mask]
+        changes = {v: normal for v in pd.unique(candidates) if (normal := _nfkc(v)) != v}
+        if changes:
+            changed = candidates[candidates.isin(list(changes))]
+            out.loc[changed.index, name] = changed.map(changes)
     return out
 
 
 def parse_column(series, column):
-    """The typed values of one column (NaN/NaT where a cell does not parse)."""
+    """The typed values of one column (NaN/NaT where a cell does not parse).
+
+    Numbers are always float64, whatever the cells: a value's text (hashed for idempotency, stored
+    in JSON) must not depend on the other rows of its file.
+    """
     kind = column.kind
     if kind in ("money", "decimal", "int", "year"):
         numbers = _to_number(series)
@@ -69,15 +78,20 @@ def parse_column(series, column):
 
 
 def _to_number(series):
-    """Numbers from text with thousands separators; NaN where a cell is not a number."""
+    """Numbers (float64) from text with thousands separators; NaN where a cell is not a number."""
     cells = np.empty(len(series), dtype=object)
     # A list comprehension is several times faster than `.str.replace` on Python-backed strings.
     cells[:] = [v.replace(",", "") if isinstance(v, str) else v for v in series.to_numpy(dtype=object)]
-    return pd.Series(pd.to_numeric(cells, errors="coerce"), index=series.index, name=series.name)
+    numbers = pd.to_numeric(cells, errors="coerce").astype(np.float64, copy=False)
+    return pd.Series(numbers, index=series.index, name=series.name)
 
 
-class _ParsedColumns:
-    """Each column's parsed values, kept while one frame is validated: two checks share one parse."""
+class ParsedColumns:
+    """Each column's parsed values, kept while one frame is validated and then typed: one parse.
+
+    pandera hands each check the column without its missing cells; two checks of a column (format,
+    range) and the typing of the valid rows afterwards all use the values parsed for the first.
+    """
 
     def __init__(self):
         self.kept = {}
@@ -88,6 +102,16 @@ class _ParsedColumns:
             values = parse_column(series, column)
             self.kept[column.name] = (series.index, values)
         return values
+
+    def typed(self, series, column):
+        """The parsed values of `series`, rows of the validated frame: kept ones when there are."""
+        index, values = self.kept.get(column.name, (None, None))
+        if index is None:
+            return parse_column(series, column)
+        if index.equals(series.index):
+            return values
+        # Cells missing in the validated column are missing here too (NaN/NaT, as a parse gives).
+        return values.reindex(series.index)
 
 
 def _bounds_ok(column, parse=parse_column):
@@ -113,6 +137,20 @@ def _member_check(allowed, reason):
     return pa.Check(lambda s: s.isin(allowed), name=reason)
 
 
+def _shape_check(pattern):
+    """A check that each cell matches `pattern` whole, matched once per distinct cell (a subject's
+    code recurs in every month of a monthly export)."""
+    regex = re.compile(pattern)
+
+    def check(series):
+        codes, distinct = pd.factorize(series.to_numpy(dtype=object))
+        # One more entry, False, for the code -1 of a missing cell.
+        ok = np.array([isinstance(v, str) and regex.fullmatch(v) is not None for v in distinct] + [False])
+        return pd.Series(ok[codes], index=series.index)
+
+    return check
+
+
 def _checks(column, towns, parse=parse_column):
     kind = column.kind
     checks = []
@@ -125,10 +163,9 @@ def _checks(column, towns, parse=parse_column):
     if kind == "town":
         checks.append(_member_check(sorted(towns), "town"))
     if kind == "code":
-        shape = f"(?:{USCC_SHAPE}|{_HOUSEHOLD_SHAPE[1:-1]})"
-        checks.append(pa.Check(lambda s: s.str.fullmatch(shape), name="code"))
+        checks.append(pa.Check(_shape_check(f"(?:{USCC_SHAPE}|{_HOUSEHOLD_SHAPE[1:-1]})"), name="code"))
     if kind == "id_number":
-        checks.append(pa.Check(lambda s: s.str.fullmatch(_ID_SHAPE[1:-1]), name="format"))
+        checks.append(pa.Check(_shape_check(_ID_SHAPE[1:-1]), name="format"))
     if kind == "text":
         checks.append(pa.Check(lambda s, n=column.max_len: s.str.len() <= n, name="too_long"))
     return checks
@@ -141,10 +178,14 @@ def schema_for(source, towns, parse=parse_column):
     return pa.DataFrameSchema(columns, name=source.name)
 
 
-def find_rejects(frame, source, towns):
-    """A table of failing cells: index, field, reason code, raw value (empty when all pass)."""
+def find_rejects(frame, source, towns, parsed=None):
+    """A table of failing cells: index, field, reason code, raw value (empty when all pass).
+
+    `parsed` (a ParsedColumns), when given, keeps the values parsed by the checks for typing.
+    """
     try:
-        schema_for(source, towns, _ParsedColumns()).validate(frame, lazy=True)
+        # inplace: nothing is coerced, so pandera need not copy the frame first.
+        schema_for(source, towns, parsed or ParsedColumns()).validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]
@@ -166,11 +207,15 @@ def mask_id_numbers(series):
     return series.where(series.isna(), series.str[:6] + "********" + series.str[-4:])
 
 
-def typed_frame(frame, source):
-    """The typed values of valid rows, money in 元, months as their first day."""
+def typed_frame(frame, source, parsed=None):
+    """The typed values of valid rows, money in 元, months as their first day.
+
+    `parsed`: the ParsedColumns that validated these rows (or more), so that nothing is parsed twice.
+    """
     out = pd.DataFrame(index=frame.index)
     for column in source.columns:
-        values = parse_column(frame[column.name], column)
+        values = parse_column(frame[column.name], column) if parsed is None else parsed.typed(
+            frame[column.name], column)
         if column.kind == "id_number":
             values = mask_id_numbers(values)
         out[column.name] = values

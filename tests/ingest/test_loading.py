@@ -79,6 +79,14 @@ def test_same_rows_in_a_new_file_are_unchanged(app, district, tmp_path):
     assert summary["totals"]["unchanged"] == 3 and summary["totals"]["inserted"] == 0
 
 
+def test_a_row_resent_alone_is_unchanged(app, district, tmp_path):
+    # Its revenue cell is a whole number, as every cell of this file is (the first file's were not).
+    ingest(district)
+    exports.write_csv(tmp_path / "税务_月度申报_重发.csv", "tax_filing", exports.tax_rows()[2:])
+    summary = ingest(tmp_path / "税务_月度申报_重发.csv")
+    assert summary["totals"]["unchanged"] == 1 and summary["totals"]["updated"] == 0
+
+
 def test_correction_supersedes_and_keeps_history(app, district, tmp_path):
     ingest(district)
     fixed = [[exports.FIRM_B, "2025-01", "80000", "800", "0", "是", "0"]]
