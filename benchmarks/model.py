@@ -4,7 +4,9 @@ On a synthetic district of 20,000 firms with 60 months of history (seed 42), tra
 `python -m training.train` and evaluates it with `python -m training.evaluate --json`, then prints AUC,
 oracle AUC, their ratio, the gain over the WOE baseline, ECE, KS, Brier and PSI against the targets.
 It also times the train command (wall seconds, peak resident memory of the child process) on 20,000
-and 200,000 firms. `--quick` uses 3,000 firms for the figures and times 3,000 and 10,000.
+and 200,000 firms. `--quick` uses 3,000 firms for the figures and times 3,000 and 10,000; `--timed`
+chooses the timed sizes and `--seeds 0,1,2` trains the quality district with several seeds (the
+holdout has ~90 bad loans, so the figures are noisy: the spread and the bootstrap interval say how).
 
 Districts are cached under instance/bench-cache/ (git-ignored) and reused while their summary file
 is there; model versions go to a temporary registry. The last line printed is one JSON object.
@@ -12,6 +14,7 @@ is there; model versions go to a temporary registry. The last line printed is on
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +28,9 @@ CACHE = Path(__file__).resolve().parents[1] / "instance" / "bench-cache"
 # (report key, comparison, bound): what a model version has to reach on the 20k-firm district.
 TARGETS = {"auc_to_oracle": (">=", 0.97), "auc_gain_over_baseline": (">=", 0.02), "ece": ("<=", 0.015)}
 FIGURES = ("auc", "oracle_auc", "auc_to_oracle", "baseline_auc", "auc_gain_over_baseline", "ece", "ks", "brier",
-           "psi")
+           "psi", "expected_auc", "oracle_expected_auc", "expected_auc_to_oracle")
+# Figures that vary with the training seed: their mean and spread over `--seeds`.
+SPREAD = ("auc", "auc_to_oracle", "auc_gain_over_baseline", "ece", "expected_auc_to_oracle")
 
 
 def targets_met(report):
@@ -68,10 +73,10 @@ def district(firms, cache=CACHE):
     return folder
 
 
-def train(folder, registry):
+def train(folder, registry, seed=TRAIN_SEED):
     """Train one version on `folder`; (version path, wall seconds, peak MB)."""
     stdout, seconds, peak_mb = run_measured([sys.executable, "-m", "training.train", "--data", str(folder),
-                                             "--out", str(registry), "--seed", str(TRAIN_SEED)])
+                                             "--out", str(registry), "--seed", str(seed)])
     return last_json(stdout)["path"], seconds, peak_mb
 
 
@@ -82,21 +87,33 @@ def evaluate(version, folder):
     return last_json(stdout)
 
 
-def measure(quality_firms, timed_sizes, cache=CACHE):
-    """Quality figures on the first district and the training cost on every timed size."""
+def measure(quality_firms, timed_sizes, cache=CACHE, seeds=(TRAIN_SEED,)):
+    """Quality figures on the first district and the training cost on every timed size.
+
+    The figures are those of the first training seed; with several seeds, `by_seed` and `spread`
+    (mean and sample standard deviation of SPREAD) say how much they move with the seed.
+    """
     result = {"firms": quality_firms, "months": MONTHS, "seed": SEED}
     training = []
     with tempfile.TemporaryDirectory() as registry:
         for firms in dict.fromkeys((quality_firms, *timed_sizes)):
             folder = district(firms, cache)
-            version, seconds, peak_mb = train(folder, registry)
+            version, seconds, peak_mb = train(folder, registry, seeds[0])
             if firms in timed_sizes:
                 training.append({"firms": firms, "seconds": seconds, "peak_mb": peak_mb})
                 print(f"train {firms:>9,} firms  {seconds:>7.1f} s  {peak_mb:>8.1f} MB", flush=True)
             if firms == quality_firms:
                 report = evaluate(version, folder)
                 result |= {key: report[key] for key in FIGURES}
-                result |= {"holdout_loans": report["n"], "holdout_bads": report["bads"]}
+                result |= {"auc_to_oracle_ci95": report["auc_to_oracle_ci95"], "holdout_loans": report["n"],
+                           "holdout_bads": report["bads"]}
+                result["by_seed"] = [{"train_seed": seeds[0], **{key: report[key] for key in SPREAD}}]
+                for seed in seeds[1:]:
+                    other = evaluate(train(folder, registry, seed)[0], folder)
+                    result["by_seed"].append({"train_seed": seed, **{key: other[key] for key in SPREAD}})
+    if len(result.get("by_seed", ())) > 1:
+        values = {key: [row[key] for row in result["by_seed"]] for key in SPREAD}
+        result["spread"] = {key: {"mean": statistics.mean(v), "sd": statistics.stdev(v)} for key, v in values.items()}
     result["training"] = training
     result["targets_met"] = targets_met(result)
     return result
@@ -111,6 +128,10 @@ def print_figures(result):
         note = (f"  target {target[0]} {target[1]}: {'met' if result['targets_met'][key] else 'NOT met'}"
                 if target else "")
         print(f"{key:<24}{result[key]:>9.4f}{note}")
+    low, high = result["auc_to_oracle_ci95"]
+    print(f"auc_to_oracle, 95 % paired bootstrap of the holdout: {low:.4f} to {high:.4f}")
+    for key, spread in result.get("spread", {}).items():
+        print(f"{key:<24}{spread['mean']:>9.4f} ± {spread['sd']:.4f} over {len(result['by_seed'])} training seeds")
 
 
 def main(argv=None):
@@ -118,9 +139,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3,000 firms for the figures; time 3k and 10k")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where generated districts are kept")
+    parser.add_argument("--timed", help="comma-separated firm counts to time training on (default 20k and 200k; "
+                                        "3k and 10k with --quick)")
+    parser.add_argument("--seeds", default=str(TRAIN_SEED),
+                        help="comma-separated training seeds; figures of the first, spread over all (e.g. 0,1,2)")
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
-    result = measure(QUICK_FIRMS if args.quick else FIRMS, QUICK_TIMED if args.quick else TIMED, args.cache)
+    timed = (tuple(int(n) for n in args.timed.split(",")) if args.timed
+             else QUICK_TIMED if args.quick else TIMED)
+    seeds = tuple(int(n) for n in args.seeds.split(","))
+    result = measure(QUICK_FIRMS if args.quick else FIRMS, timed, args.cache, seeds)
     print_figures(result)
     print(json.dumps(result))
 

@@ -10,6 +10,37 @@ def auc(y, p):
     return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
 
 
+def expected_auc(score, pd_true):
+    """The AUC `score` would have on average if each outcome were drawn from its true PD.
+
+    Closed form over all pairs i ≠ j: Σ p_i (1 − p_j) [s_i > s_j] / Σ p_i (1 − p_j), ties counting
+    half. On a synthetic district this measures ranking against the true PD without the luck of
+    which loans happened to default (a holdout with ~90 defaults moves its AUC by ±0.02).
+    """
+    s, p = np.asarray(score, dtype=float), np.asarray(pd_true, dtype=float)
+    order = np.argsort(s, kind="mergesort")
+    s, p = s[order], p[order]
+    q = 1 - p
+    _, start = np.unique(s, return_index=True)
+    tie_p, tie_q = np.add.reduceat(p, start), np.add.reduceat(q, start)
+    below_q = np.concatenate([[0.0], np.cumsum(tie_q)[:-1]])
+    pairs = p.sum() * q.sum() - np.sum(p * q)
+    wins = np.sum(tie_p * below_q) + 0.5 * (np.sum(tie_p * tie_q) - np.sum(p * q))
+    return float(wins / pairs) if pairs > 0 else float("nan")
+
+
+def bootstrap_ratio(y, p, reference, draws=1000, seed=0):
+    """2.5 % and 97.5 % points of AUC(p) / AUC(reference) over paired bootstrap resamples of the rows."""
+    y, p, reference = np.asarray(y), np.asarray(p), np.asarray(reference)
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for _ in range(draws):
+        rows = rng.integers(0, len(y), len(y))
+        if 0 < y[rows].sum() < len(rows):
+            ratios.append(roc_auc_score(y[rows], p[rows]) / roc_auc_score(y[rows], reference[rows]))
+    return [float(v) for v in np.percentile(ratios, [2.5, 97.5])] if ratios else [float("nan")] * 2
+
+
 def ks(y, p):
     """Kolmogorov–Smirnov distance between the score distributions of bads and goods."""
     y = np.asarray(y)

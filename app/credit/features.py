@@ -45,11 +45,16 @@ FEATURES = (
     Feature("tax_arrears_months_12m", "tax", monotone=1, actionable=True),
     Feature("tax_grade_rank", "tax", monotone=1),
     Feature("tax_grade_drop", "tax", monotone=1),
+    Feature("tax_late_share_36m", "tax", monotone=1),
+    Feature("tax_arrears_months_36m", "tax", monotone=1),
+    Feature("revenue_per_insured_wan", "tax"),
+    Feature("revenue_to_capital", "tax"),
     Feature("si_insured", "social_insurance"),
     Feature("si_insured_change_12m", "social_insurance"),
     Feature("si_insured_change_6m", "social_insurance"),
     Feature("si_arrears_months_12m", "social_insurance", monotone=1, actionable=True),
     Feature("si_paid_ratio_12m", "social_insurance", monotone=-1, actionable=True),
+    Feature("si_arrears_latest", "social_insurance", monotone=1),
     Feature("hf_members", "housing_fund"),
     Feature("hf_months_12", "housing_fund"),
     Feature("elec_usage_yoy", "utilities"),
@@ -57,6 +62,10 @@ FEATURES = (
     Feature("util_late30_6m", "utilities", monotone=1, actionable=True),
     Feature("util_late_12m", "utilities", monotone=1, actionable=True),
     Feature("util_days_late_max_12m", "utilities", monotone=1, actionable=True),
+    Feature("util_late_per_month_36m", "utilities", monotone=1),
+    Feature("util_late30_months_36m", "utilities", monotone=1),
+    Feature("elec_kwh_12m", "utilities"),
+    Feature("elec_kwh_per_capital", "utilities"),
     Feature("freight_yoy", "logistics"),
     Feature("ops_employees_change_12m", "operations"),
     Feature("court_defendant_24m", "courts", monotone=1),
@@ -83,6 +92,7 @@ REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
 BY_NAME = {f.name: f for f in FEATURES}
 GRADE_RANK = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
+HISTORY_MONTHS = 36  # the long window of payment behaviour
 COMPLETENESS_SOURCES = ("tax_filing", "social_insurance", "housing_fund", "utilities", "logistics", "operations")
 # The department sources a feature is computed from (the records behind a reason).
 FAMILY_SOURCES = {
@@ -92,6 +102,9 @@ FAMILY_SOURCES = {
     "procurement": ("procurement",), "credit_history": ("loan_feedback",), "loan": ("tax_filing",),
 }
 FEATURE_SOURCES = {"tax_grade_rank": ("tax_grade",), "tax_grade_drop": ("tax_grade",),
+                   "revenue_per_insured_wan": ("tax_filing", "social_insurance"),
+                   "revenue_to_capital": ("tax_filing", "registration"),
+                   "elec_kwh_per_capital": ("utilities", "registration"),
                    "declines_12m": ("application_history",), "applications_12m": ("application_history",)}
 
 
@@ -149,6 +162,8 @@ def monthly_features(out, windows, published_year):
     _tax(out, windows, published_year)
     _social(out, windows)
     _premises(out, windows)
+    _history(out, windows)
+    _levels(out, windows)
 
 
 def loan_features(out, n, loan):
@@ -251,6 +266,46 @@ def _premises(out, windows):
     staff = windows.window("operations", "employees", 13)
     out["ops_employees_change_12m"] = ratio(staff[:, 0], staff[:, 12], ~np.isnan(staff[:, 0]),
                                             ~np.isnan(staff[:, 12]))
+
+
+def _history(out, windows):
+    """Three years of payment behaviour: a firm's usual conduct, not only its last year.
+
+    The shares and counts are over the months on file (a subject with one year of records is
+    judged on that year); no record at all leaves them missing.
+    """
+    late = windows.window("tax_filing", "on_time", HISTORY_MONTHS, negate=True)
+    filed = np.sum(~np.isnan(late), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["tax_late_share_36m"] = np.where(filed > 0, np.nansum(late, axis=1) / filed, np.nan)
+    arrears = windows.window("tax_filing", "arrears", HISTORY_MONTHS)
+    out["tax_arrears_months_36m"] = np.where(filed > 0, np.nansum(arrears > 0, axis=1), np.nan)
+    si_arrears = windows.window("social_insurance", "arrears", 1)[:, 0]
+    out["si_arrears_latest"] = np.where(np.isnan(si_arrears), np.nan, (si_arrears > 0).astype(float))
+    bills_late = windows.window("utilities", "paid_on_time", HISTORY_MONTHS, how="sum", negate=True)
+    billed = np.sum(~np.isnan(bills_late), axis=1)
+    days = windows.window("utilities", "days_late", HISTORY_MONTHS, how="max")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["util_late_per_month_36m"] = np.where(billed > 0, np.nansum(bills_late, axis=1) / billed, np.nan)
+    out["util_late30_months_36m"] = np.where(billed > 0, np.nansum(days > 30, axis=1), np.nan)
+
+
+def _levels(out, windows):
+    """How much business a firm does for its size: revenue and power use against staff and capital.
+
+    A firm's health shows in what it sells and uses against peers of its size; staff and registered
+    capital are measures of size that do not move with its fortunes from month to month.
+    """
+    usage = windows.window("utilities", "usage", 12, where=("utility", "electricity"))
+    kwh = np.where(np.sum(~np.isnan(usage), axis=1) == 12, np.nansum(usage, axis=1), np.nan)
+    out["elec_kwh_12m"] = kwh
+    revenue = np.asarray(out["tax_revenue_12m_wan"], dtype=float)
+    insured = np.asarray(out["si_insured"], dtype=float)
+    capital = np.asarray(out["registered_capital_wan"], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["revenue_per_insured_wan"] = np.where(insured > 0, revenue / insured, np.nan)
+        out["revenue_to_capital"] = np.where(capital > 0, revenue / capital, np.nan)
+        out["elec_kwh_per_capital"] = np.where(capital > 0, kwh / capital, np.nan)
 
 
 def _three_month_yoy(matrix):

@@ -84,3 +84,34 @@ def test_a_source_that_starts_after_the_as_of_date_counts_as_absent():
     features = build_features(data, targets(), TOWNS)
     assert np.isnan(features.loc[0, "hf_months_12"])
     assert features.loc[0, "sources_present"] == 2  # tax and social insurance only
+
+
+def _with_utilities(data, months):
+    """Electricity bills for the firm over `months`: June 2025 and every month after it 40 days late."""
+    bills = pd.DataFrame({"subject_code": FIRM, "period": months, "utility": "electricity",
+                          "usage": 1000.0, "billed": 620.0, "paid_on_time": True, "days_late": 0})
+    bills.loc[bills["period"] >= "2025-06-01", ["paid_on_time", "days_late"]] = [False, 40]
+    return {**data, "utilities": bills}
+
+
+def test_long_history_and_level_features_use_only_records_before_the_as_of_date():
+    names = ["tax_late_share_36m", "tax_arrears_months_36m", "si_arrears_latest", "util_late_per_month_36m",
+             "util_late30_months_36m", "elec_kwh_12m", "elec_kwh_per_capital", "revenue_per_insured_wan",
+             "revenue_to_capital"]
+    data = _with_utilities(frames(), pd.date_range("2023-07-01", periods=24, freq="MS"))
+    before = build_features(data, targets(), TOWNS)[names]
+    later = frames(extra_months=6)
+    after_date = later["tax_filing"]["period"] >= "2025-07-01"
+    later["tax_filing"].loc[after_date, ["on_time", "arrears"]] = [False, 9e6]
+    later["social_insurance"].loc[later["social_insurance"]["period"] >= "2025-07-01", "arrears"] = 5e4
+    later = _with_utilities(later, pd.date_range("2023-07-01", periods=30, freq="MS"))
+    pd.testing.assert_frame_equal(before, build_features(later, targets(), TOWNS)[names])
+    row = before.loc[0]
+    revenue = (1e5 + 5000.0 * np.arange(24))[12:].sum() / 1e4
+    assert row["tax_late_share_36m"] == 0 and row["tax_arrears_months_36m"] == 0 and row["si_arrears_latest"] == 0
+    assert row["util_late_per_month_36m"] == pytest.approx(1 / 24) and row["util_late30_months_36m"] == 1
+    assert row["elec_kwh_12m"] == 12_000 and row["elec_kwh_per_capital"] == pytest.approx(12_000 / 500)
+    assert row["revenue_per_insured_wan"] == pytest.approx(revenue / 20)
+    assert row["revenue_to_capital"] == pytest.approx(revenue / 500)
+    thin = build_features(data, targets(), TOWNS).loc[1, names]
+    assert thin.isna().all()  # the farmer has none of these records: missing, not bad
