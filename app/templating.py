@@ -1,4 +1,5 @@
 """Jinja filters and globals: money in 万元/元, local time, names of codes."""
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -16,11 +17,15 @@ from app.services.region import current_region, town_choices, town_name
 
 
 def localtime(value, fmt="%Y-%m-%d %H:%M"):
-    """A stored UTC time shown in the deployment's time zone."""
-    if value is None:
+    """A stored UTC time (a naive datetime, or ISO text as the model registry writes it) shown in the
+    deployment's time zone."""
+    if not value:
         return ""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime(fmt)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).strftime(fmt)
 
 
 def odds_basis(match):

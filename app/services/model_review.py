@@ -24,7 +24,7 @@ from app.entities import CreditScore, CreditSubject, ModelVersion
 
 from .models import region_towns, scorer
 
-HEADLINE = ("auc", "ks", "brier", "ece", "baseline_auc", "oracle_auc", "psi", "n")
+HEADLINE = ("auc", "ks", "brier", "ece", "baseline_auc", "oracle_auc", "psi", "n", "bads")
 MIN_REFERENCE = 30
 
 

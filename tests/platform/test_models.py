@@ -1,4 +1,8 @@
 """Model administration: versions side by side, champion/challenger, audited activation, background re-scoring."""
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
@@ -25,6 +29,11 @@ def test_versions_are_shown_side_by_side_with_champion_and_challenger(app, score
     assert "冠军与挑战者" in page and "等级一致" in page and 'class="table crosstab"' in page
     assert "PSI" in page and "公平性警示" in page
     assert "测试模型" in page  # the activation's reason, from the registry's history
+    metadata = json.loads((world["registry"] / trained / "metadata.json").read_text())
+    metrics = json.loads((world["registry"] / trained / "metrics.json").read_text())
+    assert f"留出样本 {metrics['n']} 笔，其中违约 {metrics['bads']} 笔" in page
+    trained_at = datetime.fromisoformat(metadata["trained_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"训练于 {trained_at:%Y-%m-%d %H:%M}" in page  # the deployment's time, not the registry's UTC text
 
 
 def test_activation_from_the_web_is_audited_and_rescores_everyone_in_the_background(app, scored_world):
