@@ -162,8 +162,7 @@ def monthly_features(out, windows, published_year):
     _tax(out, windows, published_year)
     _social(out, windows)
     _premises(out, windows)
-    _history(out, windows)
-    _levels(out, windows)
+    _levels(out)
 
 
 def loan_features(out, n, loan):
@@ -213,11 +212,17 @@ def _tax(out, windows, published_year):
         out["tax_revenue_yoy"] = ratio(total, np.nansum(before, axis=1), counted >= 6,
                                        np.sum(~np.isnan(before), axis=1) >= 6)
         out["tax_revenue_cv"] = np.where(counted >= 6, np.nanstd(recent, axis=1) / np.nanmean(recent, axis=1), np.nan)
-    late = windows.window("tax_filing", "on_time", 12, negate=True)
-    out["tax_late_filings_12m"] = np.where(counted > 0, np.nansum(late, axis=1), np.nan)
-    arrears = windows.window("tax_filing", "arrears", 12)
-    out["tax_arrears_wan"] = latest(arrears) / 10_000
-    out["tax_arrears_months_12m"] = np.where(counted > 0, np.nansum(arrears > 0, axis=1), np.nan)
+    # Three years of lateness and arrears (a firm's usual conduct), the newest 12 months of them too.
+    late = windows.window("tax_filing", "on_time", HISTORY_MONTHS, negate=True)
+    out["tax_late_filings_12m"] = np.where(counted > 0, np.nansum(late[:, :12], axis=1), np.nan)
+    arrears = windows.window("tax_filing", "arrears", HISTORY_MONTHS)
+    out["tax_arrears_wan"] = latest(arrears[:, :12]) / 10_000
+    out["tax_arrears_months_12m"] = np.where(counted > 0, np.nansum(arrears[:, :12] > 0, axis=1), np.nan)
+    # Shares and counts over the months on file: a subject with one year of filings is judged on it.
+    filed = np.sum(~np.isnan(late), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["tax_late_share_36m"] = np.where(filed > 0, np.nansum(late, axis=1) / filed, np.nan)
+    out["tax_arrears_months_36m"] = np.where(filed > 0, np.nansum(arrears > 0, axis=1), np.nan)
     _grades(out, windows, published_year)
 
 
@@ -239,6 +244,7 @@ def _social(out, windows):
     arrears = windows.window("social_insurance", "arrears", 12)
     present = np.sum(~np.isnan(arrears), axis=1)
     out["si_arrears_months_12m"] = np.where(present > 0, np.nansum(arrears > 0, axis=1), np.nan)
+    out["si_arrears_latest"] = np.where(np.isnan(arrears[:, 0]), np.nan, (arrears[:, 0] > 0).astype(float))
     due = np.nansum(windows.window("social_insurance", "due", 12), axis=1)
     paid = np.nansum(windows.window("social_insurance", "paid", 12), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -254,51 +260,35 @@ def _premises(out, windows):
     out["elec_usage_6m_change"] = ratio(np.nansum(usage[:, :3], axis=1), np.nansum(usage[:, 6:9], axis=1),
                                         np.sum(~np.isnan(usage[:, :3]), axis=1) == 3,
                                         np.sum(~np.isnan(usage[:, 6:9]), axis=1) == 3)
-    late = windows.window("utilities", "paid_on_time", 12, how="sum", negate=True)
-    present = np.sum(~np.isnan(late), axis=1)
-    out["util_late_12m"] = np.where(present > 0, np.nansum(late, axis=1), np.nan)
-    days = windows.window("utilities", "days_late", 12, how="max")
+    # Twelve whole months of electricity: the year's use, an activity level.
+    out["elec_kwh_12m"] = np.where(np.sum(~np.isnan(usage[:, :12]), axis=1) == 12, np.nansum(usage[:, :12], axis=1),
+                                   np.nan)
+    # Three years of late bills (a firm's usual conduct), the newest 12 months of them too.
+    late = windows.window("utilities", "paid_on_time", HISTORY_MONTHS, how="sum", negate=True)
+    days = windows.window("utilities", "days_late", HISTORY_MONTHS, how="max")
+    present = np.sum(~np.isnan(late[:, :12]), axis=1)
+    out["util_late_12m"] = np.where(present > 0, np.nansum(late[:, :12], axis=1), np.nan)
     out["util_late30_6m"] = np.where(present > 0, np.nansum(days[:, :6] > 30, axis=1), np.nan)
     with np.errstate(invalid="ignore"):
-        out["util_days_late_max_12m"] = np.where(present > 0, np.nanmax(np.where(np.isnan(days), -1, days), axis=1),
-                                                 np.nan)
+        out["util_days_late_max_12m"] = np.where(
+            present > 0, np.nanmax(np.where(np.isnan(days[:, :12]), -1, days[:, :12]), axis=1), np.nan)
+    billed = np.sum(~np.isnan(late), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["util_late_per_month_36m"] = np.where(billed > 0, np.nansum(late, axis=1) / billed, np.nan)
+    out["util_late30_months_36m"] = np.where(billed > 0, np.nansum(days > 30, axis=1), np.nan)
     out["freight_yoy"] = _three_month_yoy(windows.window("logistics", "freight_tonnes", 15))
     staff = windows.window("operations", "employees", 13)
     out["ops_employees_change_12m"] = ratio(staff[:, 0], staff[:, 12], ~np.isnan(staff[:, 0]),
                                             ~np.isnan(staff[:, 12]))
 
 
-def _history(out, windows):
-    """Three years of payment behaviour: a firm's usual conduct, not only its last year.
-
-    The shares and counts are over the months on file (a subject with one year of records is
-    judged on that year); no record at all leaves them missing.
-    """
-    late = windows.window("tax_filing", "on_time", HISTORY_MONTHS, negate=True)
-    filed = np.sum(~np.isnan(late), axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["tax_late_share_36m"] = np.where(filed > 0, np.nansum(late, axis=1) / filed, np.nan)
-    arrears = windows.window("tax_filing", "arrears", HISTORY_MONTHS)
-    out["tax_arrears_months_36m"] = np.where(filed > 0, np.nansum(arrears > 0, axis=1), np.nan)
-    si_arrears = windows.window("social_insurance", "arrears", 1)[:, 0]
-    out["si_arrears_latest"] = np.where(np.isnan(si_arrears), np.nan, (si_arrears > 0).astype(float))
-    bills_late = windows.window("utilities", "paid_on_time", HISTORY_MONTHS, how="sum", negate=True)
-    billed = np.sum(~np.isnan(bills_late), axis=1)
-    days = windows.window("utilities", "days_late", HISTORY_MONTHS, how="max")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["util_late_per_month_36m"] = np.where(billed > 0, np.nansum(bills_late, axis=1) / billed, np.nan)
-    out["util_late30_months_36m"] = np.where(billed > 0, np.nansum(days > 30, axis=1), np.nan)
-
-
-def _levels(out, windows):
+def _levels(out):
     """How much business a firm does for its size: revenue and power use against staff and capital.
 
     A firm's health shows in what it sells and uses against peers of its size; staff and registered
     capital are measures of size that do not move with its fortunes from month to month.
     """
-    usage = windows.window("utilities", "usage", 12, where=("utility", "electricity"))
-    kwh = np.where(np.sum(~np.isnan(usage), axis=1) == 12, np.nansum(usage, axis=1), np.nan)
-    out["elec_kwh_12m"] = kwh
+    kwh = np.asarray(out["elec_kwh_12m"], dtype=float)
     revenue = np.asarray(out["tax_revenue_12m_wan"], dtype=float)
     insured = np.asarray(out["si_insured"], dtype=float)
     capital = np.asarray(out["registered_capital_wan"], dtype=float)
