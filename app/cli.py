@@ -7,14 +7,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.common.errors import NotAllowed
+from app.common.region import load_region
+from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
-from app.labels import ROLES
 from app.services import accounts, models, scoring_runs
-from app.services.errors import NotAllowed
-from app.services.region import load_region
 
 
 @click.group("platform")
@@ -32,7 +32,7 @@ def demo_command():
                else "演示数据已存在 / demo district already present")
     click.echo(f"\n演示账号 / demo logins (密码 password: {DEMO_PASSWORD})")
     for role, username, display in demo_logins():
-        click.echo(f"  {str(ROLES[role]):<8} {role:<16} {username:<18} {display}")
+        click.echo(f"  {ROLES.label(role):<8} {role:<16} {username:<18} {display}")
 
 
 @click.group("data")
@@ -84,7 +84,7 @@ def activate_model(version, reason, username):
     actor = None
     if username:
         actor = accounts.find_user(db.session, username)
-        if actor is None or actor.role not in models.GOVERNING_ROLES:
+        if actor is None or actor.role not in GOVERNING_ROLES:
             raise click.ClickException(f"{username}: 只有平台管理员或监管部门可以启用模型 / "
                                        "only a platform admin or regulator may activate a model")
     try:

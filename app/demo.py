@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.common.codes import make_uscc
+from app.common.money import wan_to_yuan
 from app.entities import CreditSubject, Institution, SourceRecord
 from app.services import accounts, applications, matches, needs, products, subjects
-from app.services.codes import make_uscc
-from app.services.money import wan_to_yuan
 
 DEMO_PASSWORD = "Yintai-demo-2026"
 

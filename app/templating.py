@@ -5,15 +5,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 
-from app import labels
+from app.common import vocab
+from app.common.money import format_rate, format_wan, format_yuan
+from app.common.region import current_region, town_choices, town_name
 from app.ingest.sources import get_source
 from app.matching.explain import sentence
 from app.matching.rules import ATTRIBUTES, RULES, SECTION_NAMES
-from app.services.applications import DECLINE_REASONS, STATUS_LABELS
-from app.services.consents import category_label
-from app.services.money import format_rate, format_wan, format_yuan
-from app.services.products import guarantee_label
-from app.services.region import current_region, town_choices, town_name
 
 
 def localtime(value, fmt="%Y-%m-%d %H:%M"):
@@ -60,7 +57,20 @@ def source_label(name):
 
 def access_kind(what):
     """What a 查询记录 entry was a view of, in words."""
-    return labels.label(labels.ACCESS_KINDS, (what or "").split(":", 1)[0])
+    return vocab.ACCESS_KINDS.label((what or "").split(":", 1)[0])
+
+
+# Jinja filters that name a code: `{{ application.status|app_status }}`.
+VOCABULARY_FILTERS = {
+    "guarantee": vocab.GUARANTEE_TYPES, "category": vocab.DATA_CATEGORIES, "app_status": vocab.APPLICATION_STATUSES,
+    "decline_reason": vocab.DECLINE_REASONS, "subject_kind": vocab.SUBJECT_KINDS,
+    "institution_kind": vocab.INSTITUTION_KINDS, "role": vocab.ROLES, "need_status": vocab.NEED_STATUSES,
+    "product_status": vocab.PRODUCT_STATUSES, "urgency": vocab.URGENCIES, "consent_status": vocab.CONSENT_STATUSES,
+    "purpose": vocab.PURPOSES, "batch_status": vocab.BATCH_STATUSES, "run_status": vocab.RUN_STATUSES,
+    "run_trigger": vocab.RUN_TRIGGERS, "objection_kind": vocab.OBJECTION_KINDS,
+    "objection_status": vocab.OBJECTION_STATUSES, "repayment": vocab.REPAYMENT_METHODS,
+    "blacklist_policy": vocab.BLACKLIST_POLICIES, "source_name": vocab.SOURCE_NAMES,
+}
 
 
 def register(app):
@@ -75,23 +85,7 @@ def register(app):
         "rule_sentence": sentence,
         "odds_basis": odds_basis,
         "town": town_name,
-        "guarantee": guarantee_label,
-        "category": category_label,
-        "app_status": lambda c: labels.label(STATUS_LABELS, c),
-        "decline_reason": lambda c: labels.label(DECLINE_REASONS, c),
-        "subject_kind": lambda c: labels.label(labels.SUBJECT_KINDS, c),
-        "institution_kind": lambda c: labels.label(labels.INSTITUTION_KINDS, c),
-        "role": lambda c: labels.label(labels.ROLES, c),
-        "need_status": lambda c: labels.label(labels.NEED_STATUSES, c),
-        "product_status": lambda c: labels.label(labels.PRODUCT_STATUSES, c),
-        "urgency": lambda c: labels.label(labels.URGENCIES, c),
-        "consent_status": lambda c: labels.label(labels.CONSENT_STATUSES, c),
-        "purpose": lambda c: labels.label(labels.PURPOSES, c),
-        "batch_status": lambda c: labels.label(labels.BATCH_STATUSES, c),
-        "run_status": lambda c: labels.label(labels.RUN_STATUSES, c),
-        "run_trigger": lambda c: labels.label(labels.RUN_TRIGGERS, c),
-        "objection_kind": lambda c: labels.label(labels.OBJECTION_KINDS, c),
-        "objection_status": lambda c: labels.label(labels.OBJECTION_STATUSES, c),
+        **{name: table.label for name, table in VOCABULARY_FILTERS.items()},
         "access_kind": access_kind,
     }
     app.jinja_env.filters.update(filters)

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
+from app.common.region import load_region
 from app.config import PROJECT_DIR, normalise_database_url
 from app.entities import SourceBatch
 from app.entities.base import utcnow
@@ -40,7 +41,6 @@ from app.ingest.reading import CSV_ENCODINGS, read_export
 from app.ingest.registration import subject_index
 from app.ingest.runner import export_files, ingest_paths, ordered
 from app.ingest.sources import source_for_file
-from app.services.region import load_region
 
 FIRMS, QUICK_FIRMS = 100_000, 2_000
 CACHE = PROJECT_DIR / "instance" / "bench-cache"

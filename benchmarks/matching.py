@@ -17,8 +17,7 @@ import time
 
 import numpy as np
 
-from app.entities.institutions import REPAYMENT_METHODS
-from app.entities.subjects import SUBJECT_KINDS
+from app.common.vocab import REPAYMENT_METHODS, SUBJECT_KINDS
 from app.matching.engine import chunk_bounds
 from app.matching.fit import Market
 from app.matching.matcher import order, screen

@@ -7,10 +7,10 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from app import entities as e
+from app.common.codes import make_uscc
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services.accounts import hash_password
-from app.services.codes import make_uscc
 
 PASSWORD = "Test-pass-2026"
 

@@ -1,9 +1,9 @@
 """The walking skeleton end to end through the test client, with real logins and CSRF tokens."""
 from sqlalchemy import func, select
 
+from app.common.codes import make_uscc
 from app.entities import Application, CreditSubject, DataAccessLog, FinancingNeed, Product
 from app.extensions import db
-from app.services.codes import make_uscc
 
 from . import factories
 from .conftest import csrf_token, page_text

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.common.region import load_region
 from app.credit.features import build_features
 from app.credit.records import read_district, records_from_db
 from app.ingest.runner import export_files
-from app.services.region import load_region
 
 # Loans still running ("current") have no outcome yet and are left out. A loan is bad when it
 # defaulted or was ever 30 or more days past due (the usual "ever 30+" bad definition).

@@ -1,15 +1,16 @@
 """JSON endpoints; the same services as the pages."""
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.access import institution_product_or_404, own_need_or_404, role_required
-from app.api import bp
 from app.api.schemas import match_json, need_json, product_json
+from app.common.vocab import LENDER_ROLES, ROLES
 from app.entities import Institution, Product
-from app.entities.users import LENDER_ROLES, ROLES
 from app.extensions import db
 from app.services import market, matches, screening, supervision
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/health")

@@ -1,6 +1,6 @@
 """Serialisation of platform records for the JSON API, apart from the ORM classes."""
+from app.common.money import yuan_to_wan
 from app.matching.explain import sentence, sentences
-from app.services.money import yuan_to_wan
 
 
 def _wan(value):

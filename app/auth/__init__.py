@@ -1,6 +1,4 @@
 """Login, logout, firm registration and the language switch."""
-from flask import Blueprint
+from app.auth.routes import bp
 
-bp = Blueprint("auth", __name__)
-
-from app.auth import routes  # noqa: E402, F401
+__all__ = ["bp"]

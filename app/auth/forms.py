@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.labels import SUBJECT_KINDS
-from app.views import as_choices
+from app.common.vocab import SUBJECT_KINDS
+from app.forms import as_choices
 
 
 class LoginForm(FlaskForm):
@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    kind = SelectField(_l("主体类型"), choices=as_choices(SUBJECT_KINDS.items()))
+    kind = SelectField(_l("主体类型"), choices=as_choices(SUBJECT_KINDS.choices()))
     name = StringField(_l("主体名称"), validators=[
         DataRequired(_l("请输入主体名称。")), Length(max=120, message=_l("主体名称不能超过 120 个字符。"))])
     code = StringField(_l("统一社会信用代码 / 农户编码"),

@@ -1,17 +1,18 @@
 """Routes of the auth area."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp
 from app.auth.forms import LoginForm, RegisterForm
+from app.common.errors import InvalidInput
+from app.common.region import town_choices
 from app.extensions import db, limiter
+from app.forms import as_choices, show_error
 from app.services import accounts, subjects
-from app.services.errors import InvalidInput
-from app.services.region import town_choices
-from app.views import as_choices, show_error
+
+bp = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {
     "firm": "firm.dashboard", "lender_officer": "lender.dashboard", "lender_admin": "lender.dashboard",

@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from app.checksums import file_sha256
+from app.common.checksums import file_sha256
 
 from .scale import Scale
 

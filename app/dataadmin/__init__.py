@@ -1,6 +1,4 @@
 """The data admin's area: department data batches and their health."""
-from flask import Blueprint
+from app.dataadmin.routes import bp
 
-bp = Blueprint("dataadmin", __name__, url_prefix="/data")
-
-from app.dataadmin import routes  # noqa: E402, F401
+__all__ = ["bp"]

@@ -1,13 +1,13 @@
 """Routes of the data-admin area: uploads, batch history, source health, reject reports."""
 from pathlib import Path
 
-from flask import abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, render_template, send_file
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.access import role_required
-from app.dataadmin import bp
+from app.common.region import current_region
 from app.dataadmin.forms import UploadForm
 from app.entities import CreditSubject, SourceBatch
 from app.extensions import db
@@ -15,7 +15,8 @@ from app.ingest.health import source_health
 from app.ingest.runner import ingest_paths
 from app.ingest.uploads import UploadRefused, receive
 from app.services import models, scoring_runs
-from app.services.region import current_region
+
+bp = Blueprint("dataadmin", __name__, url_prefix="/data")
 
 data_admin_only = role_required("data_admin")
 

@@ -8,9 +8,6 @@ from app.extensions import db
 
 from .base import Timestamped, utcnow
 
-CONSENT_STATUSES = ("active", "paused", "revoked", "expired")
-PURPOSES = ("underwriting", "monitoring")
-
 
 class Consent(Timestamped, db.Model):
     """A consent artefact: who may use which data, for what, over which period, for how long."""

@@ -8,8 +8,6 @@ from app.extensions import db
 
 from .base import Timestamped, utcnow
 
-LIST_TYPES = ("red", "black")
-
 
 class ModelVersion(db.Model):
     """A registered credit model version; only a person activates one."""

@@ -9,15 +9,6 @@ from app.extensions import db
 
 from .base import Money, Timestamped, utcnow
 
-NEED_STATUSES = ("open", "closed", "withdrawn")
-APPLICATION_STATUSES = (
-    "submitted", "in_review", "info_requested", "approved", "declined",
-    "disbursed", "repaid", "overdue", "defaulted", "withdrawn",
-)
-DECIDED_STATUSES = ("approved", "declined", "disbursed", "repaid", "overdue", "defaulted")
-OPEN_APPLICATION_STATUSES = ("submitted", "in_review", "info_requested")
-REPAYMENT_OUTCOMES = ("repaid", "overdue", "defaulted")
-
 
 class FinancingNeed(Timestamped, db.Model):
     """A firm's posted need (融资需求): amount in 元, term in months."""

@@ -9,11 +9,6 @@ from app.extensions import db
 
 from .base import Money, Timestamped, utcnow
 
-INSTITUTION_KINDS = ("bank", "guarantee", "pawn", "microloan")
-GUARANTEE_TYPES = ("credit", "guarantor", "mortgage", "pledge")
-PRODUCT_STATUSES = ("draft", "published", "retired")
-REPAYMENT_METHODS = ("annuity", "equal_principal", "bullet")
-
 
 class Institution(Timestamped, db.Model):
     """A bank, guarantee company (担保公司), pawn shop (典当行) or microloan company (小贷公司)."""

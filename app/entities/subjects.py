@@ -9,8 +9,6 @@ from app.extensions import db
 
 from .base import Money, Timestamped, utcnow
 
-SUBJECT_KINDS = ("enterprise", "individual_business", "cooperative", "farmer")
-
 
 class CreditSubject(Timestamped, db.Model):
     """An enterprise, individual business, cooperative or farmer household."""

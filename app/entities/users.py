@@ -16,8 +16,6 @@ LENDER_ADMIN = "lender_admin"
 REGULATOR = "regulator"
 DATA_ADMIN = "data_admin"
 PLATFORM_ADMIN = "platform_admin"
-ROLES = (FIRM, LENDER_OFFICER, LENDER_ADMIN, REGULATOR, DATA_ADMIN, PLATFORM_ADMIN)
-LENDER_ROLES = (LENDER_OFFICER, LENDER_ADMIN)
 
 
 def new_session_token():

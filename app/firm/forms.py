@@ -4,11 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.labels import URGENCIES
-from app.views import as_choices
-
-GUARANTEES = (("credit", _l("信用")), ("guarantor", _l("保证")), ("mortgage", _l("抵押")),
-              ("pledge", _l("质押")))
+from app.common.vocab import GUARANTEE_TYPES, URGENCIES
+from app.forms import as_choices
 
 
 class NeedForm(FlaskForm):
@@ -18,9 +15,9 @@ class NeedForm(FlaskForm):
         NumberRange(min=1, max=360, message=_l("期限应在 1 到 360 个月之间。"))])
     purpose = TextAreaField(_l("资金用途"), validators=[
         DataRequired(_l("请填写资金用途。")), Length(max=500, message=_l("资金用途不能超过 500 个字符。"))])
-    guarantee = SelectField(_l("可提供的担保方式"), choices=as_choices(GUARANTEES))
+    guarantee = SelectField(_l("可提供的担保方式"), choices=as_choices(GUARANTEE_TYPES.choices()))
     max_rate = StringField(_l("可承受的最高年化利率（%，可不填）"))
-    urgency = SelectField(_l("紧急程度"), choices=as_choices(URGENCIES.items()))
+    urgency = SelectField(_l("紧急程度"), choices=as_choices(URGENCIES.choices()))
 
 
 class ApplyForm(FlaskForm):
@@ -30,10 +27,6 @@ class ApplyForm(FlaskForm):
 class NoteForm(FlaskForm):
     note = TextAreaField(_l("补充说明"), validators=[
         DataRequired(_l("请填写补充说明。")), Length(max=500, message=_l("补充说明不能超过 500 个字符。"))])
-
-
-class ActionForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that change state."""
 
 
 class ReviewForm(FlaskForm):

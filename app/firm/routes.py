@@ -1,5 +1,5 @@
 """Routes of the firm area; every one is limited to firm users and their own records."""
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,15 +12,16 @@ from app.access import (
     published_product_or_404,
     role_required,
 )
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.money import parse_decimal, wan_to_yuan
 from app.credit.scoring import latest_score
 from app.extensions import db
-from app.firm import bp
-from app.firm.forms import ActionForm, ApplyForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
+from app.firm.forms import ApplyForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
+from app.forms import ActionForm, show_error
 from app.services import applications, consents, identity, matches, needs, objections, scores
 from app.services.consents import UNDERWRITING_CATEGORIES
-from app.services.errors import InvalidInput, NotAllowed
-from app.services.money import parse_decimal, wan_to_yuan
-from app.views import show_error
+
+bp = Blueprint("firm", __name__, url_prefix="/firm")
 
 firm_only = role_required("firm")
 

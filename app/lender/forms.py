@@ -12,32 +12,24 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import labels
-from app.firm.forms import GUARANTEES
+from app.common.errors import InvalidInput
+from app.common.money import format_rate, format_wan, parse_decimal, wan_to_yuan
+from app.common.region import town_choices
+from app.common.vocab import (
+    BLACKLIST_POLICIES,
+    DECLINE_REASONS,
+    GUARANTEE_TYPES,
+    REPAYMENT_METHODS,
+    SOURCE_NAMES,
+    SUBJECT_KINDS,
+)
+from app.forms import CheckboxesField, as_choices
 from app.matching.rules import ATTRIBUTES, OPERATORS
-from app.matching.texts import SOURCE_NAMES
-from app.services.applications import DECLINE_REASONS
-from app.services.errors import InvalidInput
-from app.services.money import format_rate, format_wan, parse_decimal, wan_to_yuan
-from app.services.region import town_choices
-from app.views import as_choices
-
-REPAYMENTS = (("annuity", _l("等额本息")), ("equal_principal", _l("等额本金")), ("bullet", _l("先息后本")))
-BLACKLIST_POLICIES = (("exclude", _l("不受理")), ("review", _l("人工审查后办理")))
-
-
-class CheckboxesField(SelectMultipleField):
-    """A multiple choice drawn as checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _months(label):
@@ -57,13 +49,13 @@ class ProductForm(FlaskForm):
     term_max = _months(_l("最长期限（月）"))
     rate_min = StringField(_l("最低年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
     rate_max = StringField(_l("最高年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
-    guarantee_types = CheckboxesField(_l("接受的担保方式"), choices=as_choices(GUARANTEES))
+    guarantee_types = CheckboxesField(_l("接受的担保方式"), choices=as_choices(GUARANTEE_TYPES.choices()))
 
 
 class SourceRuleForm(Form):
     """One required department source: which, and how many recent months (blank for non-monthly)."""
 
-    source = SelectField(_l("部门数据"), choices=as_choices([("", _l("（不要求）")), *SOURCE_NAMES.items()]),
+    source = SelectField(_l("部门数据"), choices=as_choices([("", _l("（不要求）")), *SOURCE_NAMES.choices()]),
                          validate_choice=False)
     months = StringField(_l("近 N 个月"))
 
@@ -82,9 +74,10 @@ class ProductRulesForm(ProductForm):
 
     upfront_fee_pct = StringField(_l("一次性费用率（%，可不填）"))
     guarantee_fee_pct = StringField(_l("担保费率（% / 年，可不填）"))
-    repayment = SelectField(_l("还款方式"), choices=as_choices(REPAYMENTS), default="annuity", validate_choice=False)
+    repayment = SelectField(_l("还款方式"), choices=as_choices(REPAYMENT_METHODS.choices()), default="annuity",
+                            validate_choice=False)
     subject_kinds = CheckboxesField(_l("面向的主体类型（不选为不限）"), validate_choice=False,
-                                    choices=as_choices(labels.SUBJECT_KINDS.items()))
+                                    choices=as_choices(SUBJECT_KINDS.choices()))
     industries = StringField(_l("支持的行业（门类字母或行业代码，逗号分隔，不填为不限）"))
     towns = CheckboxesField(_l("服务的乡镇街道（不选为不限）"), validate_choice=False)
     min_age_years = StringField(_l("最低成立年限（年，可不填）"))
@@ -92,8 +85,8 @@ class ProductRulesForm(ProductForm):
     max_pd = StringField(_l("违约概率上限（%，可不填）"))
     unscored_pass = BooleanField(_l("允许暂无信用评分的主体"), default=True)
     required_sources = FieldList(FormField(SourceRuleForm), min_entries=3, max_entries=9)
-    blacklist_policy = SelectField(_l("失信黑名单主体"), choices=as_choices(BLACKLIST_POLICIES), default="exclude",
-                                   validate_choice=False)
+    blacklist_policy = SelectField(_l("失信黑名单主体"), choices=as_choices(BLACKLIST_POLICIES.choices()),
+                                   default="exclude", validate_choice=False)
     red_list_priority = BooleanField(_l("守信红名单主体优先（绿色通道）"))
     extra = FieldList(FormField(ExtraRuleForm), min_entries=3, max_entries=5)
 
@@ -110,7 +103,7 @@ class ApproveForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reasons = CheckboxesField(_l("拒绝原因（1–4 项）"), choices=as_choices(DECLINE_REASONS.items()))
+    reasons = CheckboxesField(_l("拒绝原因（1–4 项）"), choices=as_choices(DECLINE_REASONS.choices()))
     note = TextAreaField(_l("补充说明"), validators=[Length(max=500, message=_l("说明不能超过 500 个字符。"))])
 
 

@@ -1,14 +1,16 @@
 """Routes of the lender area; staff see only their own institution's records."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import institution_application_or_404, institution_product_or_404, role_required
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.money import parse_decimal, wan_to_yuan
+from app.common.vocab import LENDER_ROLES
 from app.credit.scoring import latest_score
-from app.entities.users import LENDER_ADMIN, LENDER_OFFICER, LENDER_ROLES
+from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.extensions import db
-from app.firm.forms import ActionForm
-from app.lender import bp
+from app.forms import ActionForm, show_error
 from app.lender.forms import (
     ApproveForm,
     DeclineForm,
@@ -19,9 +21,8 @@ from app.lender.forms import (
 )
 from app.services import applications, consents, products, ranking, scores
 from app.services import screening as screening_service
-from app.services.errors import InvalidInput, NotAllowed
-from app.services.money import parse_decimal, wan_to_yuan
-from app.views import show_error
+
+bp = Blueprint("lender", __name__, url_prefix="/lender")
 
 staff_only = role_required(*LENDER_ROLES)
 officer_only = role_required(LENDER_OFFICER)

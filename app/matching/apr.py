@@ -14,7 +14,7 @@ to the root without overshooting.
 """
 import numpy as np
 
-from app.entities.institutions import REPAYMENT_METHODS
+from app.common.vocab import REPAYMENT_METHODS
 
 ANNUITY, EQUAL_PRINCIPAL, BULLET = (REPAYMENT_METHODS.index(m) for m in
                                     ("annuity", "equal_principal", "bullet"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.entities.subjects import SUBJECT_KINDS
+from app.common.vocab import SUBJECT_KINDS
 
 from .rules import BIT, EXTRA_RULES
 

@@ -10,8 +10,7 @@ import numpy as np
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.entities.institutions import GUARANTEE_TYPES
-from app.entities.subjects import SUBJECT_KINDS
+from app.common.vocab import GUARANTEE_TYPES, SUBJECT_KINDS
 
 from .rules import ATTRIBUTES, BIT, EXTRA_RULES, get_attribute, get_operator
 from .tables import NO_RATE_LIMIT, source_key

@@ -14,7 +14,6 @@ RULE_NAMES = ("amount", "term", "guarantee", "rate", "subject_kind", "industry",
               "grade", "pd", "sources", "blacklist", *EXTRA_RULES)
 BIT = {name: bit for bit, name in enumerate(RULE_NAMES)}
 
-BLACKLIST_POLICIES = ("exclude", "review")
 
 # GB/T 4754-2017 sections (门类) and the two-digit divisions (大类) each spans.
 SECTIONS = {

@@ -10,12 +10,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
-from app.entities.subjects import SUBJECT_KINDS
+from app.common.errors import InvalidInput
+from app.common.vocab import BLACKLIST_POLICIES, SOURCE_NAMES, SUBJECT_KINDS
 from app.ingest.sources import REGISTRY
-from app.services.errors import InvalidInput
 
-from .rules import ATTRIBUTES, BLACKLIST_POLICIES, MAX_EXTRA_RULES, SECTIONS
-from .texts import SOURCE_NAMES
+from .rules import ATTRIBUTES, MAX_EXTRA_RULES, SECTIONS
 
 RULE_KEYS = ("subject_kinds", "industries", "towns", "min_age_years", "min_grade", "max_pd", "unscored_pass",
              "required_sources", "blacklist_policy", "red_list_priority", "extra")
@@ -130,7 +129,7 @@ def _required_sources(value):
 def _months(source, months):
     if source not in MONTHLY_SOURCES:
         if months not in (None, "", 0, "0"):
-            raise InvalidInput(_("%(s)s不是月度数据，不能要求月数。", s=SOURCE_NAMES[source]), "required_sources")
+            raise InvalidInput(_("%(s)s不是月度数据，不能要求月数。", s=SOURCE_NAMES.label(source)), "required_sources")
         return 0
     number = _decimal(months)
     if number in (None, "invalid") or number != number.to_integral_value() or not 1 <= number <= MAX_REQUIRED_MONTHS:

@@ -11,8 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from app.entities.institutions import GUARANTEE_TYPES, REPAYMENT_METHODS
-from app.entities.subjects import SUBJECT_KINDS
+from app.common.vocab import GUARANTEE_TYPES, REPAYMENT_METHODS, SUBJECT_KINDS
 
 from .rules import ATTRIBUTES, SECTIONS
 

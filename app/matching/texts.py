@@ -2,35 +2,12 @@
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from app import labels
-from app.services.money import format_rate, format_wan
-from app.services.region import town_name
+from app.common.money import format_rate, format_wan
+from app.common.region import town_name
+from app.common.vocab import GUARANTEE_TYPES, SOURCE_NAMES, SUBJECT_KINDS
 
 from .rules import SECTION_NAMES
-
-SOURCE_NAMES = {
-    "registration": _l("市场监管登记"), "tax_filing": _l("税务月度申报"), "tax_grade": _l("纳税信用等级"),
-    "social_insurance": _l("社保月度缴费"), "housing_fund": _l("公积金月度缴存"), "utilities": _l("水电气账单"),
-    "logistics": _l("仓储物流数据"), "operations": _l("企业经营数据"), "procurement": _l("政府采购中标"),
-}
-GUARANTEE_NAMES = {"credit": _l("信用"), "guarantor": _l("保证"), "mortgage": _l("抵押"), "pledge": _l("质押")}
-
-
-def source_name(code):
-    """A department source's name."""
-    return str(SOURCE_NAMES.get(code, code))
-
-
-def guarantee_name(code):
-    """A guarantee type's name."""
-    return str(GUARANTEE_NAMES.get(code, code))
-
-
-def kind_name(code):
-    """A subject kind's name."""
-    return labels.label(labels.SUBJECT_KINDS, code)
 
 
 def town_label(code):
@@ -77,8 +54,8 @@ def _term(r):
 
 def _guarantee(r):
     if r["passed"]:
-        return _("产品接受“%(g)s”担保方式", g=guarantee_name(r["guarantee"]))
-    return _("产品不接受“%(g)s”担保方式", g=guarantee_name(r["guarantee"]))
+        return _("产品接受“%(g)s”担保方式", g=GUARANTEE_TYPES.label(r["guarantee"]))
+    return _("产品不接受“%(g)s”担保方式", g=GUARANTEE_TYPES.label(r["guarantee"]))
 
 
 def _rate(r):
@@ -94,9 +71,9 @@ def _subject_kind(r):
     if not r["kinds"]:
         return _("产品不限主体类型")
     if r["passed"]:
-        return _("主体类型为%(k)s，符合产品要求", k=kind_name(r["kind"]))
-    return _("产品仅面向%(kinds)s，不含%(k)s", kinds="、".join(kind_name(k) for k in r["kinds"]),
-             k=kind_name(r["kind"]))
+        return _("主体类型为%(k)s，符合产品要求", k=SUBJECT_KINDS.label(r["kind"]))
+    return _("产品仅面向%(kinds)s，不含%(k)s", kinds="、".join(SUBJECT_KINDS.label(k) for k in r["kinds"]),
+             k=SUBJECT_KINDS.label(r["kind"]))
 
 
 def _industry(r):
@@ -158,9 +135,9 @@ def _pd(r):
 
 def _requirement(item):
     if item["months"] == 0:
-        return _("%(s)s：有记录", s=source_name(item["source"])) if item["have"] else _(
-            "%(s)s：无记录", s=source_name(item["source"]))
-    return _("%(s)s近 %(n)d 个月中有 %(h)d 个月", s=source_name(item["source"]), n=item["months"],
+        return _("%(s)s：有记录", s=SOURCE_NAMES.label(item["source"])) if item["have"] else _(
+            "%(s)s：无记录", s=SOURCE_NAMES.label(item["source"]))
+    return _("%(s)s近 %(n)d 个月中有 %(h)d 个月", s=SOURCE_NAMES.label(item["source"]), n=item["months"],
              h=min(item["have"], item["months"]))
 
 

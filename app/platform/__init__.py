@@ -1,6 +1,4 @@
 """The platform admin's area: users, institutions and the audit log."""
-from flask import Blueprint
+from app.platform.routes import bp
 
-bp = Blueprint("platform", __name__, url_prefix="/platform")
-
-from app.platform import routes  # noqa: E402, F401
+__all__ = ["bp"]

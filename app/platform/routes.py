@@ -1,21 +1,23 @@
 """Routes of the platform-admin area, and the model administration it shares with the regulator."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.access import registered_version_or_404, role_required
+from app.common.errors import NotAllowed
+from app.common.vocab import GOVERNING_ROLES
 from app.credit.registry import RegistryError
 from app.entities import AuditEntry, Institution, User
 from app.extensions import db
-from app.firm.forms import ActionForm
-from app.platform import bp
+from app.forms import ActionForm
 from app.platform.forms import ActivateForm
 from app.services import model_review, models, scoring_runs
-from app.services.errors import NotAllowed
+
+bp = Blueprint("platform", __name__, url_prefix="/platform")
 
 platform_admin_only = role_required("platform_admin")
-governing = role_required(*models.GOVERNING_ROLES)
+governing = role_required(*GOVERNING_ROLES)
 
 
 @bp.get("/")

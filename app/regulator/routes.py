@@ -1,12 +1,13 @@
 """Routes of the regulator area."""
-from flask import render_template
+from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from app.access import role_required
 from app.entities import AuditEntry
 from app.extensions import db
-from app.regulator import bp
 from app.services import market, match_supervision, supervision
+
+bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 
 regulator_only = role_required("regulator")
 

@@ -7,11 +7,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.common.errors import InvalidInput
+from app.common.vocab import LENDER_ROLES, ROLES
 from app.entities import User
 from app.entities.base import utcnow
-from app.entities.users import FIRM, LENDER_ROLES, ROLES, new_session_token
-
-from .errors import InvalidInput
+from app.entities.users import FIRM, new_session_token
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8

@@ -2,15 +2,15 @@
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.money import format_rate
+from app.common.vocab import APPLICATION_STATUSES, DECLINE_REASONS, MAX_DECLINE_REASONS
 from app.entities import Application, ApplicationEvent
 from app.entities.base import utcnow
 
 from . import audit, consents
-from .errors import InvalidInput, NotAllowed
-from .money import format_rate
 from .products import current_version, failed_rules
 
 # Allowed moves: status → statuses it may go to (DESIGN §4 flow 4).
@@ -23,32 +23,12 @@ TRANSITIONS = {
     "overdue": {"repaid", "defaulted"},
 }
 
-# Principal reasons a lender may give for a decline: specific, never "did not meet standards".
-DECLINE_REASONS = {
-    "revenue_insufficient": _l("经营收入不足以覆盖还款"),
-    "tax_arrears": _l("存在欠税或纳税信用等级较低"),
-    "social_insurance_arrears": _l("社保费用存在欠缴"),
-    "court_enforcement": _l("存在被执行人或失信被执行人记录"),
-    "serious_penalty": _l("公示期内存在严重行政处罚"),
-    "debt_too_high": _l("现有负债水平过高"),
-    "collateral_insufficient": _l("担保或抵押物价值不足"),
-    "operating_history_short": _l("经营年限不足"),
-    "information_missing": _l("补充材料未在期限内提交"),
-    "amount_exceeds_capacity": _l("申请金额超过经营规模可承受水平"),
-}
-MAX_DECLINE_REASONS = 4
-
-STATUS_LABELS = {
-    "submitted": _l("已提交"), "in_review": _l("审核中"), "info_requested": _l("待补充材料"),
-    "approved": _l("已批准"), "declined": _l("已拒绝"), "disbursed": _l("已放款"),
-    "repaid": _l("已结清"), "overdue": _l("逾期"), "defaulted": _l("违约"), "withdrawn": _l("已撤回"),
-}
 
 
 def _move(application, to_status, actor, note=None):
     """Move the application to `to_status` and record the event, if the move is allowed."""
     if to_status not in TRANSITIONS.get(application.status, set()):
-        raise NotAllowed(_("当前状态“%(s)s”下不能执行该操作。", s=STATUS_LABELS[application.status]))
+        raise NotAllowed(_("当前状态“%(s)s”下不能执行该操作。", s=APPLICATION_STATUSES.label(application.status)))
     event = ApplicationEvent(from_status=application.status, to_status=to_status,
                              actor_id=actor.id, note=note)
     application.events.append(event)

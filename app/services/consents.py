@@ -5,25 +5,15 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.common.errors import NotAllowed
+from app.common.vocab import DATA_CATEGORIES
 from app.entities import Consent, DataAccessLog
 from app.entities.base import utcnow
 
 from . import audit
-from .errors import NotAllowed
 
-# Data categories an underwriting consent covers (DESIGN §3 sources).
-UNDERWRITING_CATEGORIES = ("registration", "tax", "social_insurance", "housing_fund", "utilities",
-                           "courts", "penalties", "procurement", "credit_score")
-
-
-def category_label(code):
-    """A data category's name in the user's language."""
-    labels = {
-        "registration": _("市场监管登记"), "tax": _("税务"), "social_insurance": _("社保"),
-        "housing_fund": _("公积金"), "utilities": _("水电气"), "courts": _("司法涉诉"),
-        "penalties": _("行政处罚"), "procurement": _("政府采购"), "credit_score": _("信用评分及原因"),
-    }
-    return labels.get(code, code)
+# An underwriting consent covers every data category (DESIGN §3 sources).
+UNDERWRITING_CATEGORIES = DATA_CATEGORIES
 
 
 def grant_underwriting_consent(session, subject, institution, user, purpose_text):

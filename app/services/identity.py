@@ -2,11 +2,11 @@
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.common.errors import NotAllowed
 from app.entities import IdentityRelease, Institution
 from app.entities.base import utcnow
 
 from . import audit
-from .errors import NotAllowed
 
 
 def active_release(session, subject_id, institution_id):

@@ -14,9 +14,9 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.common.vocab import DECIDED_STATUSES
 from app.entities import Application, ApplicationEvent, CreditScore, Institution, SourceRecord
 from app.entities.base import utcnow
-from app.entities.financing import DECIDED_STATUSES
 from app.matching.fit import Market
 from app.matching.odds import Decisions, OddsCalibration, reliability
 

@@ -1,6 +1,6 @@
 """Model versions side by side, and champion against challenger on the current population.
 
-For the platform admin and the regulator (models.GOVERNING_ROLES). The current population is a
+For the platform admin and the regulator (vocab.GOVERNING_ROLES). The current population is a
 sample of subjects spread over the whole register, their features built as of today with the one
 feature module; each version scores the same rows.
 

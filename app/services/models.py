@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from app.common.region import load_region
 from app.credit import registry
 from app.credit.features import FEATURE_NAMES
 from app.credit.scoring import Scorer, model_version_row, refresh_scores
@@ -13,9 +14,7 @@ from app.entities import ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
 from . import audit
-from .region import load_region
 
-GOVERNING_ROLES = ("platform_admin", "regulator")
 _SCORERS = {}
 _SCORERS_LOCK = threading.Lock()
 

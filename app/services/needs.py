@@ -5,13 +5,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.money import format_wan
+from app.common.vocab import GUARANTEE_TYPES, URGENCIES
 from app.entities import FinancingNeed
-from app.entities.institutions import GUARANTEE_TYPES
 
-from .errors import InvalidInput, NotAllowed
-from .money import format_wan
-
-URGENCIES = ("normal", "urgent")
 MAX_PURPOSE = 500
 
 

@@ -8,11 +8,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.common.errors import InvalidInput
 from app.entities import Objection, SourceRecord
 from app.entities.base import utcnow
 
 from . import audit
-from .errors import InvalidInput
 
 MAX_TEXT = 1000
 

@@ -5,24 +5,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.region import current_region
+from app.common.vocab import GUARANTEE_TYPES, REPAYMENT_METHODS
 from app.entities import Product, ProductVersion
 from app.entities.base import utcnow
-from app.entities.institutions import GUARANTEE_TYPES, REPAYMENT_METHODS
 from app.matching.spec import validate_rules
 
 from . import audit, matches
-from .errors import InvalidInput, NotAllowed
 from .needs import validate_amount, validate_term
-from .region import current_region
 
 MAX_UPFRONT_FEE_PCT = Decimal(20)
 MAX_GUARANTEE_FEE_PCT = Decimal(10)
-
-
-def guarantee_label(code):
-    """The guarantee type's name in the user's language."""
-    labels = {"credit": _("信用"), "guarantor": _("保证"), "mortgage": _("抵押"), "pledge": _("质押")}
-    return labels.get(code, code)
 
 
 def _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
+from app.common.vocab import OPEN_APPLICATION_STATUSES
 from app.entities import Application, Consent, CreditScore
 from app.entities.base import utcnow
 
 from . import consents
 
-OPEN_STATUSES = ("submitted", "in_review", "info_requested")
 PAGE_SIZE = 50
 
 
@@ -38,7 +38,7 @@ def _consents_in_force(institution_id, now):
 def _latest_scores(institution_id):
     """The latest score id of each subject with an open application to the institution."""
     applicants = select(Application.subject_id).where(Application.institution_id == institution_id,
-                                                      Application.status.in_(OPEN_STATUSES))
+                                                      Application.status.in_(OPEN_APPLICATION_STATUSES))
     number = func.row_number().over(partition_by=CreditScore.subject_id,
                                     order_by=(CreditScore.computed_at.desc(), CreditScore.id.desc()))
     ranked = (select(CreditScore.id, CreditScore.subject_id, number.label("n"))
@@ -55,7 +55,7 @@ def ranked_applicants(session, institution_id, page=1, page_size=PAGE_SIZE):
              .outerjoin(consents, consents.c.subject_id == Application.subject_id)
              .outerjoin(latest, latest.c.subject_id == Application.subject_id)
              .outerjoin(CreditScore, CreditScore.id == latest.c.id)
-             .where(Application.institution_id == institution_id, Application.status.in_(OPEN_STATUSES))
+             .where(Application.institution_id == institution_id, Application.status.in_(OPEN_APPLICATION_STATUSES))
              .options(joinedload(Application.subject), joinedload(Application.product))
              .order_by(shown_score.is_(None), shown_score.desc(), Application.id.desc())
              .limit(page_size).offset((max(page, 1) - 1) * page_size))

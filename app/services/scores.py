@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from app.common.money import format_yuan
 from app.credit.features import BY_NAME, sources_of
 from app.credit.improve import suggest
 from app.credit.reasons import sentence
@@ -18,7 +19,6 @@ from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.ingest.sources import SOURCES, get_source
 
 from . import models
-from .money import format_yuan
 
 EVIDENCE_ROWS = 12
 CHART_WIDTH = 240  # the bars' part of the chart, in SVG units

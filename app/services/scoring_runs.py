@@ -12,12 +12,12 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.common.errors import NotAllowed
 from app.credit import registry
 from app.entities import ScoringRun
 from app.entities.base import utcnow
 
 from . import audit, models
-from .errors import NotAllowed
 
 log = logging.getLogger(__name__)
 TRIGGERS = ("activation", "ingest", "manual", "cli")

@@ -6,11 +6,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from stdnum.cn import uscc as uscc_std
 
+from app.common.errors import InvalidInput
+from app.common.region import current_region
+from app.common.vocab import SUBJECT_KINDS
 from app.entities import CreditSubject
-from app.entities.subjects import SUBJECT_KINDS
-
-from .errors import InvalidInput
-from .region import current_region
 
 # GB 32100-2015 entity-type prefixes expected for each kind of subject.
 USCC_PREFIXES = {"enterprise": ("91",), "individual_business": ("92",), "cooperative": ("93",)}

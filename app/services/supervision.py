@@ -1,8 +1,8 @@
 """Market figures for the regulator (政府在线监管)."""
 from sqlalchemy import case, func, select
 
+from app.common.vocab import DECIDED_STATUSES
 from app.entities import Application, FinancingNeed, Institution, Product
-from app.entities.financing import DECIDED_STATUSES
 
 
 def market_counts(session):

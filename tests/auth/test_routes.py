@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from app.common.codes import make_uscc
 from app.entities import CreditSubject, User
 from app.extensions import db
-from app.services.codes import make_uscc
 
 from .. import factories
 from ..conftest import csrf_token, make_app, page_text

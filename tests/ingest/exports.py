@@ -3,8 +3,8 @@ import csv
 
 import pandas as pd
 
+from app.common.codes import make_uscc
 from app.ingest.sources import get_source
-from app.services.codes import make_uscc
 
 FIRM_A = make_uscc("91", "610203", "MA6XA001")
 FIRM_B = make_uscc("92", "610203", "MA6XA002")

@@ -3,8 +3,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from app.entities.institutions import GUARANTEE_TYPES, REPAYMENT_METHODS
-from app.entities.subjects import SUBJECT_KINDS
+from app.common.vocab import GUARANTEE_TYPES, REPAYMENT_METHODS, SUBJECT_KINDS
 from app.matching.tables import NeedFacts, ProductTerms
 
 GRADES = ("A", "B", "C", "D", "E")

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
+from app.common.errors import InvalidInput
 from app.matching.rules import UnknownName, get_attribute, get_operator, get_rule
 from app.matching.spec import validate_rules
-from app.services.errors import InvalidInput
 
 GRADES = ("A", "B", "C", "D", "E")
 TOWNS = ("610203100", "610203101")

@@ -5,6 +5,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from app.common.errors import InvalidInput
 from app.entities import User
 from app.extensions import db
 from app.services.accounts import (
@@ -14,7 +15,6 @@ from app.services.accounts import (
     hash_password,
     load_session_user,
 )
-from app.services.errors import InvalidInput
 
 from .. import factories
 

@@ -6,14 +6,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.vocab import APPLICATION_STATUSES, DECLINE_REASONS, MAX_DECLINE_REASONS
 from app.entities import Application, ApplicationEvent, AuditEntry, Consent
 from app.entities.base import utcnow
-from app.entities.financing import APPLICATION_STATUSES
 from app.extensions import db
 from app.services import applications
-from app.services.applications import DECLINE_REASONS, MAX_DECLINE_REASONS, TRANSITIONS
+from app.services.applications import TRANSITIONS
 from app.services.consents import consent_in_force
-from app.services.errors import InvalidInput, NotAllowed
 
 from .. import factories
 

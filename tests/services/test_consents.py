@@ -4,11 +4,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.common.errors import NotAllowed
 from app.entities import AuditEntry, DataAccessLog
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services.consents import access_log_of, consent_in_force, log_access, revoke
-from app.services.errors import NotAllowed
 
 from .. import factories
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.common.errors import InvalidInput
+from app.common.money import format_wan, wan_to_yuan
 from app.entities import FinancingNeed
 from app.extensions import db
-from app.services.errors import InvalidInput
-from app.services.money import format_wan, wan_to_yuan
 from app.services.needs import post_need
 
 from .. import factories

@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.common.errors import InvalidInput
 from app.entities import AuditEntry, Product
 from app.extensions import db
 from app.matching.explain import sentence
 from app.services import matches
-from app.services.errors import InvalidInput
 from app.services.products import failed_rules, products_for_need, publish_product
 
 from .. import factories

@@ -3,10 +3,10 @@ from decimal import Decimal
 
 import pytest
 
+from app.common.errors import InvalidInput, NotAllowed
+from app.common.money import format_rate
 from app.extensions import db
 from app.services import accounts, applications, products
-from app.services.errors import InvalidInput, NotAllowed
-from app.services.money import format_rate
 
 from ..conftest import logged_in_client
 

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.common.codes import make_uscc
+from app.common.errors import InvalidInput
 from app.entities import CreditSubject
 from app.extensions import db
-from app.services.codes import make_uscc
-from app.services.errors import InvalidInput
 from app.services.subjects import register_subject, validate_household_id, validate_uscc
 
 from .. import factories

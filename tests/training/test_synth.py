@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.cn import uscc
 
+from app.common.vocab import DECLINE_REASONS
 from app.ingest.sources import SOURCES, get_source, source_for_file
-from app.services.applications import DECLINE_REASONS
 from training.synth import Settings, generate
 from training.synth.__main__ import main
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.services.region import load_region
+from app.common.region import load_region
 
 KINDS = ("企业", "个体工商户", "农民专业合作社", "农户")
 ENTERPRISE, INDIVIDUAL, COOPERATIVE, FARMER = range(4)

@@ -5,7 +5,7 @@ look-up across chunks; the seed shifts them so that two districts do not share c
 """
 import numpy as np
 
-from app.services.codes import make_uscc
+from app.common.codes import make_uscc
 
 from . import district as d
 from .timeline import TEXT

@@ -6,7 +6,7 @@ invalid or duplicated row is listed in `_truth/defects.csv` with its file and li
 """
 import numpy as np
 
-from app.services.codes import make_uscc
+from app.common.codes import make_uscc
 
 from . import identity
 from .identity import USCC_ALPHABET

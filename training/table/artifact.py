@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from app.checksums import file_sha256
+from app.common.checksums import file_sha256
 
 from .models import LOGISTIC
 from .parsing import parse_values

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.services.money import format_wan, format_yuan, parse_decimal, wan_to_yuan, yuan_to_wan
+from app.common.money import format_wan, format_yuan, parse_decimal, wan_to_yuan, yuan_to_wan
 
 
 @pytest.mark.parametrize(("wan", "yuan"), [

@@ -2,7 +2,7 @@
 import pytest
 from stdnum.cn import uscc as uscc_std
 
-from app.services.codes import make_uscc, organisation_check_digit
+from app.common.codes import make_uscc, organisation_check_digit
 
 
 def gb11714_check(body8):

@@ -1,17 +1,18 @@
 """The region a deployment serves, read from `app/regions/<code>.json`."""
 import json
 from functools import cache
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import get_locale
 
-from app.config import APP_DIR
+REGIONS_DIR = Path(__file__).resolve().parent.parent / "regions"
 
 
 @cache
 def load_region(code):
     """Return the region's definition; an unknown code fails with the file it looked for."""
-    path = APP_DIR / "regions" / f"{code}.json"
+    path = REGIONS_DIR / f"{code}.json"
     if not path.exists():
         raise LookupError(f"no region definition {path}; set REGION_CODE to one in app/regions/")
     return json.loads(path.read_text(encoding="utf-8"))

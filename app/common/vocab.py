@@ -1,0 +1,117 @@
+"""The platform's code vocabularies, each with its names in both languages, defined once.
+
+Codes are stored and compared; names are shown. A vocabulary is a tuple of its codes (so it can be
+iterated, indexed and tested with `in`) that also knows each code's name. Adding a guarantee type,
+a status or a decline reason touches this file only (and the catalog for its English name).
+"""
+from flask_babel import lazy_gettext as _l
+
+
+class Vocabulary(tuple):
+    """Codes in their order of display, each with a (lazily translated) name."""
+
+    def __new__(cls, names):
+        vocabulary = super().__new__(cls, names)
+        vocabulary.names = dict(names)
+        return vocabulary
+
+    def label(self, code):
+        """The name of `code` in the user's language; the code itself when unknown, "" for None."""
+        if code is None:
+            return ""
+        return str(self.names.get(code, code))
+
+    def choices(self):
+        """(code, name) pairs, for select fields."""
+        return list(self.names.items())
+
+    def subset(self, *codes):
+        """A vocabulary of some of these codes (in this one's order); an unknown code fails."""
+        unknown = set(codes) - set(self)
+        if unknown:
+            raise LookupError(f"not in the vocabulary: {', '.join(sorted(unknown))}")
+        return Vocabulary({code: self.names[code] for code in self if code in codes})
+
+
+SUBJECT_KINDS = Vocabulary({
+    "enterprise": _l("企业"), "individual_business": _l("个体工商户"),
+    "cooperative": _l("农民专业合作社"), "farmer": _l("农户"),
+})
+INSTITUTION_KINDS = Vocabulary({
+    "bank": _l("银行"), "guarantee": _l("担保公司"), "pawn": _l("典当行"), "microloan": _l("小额贷款公司"),
+})
+ROLES = Vocabulary({
+    "firm": _l("融资主体"), "lender_officer": _l("客户经理"), "lender_admin": _l("机构管理员"),
+    "regulator": _l("监管部门"), "data_admin": _l("数据管理员"), "platform_admin": _l("平台管理员"),
+})
+LENDER_ROLES = ROLES.subset("lender_officer", "lender_admin")
+# Who may activate a model version or start a re-scoring of everyone.
+GOVERNING_ROLES = ROLES.subset("platform_admin", "regulator")
+
+GUARANTEE_TYPES = Vocabulary({"credit": _l("信用"), "guarantor": _l("保证"), "mortgage": _l("抵押"),
+                              "pledge": _l("质押")})
+REPAYMENT_METHODS = Vocabulary({"annuity": _l("等额本息"), "equal_principal": _l("等额本金"),
+                                "bullet": _l("先息后本")})
+# What a product does with a subject on the 失信 black list.
+BLACKLIST_POLICIES = Vocabulary({"exclude": _l("不受理"), "review": _l("人工审查后办理")})
+LIST_TYPES = Vocabulary({"red": _l("红名单"), "black": _l("黑名单")})
+URGENCIES = Vocabulary({"normal": _l("一般"), "urgent": _l("紧急")})
+
+NEED_STATUSES = Vocabulary({"open": _l("进行中"), "closed": _l("已关闭"), "withdrawn": _l("已撤回")})
+PRODUCT_STATUSES = Vocabulary({"draft": _l("草稿"), "published": _l("已发布"), "retired": _l("已下架")})
+APPLICATION_STATUSES = Vocabulary({
+    "submitted": _l("已提交"), "in_review": _l("审核中"), "info_requested": _l("待补充材料"),
+    "approved": _l("已批准"), "declined": _l("已拒绝"), "disbursed": _l("已放款"),
+    "repaid": _l("已结清"), "overdue": _l("逾期"), "defaulted": _l("违约"), "withdrawn": _l("已撤回"),
+})
+# Applications still waiting for the lender's decision.
+OPEN_APPLICATION_STATUSES = APPLICATION_STATUSES.subset("submitted", "in_review", "info_requested")
+# Applications the lender has decided (and what followed the decision).
+DECIDED_STATUSES = APPLICATION_STATUSES.subset("approved", "declined", "disbursed", "repaid", "overdue",
+                                               "defaulted")
+REPAYMENT_OUTCOMES = APPLICATION_STATUSES.subset("repaid", "overdue", "defaulted")
+
+# Principal reasons a lender may give for a decline: specific, never "did not meet standards".
+DECLINE_REASONS = Vocabulary({
+    "revenue_insufficient": _l("经营收入不足以覆盖还款"),
+    "tax_arrears": _l("存在欠税或纳税信用等级较低"),
+    "social_insurance_arrears": _l("社保费用存在欠缴"),
+    "court_enforcement": _l("存在被执行人或失信被执行人记录"),
+    "serious_penalty": _l("公示期内存在严重行政处罚"),
+    "debt_too_high": _l("现有负债水平过高"),
+    "collateral_insufficient": _l("担保或抵押物价值不足"),
+    "operating_history_short": _l("经营年限不足"),
+    "information_missing": _l("补充材料未在期限内提交"),
+    "amount_exceeds_capacity": _l("申请金额超过经营规模可承受水平"),
+})
+MAX_DECLINE_REASONS = 4
+
+CONSENT_STATUSES = Vocabulary({"active": _l("有效"), "paused": _l("暂停"), "revoked": _l("已撤回"),
+                               "expired": _l("已过期")})
+PURPOSES = Vocabulary({"underwriting": _l("贷前审核"), "monitoring": _l("贷后监测"), "supervision": _l("监管"),
+                       "screening": _l("在线优企筛选")})
+# Data categories a consent may cover.
+DATA_CATEGORIES = Vocabulary({
+    "registration": _l("市场监管登记"), "tax": _l("税务"), "social_insurance": _l("社保"),
+    "housing_fund": _l("公积金"), "utilities": _l("水电气"), "courts": _l("司法涉诉"),
+    "penalties": _l("行政处罚"), "procurement": _l("政府采购"), "credit_score": _l("信用评分及原因"),
+})
+# Department sources a product may require (the ingest registry's names).
+SOURCE_NAMES = Vocabulary({
+    "registration": _l("市场监管登记"), "tax_filing": _l("税务月度申报"), "tax_grade": _l("纳税信用等级"),
+    "social_insurance": _l("社保月度缴费"), "housing_fund": _l("公积金月度缴存"), "utilities": _l("水电气账单"),
+    "logistics": _l("仓储物流数据"), "operations": _l("企业经营数据"), "procurement": _l("政府采购中标"),
+})
+
+BATCH_STATUSES = Vocabulary({"loaded": _l("已载入"), "already_loaded": _l("此前已载入，未改动"),
+                             "refused": _l("整文件拒收"), "unknown_file": _l("未识别的文件"),
+                             "failed": _l("载入失败，已回滚"), "loading": _l("载入中")})
+RUN_STATUSES = Vocabulary({"queued": _l("排队中"), "running": _l("评分中"), "done": _l("已完成"),
+                           "failed": _l("失败")})
+RUN_TRIGGERS = Vocabulary({"activation": _l("启用新模型"), "ingest": _l("数据归集后"), "manual": _l("手动发起"),
+                           "cli": _l("命令行")})
+OBJECTION_KINDS = Vocabulary({"review": _l("人工复核"), "data": _l("数据异议")})
+OBJECTION_STATUSES = Vocabulary({"open": _l("处理中"), "resolved": _l("已答复"), "rejected": _l("不予受理")})
+# What a 查询记录 entry was a view of, by the prefix of its `what`.
+ACCESS_KINDS = Vocabulary({"application": _l("融资申请"), "score": _l("信用评分详情"),
+                           "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选")})

@@ -1,0 +1,40 @@
+"""The code vocabularies: codes in order, names in both languages, subsets."""
+import pytest
+from flask_babel import force_locale
+
+from app.common import vocab
+
+
+def test_a_vocabulary_is_its_codes_in_order():
+    assert tuple(vocab.GUARANTEE_TYPES) == ("credit", "guarantor", "mortgage", "pledge")
+    assert "mortgage" in vocab.GUARANTEE_TYPES and "land" not in vocab.GUARANTEE_TYPES
+    assert vocab.GUARANTEE_TYPES.index("pledge") == 3 and vocab.GUARANTEE_TYPES[0] == "credit"
+
+
+def test_names_follow_the_user_language(app):
+    with app.test_request_context():
+        assert vocab.GUARANTEE_TYPES.label("mortgage") == "抵押"
+        with force_locale("en"):
+            assert vocab.GUARANTEE_TYPES.label("mortgage") == "Mortgage"
+            assert dict(vocab.SUBJECT_KINDS.choices())["farmer"] == "Farmer"
+
+
+def test_unknown_and_missing_codes():
+    assert vocab.DECLINE_REASONS.label("no_such_reason") == "no_such_reason"
+    assert vocab.DECLINE_REASONS.label(None) == ""
+
+
+def test_subsets_keep_order_and_names():
+    assert tuple(vocab.OPEN_APPLICATION_STATUSES) == ("submitted", "in_review", "info_requested")
+    assert set(vocab.DECIDED_STATUSES) <= set(vocab.APPLICATION_STATUSES)
+    assert not set(vocab.DECIDED_STATUSES) & set(vocab.OPEN_APPLICATION_STATUSES)
+    assert vocab.OPEN_APPLICATION_STATUSES.names["in_review"] is vocab.APPLICATION_STATUSES.names["in_review"]
+    with pytest.raises(LookupError, match="bogus"):
+        vocab.APPLICATION_STATUSES.subset("submitted", "bogus")
+
+
+def test_every_vocabulary_names_every_code():
+    tables = [v for v in vars(vocab).values() if isinstance(v, vocab.Vocabulary)]
+    assert len(tables) > 15
+    for table in tables:
+        assert len(set(table)) == len(table) and all(table.names[code] for code in table)
