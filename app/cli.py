@@ -32,7 +32,8 @@ def demo_command():
                else "演示数据已存在 / demo district already present")
     click.echo(f"\n演示账号 / demo logins (密码 password: {DEMO_PASSWORD})")
     for role, username, display in demo_logins():
-        click.echo(f"  {ROLES.label(role):<8} {role:<16} {username:<18} {display}")
+        user = accounts.find_user(db.session, username)  # a demo firm is a subject of the district
+        click.echo(f"  {ROLES.label(role):<8} {role:<16} {username:<18} {user.display_name if user else display}")
 
 
 @click.group("data")
