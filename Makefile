@@ -10,7 +10,7 @@ DEMO_DISTRICT ?= instance/demo-district
 DEMO_FIRMS    ?= 3000
 FLASK         := $(PY) -m flask --app app
 
-.PHONY: setup demo demo-data test lint translations extract-messages bench clean
+.PHONY: setup demo demo-data test browser lint translations extract-messages bench clean
 
 $(VENV_OK): requirements.txt
 	python3 -m venv .venv
@@ -46,7 +46,15 @@ demo-data: setup
 	  $(FLASK) models activate $$version --by platform --reason "演示环境初始模型 / model of the demo setup"; }
 	$(FLASK) scores refresh
 
-test: setup
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser);
+# the CJK fonts make Chinese render in screenshots. Installed when missing (needs root, as in CI).
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q && \
+	  apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-noto-cjk; } || \
+	  echo "chromium could not be installed: the browser tests will be skipped (and fail in CI)"
+
+test: setup browser
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest tests -q -p no:cacheprovider
 
 lint: $(VENV_OK)
