@@ -32,7 +32,9 @@ demo: setup demo-data
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Schema by migrations; the generated district through ingestion; logins, products and needs;
-# a model trained on the district and activated by the demo's platform admin; scores for all.
+# scores for all: by the active model, or else (the database says none is active) activated by the
+# demo's platform admin, which re-scores everyone: the newest registered version, or one trained
+# on the district when models/ has none.
 demo-data: setup
 	$(FLASK) db upgrade
 	@test -f $(DEMO_DISTRICT)/_truth/loans.csv || \
@@ -40,11 +42,11 @@ demo-data: setup
 	@mkdir -p instance && $(FLASK) data ingest $(DEMO_DISTRICT) > instance/demo-ingest.json && \
 	  $(PY) -c "import json; s=json.loads(open('instance/demo-ingest.json').read().splitlines()[-1]); print('载入 / ingest:', s['totals'])"
 	$(FLASK) platform demo
-	@$(FLASK) models list | grep -q '^\*' || { \
-	  version=$$($(PY) -m training.train --data $(DEMO_DISTRICT) --out models | tail -n 1 | \
-	    $(PY) -c "import json, sys; print(json.load(sys.stdin)['version'])") && \
-	  $(FLASK) models activate $$version --by platform --reason "演示环境初始模型 / model of the demo setup"; }
-	$(FLASK) scores refresh
+	@if $(FLASK) models list | grep -q '^\*'; then $(FLASK) scores refresh; else \
+	  version=$$($(FLASK) models list | tail -n 1 | cut -c3-) && \
+	  { test -n "$$version" || version=$$($(PY) -m training.train --data $(DEMO_DISTRICT) --out models | tail -n 1 | \
+	      $(PY) -c "import json, sys; print(json.load(sys.stdin)['version'])"); } && \
+	  $(FLASK) models activate $$version --by platform --reason "演示环境初始模型 / model of the demo setup"; fi
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser);
 # the CJK fonts make Chinese render in screenshots. Installed when missing (needs root, as in CI).

@@ -6,15 +6,15 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale, gettext
 
-from app.common.errors import NotAllowed
-from app.common.region import load_region
+from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
-from app.ingest.runner import export_files, ingest_paths
-from app.services import accounts, models, scoring_runs
+from app.ingest.runner import export_files
+from app.services import accounts, activation, ingestion, models, scoring_runs
 
 
 @click.group("platform")
@@ -47,16 +47,21 @@ def data_cli():
 def ingest_command(path):
     """Load department exports from PATH (a folder or one file); prints a JSON summary.
 
-    Each file is loaded whole or not at all; the command fails only when nothing could be loaded.
+    Each file is loaded whole or not at all; when a model is active, the subjects whose records
+    changed are re-scored (a recorded run). The command fails when nothing could be loaded or the
+    re-scoring failed; the summary, with the run's figures under "scores", is the last line.
     """
-    towns = [t["code"] for t in load_region(current_app.config["REGION_CODE"])["towns"]]
-    summary = ingest_paths(db.session, export_files(path), towns)
-    # New or corrected records change scores: re-score just the subjects they belong to.
-    summary["scores"] = models.rescore_after_ingest(db.session, current_app.config["MODEL_REGISTRY"],
-                                                    current_app.config["REGION_CODE"], summary)
+    config = current_app.config
+    result = ingestion.ingest(db.session, export_files(path), config["REGION_CODE"])
     db.session.commit()
+    summary = result.summary
+    summary["scores"] = None if result.model_version is None else {"run": None, "scored": 0}
+    if result.run is not None:
+        run = scoring_runs.execute(db.session, result.run, config["MODEL_REGISTRY"], config["REGION_CODE"],
+                                   result.subject_ids)
+        summary["scores"] = scoring_runs.figures(run)
     click.echo(json.dumps(summary, ensure_ascii=False))
-    if not summary["ok"]:
+    if not summary["ok"] or (result.run is not None and result.run.status != "done"):
         sys.exit(1)
 
 
@@ -68,10 +73,9 @@ def models_cli():
 @models_cli.command("list")
 @with_appcontext
 def list_models():
-    """List the registered versions and which one is active."""
-    root = current_app.config["MODEL_REGISTRY"]
-    active = registry.read_registry(root)["active"]
-    for version in registry.versions(root):
+    """List the registered versions; the active one is marked with `*`."""
+    active = models.active_version(db.session)
+    for version in registry.versions(current_app.config["MODEL_REGISTRY"]):
         click.echo(f"{'*' if version == active else ' '} {version}")
 
 
@@ -81,7 +85,11 @@ def list_models():
 @click.option("--by", "username", help="the platform admin or regulator who decided it (recorded)")
 @with_appcontext
 def activate_model(version, reason, username):
-    """Activate a registered model version (after every registry check); audited."""
+    """Activate a registered model version (after every registry check), audited, then re-score everyone.
+
+    Refused while a full scoring run is in progress. Prints the run's figures as JSON.
+    """
+    config = current_app.config
     actor = None
     if username:
         actor = accounts.find_user(db.session, username)
@@ -89,12 +97,17 @@ def activate_model(version, reason, username):
             raise click.ClickException(f"{username}: 只有平台管理员或监管部门可以启用模型 / "
                                        "only a platform admin or regulator may activate a model")
     try:
-        models.activate_version(db.session, current_app.config["MODEL_REGISTRY"], version, actor, reason,
-                                by=f"cli:{username or 'operator'}")
+        run = activation.activate(db.session, config["MODEL_REGISTRY"], version, actor, reason,
+                                  via=f"cli:{username or 'operator'}")
     except registry.RegistryError as error:
         raise click.ClickException(f"模型版本不可用 / cannot activate: {error}") from None
+    except (InvalidInput, NotAllowed) as refusal:
+        raise click.ClickException(in_both_languages(refusal.message)) from None
     db.session.commit()
-    click.echo(json.dumps({"active": version}))
+    run = scoring_runs.execute(db.session, run, config["MODEL_REGISTRY"], config["REGION_CODE"])
+    click.echo(json.dumps({"active": version, **scoring_runs.figures(run)}, ensure_ascii=False))
+    if run.status != "done":
+        raise click.ClickException(f"已启用，但评分失败 / activated, but scoring failed: {run.error}")
 
 
 @click.group("scores")
@@ -111,15 +124,20 @@ def refresh_command(subject_ids):
     Prints a JSON summary; commits after each chunk, as a background run from the web does.
     """
     config = current_app.config
-    if not scoring_runs.model_is_active(config["MODEL_REGISTRY"]):
-        raise click.ClickException(f"没有可用的模型 / no usable model: no active version in {config['MODEL_REGISTRY']}")
+    subject_ids = list(subject_ids) or None
     try:
-        run = scoring_runs.start(db.session, "cli", subject_ids=list(subject_ids) or None)
+        run = scoring_runs.start(db.session, "cli", subject_ids=subject_ids)
     except NotAllowed as refusal:
-        raise click.ClickException(refusal.message) from None
-    run = scoring_runs.execute(db.session, run, config["MODEL_REGISTRY"], config["REGION_CODE"],
-                               list(subject_ids) or None)
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    run = scoring_runs.execute(db.session, run, config["MODEL_REGISTRY"], config["REGION_CODE"], subject_ids)
     if run.status != "done":
         raise click.ClickException(f"评分失败 / scoring failed: {run.error}")
-    click.echo(json.dumps({"run": run.id, "model_version": run.model_version, "scored": run.subjects_scored,
-                           "seconds": round(run.seconds, 2)}, ensure_ascii=False))
+    click.echo(json.dumps(scoring_runs.figures(run), ensure_ascii=False))
+
+
+def in_both_languages(message):
+    """A service's refusal (in the default language, Chinese) followed by its English, for a terminal."""
+    with force_locale("en"):
+        english = gettext(message)
+    return message if english == message else f"{message} / {english}"

@@ -22,9 +22,9 @@ from app.credit import registry
 from app.credit.scoring import latest_score
 from app.entities import CreditScore, SourceRecord
 from app.extensions import db
-from app.ingest.runner import export_files, ingest_paths
+from app.ingest.runner import export_files
 from app.ingest.sources import source_for_file
-from app.services import models
+from app.services import activation, ingestion, scoring_runs
 
 from . import factories
 
@@ -266,7 +266,8 @@ def model_registry(trained_model, actionable_model, tmp_path):
 
 @pytest.fixture
 def scored_world(app, world, small_district, model_registry):
-    """The world with the small district ingested and scored by the activated actionable version.
+    """The world with the small district ingested and scored by the activated actionable version
+    (its activation run executed, as `flask models activate` does).
 
     The world's firm (its user, need, application to bank A and consent) is moved onto the
     district's subject with the most records among those whose score has reasons.
@@ -274,10 +275,10 @@ def scored_world(app, world, small_district, model_registry):
     root, _trained = model_registry
     version = ACTIONABLE_VERSION
     app.config["MODEL_REGISTRY"] = str(root)
-    ingest_paths(db.session, export_files(small_district), models.region_towns("610203"))
-    models.activate_version(db.session, root, version, world["users"]["platform_admin"], "测试模型")
-    models.refresh(db.session, root, "610203")
+    ingestion.ingest(db.session, export_files(small_district), "610203")
+    run = activation.activate(db.session, root, version, world["users"]["platform_admin"], "测试模型", via="test")
     db.session.commit()
+    scoring_runs.execute(db.session, run, root, "610203")
     counts = db.session.execute(select(SourceRecord.subject_id, func.count()).group_by(SourceRecord.subject_id)
                                 .order_by(func.count().desc(), SourceRecord.subject_id)).all()
     subject_id = next(sid for sid, _n in counts if latest_score(db.session, sid).reasons)

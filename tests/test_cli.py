@@ -1,25 +1,55 @@
-"""The `flask platform|scores …` commands."""
+"""The `flask platform …`, `flask models …` and `flask scores …` commands (ingest and activation: tests/services)."""
 import json
 
 from sqlalchemy import select
 
 from app.entities import ScoringRun
 from app.extensions import db
-from app.services import accounts
+from app.services import accounts, models
+
+from .conftest import ACTIONABLE_VERSION
+
+
+def last_json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
 
 
 def test_scores_refresh_records_a_run_and_prints_its_figures(app, scored_world):
     result = app.test_cli_runner().invoke(args=["scores", "refresh", "--subject", str(scored_world["subject_id"])])
-    assert result.exit_code == 0, result.output
-    figures = json.loads(result.output.strip().splitlines()[-1])
-    run = db.session.scalars(select(ScoringRun)).one()
-    assert (run.trigger, run.status, run.subjects_scored) == ("cli", "done", 1)
+    figures = last_json(result)
+    run = db.session.scalars(select(ScoringRun).where(ScoringRun.trigger == "cli")).one()
+    assert (run.status, run.subjects_scored, run.subjects_total) == ("done", 1, 1)
     assert figures["run"] == run.id and figures["scored"] == 1 and figures["model_version"] == run.model_version
 
 
 def test_scores_refresh_without_a_model_fails_clearly(app):
     result = app.test_cli_runner().invoke(args=["scores", "refresh"])
-    assert result.exit_code != 0 and "no usable model" in result.output
+    assert result.exit_code != 0 and "尚未启用任何模型" in result.output and "No model" in result.output
+
+
+def test_models_list_marks_the_active_version(app, scored_world):
+    lines = app.test_cli_runner().invoke(args=["models", "list"]).output.splitlines()
+    assert f"* {ACTIONABLE_VERSION}" in lines and len([line for line in lines if line.startswith("*")]) == 1
+
+
+def test_activate_then_refresh_on_a_fresh_database(app, model_registry):
+    root, version = model_registry
+    app.config["MODEL_REGISTRY"] = str(root)
+    runner = app.test_cli_runner()
+    activated = last_json(runner.invoke(args=["models", "activate", version, "--reason", "contract check"]))
+    assert (activated["active"], activated["status"], activated["scored"]) == (version, "done", 0)
+    assert last_json(runner.invoke(args=["scores", "refresh"]))["scored"] == 0
+    assert models.active_version(db.session) == version
+    assert [r.trigger for r in db.session.scalars(select(ScoringRun).order_by(ScoringRun.id))] == ["activation", "cli"]
+
+
+def test_only_a_governing_user_may_be_named_as_the_activator(app, world, model_registry):
+    root, version = model_registry
+    app.config["MODEL_REGISTRY"] = str(root)
+    result = app.test_cli_runner().invoke(args=["models", "activate", version, "--reason", "x", "--by", "officer"])
+    assert result.exit_code != 0 and "only a platform admin or regulator" in result.output
+    assert models.active_version(db.session) is None
 
 
 def test_platform_demo_prints_each_login_with_the_name_the_site_shows(app):

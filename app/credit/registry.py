@@ -2,13 +2,12 @@
 
 A version folder holds the model as LightGBM text, its metadata (features, categories, library
 versions, data fingerprint, code revision, parameters, calibration, scale), metrics, a model card
-and SHA256SUMS over all of them. `registry.json` names the active version; only an explicit
-activation changes it.
+and SHA256SUMS over all of them. Which version is active is not a file's business: the database
+holds it (`ModelVersion.is_active`), written in the activating request's transaction.
 """
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import lightgbm as lgb
@@ -21,7 +20,6 @@ from .scale import Scale
 
 MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE, SUMS_FILE = (
     "model.txt", "metadata.json", "metrics.json", "card.md", "SHA256SUMS")
-REGISTRY_FILE = "registry.json"
 CHECKED_FILES = (MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE)
 
 
@@ -136,38 +134,9 @@ def load_version(folder, expected_features=None):
     return ModelBundle(folder.name, folder, booster, metadata, Scale.from_dict(metadata["scale"]))
 
 
-def read_registry(root):
-    """The registry file's content: the active version and the activation history."""
-    path = Path(root) / REGISTRY_FILE
-    if not path.exists():
-        return {"active": None, "history": []}
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def versions(root):
     """Version folders in the registry, oldest first."""
     root = Path(root)
     if not root.exists():
         return []
     return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / METADATA_FILE).exists())
-
-
-def activate(root, version, by, reason, expected_features=None):
-    """Make `version` the active one after loading it with every check; records who and why."""
-    if not reason or not reason.strip():
-        raise RegistryError("activation needs a reason")
-    bundle = load_version(Path(root) / version, expected_features)
-    registry = read_registry(root)
-    registry["active"] = version
-    registry["history"].append({"version": version, "by": by, "reason": reason.strip(),
-                                "at": datetime.now(UTC).isoformat(timespec="seconds")})
-    _write_json(Path(root) / REGISTRY_FILE, registry)
-    return bundle
-
-
-def load_active(root, expected_features=None):
-    """The active version, checked; RegistryError when none is active."""
-    active = read_registry(root)["active"]
-    if active is None:
-        raise RegistryError(f"no active model version in {root}")
-    return load_version(Path(root) / active, expected_features)

@@ -4,7 +4,6 @@ Two paths give the same figures: `score_frame` for many subjects at once (refres
 `Scorer.score_row` for one feature row (online: a firm's page, "what would improve my grade"),
 which skips pandas so that it costs little more than LightGBM's own call.
 """
-import hashlib
 import math
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from app.common.checksums import file_sha256
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
@@ -50,8 +50,8 @@ def model_version_row(session, bundle):
     """The ModelVersion row of a loaded bundle, created on first use."""
     row = session.scalar(select(ModelVersion).where(ModelVersion.version == bundle.version))
     if row is None:
-        digest = hashlib.sha256((Path(bundle.folder) / MODEL_FILE).read_bytes()).hexdigest()
-        row = ModelVersion(version=bundle.version, path=str(bundle.folder), sha256=digest, metrics={})
+        row = ModelVersion(version=bundle.version, path=str(bundle.folder),
+                           sha256=file_sha256(Path(bundle.folder) / MODEL_FILE), metrics={})
         session.add(row)
         session.flush()
     return row

@@ -7,14 +7,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.access import role_required
-from app.common.region import current_region
 from app.dataadmin.forms import UploadForm
 from app.entities import CreditSubject, SourceBatch
 from app.extensions import db
 from app.ingest.health import source_health
-from app.ingest.runner import ingest_paths
 from app.ingest.uploads import UploadRefused, receive
-from app.services import models, scoring_runs
+from app.services import ingestion, scoring_runs
 
 bp = Blueprint("dataadmin", __name__, url_prefix="/data")
 
@@ -51,23 +49,12 @@ def upload():
     except UploadRefused as refusal:
         form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
         return render_template("dataadmin/upload.html", form=form), 400
-    towns = [t["code"] for t in current_region()["towns"]]
-    summary = ingest_paths(db.session, paths, towns, uploaded_by_id=current_user.id)
-    return render_template("dataadmin/upload_result.html", summary=summary, describe=in_user_language,
-                           rescoring=_rescore_touched(summary))
-
-
-def _rescore_touched(summary):
-    """Re-score, in the background, the subjects whose records the upload changed; how many."""
-    if not scoring_runs.model_is_active(current_app.config["MODEL_REGISTRY"]):
-        return 0
-    subject_ids = models.touched_subjects(db.session, summary)
-    if not subject_ids:
-        return 0
-    run = scoring_runs.start(db.session, "ingest", current_user, subject_ids)
+    result = ingestion.ingest(db.session, paths, config["REGION_CODE"], current_user)
     db.session.commit()
-    scoring_runs.launch(current_app._get_current_object(), run.id, subject_ids)
-    return len(subject_ids)
+    if result.run is not None:  # re-score the subjects whose records changed, in the background
+        scoring_runs.launch(current_app._get_current_object(), result.run.id, result.subject_ids)
+    return render_template("dataadmin/upload_result.html", summary=result.summary, describe=in_user_language,
+                           rescoring=len(result.subject_ids))
 
 
 @bp.get("/batches/<int:batch_id>/rejects")

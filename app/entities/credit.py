@@ -1,7 +1,7 @@
 """Credit scores, red/black lists, objections, repairs and model versions."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -10,9 +10,17 @@ from .base import Timestamped, utcnow
 
 
 class ModelVersion(db.Model):
-    """A registered credit model version; only a person activates one."""
+    """A registered credit model version; only a person activates one.
+
+    The active version is the row with `is_active`: the one home of that fact, written in the
+    activating request's transaction. The partial unique index lets at most one row be active.
+    """
 
     __tablename__ = "model_version"
+    __table_args__ = (
+        Index("uq_model_version_one_active", "is_active", unique=True,
+              sqlite_where=text("is_active"), postgresql_where=text("is_active")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[str] = mapped_column(String(64), unique=True)

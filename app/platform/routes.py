@@ -5,14 +5,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.access import registered_version_or_404, role_required
-from app.common.errors import NotAllowed
+from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES
 from app.credit.registry import RegistryError
 from app.entities import AuditEntry, Institution, User
 from app.extensions import db
 from app.forms import ActionForm
 from app.platform.forms import ActivateForm
-from app.services import model_review, models, scoring_runs
+from app.services import activation, model_review, scoring_runs
 
 bp = Blueprint("platform", __name__, url_prefix="/platform")
 
@@ -49,18 +49,6 @@ def model_list():
                            running=scoring_runs.running(db.session), form=ActivateForm(), action_form=ActionForm())
 
 
-def _start_run(trigger):
-    """Stage a run of everyone and launch it after the commit; None when one is already running."""
-    try:
-        run = scoring_runs.start(db.session, trigger, current_user)
-    except NotAllowed as error:
-        flash(error.message, "error")
-        return None
-    db.session.commit()
-    scoring_runs.launch(current_app._get_current_object(), run.id)
-    return run
-
-
 @bp.post("/models/<version>/activate")
 @governing
 def model_activate(version):
@@ -71,19 +59,18 @@ def model_activate(version):
         return redirect(url_for("platform.model_list"))
     root = current_app.config["MODEL_REGISTRY"]
     registered_version_or_404(root, version)
-    if scoring_runs.running(db.session) is not None:  # it would finish with the old model's scores
-        flash(_("正在重新评分，请等待本次运行结束。"), "error")
-        return redirect(url_for("platform.model_list"))
     try:
-        models.activate_version(db.session, root, version, current_user, form.reason.data,
-                                by=f"web:{current_user.username}")
+        run = activation.activate(db.session, root, version, current_user, form.reason.data,
+                                  via=f"web:{current_user.username}")
+    except (InvalidInput, NotAllowed) as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("platform.model_list"))
     except RegistryError as error:
-        db.session.rollback()
         flash(_("模型版本不可用：%(e)s", e=str(error)), "error")
         return redirect(url_for("platform.model_list"))
     db.session.commit()
-    if _start_run("activation"):
-        flash(_("已启用模型 %(v)s，正在后台为全部主体重新评分。", v=version), "success")
+    scoring_runs.launch(current_app._get_current_object(), run.id)
+    flash(_("已启用模型 %(v)s，正在后台为全部主体重新评分。", v=version), "success")
     return redirect(url_for("platform.model_list"))
 
 
@@ -93,8 +80,13 @@ def scores_refresh():
     """Re-score every subject with the active model, in the background."""
     if not ActionForm().validate():
         flash(_("页面已过期，请刷新后重试。"), "error")
-    elif not scoring_runs.model_is_active(current_app.config["MODEL_REGISTRY"]):
-        flash(_("尚未启用任何模型，无法评分。"), "error")
-    elif _start_run("manual"):
-        flash(_("已开始重新评分（后台运行）。"), "success")
+        return redirect(url_for("platform.model_list"))
+    try:
+        run = scoring_runs.start(db.session, "manual", current_user)
+    except NotAllowed as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("platform.model_list"))
+    db.session.commit()
+    scoring_runs.launch(current_app._get_current_object(), run.id)
+    flash(_("已开始重新评分（后台运行）。"), "success")
     return redirect(url_for("platform.model_list"))

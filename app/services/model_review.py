@@ -22,7 +22,8 @@ from app.credit.records import records_from_db
 from app.credit.scoring import data_as_of
 from app.entities import CreditScore, CreditSubject, ModelVersion
 
-from .models import region_towns, scorer
+from . import activation
+from .models import active_version, region_towns, scorer
 
 HEADLINE = ("auc", "ks", "brier", "ece", "baseline_auc", "oracle_auc", "psi", "n", "bads")
 MIN_REFERENCE = 30
@@ -96,12 +97,14 @@ def points_of(version_scorer, features):
     return version_scorer.bundle.scale.points(pd_values), version_scorer.bundle.scale.grades(pd_values)
 
 
-def summarise(session, root, version, active, ids, features):
-    """A version's figures from its report and its scores of the sample (or why it cannot be used)."""
+def summarise(session, root, version, active, ids, features, history=()):
+    """A version's figures from its report and its scores of the sample (or why it cannot be used).
+
+    `history` is the activation history (activation.history); the version's own entries are kept.
+    """
     report = _report(Path(root) / version)
     summary = VersionSummary(version, version == active, {k: report.get(k) for k in HEADLINE},
                              _fairness_flags(report) if report else None)
-    history = registry.read_registry(root)["history"]
     summary.activations = [entry for entry in history if entry["version"] == version]
     try:
         version_scorer = scorer(root, version)
@@ -137,12 +140,13 @@ def champion_challenger(champion, challenger, features):
 
 def review(session, root, region_code, sample_size, challenger=None):
     """Every version summarised, and the active one against `challenger` (or the newest other)."""
-    active = registry.read_registry(root)["active"]
+    active = active_version(session)
+    history = activation.history(session)
     as_of = data_as_of(session)
     ids, features = population_sample(session, sample_size, region_code, as_of)
     summaries, scorers = [], {}
     for version in reversed(registry.versions(root)):
-        summary, version_scorer = summarise(session, root, version, active, ids, features)
+        summary, version_scorer = summarise(session, root, version, active, ids, features, history)
         summaries.append(summary)
         if version_scorer is not None:
             scorers[version] = version_scorer

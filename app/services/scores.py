@@ -180,7 +180,7 @@ def latest_records(session, subject_id, per_source=3):
 def improvement(session, root, region_code, subject_id, score):
     """What would improve the firm's grade, with the active model on its stored data; None without a model."""
     try:
-        active = models.scorer(root)
+        active = models.active_scorer(session, root)
     except RegistryError:
         return None
     as_of = score.data_as_of if score is not None else data_as_of(session)

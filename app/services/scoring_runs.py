@@ -1,9 +1,10 @@
-"""Re-scoring runs: recorded as ScoringRun rows, run in the background from the web.
+"""Re-scoring runs: the "refresh scores" flow, and the run that ends an activation or an ingestion.
 
-`start` stages a run (the request commits it); `launch` then runs it in a thread with its own app
-context and database session, so the request returns at once. A run is a command-level unit of
-work, like an ingestion: `execute` commits after each chunk of subjects so that its progress is
-visible and a failure keeps the chunks already scored.
+`start` stages a run with its guards (the request or command commits it); the web then `launch`es
+it in a thread with its own app context and database session, so the request returns at once,
+and the CLI `execute`s it in-process. A run is a command-level unit of work, like an ingestion:
+`execute` commits after each chunk of subjects so that its progress is visible and a failure
+keeps the chunks already scored.
 """
 import logging
 import threading
@@ -13,7 +14,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.common.errors import NotAllowed
-from app.credit import registry
 from app.entities import ScoringRun
 from app.entities.base import utcnow
 
@@ -34,10 +34,21 @@ def running(session):
     return next((run for run in session.scalars(query) if run.trigger != "ingest"), None)
 
 
-def start(session, trigger, actor=None, subject_ids=None):
-    """Stage a run of everyone (or of `subject_ids`); refused while a full run is in progress."""
-    if subject_ids is None and running(session) is not None:
+def refuse_during_full_run(session):
+    """Raise NotAllowed while a full run is in progress (a second one, or a new model, must wait)."""
+    if running(session) is not None:
         raise NotAllowed(_("正在重新评分，请等待本次运行结束。"))
+
+
+def start(session, trigger, actor=None, subject_ids=None):
+    """Stage a run of everyone (or of `subject_ids`) with the active model.
+
+    Refused (NotAllowed) when no model is active, and for everyone while a full run is in progress.
+    """
+    if models.active_version(session) is None:
+        raise NotAllowed(_("尚未启用任何模型，无法评分。"))
+    if subject_ids is None:
+        refuse_during_full_run(session)
     run = ScoringRun(trigger=trigger, status="queued", started_by_id=actor.id if actor else None,
                      subjects_total=None if subject_ids is None else len(subject_ids))
     session.add(run)
@@ -59,7 +70,7 @@ def execute(session, run, root, region_code, subject_ids=None):
         session.commit()
 
     try:
-        run.model_version = models.scorer(root).bundle.version
+        run.model_version = models.active_scorer(session, root).bundle.version
         summary = models.refresh(session, root, region_code, subject_ids, on_chunk=progress)
     except Exception as error:  # a failed run must say why, and must not look as if it were running
         session.rollback()
@@ -107,6 +118,7 @@ def recent_runs(session, limit=10):
     return session.scalars(select(ScoringRun).order_by(ScoringRun.id.desc()).limit(limit)).all()
 
 
-def model_is_active(root):
-    """Whether the registry has an active version (ingestion re-scores only then)."""
-    return registry.read_registry(root)["active"] is not None
+def figures(run):
+    """A run's outcome as the CLI prints it (JSON-ready)."""
+    return {"run": run.id, "status": run.status, "model_version": run.model_version,
+            "scored": run.subjects_scored, "seconds": round(run.seconds, 2), "error": run.error}

@@ -12,7 +12,7 @@ from app.credit.scoring import data_as_of
 from app.entities import AuditEntry, CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
-from app.services import models
+from app.services import activation, models, scoring_runs
 
 TOWNS = ["610203001", "610203002", "610203003", "610203004", "610203100", "610203101", "610203102",
          "610203104", "610203106"]
@@ -32,20 +32,20 @@ def loaded(app, synthetic_district):
     ingest_paths(db.session, export_files(synthetic_district), TOWNS)
 
 
-def test_activation_is_audited_and_refresh_scores_everyone(app, loaded, registry_root, world):
+def test_activation_is_audited_and_its_run_scores_everyone(app, loaded, registry_root, world):
     root, version = registry_root
     admin = world["users"]["platform_admin"]
-    models.activate_version(db.session, root, version, admin, "first model")
+    run = activation.activate(db.session, root, version, admin, "first model", via="test")
     db.session.commit()
     row = db.session.scalars(select(ModelVersion).where(ModelVersion.is_active)).one()
     assert row.version == version and row.activated_by_id == admin.id and row.activation_reason == "first model"
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "model.activate")).one()
     assert audit.actor_id == admin.id
 
-    summary = models.refresh(db.session, root, "610203")
-    db.session.commit()
+    run = scoring_runs.execute(db.session, run, root, "610203")
     subjects = db.session.scalar(select(func.count(CreditSubject.id)))
-    assert summary["scored"] == subjects == db.session.scalar(select(func.count(CreditScore.id)))
+    assert run.status == "done"
+    assert run.subjects_scored == subjects == db.session.scalar(select(func.count(CreditScore.id)))
     scores = db.session.scalars(select(CreditScore)).all()
     assert {s.model_version_id for s in scores} == {row.id}
     assert all(0 < s.pd < 1 and s.grade in "ABCDE" and 300 < s.score < 900 for s in scores)
@@ -61,8 +61,8 @@ def test_activation_refuses_a_tampered_version(app, registry_root, world):
     root, version = registry_root
     (root / version / "metrics.json").write_text("{}")
     with pytest.raises(registry.RegistryError):
-        models.activate_version(db.session, root, version, world["users"]["platform_admin"], "x")
-    assert registry.read_registry(root)["active"] is None
+        activation.activate(db.session, root, version, world["users"]["platform_admin"], "x", via="test")
+    assert models.active_version(db.session) is None
 
 
 def test_refresh_without_an_active_model_says_so(app, registry_root):
@@ -71,34 +71,15 @@ def test_refresh_without_an_active_model_says_so(app, registry_root):
         models.refresh(db.session, root, "610203")
 
 
-def test_rescore_after_ingest_touches_only_affected_subjects(app, loaded, registry_root, world, tmp_path):
-    from ..ingest import exports
-
-    root, version = registry_root
-    models.activate_version(db.session, root, version, world["users"]["platform_admin"], "first model")
-    models.refresh(db.session, root, "610203")
-    db.session.commit()
-    before = db.session.scalar(select(func.count(CreditScore.id)))
-    code = db.session.scalars(select(CreditSubject.uscc).where(CreditSubject.uscc.is_not(None))).first()
-    path = exports.write_csv(tmp_path / "税务_月度申报_补报.csv", "tax_filing",
-                             [[code, "2030-01", "100", "1", "1", "是", "0"]])
-    summary = ingest_paths(db.session, [path], TOWNS)
-    result = models.rescore_after_ingest(db.session, root, "610203", summary)
-    db.session.commit()
-    assert result["scored"] == 1
-    assert db.session.scalar(select(func.count(CreditScore.id))) == before + 1
-    again = ingest_paths(db.session, [path], TOWNS)
-    assert models.rescore_after_ingest(db.session, root, "610203", again) == {"scored": 0}
-
-
 def test_scores_are_as_of_the_month_after_the_last_delivered_month(app, loaded, registry_root, world):
     latest = db.session.scalar(select(func.max(SourceRecord.period)).where(SourceRecord.source == "tax_filing"))
     expected = date(latest.year + latest.month // 12, latest.month % 12 + 1, 1)
     assert data_as_of(db.session, today=date(2030, 1, 1)) == expected
     assert data_as_of(db.session, today=date(2000, 1, 1)) == date(2000, 1, 1)  # never after today
     root, version = registry_root
-    models.activate_version(db.session, root, version, world["users"]["platform_admin"], "first model")
-    models.refresh(db.session, root, "610203")
+    run = activation.activate(db.session, root, version, world["users"]["platform_admin"], "first model", via="test")
+    db.session.commit()
+    scoring_runs.execute(db.session, run, root, "610203")
     assert set(db.session.scalars(select(CreditScore.data_as_of))) == {min(expected, date.today())}
 
 
