@@ -17,15 +17,18 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    url = normalise(PG_URL).rsplit("/", 1)[0] + "/migration_check"
+    # Named after the test database, so that suites on different test databases do not collide.
+    server, test_database = normalise(PG_URL).rsplit("/", 1)
+    name = f"{test_database.split('?')[0]}_migration_check"
+    url = f"{server}/{name}"
     admin = create_engine(normalise(PG_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS migration_check")
-        conn.exec_driver_sql("CREATE DATABASE migration_check")
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     reset_postgres_schema(url)
     yield url
     with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS migration_check WITH (FORCE)")
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
 
 
