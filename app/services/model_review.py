@@ -9,6 +9,7 @@ against the scores it gave the same sampled subjects when it first scored them (
 version that never scored has no PSI yet. metrics.json's own PSI (training → holdout) is shown too.
 """
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 
 from app.credit import registry
 from app.credit.features import build_features
+from app.credit.metrics import psi
 from app.credit.records import records_from_db
 from app.credit.scoring import data_as_of
 from app.entities import CreditScore, CreditSubject, ModelVersion
@@ -41,17 +43,6 @@ class VersionSummary:
     grade_shares: dict = field(default_factory=dict)
     psi_now: float | None = None
     error: str | None = None
-
-
-def psi(reference, current, bins=10):
-    """Population stability index of `current` against `reference` (decile bins of the reference)."""
-    reference, current = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-    expected = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=len(edges) + 1)
-    actual = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1)
-    expected = np.maximum(expected / expected.sum(), 1e-4)
-    actual = np.maximum(actual / actual.sum(), 1e-4)
-    return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
 def population_sample(session, size, region_code, as_of=None):
@@ -116,7 +107,8 @@ def summarise(session, root, version, active, ids, features):
     summary.grade_shares = {str(n): float(c) / len(grades) for n, c in zip(names, counts, strict=True)}
     reference = _first_scores(session, version, ids)
     if len(reference) >= MIN_REFERENCE:
-        summary.psi_now = round(psi(reference, points), 4)
+        stability = psi(reference, points)
+        summary.psi_now = None if math.isnan(stability) else round(stability, 4)
     return summary, version_scorer
 
 
