@@ -23,7 +23,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    # The region this deployment serves (code of a file in app/regions/).
+    # The region this deployment serves (code of a file in app/regions/); the training and
+    # benchmark commands default to it too.
     REGION_CODE = "610203"
     # Upper bound of a single financing need, in 元 (1 亿元): larger figures are typing errors.
     MAX_NEED_AMOUNT_YUAN = 100_000_000

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
+from app.common.region import town_codes
 from app.config import TestConfig, normalise_database_url
 from app.credit import registry
 from app.credit.scoring import latest_score
@@ -274,7 +275,7 @@ def scored_world(app, world, small_district, model_registry):
     root, _trained = model_registry
     version = ACTIONABLE_VERSION
     app.config["MODEL_REGISTRY"] = str(root)
-    ingest_paths(db.session, export_files(small_district), models.region_towns("610203"))
+    ingest_paths(db.session, export_files(small_district), town_codes("610203"))
     models.activate_version(db.session, root, version, world["users"]["platform_admin"], "测试模型")
     models.refresh(db.session, root, "610203")
     db.session.commit()

@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from app.common.region import load_region
 from app.credit.features import build_features
 from app.credit.records import read_district, records_from_db
 from app.ingest.runner import export_files
@@ -23,11 +22,6 @@ def labels(loans):
     return bad.to_numpy(dtype=int)
 SPLIT_SHARES = (0.6, 0.2, 0.2)  # train, validation (early stopping, calibration), holdout: by time
 MIN_BADS = 2
-
-
-def district_towns(region_code="610203"):
-    """The region's town codes."""
-    return [t["code"] for t in load_region(region_code)["towns"]]
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from app.common.region import town_codes
 from app.credit import registry
 from app.credit.features import build_features
 from app.credit.metrics import psi
@@ -24,7 +25,7 @@ from app.credit.records import records_from_db
 from app.credit.scoring import data_as_of
 from app.entities import CreditScore, CreditSubject, ModelVersion
 
-from .models import region_towns, scorer
+from .models import scorer
 
 HEADLINE = ("auc", "ks", "brier", "ece", "baseline_auc", "oracle_auc", "psi", "n", "bads")
 MIN_REFERENCE = 30
@@ -56,7 +57,7 @@ def population_sample(session, size, region_code, as_of=None):
                            .where(CreditSubject.id.in_(ids)).order_by(CreditSubject.id)).all()
     targets = pd.DataFrame({"subject_code": [uscc or household for uscc, household in rows],
                             "as_of": pd.Timestamp(as_of or data_as_of(session))})
-    return ids, build_features(records_from_db(session, ids), targets, region_towns(region_code))
+    return ids, build_features(records_from_db(session, ids), targets, town_codes(region_code))
 
 
 def _report(folder):

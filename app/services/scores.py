@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.common.money import format_yuan
+from app.common.region import town_codes
 from app.credit.features import BY_NAME, sources_of
 from app.credit.improve import suggest
 from app.credit.reasons import sentence
@@ -184,7 +185,7 @@ def improvement(session, root, region_code, subject_id, score):
     except RegistryError:
         return None
     as_of = score.data_as_of if score is not None else data_as_of(session)
-    row, _completeness = subject_row(session, subject_id, as_of, models.region_towns(region_code))
+    row, _completeness = subject_row(session, subject_id, as_of, town_codes(region_code))
     return suggest(active, row)
 
 
