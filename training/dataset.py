@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.common.checksums import file_sha256
 from app.credit.features import build_features
 from app.credit.records import read_district, records_from_db
 from app.ingest.runner import export_files
@@ -84,7 +85,7 @@ def folder_fingerprint(folder):
     digest = hashlib.sha256()
     for path in sorted(export_files(folder)):
         digest.update(path.name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
 
 
