@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.common.region import town_codes
 from app.credit import registry
 from app.credit.features import build_features
 from app.credit.metrics import psi
 from app.credit.records import records_from_db
-from app.credit.scoring import data_as_of
+from app.credit.scoring import data_as_of, first_per_subject
 from app.entities import CreditScore, CreditSubject, ModelVersion
 
 from .models import scorer
@@ -75,11 +75,8 @@ def _first_scores(session, version, subject_ids):
     row = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if row is None or not subject_ids:
         return []
-    number = func.row_number().over(partition_by=CreditScore.subject_id,
-                                    order_by=(CreditScore.computed_at, CreditScore.id))
-    ranked = (select(CreditScore.score, number.label("n"))
-              .where(CreditScore.model_version_id == row.id, CreditScore.subject_id.in_(subject_ids)).subquery())
-    return session.scalars(select(ranked.c.score).where(ranked.c.n == 1)).all()
+    first = first_per_subject(CreditScore.model_version_id == row.id, CreditScore.subject_id.in_(subject_ids))
+    return session.scalars(select(CreditScore.score).join(first, first.c.id == CreditScore.id)).all()
 
 
 def points_of(version_scorer, features):

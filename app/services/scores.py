@@ -15,7 +15,7 @@ from app.credit.features import BY_NAME, sources_of
 from app.credit.improve import suggest
 from app.credit.reasons import sentence
 from app.credit.registry import RegistryError
-from app.credit.scoring import data_as_of, latest_score, score_history, subject_row
+from app.credit.scoring import data_as_of, latest_per_subject, latest_score, score_history, subject_row
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.ingest.sources import SOURCES, get_source
 
@@ -101,14 +101,12 @@ def peer_standing(session, subject, score):
     division = (subject.industry_code or "")[:2]
     if len(division) < 2:
         return None
-    number = func.row_number().over(partition_by=CreditScore.subject_id,
-                                    order_by=(CreditScore.computed_at.desc(), CreditScore.id.desc()))
-    ranked = (select(CreditScore.score, number.label("n"))
-              .join(CreditSubject, CreditSubject.id == CreditScore.subject_id)
-              .where(CreditSubject.town_code == subject.town_code, CreditSubject.industry_code.like(f"{division}%"),
-                     CreditSubject.id != subject.id).subquery())
-    lower = func.sum(case((ranked.c.score < score.score, 1.0), (ranked.c.score == score.score, 0.5), else_=0.0))
-    count, below = session.execute(select(func.count(), lower).where(ranked.c.n == 1)).one()
+    peers = select(CreditSubject.id).where(CreditSubject.town_code == subject.town_code, CreditSubject.id != subject.id,
+                                           CreditSubject.industry_code.like(f"{division}%"))
+    latest = latest_per_subject(CreditScore.subject_id.in_(peers))
+    lower = func.sum(case((CreditScore.score < score.score, 1.0), (CreditScore.score == score.score, 0.5), else_=0.0))
+    count, below = session.execute(select(func.count(), lower).select_from(CreditScore)
+                                   .join(latest, latest.c.id == CreditScore.id)).one()
     if not count:
         return {"count": 0, "percentile": None, "division": division, "town": subject.town_code}
     return {"count": count, "percentile": round(100 * float(below) / count), "division": division,
