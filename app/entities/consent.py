@@ -44,6 +44,10 @@ class Consent(Timestamped, db.Model):
         """The same test in SQL (a paused, revoked or expired consent is not in force)."""
         return and_(cls.status == "active", cls.valid_from <= now, cls.valid_to > now)
 
+    def status_at(self, now: datetime) -> str:
+        """The status as the firm reads it: `expired` once the window has ended, though still marked active."""
+        return "expired" if self.status == "active" and now >= self.valid_to else self.status
+
 
 class DataAccessLog(db.Model):
     """One view of a subject's credit data (查询记录), visible to the subject."""

@@ -68,7 +68,7 @@ def subjects_with_consent(session, institution_id, subject_ids, purpose="underwr
 
 def revoke(session, consent, user):
     """Revoke an active consent; the lender stops seeing the subject's data."""
-    if consent.status != "active":
+    if consent.status_at(utcnow()) != "active":
         raise NotAllowed(_("该授权已不在有效状态。"))
     consent.status = "revoked"
     consent.revoked_at = utcnow()

@@ -151,6 +151,15 @@ def test_revoke_ends_the_consent_and_is_audited(parties):
     assert (entry.target_type, entry.target_id, entry.actor_id) == ("Consent", given.id, parties["firm"].id)
 
 
+def test_a_consent_whose_window_has_ended_reads_expired_and_cannot_be_revoked(parties):
+    ended = consent(parties, valid_to=utcnow() - SECOND)
+    assert ended.status_at(utcnow()) == "expired" and ended.status_at(ended.valid_to - SECOND) == "active"
+    with pytest.raises(NotAllowed):
+        revoke(db.session, ended, parties["firm"])
+    assert ended.status == "active" and ended.revoked_at is None
+    assert consent(parties, status="revoked").status_at(utcnow()) == "revoked"
+
+
 def test_revoke_twice_is_not_allowed(parties):
     given = consent(parties)
     revoke(db.session, given, parties["firm"])
