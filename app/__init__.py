@@ -1,4 +1,6 @@
 """The 印台区 digital finance service platform: the Flask application factory."""
+from collections.abc import Mapping
+
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 
@@ -7,14 +9,18 @@ from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config=None):
-    """Build the app from `config` (a mapping or class); by default from the environment."""
+    """Build the app from `config`, a Config class or a mapping over Config's defaults.
+
+    Without one, from Config and the process environment as it is at this call (a real run);
+    a given config is taken as it is, the environment unread (tests pass their own).
+    """
     app = Flask(__name__, instance_relative_config=True)
     if config is None:
         app.config.from_mapping(Config.from_environment())
-    elif isinstance(config, dict):
-        app.config.from_mapping({**Config.from_environment(), **config})
+    elif isinstance(config, Mapping):
+        app.config.from_mapping({**Config.settings(), **config})
     else:
-        app.config.from_mapping({**Config.from_environment(), **config.from_environment()})
+        app.config.from_mapping(config.settings())
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     _ensure_sqlite_folder(app)
     register_extensions(app)

@@ -1,16 +1,23 @@
-"""Configuration classes; `create_app` picks one, and tests pass their own mapping."""
+"""Configuration classes: `create_app()` reads the environment over Config; tests pass their own settings."""
 import os
 from pathlib import Path
 
 APP_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = APP_DIR.parent
+INSTANCE_DIR = PROJECT_DIR / "instance"
+# Settings a deployment may give in the environment: setting → variable.
+ENVIRONMENT_VARIABLES = {
+    "SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "SECRET_KEY": "SECRET_KEY", "REJECT_DIR": "REJECT_DIR",
+    "UPLOAD_DIR": "UPLOAD_DIR", "MODEL_REGISTRY": "MODEL_REGISTRY", "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+}
 
 
 class Config:
-    """Defaults shared by every environment; values read from the environment at call time."""
+    """Defaults shared by every environment."""
 
     SECRET_KEY = "dev-only-change-me"
-    SQLALCHEMY_DATABASE_URI = None  # filled by from_environment(); default is the SQLite file
+    # The embedded default; PostgreSQL in production (DATABASE_URL).
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'yintai.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     SESSION_COOKIE_HTTPONLY = True
@@ -23,7 +30,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    # The region this deployment serves (code of a file in app/regions/).
+    # The region this deployment serves (code of a file in app/regions/); the training and
+    # benchmark commands default to it too.
     REGION_CODE = "610203"
     # Upper bound of a single financing need, in 元 (1 亿元): larger figures are typing errors.
     MAX_NEED_AMOUNT_YUAN = 100_000_000
@@ -32,16 +40,16 @@ class Config:
     DEFAULT_RESPONSE_LIMIT_DAYS = 3
     # Underwriting consents are short-lived (Account Aggregator practice: about a month).
     UNDERWRITING_CONSENT_DAYS = 30
-    # Where reject reports and uploaded department files are kept (defaults under instance/).
-    REJECT_DIR = None
-    UPLOAD_DIR = None
+    # Where reject reports and uploaded department files are kept.
+    REJECT_DIR = str(INSTANCE_DIR / "rejects")
+    UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
     # Data-admin uploads: the largest file, and the most a zip may expand to (zip-bomb guard).
     MAX_UPLOAD_BYTES = 512 * 1024 * 1024
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
     MAX_ZIP_RATIO = 100
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
-    # The model registry folder (top-level models/ by default).
-    MODEL_REGISTRY = None
+    # The model registry folder.
+    MODEL_REGISTRY = str(PROJECT_DIR / "models")
     # Days within which an objection (异议) to credit data is answered (征信业管理条例 art. 25: 20 days).
     OBJECTION_ANSWER_DAYS = 20
     # Subjects sampled from the current population to compare model versions on the model admin page.
@@ -66,29 +74,34 @@ class Config:
     MATCH_RESPONSE_WINDOW_DAYS = 180
 
     @classmethod
+    def settings(cls):
+        """This class's settings as a dict; the environment is not read."""
+        return {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+
+    @classmethod
     def from_environment(cls):
-        """Return this class's settings as a dict, overridden by the process environment."""
-        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
-        instance = PROJECT_DIR / "instance"
-        settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'yintai.db'}"
-        )
-        settings["SECRET_KEY"] = os.environ.get("SECRET_KEY", settings["SECRET_KEY"])
-        settings["REJECT_DIR"] = os.environ.get("REJECT_DIR", str(instance / "rejects"))
-        settings["UPLOAD_DIR"] = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
-        settings["MODEL_REGISTRY"] = os.environ.get("MODEL_REGISTRY", str(PROJECT_DIR / "models"))
-        if "RATELIMIT_STORAGE_URI" in os.environ:
-            settings["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+        """This class's settings, overridden by the process environment as it is now (ENVIRONMENT_VARIABLES)."""
+        settings = cls.settings()
+        settings.update({name: os.environ[variable] for name, variable in ENVIRONMENT_VARIABLES.items()
+                         if variable in os.environ})
         return settings
 
 
 class TestConfig(Config):
-    """Settings for the test suite; the database URL is given by the fixture."""
+    """Settings for the test suite, whatever the developer's environment holds.
+
+    An app built from these alone has an in-memory database and no folders: a test that writes
+    files or reads models gives its own (tests never touch the project's instance/ or models/).
+    """
 
     TESTING = True
     SECRET_KEY = "test"
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    REJECT_DIR = None
+    UPLOAD_DIR = None
+    MODEL_REGISTRY = None
 
 
 def normalise_database_url(url):

@@ -30,8 +30,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.common.region import load_region
-from app.config import PROJECT_DIR, normalise_database_url
+from app.common.region import town_codes
+from app.config import PROJECT_DIR, Config, normalise_database_url
 from app.entities import SourceBatch
 from app.entities.base import utcnow
 from app.extensions import db
@@ -45,7 +45,7 @@ from app.ingest.sources import source_for_file
 FIRMS, QUICK_FIRMS = 100_000, 2_000
 CACHE = PROJECT_DIR / "instance" / "bench-cache"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_ingest"
-REGION = "610203"
+REGION = Config.REGION_CODE
 SUBJECT_COLUMNS = ("kind", "name", "uscc", "household_id", "town_code", "industry_code", "size_class", "status",
                    "legal_rep_name", "uscc_check_failed", "created_at")
 
@@ -273,7 +273,7 @@ def main(argv=None):
     folder = district(firms)
     paths = export_files(folder)
     say(f"district: {len(paths)} files, {warm_page_cache(paths) / 2**20:,.0f} MB")
-    towns = [t["code"] for t in load_region(REGION)["towns"]]
+    towns = town_codes(REGION)
     warm_up(paths, towns)
     figures, rows = measure("sqlite", lambda path: f"sqlite:///{path}", paths, towns)
     pg_figures, pg_rows = measure("postgres", lambda _path: postgres.fresh(), paths, towns)

@@ -37,7 +37,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.config import normalise_database_url
+from app.common.region import town_codes
+from app.config import Config, normalise_database_url
 from app.credit.features import COMPLETENESS_SOURCES, build_features
 from app.credit.records import records_from_db
 from app.credit.scoring import model_version_row, score_features, subject_row
@@ -50,7 +51,7 @@ from benchmarks.ingest import district, say
 
 FIRMS, QUICK_FIRMS = 100_000, 5_000
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_scoring"
-REGION = "610203"
+REGION = Config.REGION_CODE
 APPLICANTS = 200
 GOALS = {"single_ratio_to_bare": 1.5, "from_db_p50_ms": 20, "refresh_100k_s": 300, "ranked_list_p95_ms": 150}
 
@@ -102,7 +103,7 @@ def load(app, folder, registry, version):
     Returns the ingest seconds and the activation's run, which `bench_refresh` executes.
     """
     started = time.perf_counter()
-    summary = ingest_paths(db.session, export_files(folder), models.region_towns(REGION))
+    summary = ingest_paths(db.session, export_files(folder), town_codes(REGION))
     seconds = time.perf_counter() - started
     say(f"ingest: {summary['totals']['inserted']:,} records in {seconds:.0f} s")
     run = activation.activate(db.session, registry, version, None, "benchmark", via="benchmark")
@@ -251,7 +252,7 @@ def bench_ranked_list(app, officer, repeats):
 
 def measure(app, registry, firms, quick, run):
     """Every figure, on the loaded database (`run`: the activation's staged run of everyone)."""
-    towns = models.region_towns(REGION)
+    towns = town_codes(REGION)
     scorer = models.active_scorer(db.session, registry)
     result = {"firms": firms, "subjects": db.session.scalar(select(func.count(CreditSubject.id))),
               "model_version": scorer.bundle.version, "trees": scorer.bundle.booster.num_trees()}

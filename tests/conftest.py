@@ -58,7 +58,7 @@ def database_url(request, tmp_path_factory):
     url = _database_url(request.param, tmp_path_factory)
     if request.param == "postgresql":
         reset_postgres_schema(url)
-    app = create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": url})
+    app = make_app(url)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -81,9 +81,9 @@ class ServerLikeClient(FlaskClient):
 
 
 def make_app(url, **overrides):
-    """A test app on `url` with the test config and the given overrides."""
-    app = create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": url,
-                      "MODEL_REGISTRY": EMPTY_REGISTRY, **overrides})
+    """A test app on `url` with the test config and the given overrides (the environment unread)."""
+    app = create_app({**TestConfig.settings(), "SQLALCHEMY_DATABASE_URI": url, "MODEL_REGISTRY": EMPTY_REGISTRY,
+                      **overrides})
     app.test_client_class = ServerLikeClient
     return app
 

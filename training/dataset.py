@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from app.common.region import load_region
+from app.common.checksums import file_sha256
 from app.credit.features import build_features
 from app.credit.records import read_district, records_from_db
 from app.ingest.runner import export_files
@@ -23,11 +23,6 @@ def labels(loans):
     return bad.to_numpy(dtype=int)
 SPLIT_SHARES = (0.6, 0.2, 0.2)  # train, validation (early stopping, calibration), holdout: by time
 MIN_BADS = 2
-
-
-def district_towns(region_code="610203"):
-    """The region's town codes."""
-    return [t["code"] for t in load_region(region_code)["towns"]]
 
 
 @dataclass
@@ -90,7 +85,7 @@ def folder_fingerprint(folder):
     digest = hashlib.sha256()
     for path in sorted(export_files(folder)):
         digest.update(path.name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
 
 

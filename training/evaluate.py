@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from app.common.region import town_codes
+from app.config import Config
 from app.credit.features import FEATURE_NAMES
 from app.credit.registry import RegistryError, load_version
 
@@ -23,7 +25,7 @@ def parse_args(argv):
     parser.add_argument("--data", type=Path, required=True, help="the district folder it is evaluated on")
     parser.add_argument("--json", action="store_true", help="print the report as JSON (last line)")
     parser.add_argument("--card", type=Path, help="write the Markdown model card here")
-    parser.add_argument("--region", default="610203")
+    parser.add_argument("--region", default=Config.REGION_CODE, help="region code of app/regions/<code>.json")
     return parser.parse_args(argv)
 
 
@@ -34,7 +36,7 @@ def main(argv=None):
         bundle = load_version(args.model, FEATURE_NAMES)
     except RegistryError as error:
         sys.exit(f"模型版本不可用 / model version refused: {error}")
-    towns = dataset.district_towns(args.region)
+    towns = town_codes(args.region)
     examples = dataset.examples_from_folder(args.data, towns)
     report = evaluate(bundle, examples, dataset.truth_for(args.data, examples.loans))
     if args.card:

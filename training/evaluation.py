@@ -2,6 +2,8 @@
 import numpy as np
 import pandas as pd
 
+from app.credit.metrics import auc, psi
+
 from . import metrics
 from .scorecard import WoeScorecard
 
@@ -22,9 +24,9 @@ def evaluate(bundle, examples, truth=None):
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
     baseline = WoeScorecard().fit(X[train], y[train])
-    report["baseline_auc"] = metrics.auc(y[hold], baseline.predict_proba(X[hold])[:, 1])
+    report["baseline_auc"] = auc(y[hold], baseline.predict_proba(X[hold])[:, 1])
     report["auc_gain_over_baseline"] = report["auc"] - report["baseline_auc"]
-    report["psi"] = metrics.psi(bundle.scale.points(p_train), bundle.scale.points(p_hold))
+    report["psi"] = psi(bundle.scale.points(p_train), bundle.scale.points(p_hold))
     report["calibration"] = _records(metrics.calibration_table(y[hold], p_hold))
     report["lift"] = _records(metrics.lift_by_decile(y[hold], p_hold))
     report["holdout"] = {"from": str(cuts[1].date()), "loans": int(hold.sum()), "train_loans": int(train.sum())}
@@ -36,7 +38,7 @@ def evaluate(bundle, examples, truth=None):
 
 def _oracle(y, p, true_pd, model_auc):
     known = ~np.isnan(true_pd)
-    oracle_auc = metrics.auc(y[known], true_pd[known])
+    oracle_auc = auc(y[known], true_pd[known])
     # The realised AUCs ride on which ~90 holdout loans happened to default; the expected AUCs (labels
     # drawn from the true PD, in closed form) and a paired bootstrap of the ratio say how much.
     expected, oracle_expected = metrics.expected_auc(p[known], true_pd[known]), metrics.expected_auc(
@@ -46,7 +48,7 @@ def _oracle(y, p, true_pd, model_auc):
             "auc_to_oracle_ci95": metrics.bootstrap_ratio(y[known], p[known], true_pd[known]),
             "expected_auc": expected, "oracle_expected_auc": oracle_expected,
             "expected_auc_to_oracle": expected / oracle_expected,
-            "model_auc_on_oracle_rows": metrics.auc(y[known], p[known])}
+            "model_auc_on_oracle_rows": auc(y[known], p[known])}
 
 
 def _fairness(bundle, X, y, p):

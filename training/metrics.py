@@ -1,13 +1,13 @@
-"""Model quality figures: discrimination, calibration, stability and fairness."""
+"""Model quality figures of training: the oracle comparison, calibration and fairness.
+
+AUC, KS and PSI are the platform's own (`app.credit.metrics`), so that the figures training reports
+and the ones the model admin page shows are one formula each.
+"""
 import numpy as np
 import pandas as pd
-from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
+from sklearn.metrics import brier_score_loss
 
-
-def auc(y, p):
-    """Area under the ROC curve (NaN when only one class is present)."""
-    y = np.asarray(y)
-    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+from app.credit.metrics import auc, ks
 
 
 def expected_auc(score, pd_true):
@@ -37,17 +37,8 @@ def bootstrap_ratio(y, p, reference, draws=1000, seed=0):
     for _ in range(draws):
         rows = rng.integers(0, len(y), len(y))
         if 0 < y[rows].sum() < len(rows):
-            ratios.append(roc_auc_score(y[rows], p[rows]) / roc_auc_score(y[rows], reference[rows]))
+            ratios.append(auc(y[rows], p[rows]) / auc(y[rows], reference[rows]))
     return [float(v) for v in np.percentile(ratios, [2.5, 97.5])] if ratios else [float("nan")] * 2
-
-
-def ks(y, p):
-    """Kolmogorov–Smirnov distance between the score distributions of bads and goods."""
-    y = np.asarray(y)
-    if not 0 < y.sum() < len(y):
-        return float("nan")
-    fpr, tpr, _ = roc_curve(y, p)
-    return float(np.max(tpr - fpr))
 
 
 def calibration_table(y, p, bins=10):
@@ -71,17 +62,6 @@ def lift_by_decile(y, p):
     table["lift"] = table["observed"] / base if base else np.nan
     table.insert(0, "decile", np.arange(1, len(table) + 1))
     return table
-
-
-def psi(expected, actual, bins=10):
-    """Population stability index of `actual` scores against `expected` (quantile bins of expected)."""
-    expected, actual = np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)
-    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)))
-    edges[0], edges[-1] = -np.inf, np.inf
-    e = np.histogram(expected, edges)[0] / len(expected)
-    a = np.histogram(actual, edges)[0] / len(actual)
-    e, a = np.clip(e, 1e-6, None), np.clip(a, 1e-6, None)
-    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def summary(y, p):

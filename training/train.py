@@ -19,6 +19,8 @@ import pandas as pd
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
+from app.common.region import town_codes
+from app.config import Config
 from app.credit.features import BY_NAME, FEATURE_NAMES, categories
 from app.credit.registry import ModelBundle, write_version
 from app.credit.scale import Scale
@@ -106,7 +108,7 @@ def parse_args(argv):
     source.add_argument("--db", help="a database URL of the platform (its stored department records)")
     parser.add_argument("--out", type=Path, default=Path("models"), help="the model registry folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--region", default="610203")
+    parser.add_argument("--region", default=Config.REGION_CODE, help="region code of app/regions/<code>.json")
     return parser.parse_args(argv)
 
 
@@ -125,7 +127,7 @@ def main(argv=None):
     """Command-line entry point."""
     args = parse_args(argv)
     started = time.perf_counter()
-    towns = dataset.district_towns(args.region)
+    towns = town_codes(args.region)
     examples = load_examples(args, towns)
     truth = dataset.truth_for(args.data, examples.loans) if args.data is not None else None
     booster, metadata, report = train(examples, towns, args.seed, truth)

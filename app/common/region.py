@@ -23,6 +23,12 @@ def current_region():
     return load_region(current_app.config["REGION_CODE"])
 
 
+def town_codes(region_code=None):
+    """The region's town codes in the order of its file; the running app's region when none is given."""
+    region = current_region() if region_code is None else load_region(region_code)
+    return [town["code"] for town in region["towns"]]
+
+
 def town_choices():
     """(code, name) pairs of the region's towns in the user's language."""
     english = str(get_locale()) == "en"

@@ -27,6 +27,10 @@ MAX_REASONS = 4
 CHART_ITEMS = 6
 CHUNK = 5000
 NAN = float("nan")
+# Which stored score is a subject's latest: the last computed; of rows computed at the same moment
+# (one refresh chunk shares its timestamp), the later row.
+NEWEST_FIRST = (CreditScore.computed_at.desc(), CreditScore.id.desc())
+OLDEST_FIRST = (CreditScore.computed_at.asc(), CreditScore.id.asc())
 
 
 def data_as_of(session, today=None):
@@ -250,13 +254,32 @@ def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None, on_chun
 
 
 def latest_score(session, subject_id):
-    """The subject's most recent score, or None."""
+    """The subject's latest score (see NEWEST_FIRST), or None when it has none."""
     return session.scalars(select(CreditScore).where(CreditScore.subject_id == subject_id)
-                           .order_by(CreditScore.computed_at.desc(), CreditScore.id.desc())).first()
+                           .order_by(*NEWEST_FIRST)).first()
+
+
+def _one_per_subject(order, conditions):
+    number = func.row_number().over(partition_by=CreditScore.subject_id, order_by=order)
+    ranked = select(CreditScore.id, CreditScore.subject_id, number.label("n")).where(*conditions).subquery()
+    return select(ranked.c.id, ranked.c.subject_id).where(ranked.c.n == 1).subquery()
+
+
+def latest_per_subject(*conditions):
+    """A subquery (id, subject_id) of each subject's latest score among the rows meeting `conditions`.
+
+    Join CreditScore on `id` to read them; a subject without such a row has no line.
+    """
+    return _one_per_subject(NEWEST_FIRST, conditions)
+
+
+def first_per_subject(*conditions):
+    """Like `latest_per_subject`, with each subject's earliest row instead (ties go to the lower id)."""
+    return _one_per_subject(OLDEST_FIRST, conditions)
 
 
 def score_history(session, subject_id, limit=24):
     """The subject's scores over time, oldest first (at most the last `limit`)."""
     rows = session.scalars(select(CreditScore).where(CreditScore.subject_id == subject_id)
-                           .order_by(CreditScore.computed_at.desc(), CreditScore.id.desc()).limit(limit)).all()
+                           .order_by(*NEWEST_FIRST).limit(limit)).all()
     return list(reversed(rows))

@@ -1,7 +1,8 @@
 """Consents (信用主体授权) and the log of every view of a subject's credit data."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -32,9 +33,20 @@ class Consent(Timestamped, db.Model):
 
     institution: Mapped["Institution"] = relationship()  # noqa: F821
 
+    @hybrid_method
     def is_in_force(self, now: datetime) -> bool:
-        """True while the consent is active and inside its validity window."""
+        """True while the consent is active and `now` lies in its window [valid_from, valid_to)."""
         return self.status == "active" and self.valid_from <= now < self.valid_to
+
+    @is_in_force.inplace.expression
+    @classmethod
+    def _is_in_force_expression(cls, now: datetime):
+        """The same test in SQL (a paused, revoked or expired consent is not in force)."""
+        return and_(cls.status == "active", cls.valid_from <= now, cls.valid_to > now)
+
+    def status_at(self, now: datetime) -> str:
+        """The status as the firm reads it: `expired` once the window has ended, though still marked active."""
+        return "expired" if self.status == "active" and now >= self.valid_to else self.status
 
 
 class DataAccessLog(db.Model):

@@ -15,6 +15,7 @@ from app.access import (
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.money import parse_decimal, wan_to_yuan
 from app.credit.scoring import latest_score
+from app.entities.base import utcnow
 from app.extensions import db
 from app.firm.forms import ApplyForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
 from app.forms import ActionForm, show_error
@@ -165,7 +166,7 @@ def consent_list():
     """The firm's consents and who viewed its data (查询记录)."""
     subject_id = current_user.subject_id
     return render_template("firm/consents.html",
-                           consents=consents.consents_of(db.session, subject_id),
+                           consents=consents.consents_of(db.session, subject_id), now=utcnow(),
                            access_log=consents.access_log_of(db.session, subject_id), form=ActionForm())
 
 

@@ -1,6 +1,5 @@
 """Loading one department export: validate, type, compare with what is stored, write, report."""
 import csv
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -9,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from app.common.checksums import file_sha256
 from app.entities import SourceBatch
 from app.entities.base import utcnow
 
@@ -43,15 +43,6 @@ class FileResult:
     def as_json(self):
         """The result as a JSON-ready dict."""
         return asdict(self)
-
-
-def file_sha256(path):
-    """The sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.common.region import town_codes
 from app.entities import ScoringRun, SourceRecord
 from app.ingest.runner import ingest_paths
 
@@ -38,7 +39,7 @@ def touched_subjects(session, summary):
 def ingest(session, paths, region_code, actor=None):
     """Load the files (registration first; each committed whole or not at all) and, when a model is
     active and some subject's records changed, stage a run that re-scores those subjects."""
-    summary = ingest_paths(session, paths, models.region_towns(region_code),
+    summary = ingest_paths(session, paths, town_codes(region_code),
                            uploaded_by_id=actor.id if actor else None)
     result = Ingestion(summary, models.active_version(session))
     if result.model_version is None:

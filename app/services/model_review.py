@@ -9,21 +9,24 @@ against the scores it gave the same sampled subjects when it first scored them (
 version that never scored has no PSI yet. metrics.json's own PSI (training → holdout) is shown too.
 """
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from app.common.region import town_codes
 from app.credit import registry
 from app.credit.features import build_features
+from app.credit.metrics import psi
 from app.credit.records import records_from_db
-from app.credit.scoring import data_as_of
+from app.credit.scoring import data_as_of, first_per_subject
 from app.entities import CreditScore, CreditSubject, ModelVersion
 
 from . import activation
-from .models import active_version, region_towns, scorer
+from .models import active_version, scorer
 
 HEADLINE = ("auc", "ks", "brier", "ece", "baseline_auc", "oracle_auc", "psi", "n", "bads")
 MIN_REFERENCE = 30
@@ -44,17 +47,6 @@ class VersionSummary:
     error: str | None = None
 
 
-def psi(reference, current, bins=10):
-    """Population stability index of `current` against `reference` (decile bins of the reference)."""
-    reference, current = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-    expected = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=len(edges) + 1)
-    actual = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1)
-    expected = np.maximum(expected / expected.sum(), 1e-4)
-    actual = np.maximum(actual / actual.sum(), 1e-4)
-    return float(np.sum((actual - expected) * np.log(actual / expected)))
-
-
 def population_sample(session, size, region_code, as_of=None):
     """(subject ids, feature frame) of up to `size` subjects spread evenly over the register."""
     ids = session.scalars(select(CreditSubject.id).order_by(CreditSubject.id)).all()
@@ -66,7 +58,7 @@ def population_sample(session, size, region_code, as_of=None):
                            .where(CreditSubject.id.in_(ids)).order_by(CreditSubject.id)).all()
     targets = pd.DataFrame({"subject_code": [uscc or household for uscc, household in rows],
                             "as_of": pd.Timestamp(as_of or data_as_of(session))})
-    return ids, build_features(records_from_db(session, ids), targets, region_towns(region_code))
+    return ids, build_features(records_from_db(session, ids), targets, town_codes(region_code))
 
 
 def _report(folder):
@@ -84,11 +76,8 @@ def _first_scores(session, version, subject_ids):
     row = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if row is None or not subject_ids:
         return []
-    number = func.row_number().over(partition_by=CreditScore.subject_id,
-                                    order_by=(CreditScore.computed_at, CreditScore.id))
-    ranked = (select(CreditScore.score, number.label("n"))
-              .where(CreditScore.model_version_id == row.id, CreditScore.subject_id.in_(subject_ids)).subquery())
-    return session.scalars(select(ranked.c.score).where(ranked.c.n == 1)).all()
+    first = first_per_subject(CreditScore.model_version_id == row.id, CreditScore.subject_id.in_(subject_ids))
+    return session.scalars(select(CreditScore.score).join(first, first.c.id == CreditScore.id)).all()
 
 
 def points_of(version_scorer, features):
@@ -119,7 +108,8 @@ def summarise(session, root, version, active, ids, features, history=()):
     summary.grade_shares = {str(n): float(c) / len(grades) for n, c in zip(names, counts, strict=True)}
     reference = _first_scores(session, version, ids)
     if len(reference) >= MIN_REFERENCE:
-        summary.psi_now = round(psi(reference, points), 4)
+        stability = psi(reference, points)
+        summary.psi_now = None if math.isnan(stability) else round(stability, 4)
     return summary, version_scorer
 
 

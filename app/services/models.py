@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.common.region import load_region
+from app.common.region import town_codes
 from app.credit import registry
 from app.credit.features import FEATURE_NAMES
 from app.credit.scoring import Scorer, refresh_scores
@@ -55,11 +55,6 @@ def active_scorer(session, root):
     return scorer(root, version)
 
 
-def region_towns(region_code):
-    """The town codes of the region (the category levels of the `town` feature)."""
-    return [t["code"] for t in load_region(region_code)["towns"]]
-
-
 def refresh(session, root, region_code, subject_ids=None, on_chunk=None):
     """Score subjects with the active model and stage their rows; returns the figures.
 
@@ -67,5 +62,5 @@ def refresh(session, root, region_code, subject_ids=None, on_chunk=None):
     """
     started = time.perf_counter()
     bundle = active_scorer(session, root).bundle
-    scored = refresh_scores(session, bundle, region_towns(region_code), subject_ids, on_chunk=on_chunk)
+    scored = refresh_scores(session, bundle, town_codes(region_code), subject_ids, on_chunk=on_chunk)
     return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2)}

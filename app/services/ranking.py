@@ -6,12 +6,12 @@ at one). Scores and reasons are read as stored; every score shown is logged as a
 """
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
 from app.common.vocab import OPEN_APPLICATION_STATUSES
+from app.credit.scoring import latest_per_subject
 from app.entities import Application, Consent, CreditScore
-from app.entities.base import utcnow
 
 from . import consents
 
@@ -27,32 +27,15 @@ class RankedApplicant:
     score: CreditScore | None
 
 
-def _consents_in_force(institution_id, now):
-    """The newest underwriting consent in force for the institution, per subject."""
-    return (select(Consent.subject_id, func.max(Consent.id).label("consent_id"))
-            .where(Consent.institution_id == institution_id, Consent.purpose_code == "underwriting",
-                   Consent.status == "active", Consent.valid_from <= now, Consent.valid_to > now)
-            .group_by(Consent.subject_id).subquery())
-
-
-def _latest_scores(institution_id):
-    """The latest score id of each subject with an open application to the institution."""
-    applicants = select(Application.subject_id).where(Application.institution_id == institution_id,
-                                                      Application.status.in_(OPEN_APPLICATION_STATUSES))
-    number = func.row_number().over(partition_by=CreditScore.subject_id,
-                                    order_by=(CreditScore.computed_at.desc(), CreditScore.id.desc()))
-    ranked = (select(CreditScore.id, CreditScore.subject_id, number.label("n"))
-              .where(CreditScore.subject_id.in_(applicants)).subquery())
-    return select(ranked.c.id, ranked.c.subject_id).where(ranked.c.n == 1).subquery()
-
-
 def ranked_applicants(session, institution_id, page=1, page_size=PAGE_SIZE):
     """One page of the institution's open applications, best score first (see the module doc)."""
-    consents = _consents_in_force(institution_id, utcnow())
-    latest = _latest_scores(institution_id)
-    shown_score = case((consents.c.consent_id.is_not(None), CreditScore.score), else_=None)
-    query = (select(Application, consents.c.consent_id, CreditScore)
-             .outerjoin(consents, consents.c.subject_id == Application.subject_id)
+    in_force = consents.consents_in_force(institution_id)
+    applicants = select(Application.subject_id).where(Application.institution_id == institution_id,
+                                                      Application.status.in_(OPEN_APPLICATION_STATUSES))
+    latest = latest_per_subject(CreditScore.subject_id.in_(applicants))
+    shown_score = case((in_force.c.consent_id.is_not(None), CreditScore.score), else_=None)
+    query = (select(Application, in_force.c.consent_id, CreditScore)
+             .outerjoin(in_force, in_force.c.subject_id == Application.subject_id)
              .outerjoin(latest, latest.c.subject_id == Application.subject_id)
              .outerjoin(CreditScore, CreditScore.id == latest.c.id)
              .where(Application.institution_id == institution_id, Application.status.in_(OPEN_APPLICATION_STATUSES))

@@ -10,11 +10,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.common.money import format_yuan
+from app.common.region import town_codes
 from app.credit.features import BY_NAME, sources_of
 from app.credit.improve import suggest
 from app.credit.reasons import sentence
 from app.credit.registry import RegistryError
-from app.credit.scoring import data_as_of, latest_score, score_history, subject_row
+from app.credit.scoring import data_as_of, latest_per_subject, latest_score, score_history, subject_row
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.ingest.sources import SOURCES, get_source
 
@@ -100,14 +101,12 @@ def peer_standing(session, subject, score):
     division = (subject.industry_code or "")[:2]
     if len(division) < 2:
         return None
-    number = func.row_number().over(partition_by=CreditScore.subject_id,
-                                    order_by=(CreditScore.computed_at.desc(), CreditScore.id.desc()))
-    ranked = (select(CreditScore.score, number.label("n"))
-              .join(CreditSubject, CreditSubject.id == CreditScore.subject_id)
-              .where(CreditSubject.town_code == subject.town_code, CreditSubject.industry_code.like(f"{division}%"),
-                     CreditSubject.id != subject.id).subquery())
-    lower = func.sum(case((ranked.c.score < score.score, 1.0), (ranked.c.score == score.score, 0.5), else_=0.0))
-    count, below = session.execute(select(func.count(), lower).where(ranked.c.n == 1)).one()
+    peers = select(CreditSubject.id).where(CreditSubject.town_code == subject.town_code, CreditSubject.id != subject.id,
+                                           CreditSubject.industry_code.like(f"{division}%"))
+    latest = latest_per_subject(CreditScore.subject_id.in_(peers))
+    lower = func.sum(case((CreditScore.score < score.score, 1.0), (CreditScore.score == score.score, 0.5), else_=0.0))
+    count, below = session.execute(select(func.count(), lower).select_from(CreditScore)
+                                   .join(latest, latest.c.id == CreditScore.id)).one()
     if not count:
         return {"count": 0, "percentile": None, "division": division, "town": subject.town_code}
     return {"count": count, "percentile": round(100 * float(below) / count), "division": division,
@@ -184,7 +183,7 @@ def improvement(session, root, region_code, subject_id, score):
     except RegistryError:
         return None
     as_of = score.data_as_of if score is not None else data_as_of(session)
-    row, _completeness = subject_row(session, subject_id, as_of, models.region_towns(region_code))
+    row, _completeness = subject_row(session, subject_id, as_of, town_codes(region_code))
     return suggest(active, row)
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from app.entities import Consent, CreditSubject, DataAccessLog, FinancingNeed, Match
+from app.entities import CreditSubject, DataAccessLog, FinancingNeed, Match
 from app.entities.base import utcnow
 from app.matching.rules import section_of
 
+from .consents import subjects_with_consent
 from .identity import released_subjects
 from .match_facts import active_lists, latest_scores
 
@@ -67,15 +68,6 @@ class ScreenedFirm:
     subject: CreditSubject | None = None
 
 
-def _consented(session, institution_id, subject_ids):
-    now = utcnow()
-    query = select(Consent.subject_id).where(
-        Consent.institution_id == institution_id, Consent.subject_id.in_(list(subject_ids)),
-        Consent.purpose_code == "underwriting", Consent.status == "active",
-        Consent.valid_from <= now, Consent.valid_to > now)
-    return set(session.scalars(query))
-
-
 def _passes(profile, filters):
     grades = tuple(current_app.config["CREDIT_GRADES"])
     checks = {
@@ -97,7 +89,7 @@ def screen_product(session, product, user, filters=None):
     subject_ids = {subject.id for _fit, _need, subject in rows}
     scores = latest_scores(session, subject_ids)
     red = {sid for sid, kinds in active_lists(session, subject_ids, utcnow().date()).items() if "red" in kinds}
-    visible = _consented(session, user.institution_id, subject_ids) | released_subjects(
+    visible = subjects_with_consent(session, user.institution_id, subject_ids) | released_subjects(
         session, user.institution_id, subject_ids)
     priority_product = bool((product.rules or {}).get("red_list_priority"))
     result = []

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from stdnum.cn import uscc as uscc_std
 
 from app.common.errors import InvalidInput
-from app.common.region import current_region
+from app.common.region import town_codes
 from app.common.vocab import SUBJECT_KINDS
 from app.entities import CreditSubject
 
@@ -48,8 +48,7 @@ def validate_household_id(code):
     code = normalise_code(code)
     if not _HOUSEHOLD.match(code):
         raise InvalidInput(_("农户编码应为 18 位数字（承包方编码）。"), "code")
-    towns = {t["code"] for t in current_region()["towns"]}
-    if code[:9] not in towns:
+    if code[:9] not in town_codes():
         raise InvalidInput(_("农户编码的前 9 位应为本区乡镇（街道）代码。"), "code")
     return code
 
@@ -61,7 +60,7 @@ def register_subject(session, kind, name, code, town_code, industry_code=None, e
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise InvalidInput(_("主体名称不能为空，且不超过 120 个字符。"), "name")
-    if town_code not in {t["code"] for t in current_region()["towns"]}:
+    if town_code not in town_codes():
         raise InvalidInput(_("请选择本区的乡镇（街道）。"), "town_code")
     if established_on is not None and established_on > date.today():
         raise InvalidInput(_("成立日期不能晚于今天。"), "established_on")

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from app.common.region import town_codes
 from app.credit.features import BY_NAME
 from app.credit.improve import ACTIONABLE, steps, suggest
 from app.credit.scoring import subject_row
@@ -12,7 +13,7 @@ from app.services import models
 
 from ..conftest import ACTIONABLE_VERSION
 
-TOWNS = models.region_towns("610203")
+TOWNS = town_codes("610203")
 
 
 def test_steps_only_move_toward_the_safer_side():

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from app.common.region import town_codes
 from app.credit import registry
 from app.credit.features import BY_NAME
 from app.credit.reasons import MISSING, sentence
@@ -14,8 +15,7 @@ from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.services import activation, models, scoring_runs
 
-TOWNS = ["610203001", "610203002", "610203003", "610203004", "610203100", "610203101", "610203102",
-         "610203104", "610203106"]
+TOWNS = town_codes("610203")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from app.common.region import town_codes
 from app.credit.features import FEATURE_NAMES, build_features
 from app.credit.records import records_from_db
 from app.credit.scoring import Scorer, score_frame, score_subject
@@ -14,7 +15,7 @@ from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.services import models
 
-TOWNS = models.region_towns("610203")
+TOWNS = town_codes("610203")
 AS_OF = ("2026-11-27", "2025-04-15", "2024-03-31")
 
 

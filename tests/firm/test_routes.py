@@ -1,12 +1,15 @@
 """The firm's pages: posting needs with bad input, seeing only its own records."""
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from app.entities import Application, FinancingNeed
+from app.entities.base import utcnow
 from app.extensions import db
 
+from .. import factories
 from ..conftest import logged_in_client, page_text
 from ..test_journey import post_form
 
@@ -111,3 +114,13 @@ def test_posting_a_need_matches_it(app, world):
     newest = db.session.scalars(select(FinancingNeed).order_by(FinancingNeed.id.desc())).first()
     stored = db.session.scalars(select(Match).where(Match.need_id == newest.id)).one()
     assert stored.product_id == world["product"].id and stored.eligible and stored.fit is not None
+
+
+def test_a_consent_whose_window_has_ended_reads_expired_and_cannot_be_revoked(app, world):
+    world["consent"].valid_to = utcnow() - timedelta(minutes=1)  # still marked active
+    in_force = factories.ConsentFactory(subject_id=world["firm"].id, institution_id=world["bank_b"].id)
+    db.session.commit()
+    page = page_text(logged_in_client(app, world["users"]["firm"]).get("/firm/consents"))
+    rows = {name: page[page.index(name):].split("</tr>")[0] for name in ("甲银行", "乙小贷")}
+    assert "已过期" in rows["甲银行"] and "撤回授权" not in rows["甲银行"]
+    assert "有效" in rows["乙小贷"] and f"/firm/consents/{in_force.id}/revoke" in rows["乙小贷"]

@@ -6,12 +6,12 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from app.common.region import town_codes
 from app.entities import CreditSubject, SourceRecord
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 
-TOWNS = ["610203001", "610203002", "610203003", "610203004", "610203100", "610203101", "610203102",
-         "610203104", "610203106"]
+TOWNS = town_codes("610203")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ def context():
     from app import create_app
     from app.config import TestConfig
 
-    app = create_app({**TestConfig.from_environment(), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(TestConfig)
     with app.app_context():
         yield
 

@@ -1,5 +1,5 @@
 """Consents: which one is in force, revoking, and the log of every view of a subject's data."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -8,7 +8,14 @@ from app.common.errors import NotAllowed
 from app.entities import AuditEntry, DataAccessLog
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services.consents import access_log_of, consent_in_force, log_access, revoke
+from app.services.consents import (
+    access_log_of,
+    consent_in_force,
+    consents_in_force,
+    log_access,
+    revoke,
+    subjects_with_consent,
+)
 
 from .. import factories
 
@@ -60,6 +67,60 @@ def test_a_consent_not_active_or_outside_its_window_is_not_in_force(parties, val
     assert in_force(parties) is None
 
 
+NOW = datetime(2026, 3, 1, 12, 0, 0)
+SECOND = timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("status, valid_from, valid_to, expected", [
+    ("active", NOW, NOW + SECOND, True),
+    ("active", NOW + SECOND, NOW + 2 * SECOND, False),
+    ("active", NOW - SECOND, NOW, False),
+    ("active", NOW - 2 * SECOND, NOW - SECOND, False),
+    ("paused", NOW - SECOND, NOW + SECOND, False),
+    ("revoked", NOW - SECOND, NOW + SECOND, False),
+    ("expired", NOW - SECOND, NOW + SECOND, False),
+], ids=["starts-now", "starts-later", "ends-now", "ended", "paused", "revoked", "status-expired"])
+def test_in_force_means_active_from_valid_from_up_to_but_not_at_valid_to(parties, status, valid_from, valid_to,
+                                                                       expected):
+    given = consent(parties, status=status, valid_from=valid_from, valid_to=valid_to)
+    subject_id, bank_id = parties["subject"].id, parties["bank"].id
+    # The Python test and every SQL form agree at each boundary.
+    assert given.is_in_force(NOW) is expected
+    assert (consent_in_force(db.session, subject_id, bank_id, now=NOW) == given) is expected
+    assert (subjects_with_consent(db.session, bank_id, [subject_id], now=NOW) == {subject_id}) is expected
+    per_subject = consents_in_force(bank_id, now=NOW)
+    found = db.session.execute(select(per_subject.c.subject_id, per_subject.c.consent_id)).all()
+    assert (found == [(subject_id, given.id)]) is expected
+
+
+def test_every_form_picks_the_longest_running_consent_then_the_newest(parties):
+    # The ranking's old copy took the newest consent while the application page took the longest one,
+    # so the same view was logged under two different consents.
+    longest = consent(parties, valid_to=utcnow() + timedelta(days=60))
+    consent(parties, valid_to=utcnow() + timedelta(days=5))
+    twin = consent(parties, valid_to=longest.valid_to)
+    per_subject = consents_in_force(parties["bank"].id)
+    assert db.session.execute(select(per_subject.c.consent_id)).scalars().all() == [twin.id]
+    assert in_force(parties) == twin
+
+
+def test_consents_in_force_has_one_line_per_subject_with_one(parties):
+    other = factories.SubjectFactory()
+    unconsented = factories.SubjectFactory()
+    mine = consent(parties)
+    theirs = factories.ConsentFactory(subject_id=other.id, institution_id=parties["bank"].id)
+    factories.ConsentFactory(subject_id=unconsented.id, institution_id=parties["bank"].id, status="revoked")
+    factories.ConsentFactory(subject_id=unconsented.id, institution_id=parties["other_bank"].id)
+    db.session.commit()
+    per_subject = consents_in_force(parties["bank"].id)
+    assert set(db.session.execute(select(per_subject.c.subject_id, per_subject.c.consent_id)).all()) == {
+        (parties["subject"].id, mine.id), (other.id, theirs.id)}
+    ids = [parties["subject"].id, other.id, unconsented.id]
+    assert subjects_with_consent(db.session, parties["bank"].id, ids) == {parties["subject"].id, other.id}
+    assert subjects_with_consent(db.session, parties["bank"].id, ids, purpose="monitoring") == set()
+    assert subjects_with_consent(db.session, parties["bank"].id, []) == set()
+
+
 def test_a_consent_for_another_institution_is_not_in_force(parties):
     consent(parties)
     assert in_force(parties, institution="other_bank") is None
@@ -88,6 +149,15 @@ def test_revoke_ends_the_consent_and_is_audited(parties):
     entry = db.session.scalars(select(AuditEntry)).one()
     assert entry.action == "consent.revoke"
     assert (entry.target_type, entry.target_id, entry.actor_id) == ("Consent", given.id, parties["firm"].id)
+
+
+def test_a_consent_whose_window_has_ended_reads_expired_and_cannot_be_revoked(parties):
+    ended = consent(parties, valid_to=utcnow() - SECOND)
+    assert ended.status_at(utcnow()) == "expired" and ended.status_at(ended.valid_to - SECOND) == "active"
+    with pytest.raises(NotAllowed):
+        revoke(db.session, ended, parties["firm"])
+    assert ended.status == "active" and ended.revoked_at is None
+    assert consent(parties, status="revoked").status_at(utcnow()) == "revoked"
 
 
 def test_revoke_twice_is_not_allowed(parties):

@@ -1,6 +1,5 @@
 """The synthetic district: reproducible, shaped like the declared exports, messy on purpose."""
 import csv
-import hashlib
 import io
 import json
 import re
@@ -12,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from stdnum.cn import uscc
 
+from app.common.checksums import file_sha256
 from app.common.vocab import DECLINE_REASONS
 from app.ingest.sources import SOURCES, get_source, source_for_file
 from training.synth import Settings, generate
@@ -41,7 +41,7 @@ def large(tmp_path_factory):
 
 
 def _digests(directory):
-    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {p.relative_to(directory).as_posix(): file_sha256(p)
             for p in sorted(directory.rglob("*")) if p.is_file()}
 
 

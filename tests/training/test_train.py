@@ -1,10 +1,10 @@
 """Training, evaluation and the registry on a small synthetic district."""
-import hashlib
 import json
 import subprocess
 
 import pytest
 
+from app.common.checksums import file_sha256
 from app.credit import registry
 from app.credit.features import FEATURE_NAMES
 
@@ -52,9 +52,8 @@ def test_evaluate_reports_the_required_figures(trained, district):
 def test_same_seed_same_model(trained, district, tmp_path):
     result, _ = trained
     again = run("training.train", "--data", str(district), "--out", str(tmp_path), "--seed", "1")
-    first = (registry.Path(result["path"]) / "model.txt").read_bytes()
-    second = (registry.Path(again["path"]) / "model.txt").read_bytes()
-    assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
+    first, second = (registry.Path(folder) / "model.txt" for folder in (result["path"], again["path"]))
+    assert file_sha256(first) == file_sha256(second)
 
 
 def test_registry_refuses_a_tampered_file(trained, tmp_path):
@@ -80,7 +79,7 @@ def test_registry_refuses_another_lightgbm_major(trained, tmp_path):
     metadata = json.loads((copy / "metadata.json").read_text())
     metadata["libraries"]["lightgbm"] = "3.3.5"
     (copy / "metadata.json").write_text(json.dumps(metadata))
-    sums = "".join(f"{hashlib.sha256((copy / n).read_bytes()).hexdigest()}  {n}\n" for n in registry.CHECKED_FILES)
+    sums = "".join(f"{file_sha256(copy / n)}  {n}\n" for n in registry.CHECKED_FILES)
     (copy / "SHA256SUMS").write_text(sums)
     with pytest.raises(registry.RegistryError, match="major"):
         registry.load_version(copy, FEATURE_NAMES)

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.common.checksums import file_sha256
 from benchmarks.train_table import messy_book
-from training.table.artifact import load_model, score_rows, sha256_of
+from training.table.artifact import load_model, score_rows
 from training.table.book import load_book
 from training.table.cli import main
 from training.table.evaluate import evaluate
@@ -183,7 +184,7 @@ def test_out_writes_lightgbm_text_and_metadata_and_scores_again(tmp_path, capsys
                               "--out", tmp_path / "model")
     assert code == 0
     model, metadata = load_model(tmp_path / "model")
-    assert metadata["sha256"] == sha256_of(tmp_path / "model" / metadata["model_file"])
+    assert metadata["sha256"] == file_sha256(tmp_path / "model" / metadata["model_file"])
     assert {"lightgbm", "pandas", "scikit-learn"} <= set(metadata["versions"])
     assert [f["name"] for f in metadata["features"]] == report["features"]
     assert not list((tmp_path / "model").glob("*.pkl"))

@@ -3,6 +3,8 @@ import argparse
 import json
 import re
 
+from app.config import Config
+
 from .run import Settings, generate
 
 
@@ -28,7 +30,7 @@ def parse(argv=None):
     parser.add_argument("--months", type=int, default=36, help="months of monthly records (default 36)")
     parser.add_argument("--end", type=_month, default="2026-09", help="last month, YYYY-MM (default 2026-09)")
     parser.add_argument("--default-rate", type=_rate, default=0.05, help="share of loans that default")
-    parser.add_argument("--region", default="610203", help="region code of app/regions/<code>.json")
+    parser.add_argument("--region", default=Config.REGION_CODE, help="region code of app/regions/<code>.json")
     args = parser.parse_args(argv)
     if args.firms < 1 or args.months < 13 or args.seed < 0:
         parser.error("--firms must be positive, --months at least 13 and --seed not negative")

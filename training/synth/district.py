@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.common.region import load_region
+from app.common.region import town_codes
 
 KINDS = ("企业", "个体工商户", "农民专业合作社", "农户")
 ENTERPRISE, INDIVIDUAL, COOPERATIVE, FARMER = range(4)
@@ -143,7 +143,7 @@ class Region:
 
 def load(region_code):
     """The district's towns from the region definition, with the synthetic profiles."""
-    towns = tuple(t["code"] for t in load_region(region_code)["towns"])
+    towns = tuple(town_codes(region_code))
     profiles = [_TOWN_PROFILE.get(code, _DEFAULT_TOWN) for code in towns]
     kind_town = np.array([p[1] for p in profiles], dtype=float).T
     mixes = np.zeros((len(towns), len(KINDS), len(INDUSTRIES)))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.config import Config
+
 from . import district
 from .generator import Chunk, simulate
 from .mess import add_mess
@@ -26,7 +28,7 @@ class Settings:
     months: int = 36
     end: str = "2026-09"
     default_rate: float = 0.05
-    region: str = "610203"
+    region: str = Config.REGION_CODE
     chunk_size: int = CHUNK_SIZE
 
 

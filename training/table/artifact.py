@@ -23,9 +23,6 @@ class ArtifactError(Exception):
     """A saved model that does not match its metadata."""
 
 
-sha256_of = file_sha256
-
-
 def library_versions():
     """Versions of everything that shapes the model file."""
     return {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
@@ -50,10 +47,10 @@ def save_model(folder, candidates, specs, features, summary, source):
     path, kind = _write_model(folder, candidates.chosen, candidates.model)
     metadata = {
         "format": FORMAT, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model_file": path.name, "model_kind": kind, "chosen": candidates.chosen, "sha256": sha256_of(path),
+        "model_file": path.name, "model_kind": kind, "chosen": candidates.chosen, "sha256": file_sha256(path),
         "features": [{"name": name, **specs[name]} for name in features],
         "validation_auc": {k: round(v, 4) for k, v in candidates.validation_auc.items()},
-        "versions": library_versions(), "data": {"file": Path(source).name, "sha256": sha256_of(source)},
+        "versions": library_versions(), "data": {"file": Path(source).name, "sha256": file_sha256(source)},
         **summary,
     }
     (folder / METADATA).write_text(json.dumps(metadata, ensure_ascii=False, indent=1, default=float), encoding="utf-8")
@@ -67,7 +64,7 @@ def load_model(folder):
     if metadata.get("format") != FORMAT:
         raise ArtifactError(f"unknown model format {metadata.get('format')!r}")
     path = folder / metadata["model_file"]
-    if sha256_of(path) != metadata["sha256"]:
+    if file_sha256(path) != metadata["sha256"]:
         raise ArtifactError(f"{path.name} does not match the sha256 in {METADATA}")
     if metadata["model_kind"] == "lightgbm":
         return lgb.Booster(model_file=str(path)), metadata

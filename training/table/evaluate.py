@@ -1,21 +1,15 @@
 """How well each candidate ranks bad loans on rows it never saw: by time, repeated CV, or one holdout."""
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.metrics import roc_curve
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
-from .leakage import auc
+from app.credit.metrics import auc, ks
+
 from .models import PREFERENCE, TUNED, fit_candidates
 
 SMALL_BOOK = 5000
 TEST_SHARE = 0.2
-
-
-def ks_statistic(score, bad):
-    """Kolmogorov–Smirnov distance between the score distributions of bad and good rows."""
-    false_positive, true_positive, _ = roc_curve(bad, score)
-    return float(np.max(true_positive - false_positive))
 
 
 def evaluation_splits(bad, time=None, folds=5, repeats=3, small_book=SMALL_BOOK, seed=0):
@@ -44,7 +38,7 @@ def _one_fold(features, bad, time, train, test, seed, workers):
     result = {"chosen": found.chosen, "seconds": found.seconds, "validation_auc": found.validation_auc}
     for name, model in found.models.items():
         score = model.predict_proba(features.iloc[test])[:, 1]
-        result[name] = {"auc": auc(score, bad[test]), "ks": ks_statistic(score, bad[test])}
+        result[name] = {"auc": auc(bad[test], score), "ks": ks(bad[test], score)}
     result["model"] = result[found.chosen]
     return result
 

@@ -1,7 +1,10 @@
 """Columns that give the outcome away: written after it, or otherwise too good to be true."""
+import math
+
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+
+from app.credit.metrics import auc
 
 SEPARATES = 0.99
 TRACKS = 0.95
@@ -10,21 +13,10 @@ FOLDS = 5
 BINS = 20
 
 
-def auc(score, bad):
-    """ROC AUC of `score` for `bad` (1 = bad) from average ranks (Mann–Whitney); 0.5 when one class is absent."""
-    bad = np.asarray(bad, dtype=bool)
-    n_bad = int(bad.sum())
-    n_good = len(bad) - n_bad
-    if n_bad == 0 or n_good == 0:
-        return 0.5
-    ranks = rankdata(score)
-    return float((ranks[bad].sum() - n_bad * (n_bad + 1) / 2) / (n_bad * n_good))
-
-
 def separation(score, bad):
-    """AUC in whichever direction separates better (at least 0.5)."""
-    value = auc(score, bad)
-    return max(value, 1.0 - value)
+    """AUC in whichever direction separates better: at least 0.5, and 0.5 when every row is good or every one bad."""
+    value = auc(bad, score)
+    return 0.5 if math.isnan(value) else max(value, 1.0 - value)
 
 
 def _out_of_fold_rate(groups, bad, seed):

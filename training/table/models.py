@@ -9,7 +9,8 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from .leakage import auc
+from app.credit.metrics import auc
+
 from .scorecard import BinnedLogisticScorecard
 
 TUNED = "tuned_lightgbm"
@@ -88,7 +89,7 @@ class TunedLightGBM(ClassifierMixin, BaseEstimator):
         """Validation AUC and best round count of one setting, stopped early on the validation rows."""
         model = lgb.LGBMClassifier(**base, **setting, n_estimators=self.max_rounds, metric="auc")
         model.fit(*fit, eval_X=check[0], eval_y=check[1], callbacks=[lgb.early_stopping(self.patience, verbose=False)])
-        return auc(model.predict_proba(check[0])[:, 1], check[1]), model.best_iteration_ or self.max_rounds, setting
+        return auc(check[1], model.predict_proba(check[0])[:, 1]), model.best_iteration_ or self.max_rounds, setting
 
     def fit(self, X, y, validation):
         """Try each setting on `validation` = (train rows, validation rows) of `X`, then refit the best on all rows."""
@@ -161,13 +162,21 @@ def fit_one(name, X, bad, order=None, seed=0, workers=1):
 
 
 def _validation_auc(X, bad, order, seed, workers):
-    """Each candidate's mean AUC over the selection folds, on rows its fitting (and tuning) never saw."""
+    """Each candidate's mean AUC over the selection folds, on rows its fitting (and tuning) never saw.
+
+    A fold whose rows are all good (or all bad) has no AUC and is left out of every candidate's mean.
+    """
     scores = {name: [] for name in PREFERENCE}
     for learn, check in selection_folds(bad, order, seed):
         for name in PREFERENCE:
             model = fit_one(name, X.iloc[learn], bad[learn], None if order is None else order[learn], seed, workers)
-            scores[name].append(auc(model.predict_proba(X.iloc[check])[:, 1], bad[check]))
-    return {name: float(np.mean(found)) for name, found in scores.items()}
+            scores[name].append(auc(bad[check], model.predict_proba(X.iloc[check])[:, 1]))
+    return {name: _mean_of_defined(found) for name, found in scores.items()}
+
+
+def _mean_of_defined(values):
+    defined = [value for value in values if not np.isnan(value)]
+    return float(np.mean(defined)) if defined else float("nan")
 
 
 def fit_candidates(X, bad, order=None, seed=0, workers=1):
