@@ -28,13 +28,13 @@ def published_products(session, product_ids=None):
 
 
 def product_terms(product):
-    """A product's terms as the matcher reads them."""
+    """A product's current terms (from its columns)."""
     return ProductTerms(
-        product_id=product.id, institution_id=product.institution_id, amount_min=product.amount_min,
-        amount_max=product.amount_max, term_min=product.term_min_months, term_max=product.term_max_months,
-        rate_min=product.rate_min, rate_max=product.rate_max, guarantee_types=tuple(product.guarantee_types),
-        rules=product.rules or {}, upfront_fee_pct=product.upfront_fee_pct or Decimal(0),
-        guarantee_fee_pct=product.guarantee_fee_pct or Decimal(0), repayment=product.repayment or "annuity")
+        amount_min=product.amount_min, amount_max=product.amount_max, term_min=product.term_min_months,
+        term_max=product.term_max_months, rate_min=product.rate_min, rate_max=product.rate_max,
+        guarantee_types=tuple(product.guarantee_types), upfront_fee_pct=product.upfront_fee_pct or Decimal(0),
+        guarantee_fee_pct=product.guarantee_fee_pct or Decimal(0), repayment=product.repayment or "annuity",
+        rules=product.rules or {}, name=product.name, description=product.description or "")
 
 
 def _batches(ids):
