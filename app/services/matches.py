@@ -14,7 +14,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import delete, insert, or_, select
 
-from app.entities import FinancingNeed, Institution, Match, Product
+from app.entities import CreditSubject, FinancingNeed, Institution, Match, Product
 from app.entities.base import utcnow
 from app.matching.explain import needs_review, rule_results, sentence
 from app.matching.fit import coverage, response_days
@@ -167,17 +167,20 @@ def _rows(catalogue, needs, ntable, chunk, now):
     return rows
 
 
-def _store(session, needs, catalogue, replace=True, matched_elsewhere=frozenset(), on_batch=None):
-    """Evaluate `needs` against the catalogue in batches and store what each keeps; returns the rows stored.
+def _in_batches(needs):
+    for start in range(0, len(needs), REMATCH_BATCH):
+        yield needs[start:start + REMATCH_BATCH]
+
+
+def _store(session, batches, catalogue, replace=True, matched_elsewhere=frozenset()):
+    """Evaluate each batch of needs against the catalogue and store what it keeps; yields the rows stored.
 
     `replace` deletes the needs' earlier matches first; `matched_elsewhere` holds the ids of needs
-    with an eligible match outside the catalogue; `on_batch(needs done, rows stored)` follows progress.
+    with an eligible match outside the catalogue.
     """
-    stored = 0
-    for start in range(0, len(needs), REMATCH_BATCH):
-        batch = needs[start:start + REMATCH_BATCH]
+    for batch in batches:
         rows = []
-        if len(catalogue):
+        if len(catalogue) and batch:
             ntable, now = catalogue.need_table(batch), utcnow()
             elsewhere = np.array([n.id in matched_elsewhere for n in batch], dtype=bool)
             for chunk in catalogue.screen(ntable, elsewhere):
@@ -186,10 +189,7 @@ def _store(session, needs, catalogue, replace=True, matched_elsewhere=frozenset(
             session.execute(delete(Match).where(Match.need_id.in_([n.id for n in batch])))
         if rows:
             session.execute(insert(Match), rows)
-        stored += len(rows)
-        if on_batch is not None:
-            on_batch(start + len(batch), stored)
-    return stored
+        yield len(rows)
 
 
 def open_needs(session, subject_id=None):
@@ -200,15 +200,23 @@ def open_needs(session, subject_id=None):
     return session.scalars(query).all()
 
 
+def eligible_needs(session, product):
+    """(fit, need, firm) of every open need the stored matches find eligible for `product`."""
+    return session.execute(
+        select(Match.fit, FinancingNeed, CreditSubject)
+        .join(FinancingNeed, FinancingNeed.id == Match.need_id)
+        .join(CreditSubject, CreditSubject.id == FinancingNeed.subject_id)
+        .where(Match.product_id == product.id, Match.eligible.is_(True), FinancingNeed.status == "open")).all()
+
+
 def rematch_needs(session, needs):
-    """Re-evaluate `needs` against every published product and replace their stored matches."""
+    """Re-evaluate `needs` against every published product and replace their stored matches; returns the rows."""
     needs = [n for n in needs if n.status == "open"]
-    _store(session, needs, Catalogue(session))
-    return len(needs)
+    return sum(_store(session, _in_batches(needs), Catalogue(session)))
 
 
 def rematch_need(session, need):
-    """Re-match one need (after it is posted or changed); a closed need loses its matches."""
+    """Re-match one need (after it is posted or changed); a closed need loses its matches. Returns the rows."""
     session.flush()
     if need.status != "open":
         session.execute(delete(Match).where(Match.need_id == need.id))
@@ -217,13 +225,13 @@ def rematch_need(session, need):
 
 
 def rematch_subject(session, subject_id):
-    """Re-match a firm's open needs (after its score or a list entry about it changes)."""
+    """Re-match a firm's open needs (after its score or a list entry about it changes); returns the rows."""
     session.flush()
     return rematch_needs(session, open_needs(session, subject_id))
 
 
 def rematch_product(session, product):
-    """Replace one product's stored matches with every open need (after it is published, edited or retired)."""
+    """Replace a product's stored matches (after it is published, edited or retired); returns the rows."""
     session.flush()
     session.execute(delete(Match).where(Match.product_id == product.id))
     live = product.status == "published" and product.institution.active
@@ -231,21 +239,34 @@ def rematch_product(session, product):
     if not needs:
         return 0
     others = set(session.scalars(select(Match.need_id).where(Match.eligible.is_(True))))
-    _store(session, needs, Catalogue(session, [product]), replace=False, matched_elsewhere=others)
-    return len(needs)
+    return sum(_store(session, _in_batches(needs), Catalogue(session, [product]), replace=False,
+                      matched_elsewhere=others))
+
+
+def _open_need_batches(session, need_ids):
+    """The needs of `need_ids` still open, a batch at a time, each read afresh (a run commits between batches)."""
+    for start in range(0, len(need_ids), REMATCH_BATCH):
+        ids = need_ids[start:start + REMATCH_BATCH]
+        yield session.scalars(select(FinancingNeed).where(FinancingNeed.id.in_(ids), FinancingNeed.status == "open")
+                              .order_by(FinancingNeed.id)).all()
 
 
 def rematch_all(session, on_batch=None):
-    """Re-match every open need against every published product; returns the run's figures.
+    """Re-match every open need against every published product; returns the figures.
 
-    Matches of needs no longer open or of products no longer published (or whose institution was
-    deactivated) are removed; `on_batch(needs done, rows stored)` follows the progress.
+    Matches of needs no longer open and of products no longer published (or whose institution was
+    deactivated) are removed. `on_batch(needs done, needs in all, rows stored)` follows the progress.
     """
     session.flush()
     live = select(Product.id).join(Institution).where(Product.status == "published", Institution.active.is_(True))
     still_open = select(FinancingNeed.id).where(FinancingNeed.status == "open")
     session.execute(delete(Match).where(or_(Match.need_id.not_in(still_open), Match.product_id.not_in(live))))
-    needs, catalogue = open_needs(session), Catalogue(session)
-    stored = _store(session, needs, catalogue, on_batch=on_batch)
-    return {"needs": len(needs), "products": len(catalogue), "pairs": len(needs) * len(catalogue),
+    need_ids = session.scalars(still_open.order_by(FinancingNeed.id)).all()
+    catalogue = Catalogue(session)
+    stored = 0
+    for done, rows in enumerate(_store(session, _open_need_batches(session, need_ids), catalogue), start=1):
+        stored += rows
+        if on_batch is not None:
+            on_batch(min(done * REMATCH_BATCH, len(need_ids)), len(need_ids), stored)
+    return {"needs": len(need_ids), "products": len(catalogue), "pairs": len(need_ids) * len(catalogue),
             "stored": stored}
