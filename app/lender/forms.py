@@ -30,6 +30,7 @@ from app.common.vocab import (
 )
 from app.forms import CheckboxesField, as_choices
 from app.matching.rules import ATTRIBUTES, OPERATORS
+from app.matching.tables import ProductTerms
 
 
 def _months(label):
@@ -123,8 +124,8 @@ def _number(form, name, message, default=None):
     return value
 
 
-def product_values(form):
-    """The plain values a ProductRulesForm carries, for products.publish_product / update_product."""
+def product_terms(form):
+    """The terms a ProductRulesForm carries, for products.publish_product / update_product to validate."""
     numbers = {name: _number(form, name, _("请输入数字。"))
                for name in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
     for name, value in numbers.items():
@@ -139,15 +140,14 @@ def product_values(form):
         "blacklist_policy": form.blacklist_policy.data, "red_list_priority": form.red_list_priority.data,
         "extra": [entry.data for entry in form.extra],
     }
-    return {
-        "name": form.name.data, "description": form.description.data,
-        "amount_min": wan_to_yuan(numbers["amount_min_wan"]), "amount_max": wan_to_yuan(numbers["amount_max_wan"]),
-        "term_min": form.term_min.data, "term_max": form.term_max.data,
-        "rate_min": numbers["rate_min"], "rate_max": numbers["rate_max"], "guarantee_types": form.guarantee_types.data,
-        "upfront_fee_pct": _number(form, "upfront_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
-        "guarantee_fee_pct": _number(form, "guarantee_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
-        "repayment": form.repayment.data, "rules": rules,
-    }
+    return ProductTerms(
+        name=form.name.data, description=form.description.data,
+        amount_min=wan_to_yuan(numbers["amount_min_wan"]), amount_max=wan_to_yuan(numbers["amount_max_wan"]),
+        term_min=form.term_min.data, term_max=form.term_max.data, rate_min=numbers["rate_min"],
+        rate_max=numbers["rate_max"], guarantee_types=tuple(form.guarantee_types.data or ()),
+        upfront_fee_pct=_number(form, "upfront_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        guarantee_fee_pct=_number(form, "guarantee_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        repayment=form.repayment.data, rules=rules)
 
 
 def product_form_data(product):
