@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.common.errors import InvalidInput
 from app.common.money import format_rate, format_wan, parse_decimal, wan_to_yuan
@@ -28,22 +28,23 @@ from app.common.vocab import (
     SOURCE_NAMES,
     SUBJECT_KINDS,
 )
-from app.forms import CheckboxesField, as_choices
+from app.forms import CheckboxesField, ServiceCheck, as_choices
 from app.matching.rules import ATTRIBUTES, OPERATORS
 from app.matching.tables import ProductTerms
+from app.services.needs import validate_term
+from app.services.products import MAX_DESCRIPTION, MAX_NAME
 
 
 def _months(label):
-    return IntegerField(label, validators=[
-        InputRequired(_l("请输入期限（月）。")),
-        NumberRange(min=1, max=360, message=_l("期限应在 1 到 360 个月之间。"))])
+    return IntegerField(label, validators=[InputRequired(_l("请输入期限（月）。")), ServiceCheck(validate_term)])
 
 
 class ProductForm(FlaskForm):
     name = StringField(_l("产品名称"), validators=[
-        DataRequired(_l("请输入产品名称。")), Length(max=120, message=_l("产品名称不能超过 120 个字符。"))])
+        DataRequired(_l("请输入产品名称。")),
+        Length(max=MAX_NAME, message=_l("产品名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME))])
     description = TextAreaField(_l("产品说明"), validators=[
-        Length(max=2000, message=_l("产品说明不能超过 2000 个字符。"))])
+        Length(max=MAX_DESCRIPTION, message=_l("产品说明不能超过 %(n)d 个字符。", n=MAX_DESCRIPTION))])
     amount_min_wan = StringField(_l("最低额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     amount_max_wan = StringField(_l("最高额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     term_min = _months(_l("最短期限（月）"))

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.entities import Application, AuditEntry, Match, Product, ProductVersion
 from app.extensions import db
-from app.lender.forms import product_form_data
+from app.lender.forms import ProductRulesForm, product_form_data
 from app.services import matches
 
 from ..conftest import logged_in_client, page_text
@@ -119,3 +119,12 @@ def test_an_edit_that_changes_nothing_keeps_the_version(app, world):
     db.session.expire_all()
     assert product.version == 1 and counts() == before
     assert "产品条款没有变化，仍为第 1 版" in page_text(client.get("/lender/products"))
+
+
+@pytest.mark.parametrize(("limit", "months", "accepted"), [(360, 361, False), (120, 120, True), (120, 121, False)])
+def test_the_longest_term_a_product_may_offer_follows_the_configuration(app, world, limit, months, accepted):
+    app.config["MAX_TERM_MONTHS"] = limit
+    with app.test_request_context(method="POST", data={**GOOD, "term_max": str(months)}):
+        form = ProductRulesForm(meta={"csrf": False})
+        assert form.validate() == accepted
+        assert form.errors.get("term_max") == (None if accepted else [f"期限应在 1 到 {limit} 个月之间。"])
