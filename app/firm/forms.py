@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.common.vocab import GUARANTEE_TYPES, URGENCIES
 from app.forms import ServiceCheck, as_choices
+from app.services.applications import MAX_NOTE
 from app.services.needs import MAX_PURPOSE, validate_term
 from app.services.objections import MAX_TEXT
 
@@ -28,7 +29,8 @@ class ApplyForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = TextAreaField(_l("补充说明"), validators=[
-        DataRequired(_l("请填写补充说明。")), Length(max=500, message=_l("补充说明不能超过 500 个字符。"))])
+        DataRequired(_l("请填写补充说明。")),
+        Length(max=MAX_NOTE, message=_l("请填写补充说明（不超过 %(n)d 字）。", n=MAX_NOTE))])
 
 
 def _reason(label):

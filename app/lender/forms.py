@@ -31,6 +31,7 @@ from app.common.vocab import (
 from app.forms import CheckboxesField, ServiceCheck, as_choices
 from app.matching.rules import ATTRIBUTES, OPERATORS
 from app.matching.tables import ProductTerms
+from app.services.applications import MAX_NOTE
 from app.services.needs import validate_term
 from app.services.products import MAX_DESCRIPTION, MAX_NAME
 
@@ -42,7 +43,7 @@ def _months(label):
 class ProductForm(FlaskForm):
     name = StringField(_l("产品名称"), validators=[
         DataRequired(_l("请输入产品名称。")),
-        Length(max=MAX_NAME, message=_l("产品名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME))])
+        Length(max=MAX_NAME, message=_l("产品名称不能超过 %(n)d 个字符。", n=MAX_NAME))])
     description = TextAreaField(_l("产品说明"), validators=[
         Length(max=MAX_DESCRIPTION, message=_l("产品说明不能超过 %(n)d 个字符。", n=MAX_DESCRIPTION))])
     amount_min_wan = StringField(_l("最低额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
@@ -98,20 +99,25 @@ class ProductRulesForm(ProductForm):
         self.min_grade.choices = as_choices([("", _l("不限")), *((g, g) for g in current_app.config["CREDIT_GRADES"])])
 
 
+def _note_length():
+    return Length(max=MAX_NOTE, message=_l("说明不能超过 %(n)d 个字符。", n=MAX_NOTE))
+
+
 class ApproveForm(FlaskForm):
     amount_wan = StringField(_l("批准金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
-    note = TextAreaField(_l("说明"), validators=[Length(max=500, message=_l("说明不能超过 500 个字符。"))])
+    note = TextAreaField(_l("说明"), validators=[_note_length()])
 
 
 class DeclineForm(FlaskForm):
     reasons = CheckboxesField(_l("拒绝原因（1–4 项）"), choices=as_choices(DECLINE_REASONS.choices()))
-    note = TextAreaField(_l("补充说明"), validators=[Length(max=500, message=_l("说明不能超过 500 个字符。"))])
+    note = TextAreaField(_l("补充说明"), validators=[_note_length()])
 
 
 class InfoRequestForm(FlaskForm):
     note = TextAreaField(_l("需要补充的材料"), validators=[
-        DataRequired(_l("请写明需要补充的材料。")), Length(max=500, message=_l("不能超过 500 个字符。"))])
+        DataRequired(_l("请写明需要补充的材料。")),
+        Length(max=MAX_NOTE, message=_l("请写明需要补充的材料（不超过 %(n)d 字）。", n=MAX_NOTE))])
 
 
 def _number(form, name, message, default=None):
