@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, or_, select
 
 from app.entities import CreditSubject, FinancingNeed, Institution, Match, Product
 from app.entities.base import utcnow
@@ -188,7 +188,7 @@ def _store(session, batches, catalogue, replace=True, matched_elsewhere=frozense
         if replace:
             session.execute(delete(Match).where(Match.need_id.in_([n.id for n in batch])))
         if rows:
-            session.execute(insert(Match), rows)
+            session.execute(Match.__table__.insert(), rows)
         yield len(rows)
 
 
