@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 
 from app.common.vocab import GUARANTEE_TYPES, SUBJECT_KINDS
 
-from .rules import ATTRIBUTES, BIT, EXTRA_RULES, RULE_NAMES, get_attribute, get_operator
+from .engine import failed_rule_names
+from .rules import ATTRIBUTES, BIT, EXTRA_RULES, get_attribute, get_operator
 from .tables import NO_RATE_LIMIT, source_key
 from .texts import SENTENCES, choice_label
 
@@ -113,19 +114,10 @@ FIGURES = {"amount": _amount, "term": _term, "guarantee": _guarantee, "rate": _r
            "sources": _sources, "blacklist": _blacklist}
 
 
-def _failed_names(mask):
-    """The names of the rules whose bits are set, lowest bit first (a near miss has one or two)."""
-    mask, names = int(mask), []
-    while mask:
-        names.append(RULE_NAMES[(mask & -mask).bit_length() - 1])
-        mask &= mask - 1
-    return names
-
-
 def rule_results(needs, i, products, j, mask, rules, min_coverage_pct=50, only_failed=False):
     """Every rule of product `j` for need `i` (or only the failed ones): JSON dicts with `rule` and `passed`."""
     pair = Pair(needs, i, products, j, rules, min_coverage_pct)
-    names = _failed_names(mask) if only_failed else [*FIGURES, *EXTRA_RULES[:len(rules.get("extra", ()))]]
+    names = failed_rule_names(mask) if only_failed else [*FIGURES, *EXTRA_RULES[:len(rules.get("extra", ()))]]
     results = []
     for name in names:
         figures = FIGURES[name](pair) if name in FIGURES else _extra(pair, EXTRA_RULES.index(name))
