@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores …` commands."""
+"""The `flask platform|data|models|scores|matches …` commands."""
 import json
 import sys
 from pathlib import Path
@@ -14,7 +14,7 @@ from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
 from app.ingest.runner import export_files
-from app.services import accounts, activation, ingestion, models, scoring_runs
+from app.services import accounts, activation, ingestion, match_runs, models, scoring_runs
 
 
 @click.group("platform")
@@ -141,3 +141,30 @@ def in_both_languages(message):
     with force_locale("en"):
         english = gettext(message)
     return message if english == message else f"{message} / {english}"
+
+
+@click.group("matches")
+def matches_cli():
+    """Matching commands."""
+
+
+@matches_cli.command("refresh")
+@with_appcontext
+def refresh_matches_command():
+    """Re-match every open need against every published product, recorded as a match run.
+
+    Prints its progress on stderr and a JSON summary as the last line; commits after each batch of needs.
+    """
+    try:
+        run = match_runs.start(db.session, "cli")
+    except NotAllowed as refusal:
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+
+    def progress(run):
+        click.echo(f"已匹配需求 / needs matched {run.needs_done}/{run.needs_total}, "
+                   f"已保存 / stored {run.matches_stored}", err=True)
+
+    run = match_runs.execute(db.session, run, on_progress=progress)
+    if run.status != "done":
+        raise click.ClickException(f"重新匹配失败 / re-match failed: {run.error}")
+    click.echo(json.dumps(match_runs.summary(run), ensure_ascii=False))

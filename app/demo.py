@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.common.codes import make_uscc
 from app.common.money import wan_to_yuan
 from app.entities import CreditSubject, Institution, SourceRecord
+from app.matching.tables import ProductTerms
 from app.services import accounts, applications, matches, needs, products, subjects
 
 DEMO_PASSWORD = "Yintai-demo-2026"
@@ -75,9 +76,10 @@ def build_demo(session, region_code):
     session.add_all(institutions)
     firms = _district_firms(session) or _registered_firms(session, region_code)
     users = _create_users(session, institutions, firms)
-    catalogue = [products.publish_product(
-        session, institutions[i], users["admin_bank"], name, wan_to_yuan(lo), wan_to_yuan(hi), tlo, thi,
-        Decimal(rlo), Decimal(rhi), guarantees, f"{name}：面向印台区小微企业、个体工商户和农户的演示产品。")
+    catalogue = [products.publish_product(session, institutions[i], users["admin_bank"], ProductTerms(
+        name=name, description=f"{name}：面向印台区小微企业、个体工商户和农户的演示产品。",
+        amount_min=wan_to_yuan(lo), amount_max=wan_to_yuan(hi), term_min=tlo, term_max=thi, rate_min=Decimal(rlo),
+        rate_max=Decimal(rhi), guarantee_types=tuple(guarantees)))
         for i, name, lo, hi, tlo, thi, rlo, rhi, guarantees in PRODUCTS]
     posted = []
     for firm_index, amount, term, purpose, guarantee in NEEDS:

@@ -1,10 +1,13 @@
 """What the blueprints' forms share: the CSRF-only action form, checkbox lists, choices from a
-vocabulary, and service errors shown on the field they concern."""
+vocabulary, service checks run as field validators, and service errors shown on their field."""
 from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.common.errors import InvalidInput
 
 
 def as_choices(pairs):
@@ -30,3 +33,20 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ServiceCheck:
+    """A field validator that runs a service's check (which raises InvalidInput) on the field's data.
+
+    The check runs at validation time, so its limit (often a setting) and its message are the
+    service's own: the form and the service cannot disagree.
+    """
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, form, field):
+        try:
+            self.check(field.data)
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app.common.vocab import SUBJECT_KINDS
 from app.forms import as_choices
+from app.services.subjects import MAX_NAME
 
 
 class LoginForm(FlaskForm):
@@ -16,7 +17,8 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     kind = SelectField(_l("主体类型"), choices=as_choices(SUBJECT_KINDS.choices()))
     name = StringField(_l("主体名称"), validators=[
-        DataRequired(_l("请输入主体名称。")), Length(max=120, message=_l("主体名称不能超过 120 个字符。"))])
+        DataRequired(_l("请输入主体名称。")),
+        Length(max=MAX_NAME, message=_l("主体名称不能超过 %(n)d 个字符。", n=MAX_NAME))])
     code = StringField(_l("统一社会信用代码 / 农户编码"),
                        validators=[DataRequired(_l("请输入统一社会信用代码或农户编码。"))])
     town_code = SelectField(_l("所在乡镇（街道）"))

@@ -8,6 +8,7 @@ from .financing import (
     FinancingNeed,
     Loan,
     Match,
+    MatchRun,
     Message,
     RepaymentOutcome,
 )
@@ -17,7 +18,7 @@ from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "Match", "Message",
-    "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome", "ScoringRun",
-    "SourceBatch", "SourceRecord", "User",
+    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "Match", "MatchRun",
+    "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome",
+    "ScoringRun", "SourceBatch", "SourceRecord", "User",
 ]

@@ -2,12 +2,18 @@
 from datetime import datetime
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
 from .base import Money, Timestamped, utcnow
+
+
+def configured_response_limit():
+    """The days a new institution has to respond, unless it says otherwise (DEFAULT_RESPONSE_LIMIT_DAYS)."""
+    return current_app.config["DEFAULT_RESPONSE_LIMIT_DAYS"]
 
 
 class Institution(Timestamped, db.Model):
@@ -19,7 +25,7 @@ class Institution(Timestamped, db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
-    response_limit_days: Mapped[int] = mapped_column(default=3)
+    response_limit_days: Mapped[int] = mapped_column(default=configured_response_limit)
     active: Mapped[bool] = mapped_column(default=True)
 
     products: Mapped[list["Product"]] = relationship(back_populates="institution")

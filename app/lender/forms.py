@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.common.errors import InvalidInput
 from app.common.money import format_rate, format_wan, parse_decimal, wan_to_yuan
@@ -28,21 +28,24 @@ from app.common.vocab import (
     SOURCE_NAMES,
     SUBJECT_KINDS,
 )
-from app.forms import CheckboxesField, as_choices
+from app.forms import CheckboxesField, ServiceCheck, as_choices
 from app.matching.rules import ATTRIBUTES, OPERATORS
+from app.matching.tables import ProductTerms
+from app.services.applications import MAX_NOTE
+from app.services.needs import validate_term
+from app.services.products import MAX_DESCRIPTION, MAX_NAME
 
 
 def _months(label):
-    return IntegerField(label, validators=[
-        InputRequired(_l("请输入期限（月）。")),
-        NumberRange(min=1, max=360, message=_l("期限应在 1 到 360 个月之间。"))])
+    return IntegerField(label, validators=[InputRequired(_l("请输入期限（月）。")), ServiceCheck(validate_term)])
 
 
 class ProductForm(FlaskForm):
     name = StringField(_l("产品名称"), validators=[
-        DataRequired(_l("请输入产品名称。")), Length(max=120, message=_l("产品名称不能超过 120 个字符。"))])
+        DataRequired(_l("请输入产品名称。")),
+        Length(max=MAX_NAME, message=_l("产品名称不能超过 %(n)d 个字符。", n=MAX_NAME))])
     description = TextAreaField(_l("产品说明"), validators=[
-        Length(max=2000, message=_l("产品说明不能超过 2000 个字符。"))])
+        Length(max=MAX_DESCRIPTION, message=_l("产品说明不能超过 %(n)d 个字符。", n=MAX_DESCRIPTION))])
     amount_min_wan = StringField(_l("最低额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     amount_max_wan = StringField(_l("最高额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     term_min = _months(_l("最短期限（月）"))
@@ -96,20 +99,25 @@ class ProductRulesForm(ProductForm):
         self.min_grade.choices = as_choices([("", _l("不限")), *((g, g) for g in current_app.config["CREDIT_GRADES"])])
 
 
+def _note_length():
+    return Length(max=MAX_NOTE, message=_l("说明不能超过 %(n)d 个字符。", n=MAX_NOTE))
+
+
 class ApproveForm(FlaskForm):
     amount_wan = StringField(_l("批准金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
-    note = TextAreaField(_l("说明"), validators=[Length(max=500, message=_l("说明不能超过 500 个字符。"))])
+    note = TextAreaField(_l("说明"), validators=[_note_length()])
 
 
 class DeclineForm(FlaskForm):
     reasons = CheckboxesField(_l("拒绝原因（1–4 项）"), choices=as_choices(DECLINE_REASONS.choices()))
-    note = TextAreaField(_l("补充说明"), validators=[Length(max=500, message=_l("说明不能超过 500 个字符。"))])
+    note = TextAreaField(_l("补充说明"), validators=[_note_length()])
 
 
 class InfoRequestForm(FlaskForm):
     note = TextAreaField(_l("需要补充的材料"), validators=[
-        DataRequired(_l("请写明需要补充的材料。")), Length(max=500, message=_l("不能超过 500 个字符。"))])
+        DataRequired(_l("请写明需要补充的材料。")),
+        Length(max=MAX_NOTE, message=_l("请写明需要补充的材料（不超过 %(n)d 字）。", n=MAX_NOTE))])
 
 
 def _number(form, name, message, default=None):
@@ -123,8 +131,8 @@ def _number(form, name, message, default=None):
     return value
 
 
-def product_values(form):
-    """The plain values a ProductRulesForm carries, for products.publish_product / update_product."""
+def product_terms(form):
+    """The terms a ProductRulesForm carries, for products.publish_product / update_product to validate."""
     numbers = {name: _number(form, name, _("请输入数字。"))
                for name in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
     for name, value in numbers.items():
@@ -139,15 +147,14 @@ def product_values(form):
         "blacklist_policy": form.blacklist_policy.data, "red_list_priority": form.red_list_priority.data,
         "extra": [entry.data for entry in form.extra],
     }
-    return {
-        "name": form.name.data, "description": form.description.data,
-        "amount_min": wan_to_yuan(numbers["amount_min_wan"]), "amount_max": wan_to_yuan(numbers["amount_max_wan"]),
-        "term_min": form.term_min.data, "term_max": form.term_max.data,
-        "rate_min": numbers["rate_min"], "rate_max": numbers["rate_max"], "guarantee_types": form.guarantee_types.data,
-        "upfront_fee_pct": _number(form, "upfront_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
-        "guarantee_fee_pct": _number(form, "guarantee_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
-        "repayment": form.repayment.data, "rules": rules,
-    }
+    return ProductTerms(
+        name=form.name.data, description=form.description.data,
+        amount_min=wan_to_yuan(numbers["amount_min_wan"]), amount_max=wan_to_yuan(numbers["amount_max_wan"]),
+        term_min=form.term_min.data, term_max=form.term_max.data, rate_min=numbers["rate_min"],
+        rate_max=numbers["rate_max"], guarantee_types=tuple(form.guarantee_types.data or ()),
+        upfront_fee_pct=_number(form, "upfront_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        guarantee_fee_pct=_number(form, "guarantee_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        repayment=form.repayment.data, rules=rules)
 
 
 def product_form_data(product):

@@ -17,7 +17,7 @@ from app.lender.forms import (
     InfoRequestForm,
     ProductRulesForm,
     product_form_data,
-    product_values,
+    product_terms,
 )
 from app.services import applications, consents, products, ranking, scores
 from app.services import screening as screening_service
@@ -143,9 +143,9 @@ def product_list():
 
 
 def _save_product(form, save):
-    """Validate the form, run `save(values)`; on an error show it on the form and save nothing."""
+    """Validate the form, run `save(terms)`; on an error show it on the form and save nothing."""
     try:
-        save(product_values(form))
+        save(product_terms(form))
     except InvalidInput as error:
         db.session.rollback()
         error.field = {"amount_min": "amount_min_wan", "amount_max": "amount_max_wan"}.get(error.field, error.field)
@@ -164,8 +164,8 @@ def _save_product(form, save):
 def product_new():
     """Publish a product with its fees and rules."""
     form = ProductRulesForm()
-    if form.validate_on_submit() and _save_product(form, lambda values: products.publish_product(
-            db.session, current_user.institution, current_user, **values)):
+    if form.validate_on_submit() and _save_product(form, lambda terms: products.publish_product(
+            db.session, current_user.institution, current_user, terms)):
         flash(_("产品已发布。"), "success")
         return redirect(url_for("lender.product_list"))
     status = 400 if form.is_submitted() else 200
@@ -178,9 +178,13 @@ def product_edit(product_id):
     """Change a product's terms and rules: a new version; open needs are re-matched."""
     product = institution_product_or_404(product_id)
     form = ProductRulesForm(data=None if request.method == "POST" else product_form_data(product))
-    if form.validate_on_submit() and _save_product(form, lambda values: products.update_product(
-            db.session, product, current_user, **values)):
-        flash(_("产品已更新为第 %(v)d 版。", v=product.version), "success")
+    version = product.version
+    if form.validate_on_submit() and _save_product(form, lambda terms: products.update_product(
+            db.session, product, current_user, terms)):
+        if product.version == version:
+            flash(_("产品条款没有变化，仍为第 %(v)d 版。", v=version), "info")
+        else:
+            flash(_("产品已更新为第 %(v)d 版。", v=product.version), "success")
         return redirect(url_for("lender.product_list"))
     status = 400 if form.is_submitted() else 200
     return render_template("lender/product_form.html", form=form, product=product), status

@@ -13,7 +13,7 @@ import numpy as np
 
 from app.common.vocab import SUBJECT_KINDS
 
-from .rules import BIT, EXTRA_RULES
+from .rules import BIT, EXTRA_RULES, RULE_NAMES
 
 PAIRS_PER_CHUNK = 1 << 18
 
@@ -198,5 +198,9 @@ def evaluate(needs, products, min_coverage_pct=50, workers=1):
 
 
 def failed_rule_names(mask):
-    """The names of the rules whose bits are set in one pair's mask."""
-    return [name for name, bit in BIT.items() if int(mask) >> bit & 1]
+    """The names of the rules whose bits are set in one pair's mask, lowest bit first."""
+    mask, names = int(mask), []
+    while mask:
+        names.append(RULE_NAMES[(mask & -mask).bit_length() - 1])
+        mask &= mask - 1
+    return names

@@ -5,6 +5,7 @@ sentence always agrees with the verdict. Results are plain JSON (stored in `Matc
 `sentence` renders one in the user's language, `sentences` in both.
 """
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 from flask_babel import force_locale
@@ -12,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.common.vocab import GUARANTEE_TYPES, SUBJECT_KINDS
 
+from .engine import failed_rule_names
 from .rules import ATTRIBUTES, BIT, EXTRA_RULES, get_attribute, get_operator
 from .tables import NO_RATE_LIMIT, source_key
 from .texts import SENTENCES, choice_label
@@ -29,40 +31,97 @@ def _from_mask(mask, vocabulary):
     return [v for k, v in enumerate(vocabulary) if int(mask) >> k & 1]
 
 
-def rule_results(needs, i, products, j, mask, rules, min_coverage_pct=50):
-    """Every rule of product `j` for need `i`: a list of JSON dicts with `rule` and `passed`."""
-    amount, amount_max = int(needs.amount[i]), int(products.amount_max[j])
-    grades = needs.grades
-    results = [
-        {"rule": "amount", "amount": _yuan(amount), "min": _yuan(products.amount_min[j]),
-         "max": _yuan(amount_max), "coverage": min(1.0, amount_max / amount), "min_coverage": min_coverage_pct},
-        {"rule": "term", "term": int(needs.term[i]), "min": int(products.term_min[j]),
-         "max": int(products.term_max[j])},
-        {"rule": "guarantee", "guarantee": GUARANTEE_TYPES[needs.guarantee[i]],
-         "accepted": _from_mask(products.guarantee_mask[j], GUARANTEE_TYPES)},
-        {"rule": "rate", "max_rate": None if needs.max_rate[i] >= NO_RATE_LIMIT else int(needs.max_rate[i]) / 1000,
-         "rate_min": int(products.rate_min[j]) / 1000},
-        {"rule": "subject_kind", "kind": SUBJECT_KINDS[needs.kind[i]], "kinds": list(rules.get("subject_kinds", ()))},
-        {"rule": "industry", "industry": _vocab(needs.industry_vocab, needs.industry[i]),
-         "industries": list(rules.get("industries", ()))},
-        {"rule": "town", "town": _vocab(needs.town_vocab, needs.town[i]), "towns": list(rules.get("towns", ()))},
-        {"rule": "firm_age", "age": None if np.isinf(needs.age[i]) else round(float(needs.age[i]), 1),
-         "min": rules.get("min_age_years")},
-        {"rule": "grade", "grade": grades[needs.grade[i]] if needs.grade[i] < len(grades) else None,
-         "min": rules.get("min_grade"), "unscored_pass": rules.get("unscored_pass", True)},
-        {"rule": "pd", "pd": None if np.isinf(needs.pd[i]) else float(needs.pd[i]), "max": rules.get("max_pd"),
-         "unscored_pass": rules.get("unscored_pass", True)},
-        {"rule": "sources", "required": [
-            {"source": r["source"], "months": r["months"],
-             "have": int(needs.sources[source_key(r["source"], r["months"])][i])}
-            for r in rules.get("required_sources", ())]},
-        {"rule": "blacklist", "listed": bool(needs.black[i]), "policy": rules.get("blacklist_policy", "exclude")},
-    ]
-    for slot, extra in enumerate(rules.get("extra", ())):
-        values = needs.attributes[extra["attribute"]]
-        results.append({"rule": EXTRA_RULES[slot], **extra, "actual": _decode(extra["attribute"], values[i])})
-    for result in results:
-        result["passed"] = not _failed(mask, result["rule"])
+class Pair(NamedTuple):
+    """One (need, product) pair: the tables, the positions and what the rules' figures depend on."""
+
+    needs: object
+    i: int
+    products: object
+    j: int
+    rules: dict
+    min_coverage_pct: int
+
+
+def _amount(p):
+    amount, amount_max = int(p.needs.amount[p.i]), int(p.products.amount_max[p.j])
+    return {"amount": _yuan(amount), "min": _yuan(p.products.amount_min[p.j]), "max": _yuan(amount_max),
+            "coverage": min(1.0, amount_max / amount), "min_coverage": p.min_coverage_pct}
+
+
+def _term(p):
+    return {"term": int(p.needs.term[p.i]), "min": int(p.products.term_min[p.j]), "max": int(p.products.term_max[p.j])}
+
+
+def _guarantee(p):
+    return {"guarantee": GUARANTEE_TYPES[p.needs.guarantee[p.i]],
+            "accepted": _from_mask(p.products.guarantee_mask[p.j], GUARANTEE_TYPES)}
+
+
+def _rate(p):
+    max_rate = int(p.needs.max_rate[p.i])
+    return {"max_rate": None if max_rate >= NO_RATE_LIMIT else max_rate / 1000,
+            "rate_min": int(p.products.rate_min[p.j]) / 1000}
+
+
+def _subject_kind(p):
+    return {"kind": SUBJECT_KINDS[p.needs.kind[p.i]], "kinds": list(p.rules.get("subject_kinds", ()))}
+
+
+def _industry(p):
+    return {"industry": _vocab(p.needs.industry_vocab, p.needs.industry[p.i]),
+            "industries": list(p.rules.get("industries", ()))}
+
+
+def _town(p):
+    return {"town": _vocab(p.needs.town_vocab, p.needs.town[p.i]), "towns": list(p.rules.get("towns", ()))}
+
+
+def _firm_age(p):
+    age = p.needs.age[p.i]
+    return {"age": None if np.isinf(age) else round(float(age), 1), "min": p.rules.get("min_age_years")}
+
+
+def _grade(p):
+    grades, level = p.needs.grades, p.needs.grade[p.i]
+    return {"grade": grades[level] if level < len(grades) else None, "min": p.rules.get("min_grade"),
+            "unscored_pass": p.rules.get("unscored_pass", True)}
+
+
+def _pd(p):
+    pd = p.needs.pd[p.i]
+    return {"pd": None if np.isinf(pd) else float(pd), "max": p.rules.get("max_pd"),
+            "unscored_pass": p.rules.get("unscored_pass", True)}
+
+
+def _sources(p):
+    return {"required": [{"source": r["source"], "months": r["months"],
+                          "have": int(p.needs.sources[source_key(r["source"], r["months"])][p.i])}
+                         for r in p.rules.get("required_sources", ())]}
+
+
+def _blacklist(p):
+    return {"listed": bool(p.needs.black[p.i]), "policy": p.rules.get("blacklist_policy", "exclude")}
+
+
+def _extra(p, slot):
+    extra = p.rules["extra"][slot]
+    return {**extra, "actual": _decode(extra["attribute"], p.needs.attributes[extra["attribute"]][p.i])}
+
+
+# The figures each rule's sentence reads, by rule (the lender's own rules are `_extra`).
+FIGURES = {"amount": _amount, "term": _term, "guarantee": _guarantee, "rate": _rate, "subject_kind": _subject_kind,
+           "industry": _industry, "town": _town, "firm_age": _firm_age, "grade": _grade, "pd": _pd,
+           "sources": _sources, "blacklist": _blacklist}
+
+
+def rule_results(needs, i, products, j, mask, rules, min_coverage_pct=50, only_failed=False):
+    """Every rule of product `j` for need `i` (or only the failed ones): JSON dicts with `rule` and `passed`."""
+    pair = Pair(needs, i, products, j, rules, min_coverage_pct)
+    names = failed_rule_names(mask) if only_failed else [*FIGURES, *EXTRA_RULES[:len(rules.get("extra", ()))]]
+    results = []
+    for name in names:
+        figures = FIGURES[name](pair) if name in FIGURES else _extra(pair, EXTRA_RULES.index(name))
+        results.append({"rule": name, **figures, "passed": not _failed(mask, name)})
     return results
 
 

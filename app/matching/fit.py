@@ -70,6 +70,16 @@ def _apr(products, cols, terms, levels):
                            products.upfront_fee[cols], products.guarantee_fee[cols])
 
 
+def coverage(needs, products, rows, cols):
+    """The share of each need that the product's maximum amount covers, at most 1."""
+    return np.minimum(1.0, products.amount_max[cols] / needs.amount[rows])
+
+
+def response_days(market, cols):
+    """Each product's recent median response days, or its institution's limit when it has no history."""
+    return np.where(np.isnan(market.response_days[cols]), market.response_limit[cols], market.response_days[cols])
+
+
 def rank(needs, products, market, rows, cols, grid=None, weights=None, apr_reference=DEFAULT_APR_REFERENCE):
     """The fit and its parts for pairs (rows[k], cols[k]); `grid` speeds up many pairs."""
     weights = weights or DEFAULT_WEIGHTS
@@ -77,14 +87,14 @@ def rank(needs, products, market, rows, cols, grid=None, weights=None, apr_refer
     terms = needs.term[rows].astype(np.int64)
     apr = grid.lookup(cols, terms, levels) if grid is not None else _apr(products, cols, terms, levels)
     odds = market.odds[cols, levels]
-    coverage = np.minimum(1.0, products.amount_max[cols] / needs.amount[rows])
-    days = np.where(np.isnan(market.response_days[cols]), market.response_limit[cols], market.response_days[cols])
+    covered = coverage(needs, products, rows, cols)
+    days = response_days(market, cols)
     parts = {
         "odds": np.where(np.isnan(odds), UNKNOWN_ODDS, odds),
         "cost": np.clip(1 - apr / apr_reference, 0, 1),
-        "coverage": coverage,
+        "coverage": covered,
         "speed": np.clip(1 - days / (2 * market.response_limit[cols]), 0, 1),
     }
     fit = sum(weights[name] * parts[name] for name in DEFAULT_WEIGHTS)
-    return {"fit": fit, "odds": odds, "apr": apr, "coverage": coverage, "response_days": days,
+    return {"fit": fit, "odds": odds, "apr": apr, "coverage": covered, "response_days": days,
             "priority": needs.red[rows] & products.red_priority[cols]}

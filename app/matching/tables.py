@@ -40,12 +40,14 @@ class NeedFacts:
     attributes: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProductTerms:
-    """One published product: its ranges, fees and validated rules (see `spec`)."""
+    """A product's terms as a lender sets them: ranges, fees, repayment, rules (see `spec`), name and text.
 
-    product_id: int
-    institution_id: int
+    One value from the lender's form through the product service (which validates it) to the
+    product's columns and to the engine's table; amounts in 元, rates and fees in %.
+    """
+
     amount_min: Decimal
     amount_max: Decimal
     term_min: int
@@ -53,10 +55,12 @@ class ProductTerms:
     rate_min: Decimal
     rate_max: Decimal
     guarantee_types: tuple
-    rules: dict = field(default_factory=dict)
     upfront_fee_pct: Decimal = Decimal(0)
     guarantee_fee_pct: Decimal = Decimal(0)
     repayment: str = "annuity"
+    rules: dict = field(default_factory=dict)
+    name: str = ""
+    description: str = ""
 
 
 def cents(value):
@@ -241,13 +245,13 @@ class ProductTable:
                      for (slot, attribute, operator), members in sorted(groups.items()))
 
     @classmethod
-    def from_terms(cls, terms, grades):
-        """Build the table from validated product terms."""
+    def from_terms(cls, terms, grades, ids, institution_ids):
+        """Build the table from validated product terms and each product's id and institution."""
         rules = [t.rules for t in terms]
         keys = sorted({source_key(r["source"], r["months"]) for rs in rules for r in rs.get("required_sources", ())})
         return cls(
-            ids=np.array([t.product_id for t in terms], dtype=np.int64),
-            institution_ids=np.array([t.institution_id for t in terms], dtype=np.int64),
+            ids=np.asarray(ids, dtype=np.int64).reshape(-1),
+            institution_ids=np.asarray(institution_ids, dtype=np.int64).reshape(-1),
             amount_min=np.array([cents(t.amount_min) for t in terms], dtype=np.int64),
             amount_max=np.array([cents(t.amount_max) for t in terms], dtype=np.int64),
             term_min=np.array([t.term_min for t in terms], dtype=np.int16),

@@ -13,6 +13,8 @@ from app.entities.base import utcnow
 from . import audit, consents
 from .products import current_version, failed_rules
 
+# The longest note an officer or a firm may attach to a step.
+MAX_NOTE = 500
 # Allowed moves: status → statuses it may go to (DESIGN §4 flow 4).
 TRANSITIONS = {
     "submitted": {"in_review", "withdrawn"},
@@ -79,8 +81,8 @@ def start_review(application, officer):
 def request_info(application, officer, note):
     """Ask the firm for more information; the question is required."""
     note = (note or "").strip()
-    if not note or len(note) > 500:
-        raise InvalidInput(_("请写明需要补充的材料（不超过 500 字）。"), "note")
+    if not note or len(note) > MAX_NOTE:
+        raise InvalidInput(_("请写明需要补充的材料（不超过 %(n)d 字）。", n=MAX_NOTE), "note")
     return _move(application, "info_requested", officer, note)
 
 
@@ -92,8 +94,8 @@ def approve(session, application, officer, amount_yuan, rate, note=None):
     if rate is None or not (product.rate_min <= rate <= product.rate_max):
         raise InvalidInput(_("批准利率应在产品利率区间 %(lo)s%%–%(hi)s%% 之内。",
                              lo=format_rate(product.rate_min), hi=format_rate(product.rate_max)), "rate")
-    if note and len(note) > 500:
-        raise InvalidInput(_("说明不能超过 500 个字符。"), "note")
+    if note and len(note) > MAX_NOTE:
+        raise InvalidInput(_("说明不能超过 %(n)d 个字符。", n=MAX_NOTE), "note")
     _move(application, "approved", officer, note)
     application.approved_amount = amount_yuan
     application.approved_rate = Decimal(rate)
@@ -105,8 +107,8 @@ def decline(session, application, officer, reason_codes, note=None):
     codes = list(dict.fromkeys(reason_codes or []))
     if not 1 <= len(codes) <= MAX_DECLINE_REASONS or set(codes) - set(DECLINE_REASONS):
         raise InvalidInput(_("请选择 1 至 %(n)d 项具体拒绝原因。", n=MAX_DECLINE_REASONS), "reasons")
-    if note and len(note) > 500:
-        raise InvalidInput(_("说明不能超过 500 个字符。"), "note")
+    if note and len(note) > MAX_NOTE:
+        raise InvalidInput(_("说明不能超过 %(n)d 个字符。", n=MAX_NOTE), "note")
     _move(application, "declined", officer, note)
     application.decision_reasons = codes
     _decided(session, application, officer, "application.decline", reasons=",".join(codes))
@@ -129,8 +131,8 @@ def answer_info_request(application, user, note):
     if application.status != "info_requested":
         raise NotAllowed(_("机构没有要求补充材料，无需答复。"))
     note = (note or "").strip()
-    if not note or len(note) > 500:
-        raise InvalidInput(_("请填写补充说明（不超过 500 字）。"), "note")
+    if not note or len(note) > MAX_NOTE:
+        raise InvalidInput(_("请填写补充说明（不超过 %(n)d 字）。", n=MAX_NOTE), "note")
     return _move(application, "in_review", user, note)
 
 

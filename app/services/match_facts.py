@@ -10,6 +10,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from app.credit.scoring import latest_per_subject
 from app.entities import CreditScore, CreditSubject, Institution, ListEntry, Product, SourceRecord
 from app.entities.base import utcnow
 from app.matching.tables import NeedFacts, ProductTerms
@@ -28,13 +29,13 @@ def published_products(session, product_ids=None):
 
 
 def product_terms(product):
-    """A product's terms as the matcher reads them."""
+    """A product's current terms (from its columns)."""
     return ProductTerms(
-        product_id=product.id, institution_id=product.institution_id, amount_min=product.amount_min,
-        amount_max=product.amount_max, term_min=product.term_min_months, term_max=product.term_max_months,
-        rate_min=product.rate_min, rate_max=product.rate_max, guarantee_types=tuple(product.guarantee_types),
-        rules=product.rules or {}, upfront_fee_pct=product.upfront_fee_pct or Decimal(0),
-        guarantee_fee_pct=product.guarantee_fee_pct or Decimal(0), repayment=product.repayment or "annuity")
+        amount_min=product.amount_min, amount_max=product.amount_max, term_min=product.term_min_months,
+        term_max=product.term_max_months, rate_min=product.rate_min, rate_max=product.rate_max,
+        guarantee_types=tuple(product.guarantee_types), upfront_fee_pct=product.upfront_fee_pct or Decimal(0),
+        guarantee_fee_pct=product.guarantee_fee_pct or Decimal(0), repayment=product.repayment or "annuity",
+        rules=product.rules or {}, name=product.name, description=product.description or "")
 
 
 def _batches(ids):
@@ -53,11 +54,9 @@ def latest_scores(session, subject_ids):
     """subject id → (grade, pd) of its latest score."""
     result = {}
     for batch in _batches(subject_ids):
-        number = func.row_number().over(partition_by=CreditScore.subject_id,
-                                        order_by=(CreditScore.computed_at.desc(), CreditScore.id.desc()))
-        ranked = (select(CreditScore.subject_id, CreditScore.grade, CreditScore.pd, number.label("n"))
-                  .where(CreditScore.subject_id.in_(batch)).subquery())
-        rows = session.execute(select(ranked.c.subject_id, ranked.c.grade, ranked.c.pd).where(ranked.c.n == 1))
+        latest = latest_per_subject(CreditScore.subject_id.in_(batch))
+        rows = session.execute(select(CreditScore.subject_id, CreditScore.grade, CreditScore.pd)
+                               .join(latest, latest.c.id == CreditScore.id))
         result.update({sid: (grade, pd) for sid, grade, pd in rows})
     return result
 

@@ -1,4 +1,9 @@
-"""Financial products: publishing, versioned edits of their terms and rules, retiring, and which fit a need."""
+"""Financial products: publishing, versioned edits of their terms and rules, retiring, and which fit a need.
+
+A product's terms travel as one `ProductTerms` value (app/matching/tables.py): the lender's form builds
+it, `validated` checks and normalises it, and the product's columns and versions are written from it.
+"""
+from dataclasses import replace
 from decimal import Decimal
 
 from flask import current_app
@@ -6,80 +11,96 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.region import current_region
+from app.common.region import town_codes
 from app.common.vocab import GUARANTEE_TYPES, REPAYMENT_METHODS
 from app.entities import Product, ProductVersion
 from app.entities.base import utcnow
 from app.matching.spec import validate_rules
 
 from . import audit, matches
+from .match_facts import product_terms
 from .needs import validate_amount, validate_term
 
+MAX_NAME = 120
+MAX_DESCRIPTION = 2000
 MAX_UPFRONT_FEE_PCT = Decimal(20)
 MAX_GUARANTEE_FEE_PCT = Decimal(10)
 
 
-def _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,
-               description, upfront_fee_pct, guarantee_fee_pct, repayment, rules):
-    """The product's column values after checking every field; InvalidInput names the first bad one."""
-    name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise InvalidInput(_("产品名称不能为空，且不超过 120 个字符。"), "name")
-    validate_amount(amount_min, "amount_min")
-    validate_amount(amount_max, "amount_max")
-    if amount_min > amount_max:
+def validated(terms):
+    """`terms` checked and normalised (name trimmed, guarantee types in their order, rules as stored).
+
+    InvalidInput names the first bad field.
+    """
+    name = (terms.name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(_("产品名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME), "name")
+    validate_amount(terms.amount_min, "amount_min")
+    validate_amount(terms.amount_max, "amount_max")
+    if terms.amount_min > terms.amount_max:
         raise InvalidInput(_("最低额度不能高于最高额度。"), "amount_max")
-    validate_term(term_min, "term_min")
-    validate_term(term_max, "term_max")
-    if term_min > term_max:
+    validate_term(terms.term_min, "term_min")
+    validate_term(terms.term_max, "term_max")
+    if terms.term_min > terms.term_max:
         raise InvalidInput(_("最短期限不能长于最长期限。"), "term_max")
+    rate_min, rate_max = terms.rate_min, terms.rate_max
     if rate_min is None or rate_max is None or not (Decimal(0) < rate_min <= rate_max <= Decimal(100)):
         raise InvalidInput(_("年化利率区间应满足 0 < 最低 ≤ 最高 ≤ 100%。"), "rate_max")
-    if not guarantee_types or set(guarantee_types) - set(GUARANTEE_TYPES):
+    guarantees = set(terms.guarantee_types or ())
+    if not guarantees or guarantees - set(GUARANTEE_TYPES):
         raise InvalidInput(_("请至少选择一种担保方式。"), "guarantee_types")
-    if len(description or "") > 2000:
-        raise InvalidInput(_("产品说明不能超过 2000 个字符。"), "description")
-    if upfront_fee_pct is None or not Decimal(0) <= upfront_fee_pct <= MAX_UPFRONT_FEE_PCT:
+    if len(terms.description or "") > MAX_DESCRIPTION:
+        raise InvalidInput(_("产品说明不能超过 %(n)d 个字符。", n=MAX_DESCRIPTION), "description")
+    if not _fee_ok(terms.upfront_fee_pct, MAX_UPFRONT_FEE_PCT):
         raise InvalidInput(_("一次性费用率应在 0 到 %(n)s%% 之间。", n=MAX_UPFRONT_FEE_PCT), "upfront_fee_pct")
-    if guarantee_fee_pct is None or not Decimal(0) <= guarantee_fee_pct <= MAX_GUARANTEE_FEE_PCT:
+    if not _fee_ok(terms.guarantee_fee_pct, MAX_GUARANTEE_FEE_PCT):
         raise InvalidInput(_("担保费率应在每年 0 到 %(n)s%% 之间。", n=MAX_GUARANTEE_FEE_PCT), "guarantee_fee_pct")
-    if repayment not in REPAYMENT_METHODS:
+    if terms.repayment not in REPAYMENT_METHODS:
         raise InvalidInput(_("请选择还款方式。"), "repayment")
-    towns = [t["code"] for t in current_region()["towns"]]
-    rules = validate_rules(rules or {}, tuple(current_app.config["CREDIT_GRADES"]), towns)
-    return {"name": name, "description": description or "", "amount_min": amount_min, "amount_max": amount_max,
-            "term_min_months": term_min, "term_max_months": term_max, "rate_min": rate_min, "rate_max": rate_max,
-            "guarantee_types": [g for g in GUARANTEE_TYPES if g in set(guarantee_types)],
-            "upfront_fee_pct": upfront_fee_pct, "guarantee_fee_pct": guarantee_fee_pct, "repayment": repayment,
-            "rules": rules}
+    towns = town_codes()
+    rules = validate_rules(terms.rules or {}, tuple(current_app.config["CREDIT_GRADES"]), towns)
+    return replace(terms, name=name, description=terms.description or "",
+                   guarantee_types=tuple(g for g in GUARANTEE_TYPES if g in guarantees), rules=rules)
 
 
-def publish_product(session, institution, user, name, amount_min, amount_max, term_min, term_max,
-                    rate_min, rate_max, guarantee_types, description="", upfront_fee_pct=Decimal(0),
-                    guarantee_fee_pct=Decimal(0), repayment="annuity", rules=None):
-    """Stage a published product of `institution` (version 1) and match it with the open needs."""
-    values = _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,
-                        description, upfront_fee_pct, guarantee_fee_pct, repayment, rules)
-    product = Product(institution=institution, **values, status="published", version=1,
+def _fee_ok(value, limit):
+    return value is not None and Decimal(0) <= value <= limit
+
+
+def _columns(terms):
+    """The product's column values for validated `terms`."""
+    return {"name": terms.name, "description": terms.description, "amount_min": terms.amount_min,
+            "amount_max": terms.amount_max, "term_min_months": terms.term_min, "term_max_months": terms.term_max,
+            "rate_min": terms.rate_min, "rate_max": terms.rate_max, "guarantee_types": list(terms.guarantee_types),
+            "upfront_fee_pct": terms.upfront_fee_pct, "guarantee_fee_pct": terms.guarantee_fee_pct,
+            "repayment": terms.repayment, "rules": terms.rules}
+
+
+def publish_product(session, institution, user, terms):
+    """Stage a published product of `institution` with `terms` (version 1) and match it with the open needs."""
+    terms = validated(terms)
+    product = Product(institution=institution, **_columns(terms), status="published", version=1,
                       published_at=utcnow(), created_by_id=user.id)
     session.add(product)
     session.flush()
     session.add(ProductVersion(product_id=product.id, version=1, terms=snapshot(product), changed_by_id=user.id))
-    audit.record(session, user, "product.publish", product, name=values["name"])
+    audit.record(session, user, "product.publish", product, name=terms.name)
     matches.rematch_product(session, product)
     return product
 
 
-def update_product(session, product, user, name, amount_min, amount_max, term_min, term_max, rate_min, rate_max,
-                   guarantee_types, description="", upfront_fee_pct=Decimal(0), guarantee_fee_pct=Decimal(0),
-                   repayment="annuity", rules=None):
-    """Stage a new version of the product's terms (the old ones stay in its history) and re-match it."""
+def update_product(session, product, user, terms):
+    """Stage a new version of the product's terms (the old ones stay in its history) and re-match it.
+
+    Terms equal to the current ones change nothing: no new version, no re-match.
+    """
     if product.status == "retired":
         raise NotAllowed(_("已下架的产品不能修改。"))
-    values = _validated(name, amount_min, amount_max, term_min, term_max, rate_min, rate_max, guarantee_types,
-                        description, upfront_fee_pct, guarantee_fee_pct, repayment, rules)
+    terms = validated(terms)
+    if terms == product_terms(product):
+        return product
     current_version(session, product)
-    for key, value in values.items():
+    for key, value in _columns(terms).items():
         setattr(product, key, value)
     product.version += 1
     session.add(ProductVersion(product_id=product.id, version=product.version, terms=snapshot(product),

@@ -8,12 +8,12 @@ that identifies it. Each identified row shown is logged as a view of the firm's 
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
-from app.entities import CreditSubject, DataAccessLog, FinancingNeed, Match
+from app.entities import CreditSubject, DataAccessLog, FinancingNeed
 from app.entities.base import utcnow
 from app.matching.rules import section_of
 
+from . import matches
 from .consents import subjects_with_consent
 from .identity import released_subjects
 from .match_facts import active_lists, latest_scores
@@ -81,11 +81,7 @@ def _passes(profile, filters):
 
 def screen_product(session, product, user, filters=None):
     """The screening of `product` for the user's institution, filtered by bands, best first."""
-    rows = session.execute(
-        select(Match.fit, FinancingNeed, CreditSubject)
-        .join(FinancingNeed, FinancingNeed.id == Match.need_id)
-        .join(CreditSubject, CreditSubject.id == FinancingNeed.subject_id)
-        .where(Match.product_id == product.id, Match.eligible.is_(True), FinancingNeed.status == "open")).all()
+    rows = matches.eligible_needs(session, product)
     subject_ids = {subject.id for _fit, _need, subject in rows}
     scores = latest_scores(session, subject_ids)
     red = {sid for sid, kinds in active_lists(session, subject_ids, utcnow().date()).items() if "red" in kinds}

@@ -14,6 +14,7 @@ from app.entities import CreditSubject
 # GB 32100-2015 entity-type prefixes expected for each kind of subject.
 USCC_PREFIXES = {"enterprise": ("91",), "individual_business": ("92",), "cooperative": ("93",)}
 _HOUSEHOLD = re.compile(r"^\d{18}$")
+MAX_NAME = 120
 
 
 def normalise_code(text):
@@ -58,8 +59,8 @@ def register_subject(session, kind, name, code, town_code, industry_code=None, e
     if kind not in SUBJECT_KINDS:
         raise InvalidInput(_("请选择主体类型。"), "kind")
     name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise InvalidInput(_("主体名称不能为空，且不超过 120 个字符。"), "name")
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(_("主体名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME), "name")
     if town_code not in town_codes():
         raise InvalidInput(_("请选择本区的乡镇（街道）。"), "town_code")
     if established_on is not None and established_on > date.today():

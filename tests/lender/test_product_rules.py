@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from app.entities import Application, AuditEntry, Match, Product, ProductVersion
 from app.extensions import db
+from app.lender.forms import ProductRulesForm, product_form_data
 from app.services import matches
 
 from ..conftest import logged_in_client, page_text
@@ -92,3 +93,38 @@ def test_an_application_records_the_product_version_it_was_made_against(app, wor
     application = db.session.scalars(select(Application).order_by(Application.id.desc())).first()
     assert application.product_version.version == 1
     assert application.product_version.terms["rate_min"] == "3.850"
+
+
+def as_posted(data):
+    """A product's form data as a browser posts it back (lists of rows as `name-k-field`, ticked boxes as y)."""
+    posted = {}
+    for name, value in data.items():
+        if isinstance(value, bool):
+            if value:
+                posted[name] = "y"
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            posted.update({f"{name}-{k}-{key}": v for k, row in enumerate(value) for key, v in row.items()})
+        else:
+            posted[name] = value
+    return posted
+
+
+def test_an_edit_that_changes_nothing_keeps_the_version(app, world):
+    client = logged_in_client(app, world["users"]["lender_admin"])
+    assert post_form(client, "/lender/products/new", GOOD).status_code == 302
+    product = db.session.scalars(select(Product).where(Product.name == "陶瓷贷")).one()
+    before = counts()
+    response = post_form(client, f"/lender/products/{product.id}/edit", as_posted(product_form_data(product)))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert product.version == 1 and counts() == before
+    assert "产品条款没有变化，仍为第 1 版" in page_text(client.get("/lender/products"))
+
+
+@pytest.mark.parametrize(("limit", "months", "accepted"), [(360, 361, False), (120, 120, True), (120, 121, False)])
+def test_the_longest_term_a_product_may_offer_follows_the_configuration(app, world, limit, months, accepted):
+    app.config["MAX_TERM_MONTHS"] = limit
+    with app.test_request_context(method="POST", data={**GOOD, "term_max": str(months)}):
+        form = ProductRulesForm(meta={"csrf": False})
+        assert form.validate() == accepted
+        assert form.errors.get("term_max") == (None if accepted else [f"期限应在 1 到 {limit} 个月之间。"])

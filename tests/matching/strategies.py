@@ -51,13 +51,13 @@ def product_rules(draw):
 
 
 @st.composite
-def products(draw, product_id=1):
+def products(draw):
     amount_min, amount_max = sorted(draw(st.lists(st.sampled_from(AMOUNTS), min_size=2, max_size=2)))
     term_min, term_max = sorted(draw(st.lists(st.sampled_from((1, 3, 6, 12, 36)), min_size=2, max_size=2)))
     rate_min, rate_max = sorted(draw(st.lists(st.sampled_from(RATES), min_size=2, max_size=2)))
     return ProductTerms(
-        product_id=product_id, institution_id=draw(st.integers(1, 3)), amount_min=amount_min, amount_max=amount_max,
-        term_min=term_min, term_max=term_max, rate_min=rate_min, rate_max=rate_max,
+        amount_min=amount_min, amount_max=amount_max, term_min=term_min, term_max=term_max, rate_min=rate_min,
+        rate_max=rate_max,
         guarantee_types=tuple(draw(st.lists(st.sampled_from(GUARANTEE_TYPES), min_size=1, unique=True))),
         rules=draw(product_rules()), upfront_fee_pct=draw(st.sampled_from((Decimal(0), Decimal("1.5")))),
         guarantee_fee_pct=draw(st.sampled_from((Decimal(0), Decimal(1)))),
@@ -88,8 +88,8 @@ def needs(draw, need_id=1):
 
 @st.composite
 def market_sides(draw, max_needs=6, max_products=6):
-    """(needs, products) with distinct ids."""
+    """(needs with distinct ids, products)."""
     need_count = draw(st.integers(1, max_needs))
     product_count = draw(st.integers(1, max_products))
     return ([draw(needs(need_id=k + 1)) for k in range(need_count)],
-            [draw(products(product_id=k + 1)) for k in range(product_count)])
+            [draw(products()) for _ in range(product_count)])

@@ -18,7 +18,8 @@ SETTINGS = settings(max_examples=150, deadline=None)
 
 
 def run(need_facts, product_terms, coverage=50):
-    ptable = ProductTable.from_terms(product_terms, GRADES)
+    count = len(product_terms)
+    ptable = ProductTable.from_terms(product_terms, GRADES, ids=range(1, count + 1), institution_ids=[1] * count)
     ntable = NeedTable.from_facts(need_facts, GRADES, ptable.source_keys, ptable.attribute_names)
     return ntable, ptable, evaluate(ntable, ptable, coverage)
 
@@ -94,7 +95,7 @@ def test_widening_a_range_never_removes_a_match(need, product, data):
 
 def test_blacklisted_firm_follows_the_product_policy():
     need = NeedFacts(1, 1, 500_000, 12, "credit", None, "enterprise", "3074", "610203100", 5.0, blacklisted=True)
-    base = dict(product_id=1, institution_id=1, amount_min=10_000, amount_max=2_000_000, term_min=3, term_max=36,
+    base = dict(amount_min=10_000, amount_max=2_000_000, term_min=3, term_max=36,
                 rate_min=4, rate_max=6, guarantee_types=("credit",))
     excluding = ProductTerms(**base, rules={"blacklist_policy": "exclude"})
     reviewing = ProductTerms(**base, rules={"blacklist_policy": "review"})

@@ -1,4 +1,5 @@
 """Matching needs and products from the database: rules read the firm's data, verdicts are stored."""
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from app.entities import Match
 from app.entities.base import utcnow
 from app.extensions import db
 from app.matching.explain import sentence
+from app.matching.tables import ProductTerms
 from app.services import matches, products
 
 from .. import factories
@@ -117,12 +119,12 @@ def test_product_edits_and_retirement_rematch_open_needs(app):
     bank = factories.InstitutionFactory()
     admin = factories.UserFactory(role="lender_admin", institution=bank)
     need = factories.NeedFactory(term_months=48)
-    made = products.publish_product(db.session, bank, admin, "陶瓷贷", Decimal(10_000), Decimal(2_000_000), 3, 36,
-                                    Decimal("4"), Decimal("6"), ["credit"])
+    terms = ProductTerms(name="陶瓷贷", amount_min=Decimal(10_000), amount_max=Decimal(2_000_000), term_min=3,
+                         term_max=36, rate_min=Decimal("4"), rate_max=Decimal("6"), guarantee_types=("credit",))
+    made = products.publish_product(db.session, bank, admin, terms)
     stored = db.session.scalars(select(Match).where(Match.need_id == need.id)).one()
     assert not stored.eligible
-    products.update_product(db.session, made, admin, "陶瓷贷", Decimal(10_000), Decimal(2_000_000), 3, 60,
-                            Decimal("4"), Decimal("6"), ["credit"])
+    products.update_product(db.session, made, admin, replace(terms, term_max=60))
     db.session.expire_all()
     stored = db.session.scalars(select(Match).where(Match.need_id == need.id)).one()
     assert stored.eligible and stored.product_version == 2

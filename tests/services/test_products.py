@@ -1,5 +1,6 @@
 """Publishing products, and which products fit a financing need."""
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -9,15 +10,16 @@ from app.common.errors import InvalidInput
 from app.entities import AuditEntry, Product
 from app.extensions import db
 from app.matching.explain import sentence
+from app.matching.tables import ProductTerms
 from app.services import matches
-from app.services.products import failed_rules, products_for_need, publish_product
+from app.services.products import failed_rules, products_for_need, publish_product, update_product, versions_of
 
 from .. import factories
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-VALID = {"name": "陶瓷贷", "amount_min": Decimal("100000.00"), "amount_max": Decimal("3000000.00"),
-         "term_min": 6, "term_max": 36, "rate_min": Decimal("3.65"), "rate_max": Decimal("5.5"),
-         "guarantee_types": ["credit", "mortgage"], "description": "面向陶瓷企业"}
+VALID = ProductTerms(name="陶瓷贷", amount_min=Decimal("100000.00"), amount_max=Decimal("3000000.00"),
+                     term_min=6, term_max=36, rate_min=Decimal("3.65"), rate_max=Decimal("5.5"),
+                     guarantee_types=("credit", "mortgage"), description="面向陶瓷企业")
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def lender(app):
 
 def publish(lender, **changes):
     bank, admin = lender
-    return publish_product(db.session, bank, admin, **{**VALID, **changes})
+    return publish_product(db.session, bank, admin, replace(VALID, **changes))
 
 
 def product_count():
@@ -95,9 +97,25 @@ def test_publish_product_stores_a_published_product_and_audits_it(lender):
     assert entry.details == {"name": "陶瓷贷"}
 
 
+def test_an_edit_that_changes_nothing_makes_no_version(lender):
+    bank, admin = lender
+    product = publish(lender, rules={"min_age_years": 2, "industries": "C, 0151"})
+    db.session.commit()
+    unchanged = replace(VALID, name=" 陶瓷贷 ", amount_max=Decimal("3000000"), rate_min=Decimal("3.650"),
+                        guarantee_types=("mortgage", "credit"),
+                        rules={"industries": ["C", "0151"], "min_age_years": "2"})
+    update_product(db.session, product, admin, unchanged)
+    db.session.commit()
+    assert product.version == 1 and [v.version for v in versions_of(db.session, product.id)] == [1]
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "product.update")) == 0
+    update_product(db.session, product, admin, replace(unchanged, description="面向陶瓷和果品企业"))
+    db.session.commit()
+    assert product.version == 2 and product.description == "面向陶瓷和果品企业"
+
+
 def test_publish_product_accepts_equal_bounds(lender):
     product = publish(lender, amount_min=Decimal("500000"), amount_max=Decimal("500000"), term_min=12,
-                      term_max=12, rate_min=Decimal("4"), rate_max=Decimal("4"), guarantee_types=["pledge"])
+                      term_max=12, rate_min=Decimal("4"), rate_max=Decimal("4"), guarantee_types=("pledge",))
     assert product.status == "published"
 
 

@@ -1,0 +1,76 @@
+"""Full re-matches of the district, recorded as MatchRun rows with their progress.
+
+`start` stages a run (refused while another full re-match is in progress); `execute` runs it. A run
+is a command-level unit of work, like a scoring run: `execute` commits after each batch of needs so
+that its progress is visible, and a failure keeps the batches already stored.
+"""
+import logging
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.common.errors import NotAllowed
+from app.entities import MatchRun
+from app.entities.base import utcnow
+
+from . import matches
+
+log = logging.getLogger(__name__)
+# A run that has not reported progress for this long is taken for dead (its process stopped).
+STALE_AFTER = timedelta(minutes=15)
+
+
+def running(session):
+    """The full re-match in progress (queued or running, with recent progress), or None."""
+    query = (select(MatchRun).where(MatchRun.status.in_(("queued", "running")),
+                                    MatchRun.heartbeat_at > utcnow() - STALE_AFTER)
+             .order_by(MatchRun.id.desc()))
+    return session.scalars(query).first()
+
+
+def start(session, trigger):
+    """Stage a full re-match started by `trigger` (e.g. "cli"); refused while another one is in progress."""
+    if running(session) is not None:
+        raise NotAllowed(_("正在重新匹配，请等待本次运行结束。"))
+    run = MatchRun(trigger=trigger, status="queued")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def execute(session, run, on_progress=None):
+    """Re-match every open need against every published product, committing the run's progress per batch.
+
+    `on_progress(run)` is called after each batch (the CLI prints it).
+    """
+    run.status = "running"
+    run.started_at = run.heartbeat_at = utcnow()
+    session.commit()
+
+    def progress(done, total, stored):
+        run.needs_done, run.needs_total, run.matches_stored, run.heartbeat_at = done, total, stored, utcnow()
+        session.commit()
+        if on_progress is not None:
+            on_progress(run)
+
+    try:
+        figures = matches.rematch_all(session, on_batch=progress)
+    except Exception as error:  # a failed run must say why, and must not look as if it were running
+        session.rollback()
+        log.exception("match run %s failed", run.id)
+        run.status, run.error = "failed", str(error)[:2000]
+        run.finished_at = utcnow()
+        session.commit()
+        return run
+    run.status, run.needs_total, run.needs_done = "done", figures["needs"], figures["needs"]
+    run.products, run.pairs, run.matches_stored = figures["products"], figures["pairs"], figures["stored"]
+    run.finished_at = run.heartbeat_at = utcnow()
+    session.commit()
+    return run
+
+
+def summary(run):
+    """The run's figures as the CLI prints them."""
+    return {"run": run.id, "status": run.status, "needs": run.needs_total, "products": run.products,
+            "pairs": run.pairs, "matches_stored": run.matches_stored, "seconds": round(run.seconds, 3)}
