@@ -25,7 +25,7 @@ translations: $(VENV_OK)
 
 extract-messages: $(VENV_OK)
 	.venv/bin/pybabel extract -F app/translations/babel.cfg -k _l -o app/translations/messages.pot --no-location --sort-output .
-	.venv/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	.venv/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 demo: setup demo-data
 	@echo "打开 / open http://$(HOST):$(PORT)"

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app.common.vocab import SUBJECT_KINDS
 from app.forms import as_choices
+from app.services.accounts import MAX_DISPLAY_NAME, MAX_USERNAME
 from app.services.subjects import MAX_NAME
 
 
@@ -24,8 +25,10 @@ class RegisterForm(FlaskForm):
     town_code = SelectField(_l("所在乡镇（街道）"))
     established_on = DateField(_l("成立日期"), validators=[Optional()])
     display_name = StringField(_l("联系人姓名"), validators=[
-        DataRequired(_l("请输入联系人姓名。")), Length(max=60, message=_l("姓名不能超过 60 个字符。"))])
+        DataRequired(_l("请输入联系人姓名。")),
+        Length(max=MAX_DISPLAY_NAME, message=_l("姓名不能超过 %(n)d 个字符。", n=MAX_DISPLAY_NAME))])
     username = StringField(_l("用户名"), validators=[
-        DataRequired(_l("请输入用户名。")), Length(max=64, message=_l("用户名不能超过 64 个字符。"))])
+        DataRequired(_l("请输入用户名。")),
+        Length(max=MAX_USERNAME, message=_l("用户名不能超过 %(n)d 个字符。", n=MAX_USERNAME))])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。"))])
     confirm = PasswordField(_l("确认密码"), validators=[EqualTo("password", _l("两次输入的密码不一致。"))])

@@ -15,7 +15,9 @@ from app.entities.users import FIRM, new_session_token
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8
-USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
+MAX_USERNAME = 64
+MAX_DISPLAY_NAME = 60
+USERNAME = re.compile(rf"[A-Za-z0-9_.@-]{{3,{MAX_USERNAME}}}")
 
 
 def hash_password(password):
@@ -52,7 +54,7 @@ def create_user(session, username, password, role, display_name, institution=Non
         raise InvalidInput(_("融资主体用户必须关联一个信用主体。"), "subject")
     username = normalise_username(username)
     if not USERNAME.fullmatch(username):
-        raise InvalidInput(_("用户名为 3–64 位字母、数字或 _ . - @。"), "username")
+        raise InvalidInput(_("用户名为 3–%(n)d 位字母、数字或 _ . - @。", n=MAX_USERNAME), "username")
     if find_user(session, username) is not None:
         raise InvalidInput(_("用户名“%(name)s”已被使用。", name=username), "username")
     check_password_strength(password)
@@ -60,7 +62,7 @@ def create_user(session, username, password, role, display_name, institution=Non
         username=username,
         password_hash=hash_password(password),
         role=role,
-        display_name=display_name.strip()[:60] or username,
+        display_name=display_name.strip()[:MAX_DISPLAY_NAME] or username,
         institution=institution,
         subject=subject,
     )

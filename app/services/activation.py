@@ -15,6 +15,9 @@ from app.entities.base import utcnow
 
 from . import audit, models, scoring_runs
 
+# The reason is kept in the audit log and shown on the model page.
+MAX_REASON = 500
+
 
 def activate(session, root, version, actor, reason, via):
     """Make `version` the active model and stage the run that re-scores everyone; returns the run.
@@ -26,6 +29,8 @@ def activate(session, root, version, actor, reason, via):
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("请写明启用理由。"), field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(_("启用理由不能超过 %(n)d 个字符。", n=MAX_REASON), field="reason")
     scoring_runs.refuse_during_full_run(session)
     bundle = models.scorer(root, version).bundle
     row = model_version_row(session, bundle)

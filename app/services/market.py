@@ -128,9 +128,11 @@ def market_for(session, products):
     limits = dict(session.execute(select(Institution.id, Institution.response_limit_days)
                                   .where(Institution.id.in_(institution_ids))).all())
     days = response_days(session, institution_ids)
+    default_limit = current_app.config["DEFAULT_RESPONSE_LIMIT_DAYS"]
     return Market(odds=odds, basis=basis, evidence=evidence,
                   response_days=np.array([days.get(int(i), np.nan) for i in products.institution_ids], dtype=float),
-                  response_limit=np.array([float(limits.get(int(i)) or 3) for i in products.institution_ids]))
+                  response_limit=np.array([float(limits.get(int(i)) or default_limit)
+                                           for i in products.institution_ids]))
 
 
 def reliability_report(session, bins=10):

@@ -5,10 +5,12 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from app.auth.forms import RegisterForm
 from app.common.errors import InvalidInput
 from app.entities import User
 from app.extensions import db
 from app.services.accounts import (
+    MAX_USERNAME,
     authenticate,
     create_user,
     end_all_sessions,
@@ -205,3 +207,11 @@ def test_load_session_user_refuses_a_wrong_token_or_an_inactive_user(firm_user):
     firm_user.active = False
     db.session.commit()
     assert load_session_user(db.session, current) is None
+
+
+def test_the_username_limit_is_the_services_and_the_forms(app):
+    with app.test_request_context():
+        form = RegisterForm(meta={"csrf": False})
+        assert form.username.validators[1].max == MAX_USERNAME
+    with pytest.raises(InvalidInput):
+        create_user(db.session, "u" * (MAX_USERNAME + 1), "a-long-password", "regulator", "R")

@@ -153,3 +153,11 @@ def test_the_database_holds_at_most_one_active_version(app):
     db.session.add_all([ModelVersion(version=v, path=v, sha256="0" * 64, is_active=v == "a") for v in ("a", "b")])
     db.session.commit()
     assert models.active_version(db.session) == "a"
+
+
+def test_a_reason_longer_than_the_audit_log_keeps_is_refused(app, world, model_registry):
+    root, version = model_registry
+    with pytest.raises(InvalidInput, match=str(activation.MAX_REASON)):
+        activation.activate(db.session, str(root), version, world["users"]["platform_admin"],
+                            "理" * (activation.MAX_REASON + 1), via="test")
+    assert models.active_version(db.session) is None
