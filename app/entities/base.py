@@ -2,7 +2,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric
+from sqlalchemy import Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Money is kept in 元 with cents; 16 digits reach 万亿元.
@@ -17,6 +17,23 @@ def utcnow():
 def money(value) -> Decimal:
     """Round a number of 元 to cents."""
     return Decimal(value).quantize(Decimal("0.01"))
+
+
+class BackgroundRun:
+    """What every long run (scoring, re-matching) records: why it started, its state, its progress
+    heartbeat and how it ended. A run that stops reporting progress is taken for dead."""
+
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def seconds(self):
+        """How long the run took (or has taken until its last progress report)."""
+        return ((self.finished_at or self.heartbeat_at) - self.started_at).total_seconds()
 
 
 class Timestamped:

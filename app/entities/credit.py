@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 
-from .base import Timestamped, utcnow
+from .base import BackgroundRun, Timestamped, utcnow
 
 
 class ModelVersion(db.Model):
@@ -53,27 +53,16 @@ class CreditScore(db.Model):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ScoringRun(db.Model):
+class ScoringRun(BackgroundRun, db.Model):
     """One re-scoring run (after an activation, an ingestion, or on request): its progress and figures."""
 
     __tablename__ = "scoring_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trigger: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(12), default="queued")
     model_version: Mapped[str | None] = mapped_column(String(64))
     subjects_total: Mapped[int | None]
     subjects_scored: Mapped[int] = mapped_column(default=0)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-
-    @property
-    def seconds(self):
-        """How long the run took (or has taken until its last progress report)."""
-        return ((self.finished_at or self.heartbeat_at) - self.started_at).total_seconds()
 
 
 class ListEntry(Timestamped, db.Model):

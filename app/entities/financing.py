@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
-from .base import Money, Timestamped, utcnow
+from .base import BackgroundRun, Money, Timestamped, utcnow
 
 
 class FinancingNeed(Timestamped, db.Model):
@@ -49,29 +49,18 @@ class Match(db.Model):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class MatchRun(db.Model):
+class MatchRun(BackgroundRun, db.Model):
     """One full re-match of the district (every open need against every published product): progress and figures."""
 
     __tablename__ = "match_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trigger: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(12), default="queued")
     needs_total: Mapped[int | None]
     needs_done: Mapped[int] = mapped_column(default=0)
     products: Mapped[int | None]
     # Needs × products evaluated: a large district passes 2³¹.
     pairs: Mapped[int | None] = mapped_column(BigInteger)
     matches_stored: Mapped[int] = mapped_column(BigInteger, default=0)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
-
-    @property
-    def seconds(self):
-        """How long the run took (or has taken until its last progress report)."""
-        return ((self.finished_at or self.heartbeat_at) - self.started_at).total_seconds()
 
 
 class Application(Timestamped, db.Model):

@@ -4,29 +4,19 @@
 is a command-level unit of work, like a scoring run: `execute` commits after each batch of needs so
 that its progress is visible, and a failure keeps the batches already stored.
 """
-import logging
-from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.common.errors import NotAllowed
 from app.entities import MatchRun
 from app.entities.base import utcnow
 
-from . import matches
-
-log = logging.getLogger(__name__)
-# A run that has not reported progress for this long is taken for dead (its process stopped).
-STALE_AFTER = timedelta(minutes=15)
+from . import matches, runs
 
 
 def running(session):
     """The full re-match in progress (queued or running, with recent progress), or None."""
-    query = (select(MatchRun).where(MatchRun.status.in_(("queued", "running")),
-                                    MatchRun.heartbeat_at > utcnow() - STALE_AFTER)
-             .order_by(MatchRun.id.desc()))
-    return session.scalars(query).first()
+    return runs.in_progress(session, MatchRun).first()
 
 
 def start(session, trigger):
@@ -44,9 +34,7 @@ def execute(session, run, on_progress=None):
 
     `on_progress(run)` is called after each batch (the CLI prints it).
     """
-    run.status = "running"
-    run.started_at = run.heartbeat_at = utcnow()
-    session.commit()
+    runs.begin(session, run)
 
     def progress(done, total, stored):
         run.needs_done, run.needs_total, run.matches_stored, run.heartbeat_at = done, total, stored, utcnow()
@@ -57,16 +45,11 @@ def execute(session, run, on_progress=None):
     try:
         figures = matches.rematch_all(session, on_batch=progress)
     except Exception as error:  # a failed run must say why, and must not look as if it were running
-        session.rollback()
-        log.exception("match run %s failed", run.id)
-        run.status, run.error = "failed", str(error)[:2000]
-        run.finished_at = utcnow()
-        session.commit()
+        runs.fail(session, run, error)
         return run
-    run.status, run.needs_total, run.needs_done = "done", figures["needs"], figures["needs"]
+    run.needs_total, run.needs_done = figures["needs"], figures["needs"]
     run.products, run.pairs, run.matches_stored = figures["products"], figures["pairs"], figures["stored"]
-    run.finished_at = run.heartbeat_at = utcnow()
-    session.commit()
+    runs.finish(session, run)
     return run
 
 

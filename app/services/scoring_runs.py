@@ -6,9 +6,7 @@ and the CLI `execute`s it in-process. A run is a command-level unit of work, lik
 `execute` commits after each chunk of subjects so that its progress is visible and a failure
 keeps the chunks already scored.
 """
-import logging
 import threading
-from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -17,21 +15,14 @@ from app.common.errors import NotAllowed
 from app.entities import ScoringRun
 from app.entities.base import utcnow
 
-from . import audit, models
+from . import audit, models, runs
 
-log = logging.getLogger(__name__)
-TRIGGERS = ("activation", "ingest", "manual", "cli")
-# A run that has not reported progress for this long is taken for dead (its process stopped).
-STALE_AFTER = timedelta(minutes=15)
 _threads = []
 
 
 def running(session):
     """The full run in progress (queued or running, with recent progress), or None."""
-    query = (select(ScoringRun).where(ScoringRun.status.in_(("queued", "running")),
-                                      ScoringRun.heartbeat_at > utcnow() - STALE_AFTER)
-             .order_by(ScoringRun.id.desc()))
-    return next((run for run in session.scalars(query) if run.trigger != "ingest"), None)
+    return next((run for run in runs.in_progress(session, ScoringRun) if run.trigger != "ingest"), None)
 
 
 def refuse_during_full_run(session):
@@ -61,9 +52,7 @@ def start(session, trigger, actor=None, subject_ids=None):
 
 def execute(session, run, root, region_code, subject_ids=None):
     """Score the run's subjects with the active model, committing its progress after each chunk."""
-    run.status = "running"
-    run.started_at = run.heartbeat_at = utcnow()
-    session.commit()
+    runs.begin(session, run)
 
     def progress(scored, total):
         run.subjects_scored, run.subjects_total, run.heartbeat_at = scored, total, utcnow()
@@ -73,16 +62,10 @@ def execute(session, run, root, region_code, subject_ids=None):
         run.model_version = models.active_scorer(session, root).bundle.version
         summary = models.refresh(session, root, region_code, subject_ids, on_chunk=progress)
     except Exception as error:  # a failed run must say why, and must not look as if it were running
-        session.rollback()
-        log.exception("scoring run %s failed", run.id)
-        run.status, run.error = "failed", str(error)[:2000]
-        run.finished_at = utcnow()
-        session.commit()
+        runs.fail(session, run, error)
         return run
-    run.status, run.subjects_scored = "done", summary["scored"]
-    run.subjects_total = summary["scored"]
-    run.finished_at = run.heartbeat_at = utcnow()
-    session.commit()
+    run.subjects_scored = run.subjects_total = summary["scored"]
+    runs.finish(session, run)
     return run
 
 

@@ -9,7 +9,7 @@ from app.common.errors import NotAllowed
 from app.entities import Match, MatchRun
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import match_runs, matches
+from app.services import match_runs, matches, runs
 
 from .. import factories
 
@@ -94,7 +94,7 @@ def test_a_second_full_re_match_is_refused_while_one_runs(app, district):
 
 
 def test_a_run_whose_process_stopped_does_not_block_the_next(app, district):
-    long_ago = utcnow() - match_runs.STALE_AFTER - timedelta(minutes=1)
+    long_ago = utcnow() - runs.STALE_AFTER - timedelta(minutes=1)
     db.session.add(MatchRun(trigger="cli", status="running", started_at=long_ago, heartbeat_at=long_ago))
     db.session.commit()
     result, figures = refresh(app)
