@@ -56,11 +56,13 @@ def disburse(session, application, officer, amount_yuan, disbursed_on, reference
     reference = _checked_disbursement(session, application, amount_yuan, disbursed_on, reference, local_date(now))
     note = applications.clean_note(note)
     applications.advance(application, "disbursed", officer, note, seen_version=seen_version, now=now)
+    # Offers approved before offers had terms lend over the term applied for, the product's way.
+    term = application.approved_term_months or application.term_months
     loan = Loan(application=application, subject_id=application.subject_id,
                 institution_id=application.institution_id, reference=reference, principal=amount_yuan,
-                annual_rate=application.approved_rate, term_months=application.approved_term_months,
-                repayment=application.approved_repayment, disbursed_on=disbursed_on,
-                maturity_on=add_months(disbursed_on, application.approved_term_months), status="disbursed",
+                annual_rate=application.approved_rate, term_months=term,
+                repayment=application.approved_repayment or application.product.repayment,
+                disbursed_on=disbursed_on, maturity_on=add_months(disbursed_on, term), status="disbursed",
                 recorded_by_id=officer.id, created_at=now or utcnow())
     insert_once(session, loan, _("该贷款账号已在本机构使用。"))
     applications.close_need(session, application, now)

@@ -249,3 +249,10 @@ def test_the_application_of_a_loan_reads_it_back(world):
     loan = loan_in(world, "disbursed")
     db.session.expire_all()
     assert db.session.get(Application, loan.application_id).loan.id == loan.id
+
+
+def test_an_offer_approved_before_offers_had_terms_is_lent_over_the_term_applied_for(world, accepted):
+    accepted.approved_term_months = accepted.approved_repayment = accepted.offer_valid_until = None
+    db.session.commit()
+    loan = disburse(world, accepted)
+    assert (loan.term_months, loan.repayment) == (12, world["product"].repayment)
