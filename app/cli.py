@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores|matches …` commands."""
+"""The `flask platform|data|models|scores|matches|applications …` commands."""
 import json
 import sys
 from pathlib import Path
@@ -14,7 +14,7 @@ from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.extensions import db
 from app.ingest.runner import export_files
-from app.services import accounts, activation, ingestion, match_runs, models, scoring_runs
+from app.services import accounts, activation, applications, ingestion, match_runs, models, scoring_runs
 
 
 @click.group("platform")
@@ -168,3 +168,18 @@ def refresh_matches_command():
     if run.status != "done":
         raise click.ClickException(f"重新匹配失败 / re-match failed: {run.error}")
     click.echo(json.dumps(match_runs.summary(run), ensure_ascii=False))
+
+
+@click.group("applications")
+def applications_cli():
+    """Application commands."""
+
+
+@applications_cli.command("expire-offers")
+@with_appcontext
+def expire_offers_command():
+    """Expire every offer past its last day that the firm has not accepted (run daily; the pages also
+    expire a stale offer when they show it). Prints {"expired": n} as JSON."""
+    expired = applications.expire_offers(db.session)
+    db.session.commit()
+    click.echo(json.dumps({"expired": expired}))

@@ -1,18 +1,21 @@
-"""A small demo district: a few firms, institutions, products, needs and applications.
+"""A small demo district: a few firms, institutions, products, needs, applications and a loan.
 
 The synthetic-district generator (training/) replaces the firms here with a full district;
 the logins stay.
 """
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.common.codes import make_uscc
+from app.common.dates import add_months, local_date, month_of
 from app.common.money import wan_to_yuan
 from app.entities import CreditSubject, Institution, SourceRecord
+from app.entities.base import utcnow
 from app.matching.tables import ProductTerms
-from app.services import accounts, applications, matches, needs, products, subjects
+from app.services import accounts, applications, loans, matches, needs, products, subjects
+from app.services.applications import Offer
 
 DEMO_PASSWORD = "Yintai-demo-2026"
 
@@ -153,16 +156,47 @@ def _create_users(session, institutions, firms):
     return users
 
 
+# The demo loan's monthly reports: (months after disbursement, days past due, balance 万元).
+LOAN_MONTHS = [(1, 0, 96), (2, 12, 96), (3, 0, 88), (4, 0, 84)]
+
+
 def _demo_applications(session, users, posted, catalogue):
-    """One application approved, one declined and one waiting, so every page has content."""
+    """A loan with its monthly reports (its need's other application closed by the disbursement),
+    an offer waiting for its firm, a decline and an application waiting for review, so that every
+    page has content."""
     officer = users["officer_bank"]
-    approved = applications.apply(session, posted[0], catalogue[0], users["firm_demo"], True)
-    applications.start_review(approved, officer)
-    applications.approve(session, approved, officer, wan_to_yuan(100), Decimal("4.35"),
-                         "以窑炉设备抵押，批准 100 万元")
+    _demo_loan(session, officer, users["firm_demo"], posted[0], catalogue[0], catalogue[3])
+    waiting = applications.apply(session, posted[3], catalogue[0], users["firm_4"], True)
+    applications.start_review(waiting, officer)
+    applications.approve(session, waiting, officer, Offer(
+        amount=wan_to_yuan(50), rate=Decimal("4.8"), term_months=18, repayment="equal_principal",
+        guarantee="guarantor", valid_until=local_date() + timedelta(days=14), collateral="法定代表人连带责任保证"),
+        "批准 50 万元，请于有效期内确认")
     declined = applications.apply(session, posted[1], catalogue[2], users["firm_1"], True)
     applications.start_review(declined, officer)
     applications.decline(session, declined, officer, ["tax_arrears", "operating_history_short"],
                          "近 12 个月有两期逾期申报")
     applications.apply(session, posted[4], catalogue[1], users["farmer_demo"], True)
     session.flush()
+
+
+def _demo_loan(session, officer, firm_user, need, product, other_product):
+    """The ceramics firm's need applied for twice, approved, accepted and disbursed about five months
+    ago, then reported on monthly (one month 12 days late); the other application is closed."""
+    start = utcnow() - timedelta(days=160)
+    application = applications.apply(session, need, product, firm_user, True, now=start)
+    applications.apply(session, need, other_product, firm_user, True, now=start)
+    applications.start_review(application, officer, now=start + timedelta(days=1))
+    applications.approve(session, application, officer, Offer(
+        amount=wan_to_yuan(100), rate=Decimal("4.35"), term_months=24, repayment="annuity", guarantee="mortgage",
+        valid_until=local_date(start) + timedelta(days=30), collateral="电窑两座及展厅房产抵押"),
+        "以窑炉设备抵押，批准 100 万元", now=start + timedelta(days=3))
+    applications.accept_offer(session, application, firm_user, now=start + timedelta(days=4))
+    disbursed_at = start + timedelta(days=6)
+    loan = loans.disburse(session, application, officer, wan_to_yuan(100), local_date(disbursed_at),
+                          "YTNS-2026-000123", now=disbursed_at)
+    for months, days_past_due, balance in LOAN_MONTHS:
+        month = month_of(add_months(loan.disbursed_on, months))
+        reported_at = datetime.combine(add_months(month, 1), datetime.min.time()) + timedelta(days=3)
+        loans.record_month(session, loan, officer, month, days_past_due, wan_to_yuan(balance),
+                           note="客户资金周转偏紧，已催收" if days_past_due else None, now=min(reported_at, utcnow()))

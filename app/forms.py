@@ -1,11 +1,14 @@
-"""What the blueprints' forms share: the CSRF-only action form, checkbox lists, choices from a
-vocabulary, service checks run as field validators, and service errors shown on their field."""
+"""What the blueprints' forms share: the CSRF-only action form, forms that move an application a
+step or post once, checkbox lists, choices from a vocabulary, service checks run as field
+validators, and service errors shown on their field."""
+from uuid import uuid4
+
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import HiddenField, IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import Optional, ValidationError
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.common.errors import InvalidInput
 
@@ -26,6 +29,20 @@ def show_error(form, error):
 
 class ActionForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+class StepForm(FlaskForm):
+    """A form that moves an application a step; it carries the version of the application the page
+    showed, so a step someone else took in the meantime is refused instead of overwritten."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class OnceForm(FlaskForm):
+    """A form that creates a record; each rendering carries a one-time token, so submitting it twice
+    (a double click, a reload) creates one."""
+
+    form_token = HiddenField(default=lambda: uuid4().hex)
 
 
 class CheckboxesField(SelectMultipleField):

@@ -87,6 +87,7 @@ def register(app):
         "town": town_name,
         **{name: table.label for name, table in VOCABULARY_FILTERS.items()},
         "access_kind": access_kind,
+        "overdue_band": lambda days: vocab.OVERDUE_BANDS.label(vocab.overdue_band(days)),
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(region=current_region, town_options=town_choices, section_options=section_choices,

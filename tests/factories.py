@@ -8,9 +8,12 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app import entities as e
 from app.common.codes import make_uscc
+from app.common.dates import add_months, local_date
+from app.common.vocab import APPROVED_STATUSES, LOAN_STATUSES
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services.accounts import hash_password
+from app.services.applications import Offer
 
 PASSWORD = "Test-pass-2026"
 
@@ -134,6 +137,36 @@ def build_world():
     db.session.commit()
     return {"users": users, "bank_a": bank_a, "bank_b": bank_b, "firm": firm, "other_firm": other_firm,
             "product": product, "need": need, "consent": consent, "application": application}
+
+
+def offer(**changes):
+    """An offer the world's application and product allow (40 万元 at 4.5 % over 12 months, valid 10 days)."""
+    terms = {"amount": Decimal("400000.00"), "rate": Decimal("4.5"), "term_months": 12, "repayment": "annuity",
+             "guarantee": "credit", "valid_until": local_date() + timedelta(days=10), "collateral": ""}
+    return Offer(**{**terms, **changes})
+
+
+def put_in_status(world, status):
+    """The world's application put straight into `status` (version 1, its submit event only), with
+    the test offer once approved and a loan of 40 万元 disbursed 100 days ago once disbursed."""
+    application = world["application"]
+    application.status = status
+    if status in APPROVED_STATUSES:
+        terms = offer()
+        application.approved_amount, application.approved_rate = terms.amount, terms.rate
+        application.approved_term_months, application.approved_repayment = terms.term_months, terms.repayment
+        application.approved_guarantee, application.offer_valid_until = terms.guarantee, terms.valid_until
+        application.decided_at = utcnow() - timedelta(days=101)
+        application.decided_by_id = world["users"]["officer"].id
+    if status in LOAN_STATUSES:
+        disbursed_on = local_date() - timedelta(days=100)
+        db.session.add(e.Loan(application=application, subject_id=application.subject_id,
+                              institution_id=application.institution_id, reference="YT-TEST-0001",
+                              principal=Decimal("400000.00"), annual_rate=Decimal("4.5"), term_months=12,
+                              repayment="annuity", disbursed_on=disbursed_on,
+                              maturity_on=add_months(disbursed_on, 12), status=status))
+    db.session.commit()
+    return application
 
 
 def add_score(subject, grade, pd, as_of=None):

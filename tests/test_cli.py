@@ -1,12 +1,15 @@
-"""The `flask platform …`, `flask models …` and `flask scores …` commands (ingest and activation: tests/services)."""
+"""The `flask platform|models|scores|applications …` commands (ingest and activation: tests/services)."""
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.common.dates import local_date
 from app.entities import ScoringRun
 from app.extensions import db
 from app.services import accounts, models
 
+from . import factories
 from .conftest import ACTIONABLE_VERSION
 
 
@@ -58,3 +61,14 @@ def test_platform_demo_prints_each_login_with_the_name_the_site_shows(app):
     firm_line = next(line for line in result.output.splitlines() if " firm_demo " in line)
     shown = accounts.find_user(db.session, "firm_demo").display_name
     assert shown in firm_line
+
+
+def test_applications_expire_offers_expires_only_offers_past_their_last_day(app, world):
+    application = factories.put_in_status(world, "approved")
+    application.offer_valid_until = local_date() - timedelta(days=1)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert last_json(runner.invoke(args=["applications", "expire-offers"])) == {"expired": 1}
+    db.session.expire_all()
+    assert application.status == "expired" and application.events[-1].actor_id is None
+    assert last_json(runner.invoke(args=["applications", "expire-offers"])) == {"expired": 0}

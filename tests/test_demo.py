@@ -2,15 +2,15 @@
 import pytest
 from sqlalchemy import select
 
-from app.demo import DEMO_PASSWORD, build_demo, demo_logins
-from app.entities import User
+from app.demo import DEMO_PASSWORD, LOAN_MONTHS, build_demo, demo_logins
+from app.entities import Application, Loan, User
 from app.extensions import db
 
 from .conftest import page_text
 from .test_journey import login
 
 EXPECTED_ON_HOME = {
-    "firm_demo": ["陈炉窑火陶瓷有限公司", "陶瓷贷", "已批准"],
+    "firm_demo": ["陈炉窑火陶瓷有限公司", "陶瓷贷", "我的贷款", "YTNS-2026-000123", "还款中", "已撤回"],
     "farmer_demo": ["果农e贷", "已提交"],
     "officer_bank": ["陈炉窑火陶瓷有限公司", "印台红富士果业有限公司", "已拒绝"],
     "officer_microloan": ["暂无申请"],
@@ -37,3 +37,21 @@ def test_every_demo_login_sees_its_home_with_real_data(app, role, username, disp
     for text in EXPECTED_ON_HOME[username]:
         assert text in home, (username, text)
     assert db.session.scalars(select(User).where(User.username == username)).one().display_name in home
+
+
+def test_the_demo_market_has_a_disbursed_loan_with_monthly_reports_and_an_offer_waiting(app):
+    build_demo(db.session, "610203")
+    db.session.commit()
+    loan = db.session.scalars(select(Loan)).one()
+    assert loan.status == "repaying" and loan.application.status == "repaying"
+    assert [(o.outcome, o.days_past_due) for o in loan.outcomes] == [
+        ("overdue" if dpd else "repaying", dpd) for _months, dpd, _balance in LOAN_MONTHS]
+    assert loan.application.need.status == "closed"
+    closed = db.session.scalars(select(Application).where(Application.need_id == loan.application.need_id,
+                                                          Application.id != loan.application_id)).one()
+    assert closed.status == "withdrawn" and closed.events[-1].actor_id is None
+    assert db.session.scalars(select(Application).where(Application.status == "approved")).one()
+    client = app.test_client()
+    login(client, "officer_bank", DEMO_PASSWORD)
+    page = page_text(client.get(f"/lender/applications/{loan.application_id}"))
+    assert "YTNS-2026-000123" in page and "逾期 1–30 天" in page and "报送月度还款状态" in page

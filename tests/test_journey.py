@@ -1,7 +1,10 @@
 """The walking skeleton end to end through the test client, with real logins and CSRF tokens."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from app.common.codes import make_uscc
+from app.common.dates import local_date
 from app.entities import Application, CreditSubject, DataAccessLog, FinancingNeed, Product
 from app.extensions import db
 
@@ -101,16 +104,41 @@ def test_skeleton_journey(app):
     assert "印台农商银行" in page_text(client.get("/regulator/"))
 
 
-def test_approval_reaches_the_firm(app, world):
+def test_offer_loan_and_monthly_status_reach_the_firm(app, world):
     client = app.test_client()
     login(client, "officer")
     application = world["application"]
-    page = page_text(client.get(f"/lender/applications/{application.id}"))
-    token = csrf_token(page)
-    client.post(f"/lender/applications/{application.id}/review", data={"csrf_token": token})
-    client.post(f"/lender/applications/{application.id}/approve",
-                data={"csrf_token": token, "amount_wan": "45", "rate": "4.2", "note": ""})
+    detail = f"/lender/applications/{application.id}"
+    token = csrf_token(page_text(client.get(detail)))
+    client.post(f"{detail}/review", data={"csrf_token": token, "version": "1"})
+    valid_until = (local_date() + timedelta(days=10)).isoformat()
+    client.post(f"{detail}/approve", data={
+        "csrf_token": token, "version": "2", "amount_wan": "45", "rate": "4.2", "term_months": "18",
+        "repayment": "equal_principal", "guarantee": "guarantor", "collateral": "法定代表人保证",
+        "valid_until": valid_until, "note": ""})
     logout(client)
+
     login(client, "firm")
     outcome = page_text(client.get(f"/firm/applications/{application.id}"))
     assert "已批准" in outcome and "45" in outcome and "4.2%" in outcome
+    assert "18 个月" in outcome and "等额本金" in outcome and "法定代表人保证" in outcome and valid_until in outcome
+    token = csrf_token(outcome)
+    response = client.post(f"/firm/applications/{application.id}/accept", data={"csrf_token": token, "version": "3"})
+    assert response.status_code == 302
+    assert "企业已接受" in page_text(client.get(f"/firm/applications/{application.id}"))
+    logout(client)
+
+    login(client, "officer")
+    token = csrf_token(page_text(client.get(detail)))
+    today = local_date()
+    client.post(f"{detail}/disburse", data={"csrf_token": token, "version": "4", "amount_wan": "45",
+                                            "disbursed_on": today.isoformat(), "reference": "YT-2026-0042"})
+    response = client.post(f"{detail}/repayments", data={
+        "csrf_token": token, "version": "5", "month": today.strftime("%Y-%m"), "days_past_due": "35",
+        "outstanding_wan": "40", "declared": ""}, follow_redirects=True)
+    assert "逾期 31–90 天" in page_text(response)
+    logout(client)
+
+    login(client, "firm")
+    home = page_text(client.get("/firm/"))
+    assert "我的贷款" in home and "YT-2026-0042" in home and "逾期 31–90 天" in home and "40" in home

@@ -61,15 +61,41 @@ NEED_STATUSES = Vocabulary({"open": _l("进行中"), "closed": _l("已关闭"), 
 PRODUCT_STATUSES = Vocabulary({"draft": _l("草稿"), "published": _l("已发布"), "retired": _l("已下架")})
 APPLICATION_STATUSES = Vocabulary({
     "submitted": _l("已提交"), "in_review": _l("审核中"), "info_requested": _l("待补充材料"),
-    "approved": _l("已批准"), "declined": _l("已拒绝"), "disbursed": _l("已放款"),
-    "repaid": _l("已结清"), "overdue": _l("逾期"), "defaulted": _l("违约"), "withdrawn": _l("已撤回"),
+    "approved": _l("已批准"), "declined": _l("已拒绝"), "offer_accepted": _l("企业已接受"),
+    "offer_declined": _l("企业已放弃"), "expired": _l("批复已过期"), "disbursed": _l("已放款"),
+    "repaying": _l("还款中"), "overdue": _l("逾期"), "repaid": _l("已结清"), "defaulted": _l("违约"),
+    "written_off": _l("已核销"), "withdrawn": _l("已撤回"),
 })
 # Applications still waiting for the lender's decision.
 OPEN_APPLICATION_STATUSES = APPLICATION_STATUSES.subset("submitted", "in_review", "info_requested")
+# Applications still on their way to a loan: a need has at most one of these per product.
+PENDING_APPLICATION_STATUSES = APPLICATION_STATUSES.subset("submitted", "in_review", "info_requested", "approved",
+                                                           "offer_accepted")
+# Applications the lender approved, whatever followed the approval.
+APPROVED_STATUSES = APPLICATION_STATUSES.subset("approved", "offer_accepted", "offer_declined", "expired",
+                                                "disbursed", "repaying", "overdue", "repaid", "defaulted",
+                                                "written_off")
 # Applications the lender has decided (and what followed the decision).
-DECIDED_STATUSES = APPLICATION_STATUSES.subset("approved", "declined", "disbursed", "repaid", "overdue",
-                                               "defaulted")
-REPAYMENT_OUTCOMES = APPLICATION_STATUSES.subset("repaid", "overdue", "defaulted")
+DECIDED_STATUSES = APPLICATION_STATUSES.subset("declined", *APPROVED_STATUSES)
+# A loan's status: disbursed, then what its monthly reports say.
+LOAN_STATUSES = APPLICATION_STATUSES.subset("disbursed", "repaying", "overdue", "repaid", "defaulted", "written_off")
+# What a monthly report (贷后反馈) may say about a loan.
+REPAYMENT_OUTCOMES = LOAN_STATUSES.subset("repaying", "overdue", "repaid", "defaulted", "written_off")
+# What the officer may declare on a monthly report; otherwise the days past due and the balance decide.
+DECLARED_OUTCOMES = REPAYMENT_OUTCOMES.subset("defaulted", "written_off")
+# Days-past-due bands of an overdue loan (90+ is at least 次级 in the five-category classification).
+OVERDUE_BANDS = Vocabulary({"dpd_1_30": _l("逾期 1–30 天"), "dpd_31_90": _l("逾期 31–90 天"),
+                            "dpd_90_plus": _l("逾期 90 天以上")})
+
+
+def overdue_band(days_past_due):
+    """The band of `days_past_due` (None when the loan is not past due)."""
+    if not days_past_due or days_past_due <= 0:
+        return None
+    if days_past_due <= 30:
+        return "dpd_1_30"
+    return "dpd_31_90" if days_past_due <= 90 else "dpd_90_plus"
+
 
 # Principal reasons a lender may give for a decline: specific, never "did not meet standards".
 DECLINE_REASONS = Vocabulary({

@@ -2,9 +2,10 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.common.vocab import PENDING_APPLICATION_STATUSES
 from app.extensions import db
 
 from .base import BackgroundRun, Money, Timestamped, utcnow
@@ -25,6 +26,8 @@ class FinancingNeed(Timestamped, db.Model):
     max_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
     urgency: Mapped[str] = mapped_column(String(12), default="normal")
     status: Mapped[str] = mapped_column(String(12), default="open")
+    # The one-time token of the form that posted it: a form submitted twice posts one need.
+    form_token: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     subject: Mapped["CreditSubject"] = relationship(back_populates="needs")  # noqa: F821
 
@@ -63,10 +66,18 @@ class MatchRun(BackgroundRun, db.Model):
     matches_stored: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+# At most one application per need and product on its way to a loan (a double submit makes one).
+PENDING = text("status IN ({})".format(", ".join(f"'{code}'" for code in PENDING_APPLICATION_STATUSES)))
+
+
 class Application(Timestamped, db.Model):
     """A firm's application for a product; its status moves by recorded events."""
 
     __tablename__ = "application"
+    __table_args__ = (
+        Index("uq_application_one_pending", "need_id", "product_id", unique=True,
+              sqlite_where=PENDING, postgresql_where=PENDING),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("financing_need.id"), index=True)
@@ -79,12 +90,22 @@ class Application(Timestamped, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
     term_months: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    # Optimistic lock: every change of status is an UPDATE … WHERE status = ? AND version = ?.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The one-time token of the apply form: a form submitted twice makes one application.
+    form_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decision_reasons: Mapped[list | None] = mapped_column(JSON)
     decision_note: Mapped[str | None] = mapped_column(String(500))
+    # The offer of an approval (授信批复): amount, rate, term, repayment, guarantee, valid until.
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     approved_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    approved_term_months: Mapped[int | None]
+    approved_repayment: Mapped[str | None] = mapped_column(String(16))
+    approved_guarantee: Mapped[str | None] = mapped_column(String(16))
+    approved_collateral: Mapped[str | None] = mapped_column(String(200))
+    offer_valid_until: Mapped[date | None]
 
     need: Mapped[FinancingNeed] = relationship()
     product: Mapped["Product"] = relationship()  # noqa: F821
@@ -94,6 +115,7 @@ class Application(Timestamped, db.Model):
     events: Mapped[list["ApplicationEvent"]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
     )
+    loan: Mapped["Loan | None"] = relationship(back_populates="application")
 
 
 class ApplicationEvent(db.Model):
@@ -128,31 +150,53 @@ class Message(db.Model):
 
 
 class Loan(Timestamped, db.Model):
-    """Money actually lent after an approval."""
+    """Money actually lent after an approval; its status follows the monthly reports."""
 
     __tablename__ = "loan"
+    __table_args__ = (UniqueConstraint("institution_id", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), unique=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    # The lender's loan account number (借款合同/贷款账号), unique within the institution.
+    reference: Mapped[str] = mapped_column(String(64))
     principal: Mapped[Decimal] = mapped_column(Money)
     annual_rate: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    term_months: Mapped[int]
+    repayment: Mapped[str] = mapped_column(String(16))
     disbursed_on: Mapped[date]
     maturity_on: Mapped[date]
-    status: Mapped[str] = mapped_column(String(12), default="active")
+    status: Mapped[str] = mapped_column(String(12), default="disbursed", index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    application: Mapped[Application | None] = relationship(back_populates="loan")
+    institution: Mapped["Institution"] = relationship()  # noqa: F821
+    outcomes: Mapped[list["RepaymentOutcome"]] = relationship(
+        back_populates="loan", order_by="RepaymentOutcome.month"
+    )
+
+    @property
+    def latest_outcome(self):
+        """The latest monthly report, or None before the first."""
+        return self.outcomes[-1] if self.outcomes else None
 
 
 class RepaymentOutcome(db.Model):
-    """A lender's report on a loan (贷后反馈): the labels future models learn from."""
+    """A lender's monthly report on a loan (贷后反馈): the labels future models learn from."""
 
     __tablename__ = "repayment_outcome"
+    __table_args__ = (UniqueConstraint("loan_id", "month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    # The month reported on, as its first day.
+    month: Mapped[date]
     outcome: Mapped[str] = mapped_column(String(12))
     days_past_due: Mapped[int] = mapped_column(default=0)
     amount_outstanding: Mapped[Decimal] = mapped_column(Money, default=0)
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str | None] = mapped_column(Text)
+
+    loan: Mapped[Loan] = relationship(back_populates="outcomes")

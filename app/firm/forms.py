@@ -5,13 +5,13 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.common.vocab import GUARANTEE_TYPES, URGENCIES
-from app.forms import ServiceCheck, as_choices
+from app.forms import OnceForm, ServiceCheck, StepForm, as_choices
 from app.services.applications import MAX_NOTE
 from app.services.needs import MAX_PURPOSE, validate_term
 from app.services.objections import MAX_TEXT
 
 
-class NeedForm(FlaskForm):
+class NeedForm(OnceForm):
     amount_wan = StringField(_l("需求金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     term_months = IntegerField(_l("期限（月）"), validators=[
         InputRequired(_l("请输入期限（月）。")), ServiceCheck(validate_term)])
@@ -23,14 +23,19 @@ class NeedForm(FlaskForm):
     urgency = SelectField(_l("紧急程度"), choices=as_choices(URGENCIES.choices()))
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(OnceForm):
     consent = BooleanField(_l("我已阅读并同意上述授权"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(StepForm):
     note = TextAreaField(_l("补充说明"), validators=[
         DataRequired(_l("请填写补充说明。")),
         Length(max=MAX_NOTE, message=_l("请填写补充说明（不超过 %(n)d 字）。", n=MAX_NOTE))])
+
+
+class DeclineOfferForm(StepForm):
+    note = TextAreaField(_l("放弃原因（可不填）"), validators=[
+        Length(max=MAX_NOTE, message=_l("说明不能超过 %(n)d 个字符。", n=MAX_NOTE))])
 
 
 def _reason(label):

@@ -17,9 +17,9 @@ from app.common.money import parse_decimal, wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.extensions import db
-from app.firm.forms import ApplyForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
-from app.forms import ActionForm, show_error
-from app.services import applications, consents, identity, matches, needs, objections, scores
+from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
+from app.forms import ActionForm, StepForm, show_error
+from app.services import applications, consents, identity, loans, matches, needs, objections, scores
 from app.services.consents import UNDERWRITING_CATEGORIES
 
 bp = Blueprint("firm", __name__, url_prefix="/firm")
@@ -30,11 +30,14 @@ firm_only = role_required("firm")
 @bp.get("/")
 @firm_only
 def dashboard():
-    """The firm's needs and applications."""
+    """The firm's needs, applications and loans (offers past their last day are expired first)."""
     subject = current_user.subject
+    if applications.expire_offers(db.session, subject_id=subject.id):
+        db.session.commit()
     return render_template("firm/dashboard.html", subject=subject,
                            needs=needs.needs_of(db.session, subject.id),
-                           applications=applications.applications_of_subject(db.session, subject.id))
+                           applications=applications.applications_of_subject(db.session, subject.id),
+                           loans=loans.loans_of_subject(db.session, subject.id))
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])
@@ -52,19 +55,33 @@ def need_new():
                 raise InvalidInput(_("利率应为数字（%）。"), "max_rate")
             need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(amount),
                                    form.term_months.data, form.purpose.data, form.guarantee.data,
-                                   max_rate=max_rate, urgency=form.urgency.data)
+                                   max_rate=max_rate, urgency=form.urgency.data, form_token=form.form_token.data)
             matches.rematch_need(db.session, need)
         except InvalidInput as error:
             if error.field == "amount":
                 error.field = "amount_wan"
             db.session.rollback()
             show_error(form, error)
+        except NotAllowed as error:
+            need = _posted_at_once(error, needs.posted_with_token, form)
+            if need is not None:
+                return redirect(url_for("firm.need_detail", need_id=need.id))
         else:
             db.session.commit()
             flash(_("融资需求已发布。"), "success")
             return redirect(url_for("firm.need_detail", need_id=need.id))
     status = 400 if form.is_submitted() else 200
     return render_template("firm/need_form.html", form=form), status
+
+
+def _posted_at_once(error, posted_with, form):
+    """After a refused post: the record the same form posted at the same moment (the other click
+    won), or None with the refusal shown."""
+    db.session.rollback()
+    earlier = posted_with(db.session, current_user.subject_id, form.form_token.data)
+    if earlier is None:
+        flash(error.message, "error")
+    return earlier
 
 
 @bp.get("/needs/<int:need_id>")
@@ -102,13 +119,14 @@ def apply(need_id, product_id):
     if form.validate_on_submit():
         try:
             application = applications.apply(db.session, need, product, current_user,
-                                             form.consent.data)
+                                             form.consent.data, form.form_token.data)
         except InvalidInput as error:
             db.session.rollback()
             show_error(form, error)
         except NotAllowed as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            application = _posted_at_once(error, applications.submitted_with, form)
+            if application is not None:
+                return redirect(url_for("firm.application_detail", application_id=application.id))
         else:
             db.session.commit()
             flash(_("申请已提交至 %(i)s。", i=product.institution.name), "success")
@@ -121,43 +139,66 @@ def apply(need_id, product_id):
 @bp.get("/applications/<int:application_id>")
 @firm_only
 def application_detail(application_id):
-    """An application with its history and the decision with its reasons."""
+    """An application with its history, the decision with its reasons or offer, and the loan."""
     application = own_application_or_404(application_id)
-    return render_template("firm/application_detail.html", application=application,
-                           note_form=NoteForm(), form=ActionForm())
+    if applications.expire_offers(db.session, application_id=application.id):
+        db.session.commit()
+    return render_template("firm/application_detail.html", application=application, note_form=NoteForm(),
+                           decline_offer_form=DeclineOfferForm(), form=StepForm())
+
+
+def _step(application_id, form, action, done_message):
+    """Run `action(application, seen_version)` on the firm's application; flash its refusal (nothing
+    written) or commit, then show the application again."""
+    application = own_application_or_404(application_id)
+    try:
+        action(application, form.version.data)
+    except (InvalidInput, NotAllowed) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(url_for("firm.application_detail", application_id=application_id))
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
 @firm_only
 def application_withdraw(application_id):
     """Withdraw an application before its decision."""
-    application = own_application_or_404(application_id)
-    try:
-        applications.withdraw(application, current_user)
-    except NotAllowed as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("申请已撤回。"), "success")
-    return redirect(url_for("firm.application_detail", application_id=application.id))
+    return _step(application_id, StepForm(), lambda a, seen: applications.withdraw(a, current_user, seen),
+                 _("申请已撤回。"))
 
 
 @bp.post("/applications/<int:application_id>/answer")
 @firm_only
 def application_answer(application_id):
     """Answer the lender's request for information."""
-    application = own_application_or_404(application_id)
     form = NoteForm()
-    try:
+
+    def answer(application, seen):
         if not form.validate():
             raise InvalidInput(next(iter(form.note.errors), _("请填写补充说明。")), "note")
-        applications.answer_info_request(application, current_user, form.note.data)
-    except (InvalidInput, NotAllowed) as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("补充说明已提交。"), "success")
-    return redirect(url_for("firm.application_detail", application_id=application.id))
+        applications.answer_info_request(application, current_user, form.note.data, seen)
+
+    return _step(application_id, form, answer, _("补充说明已提交。"))
+
+
+@bp.post("/applications/<int:application_id>/accept")
+@firm_only
+def application_accept_offer(application_id):
+    """Accept the lender's offer."""
+    return _step(application_id, StepForm(), lambda a, seen: applications.accept_offer(
+        db.session, a, current_user, seen), _("已接受批复，请等待机构放款。"))
+
+
+@bp.post("/applications/<int:application_id>/decline-offer")
+@firm_only
+def application_decline_offer(application_id):
+    """Decline the lender's offer (until the loan is disbursed)."""
+    form = DeclineOfferForm()
+    return _step(application_id, form, lambda a, seen: applications.decline_offer(
+        db.session, a, current_user, form.note.data, seen), _("已放弃该批复。"))
 
 
 @bp.get("/consents")

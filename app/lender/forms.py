@@ -7,10 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     Form,
     FormField,
     IntegerField,
+    MonthField,
     SelectField,
     StringField,
     TextAreaField,
@@ -22,16 +24,18 @@ from app.common.money import format_rate, format_wan, parse_decimal, wan_to_yuan
 from app.common.region import town_choices
 from app.common.vocab import (
     BLACKLIST_POLICIES,
+    DECLARED_OUTCOMES,
     DECLINE_REASONS,
     GUARANTEE_TYPES,
     REPAYMENT_METHODS,
     SOURCE_NAMES,
     SUBJECT_KINDS,
 )
-from app.forms import CheckboxesField, ServiceCheck, as_choices
+from app.forms import CheckboxesField, ServiceCheck, StepForm, as_choices
 from app.matching.rules import ATTRIBUTES, OPERATORS
 from app.matching.tables import ProductTerms
-from app.services.applications import MAX_NOTE
+from app.services.applications import MAX_COLLATERAL, MAX_NOTE, Offer, default_offer_valid_until
+from app.services.loans import MAX_REFERENCE
 from app.services.needs import validate_term
 from app.services.products import MAX_DESCRIPTION, MAX_NAME
 
@@ -103,21 +107,72 @@ def _note_length():
     return Length(max=MAX_NOTE, message=_l("说明不能超过 %(n)d 个字符。", n=MAX_NOTE))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(StepForm):
     amount_wan = StringField(_l("批准金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
     rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
+    term_months = IntegerField(_l("期限（月）"), validators=[InputRequired(_l("请输入期限（月）。"))])
+    repayment = SelectField(_l("还款方式"), choices=as_choices(REPAYMENT_METHODS.choices()), validate_choice=False)
+    guarantee = SelectField(_l("担保方式"), choices=as_choices(GUARANTEE_TYPES.choices()), validate_choice=False)
+    collateral = StringField(_l("担保物或保证人说明（可不填）"), validators=[
+        Length(max=MAX_COLLATERAL, message=_l("担保物说明不能超过 %(n)d 个字符。", n=MAX_COLLATERAL))])
+    valid_until = DateField(_l("批复有效期至"))
     note = TextAreaField(_l("说明"), validators=[_note_length()])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(StepForm):
     reasons = CheckboxesField(_l("拒绝原因（1–4 项）"), choices=as_choices(DECLINE_REASONS.choices()))
     note = TextAreaField(_l("补充说明"), validators=[_note_length()])
 
 
-class InfoRequestForm(FlaskForm):
+class InfoRequestForm(StepForm):
     note = TextAreaField(_l("需要补充的材料"), validators=[
         DataRequired(_l("请写明需要补充的材料。")),
         Length(max=MAX_NOTE, message=_l("请写明需要补充的材料（不超过 %(n)d 字）。", n=MAX_NOTE))])
+
+
+class DisburseForm(StepForm):
+    amount_wan = StringField(_l("放款金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
+    disbursed_on = DateField(_l("放款日期"))
+    reference = StringField(_l("贷款账号"), validators=[
+        Length(max=MAX_REFERENCE, message=_l("请填写贷款账号（不超过 %(n)d 个字符）。", n=MAX_REFERENCE))])
+    note = TextAreaField(_l("说明"), validators=[_note_length()])
+
+
+class RepaymentForm(StepForm):
+    """One month's status of a loan: the figures decide repaying / overdue / repaid unless the officer
+    declares a default or a write-off."""
+
+    month = MonthField(_l("报送月份"))
+    days_past_due = IntegerField(_l("逾期天数"), default=0)
+    outstanding_wan = StringField(_l("贷款余额（万元）"))
+    declared = SelectField(_l("认定"), validate_choice=False, choices=as_choices(
+        [("", _l("按逾期天数和余额判断")), *DECLARED_OUTCOMES.choices()]))
+    note = TextAreaField(_l("说明"), validators=[_note_length()])
+
+
+def approve_form(application, now=None):
+    """An approval form proposing the application's own term, the product's repayment method, the
+    need's guarantee (when the product takes it) and the default acceptance deadline."""
+    product = application.product
+    guarantee = application.need.guarantee
+    return ApproveForm(data={
+        "term_months": application.term_months, "repayment": product.repayment,
+        "guarantee": guarantee if guarantee in product.guarantee_types else next(iter(product.guarantee_types), None),
+        "valid_until": default_offer_valid_until(now)})
+
+
+def offer_of(form):
+    """The offer an ApproveForm carries, for applications.approve to check (InvalidInput when a number is not one)."""
+    return Offer(amount=amount_in_yuan(form, "amount_wan"),
+                 rate=_number(form, "rate", _("请输入数字。")), term_months=form.term_months.data,
+                 repayment=form.repayment.data, guarantee=form.guarantee.data, valid_until=form.valid_until.data,
+                 collateral=form.collateral.data or "")
+
+
+def amount_in_yuan(form, name):
+    """A 万元 text field in 元 (None when blank); InvalidInput when it is not a number."""
+    amount = _number(form, name, _("请输入数字。"))
+    return None if amount is None else wan_to_yuan(amount)
 
 
 def _number(form, name, message, default=None):

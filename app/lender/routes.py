@@ -5,21 +5,25 @@ from flask_login import current_user
 
 from app.access import institution_application_or_404, institution_product_or_404, role_required
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.money import parse_decimal, wan_to_yuan
 from app.common.vocab import LENDER_ROLES
 from app.credit.scoring import latest_score
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.extensions import db
-from app.forms import ActionForm, show_error
+from app.forms import ActionForm, StepForm, show_error
 from app.lender.forms import (
     ApproveForm,
     DeclineForm,
+    DisburseForm,
     InfoRequestForm,
     ProductRulesForm,
+    RepaymentForm,
+    amount_in_yuan,
+    approve_form,
+    offer_of,
     product_form_data,
     product_terms,
 )
-from app.services import applications, consents, products, ranking, scores
+from app.services import applications, consents, loans, products, ranking, scores
 from app.services import screening as screening_service
 
 bp = Blueprint("lender", __name__, url_prefix="/lender")
@@ -41,15 +45,18 @@ def dashboard():
 @bp.get("/applications/<int:application_id>")
 @staff_only
 def application_detail(application_id):
-    """One application; opening it is logged as a view of the firm's data under its consent."""
+    """One application with its offer, loan and history; opening it is logged as a view of the firm's
+    data under its consent. An offer past its last day is expired first."""
     application = institution_application_or_404(application_id)
+    applications.expire_offers(db.session, application_id=application.id)
     consent = consents.consent_in_force(db.session, application.subject_id, application.institution_id)
     consents.log_access(db.session, application.subject_id, current_user, consent,
                         f"application:{application.id}")
     score = latest_score(db.session, application.subject_id) if consent else None
     page = render_template("lender/application_detail.html", application=application, consent=consent,
-                           score=score, approve_form=ApproveForm(), decline_form=DeclineForm(),
-                           info_form=InfoRequestForm(), form=ActionForm())
+                           score=score, approve_form=approve_form(application), decline_form=DeclineForm(),
+                           info_form=InfoRequestForm(), disburse_form=DisburseForm(),
+                           repayment_form=RepaymentForm(), form=StepForm())
     db.session.commit()  # after rendering: a commit expires what the page reads
     return page
 
@@ -81,11 +88,12 @@ def applicant_ranking():
     return html
 
 
-def _act(application_id, action):
-    """Run `action(application)`; flash its error or commit, then show the application."""
+def _act(application_id, form, action):
+    """Run `action(application, seen_version)`; flash its refusal (nothing written) or commit, then
+    show the application again."""
     application = institution_application_or_404(application_id)
     try:
-        action(application)
+        action(application, form.version.data)
     except (InvalidInput, NotAllowed) as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -99,7 +107,7 @@ def _act(application_id, action):
 @officer_only
 def application_review(application_id):
     """Take the application into review."""
-    return _act(application_id, lambda a: applications.start_review(a, current_user))
+    return _act(application_id, StepForm(), lambda a, seen: applications.start_review(a, current_user, seen))
 
 
 @bp.post("/applications/<int:application_id>/request-info")
@@ -107,22 +115,16 @@ def application_review(application_id):
 def application_request_info(application_id):
     """Ask the firm for more information."""
     form = InfoRequestForm()
-    return _act(application_id, lambda a: applications.request_info(a, current_user, form.note.data))
+    return _act(application_id, form, lambda a, seen: applications.request_info(a, current_user, form.note.data, seen))
 
 
 @bp.post("/applications/<int:application_id>/approve")
 @officer_only
 def application_approve(application_id):
-    """Approve with amount (万元) and rate."""
+    """Approve with an offer: amount (万元), rate, term, repayment method, guarantee, valid until."""
     form = ApproveForm()
-
-    def approve(application):
-        amount = parse_decimal(form.amount_wan.data)
-        applications.approve(db.session, application, current_user,
-                             wan_to_yuan(amount) if amount is not None else None,
-                             parse_decimal(form.rate.data), form.note.data)
-
-    return _act(application_id, approve)
+    return _act(application_id, form, lambda a, seen: applications.approve(
+        db.session, a, current_user, offer_of(form), form.note.data, seen))
 
 
 @bp.post("/applications/<int:application_id>/decline")
@@ -130,8 +132,34 @@ def application_approve(application_id):
 def application_decline(application_id):
     """Decline with one to four principal reasons."""
     form = DeclineForm()
-    return _act(application_id, lambda a: applications.decline(
-        db.session, a, current_user, form.reasons.data, form.note.data))
+    return _act(application_id, form, lambda a, seen: applications.decline(
+        db.session, a, current_user, form.reasons.data, form.note.data, seen))
+
+
+@bp.post("/applications/<int:application_id>/disburse")
+@officer_only
+def application_disburse(application_id):
+    """Record the disbursement of an accepted offer: amount (万元), date, loan account."""
+    form = DisburseForm()
+    return _act(application_id, form, lambda a, seen: loans.disburse(
+        db.session, a, current_user, amount_in_yuan(form, "amount_wan"), form.disbursed_on.data,
+        form.reference.data, form.note.data, seen))
+
+
+@bp.post("/applications/<int:application_id>/repayments")
+@officer_only
+def application_repayment(application_id):
+    """Record a month's status of the application's loan: days past due, balance (万元), a declared
+    default or write-off."""
+    form = RepaymentForm()
+
+    def report(application, seen):
+        if application.loan is None:
+            raise NotAllowed(_("该申请尚未放款。"))
+        loans.record_month(db.session, application.loan, current_user, form.month.data, form.days_past_due.data,
+                           amount_in_yuan(form, "outstanding_wan"), form.declared.data, form.note.data, seen)
+
+    return _act(application_id, form, report)
 
 
 @bp.get("/products")

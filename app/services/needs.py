@@ -10,6 +10,8 @@ from app.common.money import format_wan
 from app.common.vocab import GUARANTEE_TYPES, URGENCIES
 from app.entities import FinancingNeed
 
+from .submissions import insert_once, posted_with
+
 MAX_PURPOSE = 500
 
 
@@ -31,9 +33,20 @@ def validate_term(months, field="term_months"):
         raise InvalidInput(_("期限应在 1 到 %(n)d 个月之间。", n=limit), field)
 
 
+def posted_with_token(session, subject_id, form_token):
+    """The need a subject's need form with `form_token` posted, or None."""
+    return posted_with(session, FinancingNeed, subject_id, form_token)
+
+
 def post_need(session, subject, user, amount_yuan, term_months, purpose, guarantee,
-              max_rate=None, urgency="normal"):
-    """Stage a new open financing need of `subject` after checking every field."""
+              max_rate=None, urgency="normal", form_token=None):
+    """Stage a new open financing need of `subject` after checking every field.
+
+    The same form submitted again (same `form_token`) returns the need it posted.
+    """
+    earlier = posted_with_token(session, subject.id, form_token)
+    if earlier is not None:
+        return earlier
     validate_amount(amount_yuan)
     validate_term(term_months)
     purpose = (purpose or "").strip()
@@ -49,9 +62,9 @@ def post_need(session, subject, user, amount_yuan, term_months, purpose, guarant
         raise InvalidInput(_("请选择紧急程度。"), "urgency")
     need = FinancingNeed(subject=subject, created_by_id=user.id, amount=amount_yuan,
                          term_months=term_months, purpose=purpose, guarantee=guarantee,
-                         max_rate=max_rate, urgency=urgency, status="open")
-    session.add(need)
-    return need
+                         max_rate=max_rate, urgency=urgency, status="open", form_token=form_token or None)
+    # Two submits of one form at once: the token's unique index lets one through.
+    return insert_once(session, need, _("该需求已发布，请勿重复提交。"))
 
 
 def needs_of(session, subject_id):

@@ -1,7 +1,7 @@
 """Market figures for the regulator (政府在线监管)."""
 from sqlalchemy import case, func, select
 
-from app.common.vocab import DECIDED_STATUSES
+from app.common.vocab import APPROVED_STATUSES, DECIDED_STATUSES, OPEN_APPLICATION_STATUSES
 from app.entities import Application, FinancingNeed, Institution, Product
 
 
@@ -14,8 +14,7 @@ def market_counts(session):
     apps = session.execute(select(
         func.count(Application.id),
         func.count(case((Application.status.in_(DECIDED_STATUSES), 1))),
-        func.count(case((Application.status.in_(("approved", "disbursed", "repaid", "overdue",
-                                                   "defaulted")), 1))),
+        func.count(case((Application.status.in_(APPROVED_STATUSES), 1))),
         func.count(case((Application.status == "declined", 1))),
     )).one()
     products = session.scalar(select(func.count(Product.id)).where(Product.status == "published"))
@@ -30,10 +29,9 @@ def by_institution(session):
     query = (select(
         Institution.id, Institution.name, Institution.kind,
         func.count(Application.id),
-        func.count(case((Application.status.in_(("approved", "disbursed", "repaid", "overdue",
-                                                   "defaulted")), 1))),
+        func.count(case((Application.status.in_(APPROVED_STATUSES), 1))),
         func.count(case((Application.status == "declined", 1))),
-        func.count(case((Application.status.in_(("submitted", "in_review", "info_requested")), 1))),
+        func.count(case((Application.status.in_(OPEN_APPLICATION_STATUSES), 1))),
     ).outerjoin(Application, Application.institution_id == Institution.id)
         .group_by(Institution.id, Institution.name, Institution.kind).order_by(Institution.name))
     keys = ("id", "name", "kind", "applications", "approved", "declined", "open")

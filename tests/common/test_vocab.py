@@ -38,3 +38,17 @@ def test_every_vocabulary_names_every_code():
     assert len(tables) > 15
     for table in tables:
         assert len(set(table)) == len(table) and all(table.names[code] for code in table)
+
+
+def test_application_status_subsets_partition_the_lifecycle():
+    statuses = vocab.APPLICATION_STATUSES
+    assert set(vocab.DECIDED_STATUSES) == {"declined", *vocab.APPROVED_STATUSES}
+    assert set(vocab.PENDING_APPLICATION_STATUSES) == {*vocab.OPEN_APPLICATION_STATUSES, "approved", "offer_accepted"}
+    assert set(vocab.REPAYMENT_OUTCOMES) < set(vocab.LOAN_STATUSES) < set(vocab.APPROVED_STATUSES) < set(statuses)
+    assert set(vocab.DECLARED_OUTCOMES) == {"defaulted", "written_off"}
+
+
+@pytest.mark.parametrize(("days", "band"), [(None, None), (0, None), (1, "dpd_1_30"), (30, "dpd_1_30"),
+                                            (31, "dpd_31_90"), (90, "dpd_31_90"), (91, "dpd_90_plus")])
+def test_overdue_bands(days, band):
+    assert vocab.overdue_band(days) == band

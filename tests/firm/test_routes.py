@@ -10,7 +10,7 @@ from app.entities.base import utcnow
 from app.extensions import db
 
 from .. import factories
-from ..conftest import logged_in_client, page_text
+from ..conftest import csrf_token, logged_in_client, page_text
 from ..test_journey import post_form
 
 GOOD_NEED = {"amount_wan": "50", "term_months": "12", "purpose": "购买原料", "guarantee": "credit",
@@ -124,3 +124,104 @@ def test_a_consent_whose_window_has_ended_reads_expired_and_cannot_be_revoked(ap
     rows = {name: page[page.index(name):].split("</tr>")[0] for name in ("甲银行", "乙小贷")}
     assert "已过期" in rows["甲银行"] and "撤回授权" not in rows["甲银行"]
     assert "有效" in rows["乙小贷"] and f"/firm/consents/{in_force.id}/revoke" in rows["乙小贷"]
+
+
+# --- offers, loans and forms posted once -------------------------------------------------------
+
+def form_token(html):
+    """The one-time token of a page's form."""
+    return html.split('name="form_token" type="hidden" value="')[1].split('"')[0]
+
+
+def test_the_need_form_posted_twice_makes_one_need(app, world):
+    client = logged_in_client(app, world["users"]["firm"])
+    page = page_text(client.get("/firm/needs/new"))
+    data = {**GOOD_NEED, "csrf_token": csrf_token(page), "form_token": form_token(page)}
+    before = need_count()
+    first, second = client.post("/firm/needs/new", data=data), client.post("/firm/needs/new", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert need_count() == before + 1
+    other = page_text(client.get("/firm/needs/new"))
+    assert form_token(other) != data["form_token"]  # each rendering its own
+
+
+def test_the_apply_form_posted_twice_makes_one_application(app, world):
+    product = factories.ProductFactory(institution=world["bank_b"])
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["firm"])
+    url = f"/firm/needs/{world['need'].id}/apply/{product.id}"
+    page = page_text(client.get(url))
+    data = {"csrf_token": csrf_token(page), "form_token": form_token(page), "consent": "y"}
+    first, second = client.post(url, data=data), client.post(url, data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count(Application.id)).where(Application.product_id == product.id)) == 1
+    assert "您已用该需求申请过这个产品" in page_text(post_form(client, url, {"consent": "y"}))
+
+
+def test_the_firm_accepts_an_offer_on_its_page(app, world):
+    application = factories.put_in_status(world, "approved")
+    client = logged_in_client(app, world["users"]["firm"])
+    page = page_text(client.get(f"/firm/applications/{application.id}"))
+    assert "接受批复" in page and "放弃该批复" in page and "撤回申请" not in page
+    response = client.post(f"/firm/applications/{application.id}/accept",
+                           data={"csrf_token": csrf_token(page), "version": "1"}, follow_redirects=True)
+    assert "已接受批复，请等待机构放款" in page_text(response) and "企业已接受" in page_text(response)
+    db.session.expire_all()
+    assert application.status == "offer_accepted"
+
+
+def test_the_firm_declines_an_offer_with_its_reason(app, world):
+    application = factories.put_in_status(world, "approved")
+    client = logged_in_client(app, world["users"]["firm"])
+    token = csrf_token(page_text(client.get(f"/firm/applications/{application.id}")))
+    response = client.post(f"/firm/applications/{application.id}/decline-offer",
+                           data={"csrf_token": token, "version": "1", "note": "已获得更低利率"}, follow_redirects=True)
+    assert "企业已放弃" in page_text(response) and "已获得更低利率" in page_text(response)
+
+
+def test_an_offer_past_its_last_day_expires_when_the_firm_looks(app, world):
+    application = factories.put_in_status(world, "approved")
+    application.offer_valid_until = utcnow().date() - timedelta(days=3)
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["firm"])
+    assert "批复已过期" in page_text(client.get("/firm/"))
+    db.session.expire_all()
+    assert application.status == "expired"
+    page = page_text(client.get(f"/firm/applications/{application.id}"))
+    assert "企业未在有效期内接受" in page and "接受批复" not in page
+    response = client.post(f"/firm/applications/{application.id}/accept",
+                           data={"csrf_token": csrf_token(page), "version": "2"}, follow_redirects=True)
+    assert "当前状态“批复已过期”下不能执行该操作" in page_text(response)
+
+
+def test_a_step_from_a_stale_page_is_refused_with_a_clear_message(app, world):
+    application = factories.put_in_status(world, "approved")
+    client = logged_in_client(app, world["users"]["firm"])
+    token = csrf_token(page_text(client.get(f"/firm/applications/{application.id}")))
+    client.post(f"/firm/applications/{application.id}/decline-offer", data={"csrf_token": token, "version": "1"})
+    response = client.post(f"/firm/applications/{application.id}/accept",
+                           data={"csrf_token": token, "version": "1"}, follow_redirects=True)
+    assert "已被他人处理，请刷新后查看" in page_text(response)
+    db.session.expire_all()
+    assert application.status == "offer_declined" and application.version == 2
+
+
+def test_the_firm_sees_its_loan_and_its_monthly_status(app, world):
+    from app.services import loans
+
+    loan = factories.put_in_status(world, "disbursed").loan
+    loans.record_month(db.session, loan, world["users"]["officer"], loan.disbursed_on, 45, Decimal("380000"))
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["firm"])
+    home = page_text(client.get("/firm/"))
+    loans_part = home[home.index("我的贷款"):]
+    assert "YT-TEST-0001" in loans_part and "逾期" in loans_part and "逾期 31–90 天" in loans_part
+    assert "38" in loans_part and world["bank_a"].name in loans_part
+    detail = page_text(client.get(f"/firm/applications/{loan.application_id}"))
+    assert "月度还款状态" in detail and loan.disbursed_on.strftime("%Y-%m") in detail
+    client.get("/lang/en")
+    english = page_text(client.get("/firm/"))
+    assert "My loans" in english and "Overdue 31–90 days" in english
+    other = logged_in_client(app, world["users"]["firm_other"])
+    assert "YT-TEST-0001" not in page_text(other.get("/firm/"))

@@ -1,18 +1,17 @@
 """Applications: applying with consent, and the review state machine with its recorded events."""
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.vocab import APPLICATION_STATUSES, DECLINE_REASONS, MAX_DECLINE_REASONS
+from app.common.vocab import DECLINE_REASONS, MAX_DECLINE_REASONS
 from app.entities import Application, ApplicationEvent, AuditEntry, Consent
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services import applications
-from app.services.applications import TRANSITIONS
 from app.services.consents import consent_in_force
 
 from .. import factories
@@ -134,9 +133,7 @@ def test_apply_with_a_closed_need_or_a_retired_product_is_not_allowed(world, pro
 def app_in(world):
     """Put the world's application into a status and return (application, officer, firm user)."""
     def put(status):
-        application = world["application"]
-        application.status = status
-        db.session.commit()
+        application = factories.put_in_status(world, status)
         return application, world["users"]["officer"], world["users"]["firm"]
     return put
 
@@ -187,7 +184,7 @@ def test_request_info_then_answer_returns_to_review(app_in):
 def test_approve_refuses_an_amount_or_rate_outside_the_ranges(app_in, amount, rate, field):
     application, officer, _firm = app_in("in_review")
     with pytest.raises(InvalidInput) as caught:
-        applications.approve(db.session, application, officer, amount, rate)
+        applications.approve(db.session, application, officer, factories.offer(amount=amount, rate=rate))
     assert caught.value.field == field
     assert CHINESE.search(caught.value.message)
     assert application.status == "in_review"
@@ -203,7 +200,7 @@ def test_approve_refuses_an_amount_or_rate_outside_the_ranges(app_in, amount, ra
 ])
 def test_approve_records_the_decision(app_in, amount, rate):
     application, officer, _firm = app_in("in_review")
-    applications.approve(db.session, application, officer, amount, rate, note="同意")
+    applications.approve(db.session, application, officer, factories.offer(amount=amount, rate=rate), note="同意")
     db.session.commit()
     db.session.expire_all()
     stored = db.session.get(Application, application.id)
@@ -280,45 +277,6 @@ def test_withdraw_after_a_decision_is_not_allowed(app_in, status):
     assert application.status == status and len(application.events) == 1
 
 
-# Each service that moves an application, and the status it moves to.
-MOVES = {
-    "start_review": ("in_review", lambda a, officer, firm: applications.start_review(a, officer)),
-    "request_info": ("info_requested",
-                     lambda a, officer, firm: applications.request_info(a, officer, "请补充材料")),
-    "approve": ("approved", lambda a, officer, firm: applications.approve(
-        db.session, a, officer, Decimal("400000"), Decimal("4.5"))),
-    "decline": ("declined", lambda a, officer, firm: applications.decline(
-        db.session, a, officer, ["tax_arrears"])),
-    "withdraw": ("withdrawn", lambda a, officer, firm: applications.withdraw(a, firm)),
-}
-FORBIDDEN = [(status, move) for status in APPLICATION_STATUSES for move, (to_status, _call) in MOVES.items()
-             if to_status not in TRANSITIONS.get(status, set())]
-ALLOWED = [(status, move) for status in APPLICATION_STATUSES for move, (to_status, _call) in MOVES.items()
-           if to_status in TRANSITIONS.get(status, set())]
-
-
-@pytest.mark.parametrize(("status", "move"), FORBIDDEN)
-def test_a_move_not_in_the_transitions_is_not_allowed(app_in, status, move):
-    application, officer, firm = app_in(status)
-    with pytest.raises(NotAllowed):
-        MOVES[move][1](application, officer, firm)
-    assert application.status == status
-    assert len(application.events) == 1
-    assert application.decided_at is None
-    assert not db.session.new
-
-
-@pytest.mark.parametrize(("status", "move"), ALLOWED)
-def test_a_move_in_the_transitions_appends_one_event(app_in, status, move):
-    application, officer, firm = app_in(status)
-    MOVES[move][1](application, officer, firm)
-    to_status = MOVES[move][0]
-    assert application.status == to_status
-    assert len(application.events) == 2
-    assert application.events[-1].from_status == status
-    assert application.events[-1].to_status == to_status
-
-
 def test_answer_from_a_decided_application_is_not_allowed(app_in):
     application, _officer, firm = app_in("approved")
     with pytest.raises(NotAllowed):
@@ -332,7 +290,8 @@ def test_every_move_is_recorded_in_order(world):
     applications.start_review(application, officer)
     applications.request_info(application, officer, "请补充纳税证明")
     applications.answer_info_request(application, firm, "已补充")
-    applications.approve(db.session, application, officer, Decimal("450000"), Decimal("4.2"))
+    applications.approve(db.session, application, officer, factories.offer(amount=Decimal("450000"),
+                                                                           rate=Decimal("4.2")))
     db.session.commit()
     db.session.expire_all()
     events = db.session.scalars(select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
@@ -346,3 +305,144 @@ def test_every_move_is_recorded_in_order(world):
     ]
     assert all(e.at is not None for e in events)
     assert db.session.get(Application, application.id).status == "approved"
+
+
+# --- the offer ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"term_months": 2}, "term_months"),
+    ({"term_months": 37}, "term_months"),
+    ({"term_months": None}, "term_months"),
+    ({"repayment": "balloon"}, "repayment"),
+    ({"repayment": None}, "repayment"),
+    ({"guarantee": "mortgage"}, "guarantee"),  # the product takes credit and guarantor only
+    ({"guarantee": None}, "guarantee"),
+    ({"collateral": "房" * 201}, "collateral"),
+    ({"valid_until": None}, "valid_until"),
+    ({"valid_until": date.today() - timedelta(days=2)}, "valid_until"),
+])
+def test_approve_refuses_an_offer_outside_the_products_terms(app_in, changes, field):
+    application, officer, _firm = app_in("in_review")
+    with pytest.raises(InvalidInput) as caught:
+        applications.approve(db.session, application, officer, factories.offer(**changes))
+    assert caught.value.field == field and CHINESE.search(caught.value.message)
+    assert application.status == "in_review" and application.approved_term_months is None
+    assert not db.session.new
+
+
+def test_approve_stores_the_whole_offer(app_in):
+    application, officer, _firm = app_in("in_review")
+    until = date.today() + timedelta(days=20)
+    applications.approve(db.session, application, officer, factories.offer(
+        term_months=24, repayment="equal_principal", guarantee="guarantor", valid_until=until,
+        collateral="  法定代表人连带责任保证 "))
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Application, application.id)
+    assert (stored.approved_amount, stored.approved_rate, stored.approved_term_months, stored.approved_repayment,
+            stored.approved_guarantee, stored.approved_collateral, stored.offer_valid_until) == (
+        Decimal("400000.00"), Decimal("4.5"), 24, "equal_principal", "guarantor", "法定代表人连带责任保证", until)
+    assert stored.version == 2
+
+
+def test_an_officer_of_another_institution_cannot_decide(app_in, world):
+    application, _officer, _firm = app_in("in_review")
+    with pytest.raises(NotAllowed):
+        applications.approve(db.session, application, world["users"]["officer_other"], factories.offer())
+    with pytest.raises(NotAllowed):
+        applications.accept_offer(db.session, application, world["users"]["firm_other"])
+    assert application.status == "in_review"
+
+
+def test_the_firm_accepts_the_offer(app_in):
+    application, _officer, firm = app_in("approved")
+    applications.accept_offer(db.session, application, firm)
+    db.session.commit()
+    assert application.status == "offer_accepted"
+    assert last_event(application) == ("approved", "offer_accepted", firm.id, None)
+    assert audit_actions()[-1] == "application.accept_offer"
+
+
+@pytest.mark.parametrize("status", ["approved", "offer_accepted"])
+def test_the_firm_declines_the_offer_until_the_loan_is_disbursed(app_in, status):
+    application, _officer, firm = app_in(status)
+    applications.decline_offer(db.session, application, firm, " 利率偏高 ")
+    assert application.status == "offer_declined"
+    assert last_event(application) == (status, "offer_declined", firm.id, "利率偏高")
+
+
+def test_an_offer_past_its_last_day_cannot_be_accepted_and_expires(app_in, world):
+    application, _officer, firm = app_in("approved")
+    application.offer_valid_until = date.today() - timedelta(days=2)
+    db.session.commit()
+    with pytest.raises(NotAllowed) as caught:
+        applications.accept_offer(db.session, application, firm)
+    assert "过期" in caught.value.message
+    db.session.rollback()
+    assert applications.expire_offers(db.session) == 1
+    db.session.commit()
+    assert application.status == "expired"
+    assert last_event(application) == ("approved", "expired", None, None)
+    assert applications.expire_offers(db.session) == 0
+
+
+def test_only_offers_past_their_last_day_expire(app_in, world):
+    application, _officer, _firm = app_in("approved")
+    application.offer_valid_until = date.today()
+    db.session.commit()
+    assert applications.expire_offers(db.session) == 0
+    assert applications.expire_offers(db.session, now=utcnow() + timedelta(days=2)) == 1
+    assert application.status == "expired"
+
+
+def test_expiry_can_be_limited_to_one_firm_or_one_application(app_in, world):
+    application, _officer, _firm = app_in("approved")
+    application.offer_valid_until = date.today() - timedelta(days=2)
+    db.session.commit()
+    assert applications.expire_offers(db.session, subject_id=world["other_firm"].id) == 0
+    assert applications.expire_offers(db.session, application_id=application.id + 1) == 0
+    assert applications.expire_offers(db.session, subject_id=world["firm"].id) == 1
+
+
+# --- optimistic locking and submitting once --------------------------------------------------
+
+def test_a_step_on_a_page_someone_else_changed_is_refused_and_writes_nothing(app_in):
+    application, officer, _firm = app_in("in_review")
+    with pytest.raises(NotAllowed) as caught:
+        applications.decline(db.session, application, officer, ["tax_arrears"], seen_version=0)
+    assert caught.value.message == "已被他人处理，请刷新后查看。"
+    db.session.rollback()
+    db.session.expire_all()
+    assert (application.status, application.version, application.decision_reasons) == ("in_review", 1, None)
+    assert len(application.events) == 1
+
+
+def test_a_step_on_a_row_changed_since_it_was_read_is_refused(app_in):
+    application, officer, _firm = app_in("in_review")
+    with db.engine.begin() as another_connection:
+        another_connection.execute(update(Application).where(Application.id == application.id)
+                                   .values(status="declined", version=Application.version + 1))
+    with pytest.raises(NotAllowed) as caught:
+        applications.approve(db.session, application, officer, factories.offer(), seen_version=1)
+    assert caught.value.message == "已被他人处理，请刷新后查看。"
+
+
+def test_each_step_raises_the_version(app_in):
+    application, officer, firm = app_in("submitted")
+    applications.start_review(application, officer, seen_version=1)
+    applications.request_info(application, officer, "请补充", seen_version=2)
+    applications.answer_info_request(application, firm, "已补充", seen_version=3)
+    db.session.commit()
+    db.session.expire_all()
+    assert (application.status, application.version) == ("in_review", 4)
+
+
+def test_the_same_apply_form_submitted_twice_makes_one_application(world, product_b):
+    firm = world["users"]["firm"]
+    first = applications.apply(db.session, world["need"], product_b, firm, True, form_token="a" * 32)
+    db.session.commit()
+    again = applications.apply(db.session, world["need"], product_b, firm, True, form_token="a" * 32)
+    assert again is first and not db.session.new
+    assert applications.submitted_with(db.session, firm.subject_id, "a" * 32) is first
+    assert applications.submitted_with(db.session, world["users"]["firm_other"].subject_id, "a" * 32) is None
+    assert count(Application) == 2

@@ -8,6 +8,7 @@ from app.common.money import format_rate
 from app.extensions import db
 from app.services import accounts, applications, products
 
+from .. import factories
 from ..conftest import logged_in_client
 
 
@@ -60,8 +61,8 @@ def test_approval_note_is_limited_like_the_others(app, world):
     with app.test_request_context():
         applications.start_review(application, world["users"]["officer"])
         with pytest.raises(InvalidInput):
-            applications.approve(db.session, application, world["users"]["officer"], Decimal(100000),
-                                 Decimal("4.0"), "长" * 501)
+            applications.approve(db.session, application, world["users"]["officer"],
+                                 factories.offer(amount=Decimal(100000), rate=Decimal("4.0")), "长" * 501)
     assert application.status == "in_review"
 
 

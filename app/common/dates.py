@@ -1,0 +1,25 @@
+"""Calendar dates of the deployment: today where the users are, months as their first day."""
+from calendar import monthrange
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def local_date(moment=None):
+    """The deployment's calendar date at `moment`, a stored naive UTC time (now when None)."""
+    moment = moment or datetime.now(UTC).replace(tzinfo=None)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def month_of(day):
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def add_months(day, months):
+    """`day` moved by `months` months; the 31st becomes the last day of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
