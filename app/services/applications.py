@@ -10,7 +10,7 @@ from app.common.vocab import APPLICATION_STATUSES, DECLINE_REASONS, MAX_DECLINE_
 from app.entities import Application, ApplicationEvent
 from app.entities.base import utcnow
 
-from . import audit, consents
+from . import audit, consents, response_clock
 from .products import current_version, failed_rules
 
 # The longest note an officer or a firm may attach to a step.
@@ -69,6 +69,7 @@ def apply(session, need, product, user, consent_given):
                                                actor_id=user.id))
     session.add(application)
     session.flush()
+    response_clock.start(application, application.created_at)
     audit.record(session, user, "application.submit", application, product=product.name)
     return application
 
@@ -133,6 +134,7 @@ def answer_info_request(application, user, note):
     note = (note or "").strip()
     if not note or len(note) > MAX_NOTE:
         raise InvalidInput(_("请填写补充说明（不超过 %(n)d 字）。", n=MAX_NOTE), "note")
+    response_clock.resume(application, utcnow())
     return _move(application, "in_review", user, note)
 
 
