@@ -40,6 +40,7 @@ TABLE = {
     "firm.score_review": ("POST", {"firm", "firm_other"}),
     "firm.score_objection": ("POST", {"firm", "firm_other"}),
     "lender.dashboard": ("GET", {"officer", "officer_other", "lender_admin"}),
+    "lender.application_assign": ("POST", {"lender_admin"}),
     "lender.application_detail": ("GET", {"officer", "lender_admin"}),
     "lender.application_score": ("GET", {"officer", "lender_admin"}),
     "lender.applicant_ranking": ("GET", {"officer", "officer_other", "lender_admin"}),
