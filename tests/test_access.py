@@ -58,6 +58,7 @@ TABLE = {
     "regulator.audit_log": ("GET", {"regulator"}),
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),
+    "regulator.overdue_applications": ("GET", {"regulator"}),
     "dataadmin.dashboard": ("GET", {"data_admin"}),
     "dataadmin.upload": ("GET", {"data_admin"}),
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
