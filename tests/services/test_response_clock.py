@@ -1,8 +1,10 @@
 """The response clock: due times at submission and after an answer, escalation, measured response times."""
+import importlib.util
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.common.workdays import due_time, paused_days, postpone
 from app.entities import Application, ApplicationEvent, AuditEntry
@@ -174,3 +176,30 @@ def test_the_regulators_report_lists_the_overdue_longest_first(world, history):
     assert figures.open_late == 1 and figures.decided == 5
     assert response_clock.overdue_count(db.session, history) == 1
     assert db.session.scalar(select(Application.escalated_at).where(Application.status == "in_review")) is None
+
+
+def migration(name):
+    """A migration module of app/migrations/versions by its file name."""
+    path = Path(__file__).resolve().parents[2] / "app" / "migrations" / "versions" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_migration_back_fills_the_due_times_the_clock_gives(world):
+    asked = beijing(2026, 2, 10, 10, 0)
+    answered = application_of(world, status="in_review", submitted=beijing(2026, 2, 9, 10, 0),
+                              changes=[("in_review", asked), ("info_requested", asked)])
+    response_clock.resume(answered, beijing(2026, 2, 13, 11, 0))
+    answered.events.append(ApplicationEvent(to_status="in_review", at=beijing(2026, 2, 13, 11, 0)))
+    waiting = application_of(world, status="info_requested", submitted=beijing(2026, 2, 9, 10, 0),
+                             changes=[("in_review", asked), ("info_requested", asked)])
+    db.session.commit()
+    expected = {a.id: a.due_at for a in (answered, waiting)}
+    expected[world["application"].id] = due_time(world["application"].created_at, 3, CLOSES)
+    db.session.execute(update(Application).values(due_at=None))
+    migration("9de2e2c36e2b_response_clock.py").back_fill_due_times(db.session.connection(), CLOSES)
+    db.session.commit()
+    assert dict(db.session.execute(select(Application.id, Application.due_at)).all()) == expected
+    assert expected[answered.id] == beijing(2026, 2, 24, 17, 30) and expected[waiting.id] == beijing(2026, 2, 12, 17, 30)
