@@ -202,4 +202,5 @@ def test_the_migration_back_fills_the_due_times_the_clock_gives(world):
     migration("9de2e2c36e2b_response_clock.py").back_fill_due_times(db.session.connection(), CLOSES)
     db.session.commit()
     assert dict(db.session.execute(select(Application.id, Application.due_at)).all()) == expected
-    assert expected[answered.id] == beijing(2026, 2, 24, 17, 30) and expected[waiting.id] == beijing(2026, 2, 12, 17, 30)
+    assert expected[answered.id] == beijing(2026, 2, 24, 17, 30)
+    assert expected[waiting.id] == beijing(2026, 2, 12, 17, 30)
