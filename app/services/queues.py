@@ -13,6 +13,8 @@ from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from . import audit, response_clock
 
 PAGE_SIZE = 50
+# Decided applications shown under the whole queue, latest first.
+RECENT_DECIDED = 10
 
 
 @dataclass
@@ -26,13 +28,15 @@ class QueueRow:
 
 @dataclass
 class Queue:
-    """One page of a queue, the number of open applications in each scope, and for an admin the
-    institution's officers (to assign to) and its measured response times."""
+    """One page of a queue, the number of open applications in each scope, the latest decisions (under
+    the first page of the whole queue), and for an admin the institution's officers (to assign to) and
+    its measured response times."""
 
     rows: list[QueueRow]
     counts: dict
     page: int
     page_size: int
+    recent: list[Application] = field(default_factory=list)
     officers: list[User] = field(default_factory=list)
     response: response_clock.ResponseTimes | None = None
 
@@ -71,10 +75,21 @@ def officer_queue(session, user, now, scope="all", status=None, page=1, page_siz
     queue = Queue(rows=[QueueRow(a, response_clock.days_late(a, now), a.status in OPEN_APPLICATION_STATUSES)
                         for a in applications],
                   counts=_counts(session, user), page=page, page_size=page_size)
+    if scope == "all" and status is None and page == 1:
+        queue.recent = recently_decided(session, user.institution_id)
     if user.role == LENDER_ADMIN:
         queue.officers = officers_of(session, user.institution_id)
         queue.response = response_clock.response_times(session, [user.institution_id], now).get(user.institution_id)
     return queue
+
+
+def recently_decided(session, institution_id, limit=RECENT_DECIDED):
+    """The institution's latest decisions, latest first."""
+    return session.scalars(
+        select(Application).where(Application.institution_id == institution_id, Application.decided_at.is_not(None))
+        .options(joinedload(Application.subject), joinedload(Application.product),
+                 joinedload(Application.assigned_to))
+        .order_by(Application.decided_at.desc(), Application.id.desc()).limit(limit)).all()
 
 
 def officers_of(session, institution_id):

@@ -132,3 +132,14 @@ def test_decided_applications_are_listed_latest_decision_first(app, world):
     rows = queues.officer_queue(db.session, world["users"]["officer"], utcnow(), status="approved").rows
     assert [row.application.id for row in rows] == [newer.id, older.id]
     assert not any(row.is_open or row.days_late for row in rows)
+
+
+def test_the_latest_decisions_follow_the_queue_with_the_late_ones_marked(app, world):
+    late = application_of(world, status="declined", submitted=utcnow() - timedelta(days=30), decided=utcnow())
+    late.subject = factories.SubjectFactory(name="迟办企业")
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["officer"])
+    page = page_text(client.get("/lender/"))
+    recent = page[page.index("最近办结"):]
+    assert "迟办企业" in recent and "超时办结" in recent and "迟办企业" not in page[:page.index("最近办结")]
+    assert "最近办结" not in page_text(client.get("/lender/?scope=mine"))
