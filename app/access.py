@@ -5,7 +5,8 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from app.credit.registry import versions
-from app.entities import Application, Consent, FinancingNeed, IdentityRelease, Institution, Product
+from app.entities import Application, Consent, FinancingNeed, IdentityRelease, Institution, Product, User
+from app.entities.users import LENDER_OFFICER
 from app.extensions import db
 
 
@@ -65,6 +66,11 @@ def own_release_or_404(release_id):
 def institution_application_or_404(application_id):
     """An application made to the current lender user's institution."""
     return _get_or_404(Application, application_id, _institutions_own)
+
+
+def institution_officer_or_404(user_id):
+    """An active loan officer of the current lender user's institution."""
+    return _get_or_404(User, user_id, lambda u: u.role == LENDER_OFFICER and u.active and _institutions_own(u))
 
 
 def institution_product_or_404(product_id):

@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores|matches|applications …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|clock …` commands."""
 import json
 import sys
 from pathlib import Path
@@ -12,9 +12,10 @@ from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
+from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
-from app.services import accounts, activation, applications, ingestion, match_runs, models, scoring_runs
+from app.services import accounts, activation, applications, ingestion, match_runs, models, response_clock, scoring_runs
 
 
 @click.group("platform")
@@ -183,3 +184,21 @@ def expire_offers_command():
     expired = applications.expire_offers(db.session)
     db.session.commit()
     click.echo(json.dumps({"expired": expired}))
+
+
+@click.group("clock")
+def clock_cli():
+    """Response clock commands."""
+
+
+@clock_cli.command("escalate")
+@with_appcontext
+def escalate_command():
+    """Escalate every overdue application to its institution's admin, once each (run it every working day).
+
+    Prints a JSON line: how many were escalated now and how many are overdue in all.
+    """
+    now = utcnow()
+    escalated = response_clock.escalate_overdue(db.session, now)
+    db.session.commit()
+    click.echo(json.dumps({"escalated": len(escalated), "overdue": response_clock.overdue_count(db.session, now)}))

@@ -38,6 +38,13 @@ class Config:
     MAX_TERM_MONTHS = 360
     # Working days an institution has to decide an application (江苏 practice: about 3).
     DEFAULT_RESPONSE_LIMIT_DAYS = 3
+    # Close of business, Beijing time, for the response clock (docs/response-clock.md): an application
+    # submitted later, or on a non-working day, is received on the next working day, and a due time
+    # falls at this hour. Bank counters and government offices in China close between 17:00 and 17:30.
+    RESPONSE_DAY_CLOSES_AT = "17:30"
+    # Institutions' response times (median, p90, share decided on time; also the matching's speed) are
+    # measured over decisions of this many days, about a quarter.
+    RESPONSE_TIME_WINDOW_DAYS = 90
     # Underwriting consents are short-lived (Account Aggregator practice: about a month).
     UNDERWRITING_CONSENT_DAYS = 30
     # Where reject reports and uploaded department files are kept.
@@ -70,8 +77,6 @@ class Config:
     # Monthly records may arrive this many months late: "12 months of tax filings" means 12 of
     # the last 12 + lag months.
     MATCH_SOURCE_LAG_MONTHS = 3
-    # Lender response times are the median over applications submitted in this many days.
-    MATCH_RESPONSE_WINDOW_DAYS = 180
 
     @classmethod
     def settings(cls):

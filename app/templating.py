@@ -69,7 +69,7 @@ VOCABULARY_FILTERS = {
     "purpose": vocab.PURPOSES, "batch_status": vocab.BATCH_STATUSES, "run_status": vocab.RUN_STATUSES,
     "run_trigger": vocab.RUN_TRIGGERS, "objection_kind": vocab.OBJECTION_KINDS,
     "objection_status": vocab.OBJECTION_STATUSES, "repayment": vocab.REPAYMENT_METHODS,
-    "blacklist_policy": vocab.BLACKLIST_POLICIES, "source_name": vocab.SOURCE_NAMES,
+    "blacklist_policy": vocab.BLACKLIST_POLICIES, "source_name": vocab.SOURCE_NAMES, "queue_scope": vocab.QUEUE_SCOPES,
 }
 
 

@@ -75,6 +75,11 @@ PENDING_APPLICATION_STATUSES = APPLICATION_STATUSES.subset("submitted", "in_revi
 APPROVED_STATUSES = APPLICATION_STATUSES.subset("approved", "offer_accepted", "offer_declined", "expired",
                                                 "disbursed", "repaying", "overdue", "repaid", "defaulted",
                                                 "written_off")
+# Open applications where the firm has the next move: the response clock stands still (docs/response-clock.md).
+AWAITING_FIRM_STATUSES = OPEN_APPLICATION_STATUSES.subset("info_requested")
+# Views of a lender's work queue of open applications (docs/response-clock.md).
+QUEUE_SCOPES = Vocabulary({"all": _l("全部待办"), "mine": _l("分配给我"), "unassigned": _l("未分配"),
+                           "escalated": _l("超时已上报")})
 # Applications the lender has decided (and what followed the decision).
 DECIDED_STATUSES = APPLICATION_STATUSES.subset("declined", *APPROVED_STATUSES)
 # A loan's status: disbursed, then what its monthly reports say.

@@ -107,11 +107,18 @@ class Application(Timestamped, db.Model):
     approved_collateral: Mapped[str | None] = mapped_column(String(200))
     offer_valid_until: Mapped[date | None]
 
+    # The response clock (docs/response-clock.md): when the decision is due, who handles it, and when
+    # the application was escalated to the institution's admin for being overdue.
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    escalated_at: Mapped[datetime | None]
+
     need: Mapped[FinancingNeed] = relationship()
     product: Mapped["Product"] = relationship()  # noqa: F821
     product_version: Mapped["ProductVersion | None"] = relationship()  # noqa: F821
     subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
     institution: Mapped["Institution"] = relationship()  # noqa: F821
+    assigned_to: Mapped["User | None"] = relationship(foreign_keys=[assigned_to_id])  # noqa: F821
     events: Mapped[list["ApplicationEvent"]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
     )

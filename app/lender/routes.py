@@ -3,10 +3,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.access import institution_application_or_404, institution_product_or_404, role_required
+from app.access import (
+    institution_application_or_404,
+    institution_officer_or_404,
+    institution_product_or_404,
+    role_required,
+)
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.vocab import LENDER_ROLES
+from app.common.vocab import APPLICATION_STATUSES, LENDER_ROLES, QUEUE_SCOPES
 from app.credit.scoring import latest_score
+from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.extensions import db
 from app.forms import ActionForm, StepForm, show_error
@@ -23,7 +29,7 @@ from app.lender.forms import (
     product_form_data,
     product_terms,
 )
-from app.services import applications, consents, loans, products, ranking, scores
+from app.services import applications, consents, loans, products, queues, ranking, scores
 from app.services import screening as screening_service
 
 bp = Blueprint("lender", __name__, url_prefix="/lender")
@@ -36,10 +42,31 @@ admin_only = role_required(LENDER_ADMIN)
 @bp.get("/")
 @staff_only
 def dashboard():
-    """The institution's applications, filterable by status."""
-    status = request.args.get("status") or None
-    rows = applications.applications_of_institution(db.session, current_user.institution_id, status)
-    return render_template("lender/dashboard.html", applications=rows, status=status)
+    """The work queue: open applications by due time (or those of one status), in a scope such as 分配给我."""
+    scope = request.args.get("scope") if request.args.get("scope") in QUEUE_SCOPES else "all"
+    status = request.args.get("status") if request.args.get("status") in APPLICATION_STATUSES else None
+    queue = queues.officer_queue(db.session, current_user, utcnow(), scope=scope, status=status,
+                                 page=max(request.args.get("page", 1, type=int), 1))
+    return render_template("lender/dashboard.html", queue=queue, scope=scope, status=status, form=ActionForm())
+
+
+@bp.post("/applications/<int:application_id>/assign")
+@admin_only
+def application_assign(application_id):
+    """Give the application to one of the institution's officers (none: take it back)."""
+    application = institution_application_or_404(application_id)
+    officer_id = request.form.get("officer_id", type=int)
+    officer = institution_officer_or_404(officer_id) if officer_id else None
+    try:
+        changed = queues.assign(db.session, application, officer, current_user)
+    except NotAllowed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(_("已分配给 %(name)s。", name=officer.display_name) if officer else _("已取消分配。"), "success")
+    return redirect(url_for("lender.dashboard"))
 
 
 @bp.get("/applications/<int:application_id>")

@@ -1,11 +1,12 @@
 """Routes of the regulator area."""
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from app.access import role_required
 from app.entities import AuditEntry
+from app.entities.base import utcnow
 from app.extensions import db
-from app.services import market, match_supervision, supervision
+from app.services import market, match_supervision, response_clock, supervision
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 
@@ -18,7 +19,8 @@ def dashboard():
     """Counts of needs, applications and decisions, overall and per institution."""
     return render_template("regulator/dashboard.html",
                            counts=supervision.market_counts(db.session),
-                           institutions=supervision.by_institution(db.session))
+                           institutions=supervision.by_institution(db.session),
+                           overdue=response_clock.overdue_count(db.session, utcnow()))
 
 
 @bp.get("/audit")
@@ -43,3 +45,11 @@ def unmatched_needs():
 def odds_reliability():
     """Are the approval odds shown to firms honest? Predicted against observed, on later decisions."""
     return render_template("regulator/reliability.html", report=market.reliability_report(db.session))
+
+
+@bp.get("/overdue")
+@regulator_only
+def overdue_applications():
+    """超时未处理申请: overdue applications of every institution, and each institution's response times."""
+    report = response_clock.overdue_report(db.session, utcnow(), max(request.args.get("page", 1, type=int), 1))
+    return render_template("regulator/overdue.html", report=report)

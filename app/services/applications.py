@@ -30,7 +30,7 @@ from app.common.vocab import (
 from app.entities import Application, ApplicationEvent
 from app.entities.base import utcnow
 
-from . import audit, consents
+from . import audit, consents, response_clock
 from .products import current_version, failed_rules
 from .submissions import insert_once, posted_with
 
@@ -170,6 +170,7 @@ def apply(session, need, product, user, consent_given, form_token=None, now=None
     application.events.append(ApplicationEvent(from_status=None, to_status="submitted", actor_id=user.id, at=now))
     # Two submits at once: the pending-pair index or the token lets one through.
     insert_once(session, application, _("您已用该需求申请过这个产品。"))
+    response_clock.start(application, application.created_at)
     audit.record(session, user, "application.submit", application, product=product.name)
     return application
 
@@ -284,6 +285,7 @@ def answer_info_request(application, user, note, seen_version=None, now=None):
     note = (note or "").strip()
     if not note or len(note) > MAX_NOTE:
         raise InvalidInput(_("请填写补充说明（不超过 %(n)d 字）。", n=MAX_NOTE), "note")
+    response_clock.resume(application, now or utcnow())
     return advance(application, "in_review", user, note, seen_version=seen_version, now=now)
 
 

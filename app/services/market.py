@@ -1,4 +1,5 @@
-"""What the market says about each product: approval odds from past decisions, lenders' response times.
+"""What the market says about each product: approval odds from past decisions, lenders' response times
+(measured by the response clock, app/services/response_clock.py).
 
 Past decisions are the platform's decided applications and the ingested `application_history`
 records (matched to institutions by name). Each decision is placed at the grade the firm had when
@@ -6,21 +7,18 @@ it was decided (its latest score computed from data up to that day), so the cali
 nothing from the future. The fitted calibration is cached on the app until the decisions or the
 scores change.
 """
-from datetime import timedelta
-from statistics import median
-
 import numpy as np
 import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
 from app.common.vocab import DECIDED_STATUSES
-from app.entities import Application, ApplicationEvent, CreditScore, Institution, SourceRecord
-from app.entities.base import utcnow
+from app.entities import Application, CreditScore, Institution, SourceRecord
 from app.matching.fit import Market
 from app.matching.odds import Decisions, OddsCalibration, reliability
 
-FIRST_RESPONSES = ("in_review", "info_requested", "approved", "declined")
+from . import response_clock
+
 CACHE_KEY = "matching_odds"
 
 
@@ -101,33 +99,14 @@ def calibration(session):
     return fitted
 
 
-def response_days(session, institution_ids):
-    """institution id → median days from submission to the lender's first response, recently."""
-    since = utcnow() - timedelta(days=current_app.config["MATCH_RESPONSE_WINDOW_DAYS"])
-    query = (select(Application.institution_id, ApplicationEvent.application_id, ApplicationEvent.to_status,
-                    ApplicationEvent.at)
-             .join(Application, Application.id == ApplicationEvent.application_id)
-             .where(Application.created_at >= since, Application.institution_id.in_(list(institution_ids)))
-             .order_by(ApplicationEvent.application_id, ApplicationEvent.id))
-    submitted, answered = {}, {}
-    for institution, application, status, at in session.execute(query):
-        if status == "submitted":
-            submitted[application] = (institution, at)
-        elif status in FIRST_RESPONSES and application in submitted and application not in answered:
-            answered[application] = (at - submitted[application][1]).total_seconds() / 86_400
-    by_institution = {}
-    for application, days in answered.items():
-        by_institution.setdefault(submitted[application][0], []).append(days)
-    return {institution: median(values) for institution, values in by_institution.items()}
-
-
 def market_for(session, products):
     """Odds by grade level and response times for the products of a ProductTable."""
     odds, basis, evidence = calibration(session).table(products.ids, products.institution_ids)
     institution_ids = {int(i) for i in products.institution_ids}
     limits = dict(session.execute(select(Institution.id, Institution.response_limit_days)
                                   .where(Institution.id.in_(institution_ids))).all())
-    days = response_days(session, institution_ids)
+    days = {institution: times.median for institution, times in response_clock.response_times(
+        session, institution_ids).items() if times.median is not None}
     default_limit = current_app.config["DEFAULT_RESPONSE_LIMIT_DAYS"]
     return Market(odds=odds, basis=basis, evidence=evidence,
                   response_days=np.array([days.get(int(i), np.nan) for i in products.institution_ids], dtype=float),
