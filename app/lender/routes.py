@@ -29,7 +29,7 @@ from app.lender.forms import (
     product_form_data,
     product_terms,
 )
-from app.services import applications, consents, loans, products, queues, ranking, scores
+from app.services import applications, consents, loans, products, queues, ranking, response_clock, scores
 from app.services import screening as screening_service
 
 bp = Blueprint("lender", __name__, url_prefix="/lender")
@@ -83,7 +83,8 @@ def application_detail(application_id):
     page = render_template("lender/application_detail.html", application=application, consent=consent,
                            score=score, approve_form=approve_form(application), decline_form=DeclineForm(),
                            info_form=InfoRequestForm(), disburse_form=DisburseForm(),
-                           repayment_form=RepaymentForm(), form=StepForm())
+                           repayment_form=RepaymentForm(), form=StepForm(),
+                           days_late=response_clock.days_late(application, utcnow()))
     db.session.commit()  # after rendering: a commit expires what the page reads
     return page
 

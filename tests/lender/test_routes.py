@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.common.dates import local_date
 from app.entities import DataAccessLog, Product
+from app.entities.base import utcnow
 from app.extensions import db
 
 from .. import factories
@@ -173,3 +174,12 @@ def test_another_institution_cannot_disburse_or_report(app, world):
     for path in ("disburse", "repayments"):
         assert other.post(f"/lender/applications/{application.id}/{path}",
                           data={"csrf_token": token}).status_code == 404
+
+
+def test_the_application_page_shows_its_due_time_and_officer(app, world):
+    application = world["application"]
+    application.due_at = utcnow() - timedelta(days=10)
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["officer"])
+    page = page_text(client.get(f"/lender/applications/{application.id}"))
+    assert "办理时限" in page and "已超时" in page and "未分配" in page

@@ -31,8 +31,9 @@ def application_of(world, institution=None, status="submitted", submitted=None, 
     submitted = submitted or utcnow()
     # A need of its own: a need has one pending application per product.
     application = factories.ApplicationFactory(
-        need=factories.NeedFactory(subject=world["firm"]), product=product, subject_id=world["firm"].id, institution_id=institution.id,
-        consent_id=world["consent"].id, status=status, created_at=submitted, decided_at=decided)
+        need=factories.NeedFactory(subject=world["firm"]), product=product, subject_id=world["firm"].id,
+        institution_id=institution.id, consent_id=world["consent"].id, status=status, created_at=submitted,
+        decided_at=decided)
     application.events.append(ApplicationEvent(to_status="submitted", at=submitted))
     for to_status, at in changes:
         application.events.append(ApplicationEvent(to_status=to_status, at=at))
