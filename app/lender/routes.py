@@ -47,7 +47,8 @@ def dashboard():
     status = request.args.get("status") if request.args.get("status") in APPLICATION_STATUSES else None
     queue = queues.officer_queue(db.session, current_user, utcnow(), scope=scope, status=status,
                                  page=max(request.args.get("page", 1, type=int), 1))
-    return render_template("lender/dashboard.html", queue=queue, scope=scope, status=status, form=ActionForm())
+    return render_template("lender/dashboard.html", queue=queue, scope=scope, status=status, form=ActionForm(),
+                           statuses=APPLICATION_STATUSES)
 
 
 @bp.post("/applications/<int:application_id>/assign")

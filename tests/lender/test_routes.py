@@ -183,3 +183,10 @@ def test_the_application_page_shows_its_due_time_and_officer(app, world):
     client = logged_in_client(app, world["users"]["officer"])
     page = page_text(client.get(f"/lender/applications/{application.id}"))
     assert "办理时限" in page and "已超时" in page and "未分配" in page
+
+
+def test_the_queue_filters_by_every_application_status(app, world):
+    client = logged_in_client(app, world["users"]["officer"])
+    page = page_text(client.get("/lender/"))
+    for status in ("offer_accepted", "disbursed", "repaying", "overdue", "written_off"):
+        assert f"status={status}" in page
