@@ -1,4 +1,5 @@
-"""Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`).
+"""Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`,
+which adds the platform's own loans labelled on their reports up to `--as-of`, default today).
 
 Out-of-time split, LightGBM with monotone constraints and early stopping on the validation period,
 Platt calibration on that period (data the trees did not learn from), evaluation on the newest

@@ -1,5 +1,6 @@
 """Labels from the platform's own loans: the 12-month window, censoring, no look-ahead, and both
 sources of labels counted once each in the examples and the model card."""
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from training import dataset
 from training.evaluation import model_card
 from training.platform_labels import window_labels
 
+from ..conftest import run_module
 from ..factories import InstitutionFactory, SubjectFactory, add_records
 
 DISBURSED = date(2024, 1, 10)
@@ -156,3 +158,27 @@ def test_the_model_card_says_where_the_labels_came_from(two_sources):
     assert "| platform loans | 2 | 1 | 1 |" in card
     assert "counted once as the platform's: 1" in card
     assert "90+ days past due" in card
+
+
+def test_train_from_the_database_uses_both_sources(app, database_url, tmp_path):
+    """`training.train --db` on department feedback and platform loans: the card counts both."""
+    bank = InstitutionFactory(name="甲银行")
+    firms = [SubjectFactory() for _ in range(4)]
+    for n in range(60):
+        firm, disbursed = firms[n % 4], add_months(date(2021, 1, 5), n // 3)
+        bad = n % 5 == 0
+        add_records(firm, "loan_feedback", [_feedback("甲银行", f"D-{n}", firm, disbursed,
+                                                      "defaulted" if bad else "repaid", 120 if bad else 0)])
+        disbursed = add_months(date(2022, 1, 5), n // 3)
+        _platform_loan(bank, firm, f"P-{n}", disbursed,
+                       _reports(0, 14, bad_month=3 if n % 4 == 0 else None, disbursed=disbursed))
+    db.session.commit()
+    result = run_module("training.train", "--db", database_url, "--out", str(tmp_path), "--as-of", "2025-06-30")
+    folder = tmp_path / result["version"]
+    counts = json.loads((folder / "metadata.json").read_text())["label_counts"]
+    # The department's: the 24 loans that matured before its export (the latest disbursement), 5 bad.
+    assert counts == {"department": {"good": 19, "bad": 5}, "platform": {"good": 45, "bad": 15, "censored": 0},
+                      "duplicates_dropped": 0}
+    card = (folder / "card.md").read_text()
+    assert "| department loan feedback (贷后反馈) | 19 | 5 | — |" in card
+    assert "| platform loans | 45 | 15 | 0 |" in card
