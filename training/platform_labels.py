@@ -11,12 +11,15 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.common.dates import add_months
+from app.common.vocab import DECLARED_OUTCOMES, REPAYMENT_OUTCOMES
 from app.entities import CreditSubject, Institution, Loan, RepaymentOutcome
 
 # The usual performance window and bad definition (90+ DPD is at least 次级 in 五级分类).
 WINDOW_MONTHS = 12
 BAD_DAYS_PAST_DUE = 90
-BAD_OUTCOMES = ("defaulted", "written_off")
+# The outcomes only an officer declares (defaulted, written off) are bad whatever the days past due.
+BAD_OUTCOMES = tuple(DECLARED_OUTCOMES)
+REPAID = REPAYMENT_OUTCOMES.subset("repaid")[0]
 GOOD, BAD, CENSORED = "good", "bad", "censored"
 
 
@@ -39,7 +42,7 @@ def window_labels(loans, outcomes, as_of):
     reports["k"] = _month_index(reports["month"]) - reports["loan_id"].map(start)
     inside = reports[reports["k"].between(0, WINDOW_MONTHS)]
     bad = inside["outcome"].isin(BAD_OUTCOMES) | (inside["days_past_due"] >= BAD_DAYS_PAST_DUE)
-    repaid = inside["outcome"] == "repaid"
+    repaid = inside["outcome"] == REPAID
     window_end = pd.to_datetime(loans["disbursed_on"]).map(
         lambda day: pd.Timestamp(add_months(day.date(), WINDOW_MONTHS)))
     reached_end = loans["loan_id"].isin(set(inside.loc[inside["k"] == WINDOW_MONTHS, "loan_id"]))
