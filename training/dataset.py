@@ -11,16 +11,24 @@ from app.credit.features import build_features
 from app.credit.records import read_district, records_from_db
 from app.ingest.runner import export_files
 
+from . import platform_labels
+
 # Loans still running ("current") have no outcome yet and are left out. A loan is bad when it
 # defaulted or was ever 30 or more days past due (the usual "ever 30+" bad definition).
 LABELLED = ("defaulted", "repaid", "overdue")
 BAD_DAYS_PAST_DUE = 30
+# The sources of labels, and the columns a labelled loan has whichever it came from.
+DEPARTMENT, PLATFORM = "department", "platform"
+LOAN_COLUMNS = ["source", "institution", "loan_no", "subject_code", "disbursed_on", "outcome", "amount",
+                "term_months", "lender_kind"]
 
 
 def labels(loans):
     """1 for a bad loan, 0 for a good one."""
     bad = (loans["outcome"] == "defaulted") | (loans["max_days_past_due"] >= BAD_DAYS_PAST_DUE)
     return bad.to_numpy(dtype=int)
+
+
 SPLIT_SHARES = (0.6, 0.2, 0.2)  # train, validation (early stopping, calibration), holdout: by time
 MIN_BADS = 2
 
@@ -31,8 +39,9 @@ class LoanExamples:
 
     X: pd.DataFrame
     y: np.ndarray
-    loans: pd.DataFrame  # institution, loan_no, subject_code, disbursed_on, outcome
+    loans: pd.DataFrame  # institution, loan_no, subject_code, disbursed_on, outcome, source
     fingerprint: str
+    label_counts: dict | None = None  # per source: good, bad (platform: censored); see count_labels
 
     def split_dates(self):
         """The dates that cut train | validation | holdout (out of time).
@@ -59,25 +68,50 @@ class LoanExamples:
         return dates < first, (dates >= first) & (dates < second), dates >= second
 
 
-def examples_from_frames(frames, towns, fingerprint):
-    """Labelled loans with their features as of disbursement."""
-    loans = frames["loan_feedback"]
+def department_loans(frames):
+    """The department's labelled loans (贷后反馈), with the loan as applied for and `bad` (0/1)."""
+    loans = frames.get("loan_feedback")
+    if loans is None:
+        return pd.DataFrame(columns=[*LOAN_COLUMNS, "bad"])
     # Only loans that matured before the export: their whole outcome is known. Keeping early
     # defaults of running loans but not their running peers would inflate the newest default rates.
     exported = loans["disbursed_on"].max()
-    known = loans["outcome"].isin(LABELLED) & (loans["maturity_on"] <= exported)
-    loans = loans[known].sort_values(["disbursed_on", "institution", "loan_no"])
-    loans = loans.reset_index(drop=True)
+    loans = loans[loans["outcome"].isin(LABELLED) & (loans["maturity_on"] <= exported)]
     # The loan as applied for: term from its dates, its amount and the kind of lender.
     term = ((loans["maturity_on"].dt.year - loans["disbursed_on"].dt.year) * 12
             + loans["maturity_on"].dt.month - loans["disbursed_on"].dt.month)
+    return pd.DataFrame({
+        "source": DEPARTMENT, "institution": loans["institution"], "loan_no": loans["loan_no"],
+        "subject_code": loans["subject_code"], "disbursed_on": loans["disbursed_on"], "outcome": loans["outcome"],
+        "amount": loans["principal"], "term_months": term, "lender_kind": loans["institution_kind"],
+        "bad": labels(loans)})
+
+
+def examples_from_loans(frames, loans, towns, fingerprint, label_counts=None):
+    """Labelled loans (`LOAN_COLUMNS` and `bad`) with their features as of disbursement, oldest first."""
+    loans = loans.sort_values(["disbursed_on", "institution", "loan_no"]).reset_index(drop=True)
     targets = pd.DataFrame({"subject_code": loans["subject_code"], "as_of": loans["disbursed_on"],
-                            "amount": loans["principal"], "term_months": term,
-                            "lender_kind": loans["institution_kind"]})
+                            "amount": loans["amount"], "term_months": loans["term_months"],
+                            "lender_kind": loans["lender_kind"]})
     X = build_features(frames, targets, towns)
-    y = labels(loans)
-    keep = ["institution", "loan_no", "subject_code", "disbursed_on", "outcome"]
-    return LoanExamples(X, y, loans[keep], fingerprint)
+    keep = ["institution", "loan_no", "subject_code", "disbursed_on", "outcome", "source"]
+    return LoanExamples(X, loans["bad"].to_numpy(dtype=int), loans[keep], fingerprint, label_counts)
+
+
+def examples_from_frames(frames, towns, fingerprint):
+    """Labelled loans of the department's exports with their features as of disbursement."""
+    loans = department_loans(frames)
+    return examples_from_loans(frames, loans, towns, fingerprint, count_labels(loans))
+
+
+def count_labels(department, platform=None, duplicates=0):
+    """How many labels came from each source: good and bad (and the platform's censored loans)."""
+    counts = {DEPARTMENT: {"good": int((department["bad"] == 0).sum()), "bad": int(department["bad"].sum())}}
+    if platform is not None:
+        counts[PLATFORM] = {state: int((platform["outcome"] == state).sum())
+                            for state in (platform_labels.GOOD, platform_labels.BAD, platform_labels.CENSORED)}
+        counts["duplicates_dropped"] = int(duplicates)
+    return counts
 
 
 def folder_fingerprint(folder):
@@ -94,11 +128,31 @@ def examples_from_folder(folder, towns):
     return examples_from_frames(read_district(Path(folder), towns), towns, folder_fingerprint(folder))
 
 
-def examples_from_db(session, towns):
-    """Labelled loans from the platform's stored department records."""
+def examples_from_db(session, towns, as_of):
+    """Labelled loans from the database: the department's loan feedback among the stored records and
+    the platform's own loans, labelled on their reports up to `as_of`.
+
+    A loan the platform recorded and a lender also sent in a 贷后反馈 file (same institution name and
+    loan number as the platform loan's reference) counts once, as the platform's: its monthly reports
+    say what was known when, the file only how the loan stood at export.
+    """
     frames = records_from_db(session)
-    digest = hashlib.sha256(str(sorted((k, len(v)) for k, v in frames.items())).encode()).hexdigest()
-    return examples_from_frames(frames, towns, f"db:{digest}")
+    platform = platform_labels.platform_loans(session, as_of)
+    department = department_loans(frames)
+    recorded = set(zip(platform["institution"], platform["loan_no"], strict=True))
+    twice = np.array([key in recorded for key in zip(department["institution"], department["loan_no"],
+                                                      strict=True)], dtype=bool)
+    department = department[~twice]
+    labelled = platform[platform["outcome"] != platform_labels.CENSORED]
+    labelled = labelled.assign(bad=(labelled["outcome"] == platform_labels.BAD).astype(int))
+    counts = count_labels(department, platform, twice.sum())
+    identity = sorted((k, len(v)) for k, v in frames.items())
+    if len(platform):
+        identity = [identity, sorted(zip(labelled["loan_id"].tolist(), labelled["outcome"].tolist(), strict=True))]
+    digest = hashlib.sha256(str(identity).encode()).hexdigest()
+    parts = [part for part in (department, labelled.drop(columns="loan_id")) if len(part)]
+    loans = pd.concat(parts, ignore_index=True) if parts else department
+    return examples_from_loans(frames, loans, towns, f"db:{digest}", counts)
 
 
 def truth_for(folder, loans):

@@ -66,6 +66,27 @@ def _f(value, spec=".4f"):
     return format(value, spec)
 
 
+def _label_lines(metadata):
+    """The card's account of where the labels came from: good and bad per source, censored loans."""
+    counts = metadata.get("label_counts")
+    if not counts:
+        return []
+    lines = ["## Labels", "", "| source | good | bad | censored (left out) |", "|---|---|---|---|"]
+    names = {"department": "department loan feedback (贷后反馈)", "platform": "platform loans"}
+    for source, name in names.items():
+        if source in counts:
+            row = counts[source]
+            lines.append(f"| {name} | {row['good']} | {row['bad']} | {row.get('censored', '—')} |")
+    lines.append("")
+    definition = metadata.get("label")
+    if isinstance(definition, dict):
+        lines += [f"- {names[source]}: {text}" for source, text in definition.items() if source in counts]
+    if "duplicates_dropped" in counts:
+        lines.append(f"- department rows that are platform loans, counted once as the platform's: "
+                     f"{counts['duplicates_dropped']}")
+    return [*lines, ""]
+
+
 def model_card(version, metadata, report):
     """The Markdown model card of a version."""
     lines = [
@@ -76,6 +97,7 @@ def model_card(version, metadata, report):
         f"- code revision: `{metadata['code_revision']}`",
         f"- loans: train {report['holdout']['train_loans']}, holdout {report['holdout']['loans']} "
         f"(out of time, disbursed from {report['holdout']['from']})", "",
+        *_label_lines(metadata),
         "## Quality on the out-of-time holdout", "",
         "| figure | model | baseline (WOE scorecard) | oracle |", "|---|---|---|---|",
         f"| AUC | {_f(report['auc'])} | {_f(report['baseline_auc'])} | {_f(report.get('oracle_auc'))} |",

@@ -1,4 +1,5 @@
-"""Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`).
+"""Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`,
+which adds the platform's own loans labelled on their reports up to `--as-of`, default today).
 
 Out-of-time split, LightGBM with monotone constraints and early stopping on the validation period,
 Platt calibration on that period (data the trees did not learn from), evaluation on the newest
@@ -10,7 +11,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import lightgbm as lgb
@@ -25,7 +26,7 @@ from app.credit.features import BY_NAME, FEATURE_NAMES, categories
 from app.credit.registry import ModelBundle, write_version
 from app.credit.scale import Scale
 
-from . import dataset
+from . import dataset, platform_labels
 from .evaluation import evaluate, model_card
 
 # Shallow trees: a district has a few hundred defaults, and explanations must stay fast.
@@ -36,6 +37,13 @@ PARAMS = {
     "num_threads": 2,
 }
 MAX_ROUNDS, PATIENCE = 3000, 150
+LABEL_DEFINITION = {
+    "department": ("贷后反馈 loans matured before the export: defaulted or ever 30+ days past due "
+                   "(running loans left out)"),
+    "platform": (f"the platform's loans: {platform_labels.BAD_DAYS_PAST_DUE}+ days past due, defaulted or written off "
+                 f"within {platform_labels.WINDOW_MONTHS} months of disbursement, on reports up to the as-of date; "
+                 "loans not yet through the window are censored (left out)"),
+}
 
 
 def fit_booster(examples, train, valid, seed):
@@ -77,7 +85,7 @@ def metadata_for(examples, booster, params, calibration, cuts, towns):
         "data_fingerprint": examples.fingerprint, "code_revision": code_revision(),
         "parameters": {**params, "num_boost_round": booster.best_iteration or booster.current_iteration()},
         "split": {"method": "out_of_time", "shares": dataset.SPLIT_SHARES, "cuts": [str(c.date()) for c in cuts]},
-        "label": "defaulted or ever 30+ days past due (running loans left out)",
+        "label": LABEL_DEFINITION, "label_counts": examples.label_counts,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -108,6 +116,8 @@ def parse_args(argv):
     source.add_argument("--db", help="a database URL of the platform (its stored department records)")
     parser.add_argument("--out", type=Path, default=Path("models"), help="the model registry folder")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=None,
+                        help="with --db: read the platform's loan reports up to this date (default: today)")
     parser.add_argument("--region", default=Config.REGION_CODE, help="region code of app/regions/<code>.json")
     return parser.parse_args(argv)
 
@@ -117,10 +127,11 @@ def load_examples(args, towns):
     if args.data is not None:
         return dataset.examples_from_folder(args.data, towns)
     from app import create_app
+    from app.common.dates import local_date
     from app.extensions import db
 
     with create_app({"SQLALCHEMY_DATABASE_URI": args.db}).app_context():
-        return dataset.examples_from_db(db.session, towns)
+        return dataset.examples_from_db(db.session, towns, args.as_of or local_date())
 
 
 def main(argv=None):
