@@ -69,9 +69,21 @@ class Config:
     MATCH_MIN_COVERAGE_PCT = 50
     # Near misses shown to a firm: products that fail at most this many rules.
     MATCH_NEAR_MISS_MAX_FAILED = 2
-    # Approval odds: decisions a product needs before its own history is used; prior strength.
+    # Approval odds (docs/matching.md). A product's (else its institution's) odds are named after
+    # its own decisions once it has this many: about 5 per grade level, the least at which the
+    # shrunk rate moves a third of the way from the grade's towards its own. Fewer, and the page
+    # says the number is only the market rate of the firm's grade.
     MATCH_ODDS_MIN_DECISIONS = 30
+    # Below this many decisions in the whole market even the rate of a grade is a guess (the 95 %
+    # interval of 30 decisions at 50 % spans ±17 points), so no number is shown at all.
+    MATCH_ODDS_MARKET_MIN_DECISIONS = 30
+    # Strength of the Beta prior: each step (product → institution → grade) counts as this many
+    # decisions at its parent's rate, so 3 decisions move a rate a quarter of the way and 300 nearly
+    # all of it.
     MATCH_ODDS_PRIOR_STRENGTH = 10
+    # The regulator's reliability page judges a product on at least this many held-out decisions:
+    # with fewer, the interval of the observed rate is wider than ±20 points and says nothing.
+    MATCH_ODDS_RELIABILITY_MIN_DECISIONS = 20
     # The APR (%) at which a product's cost part of the fit reaches 0.
     MATCH_APR_REFERENCE_PCT = 24
     # Monthly records may arrive this many months late: "12 months of tax filings" means 12 of

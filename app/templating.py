@@ -26,12 +26,14 @@ def localtime(value, fmt="%Y-%m-%d %H:%M"):
 
 
 def odds_basis(match):
-    """Where a product's approval odds come from, in words."""
-    if match.odds_basis == "history":
-        return _("依据 %(n)d 条审批记录", n=match.evidence)
+    """What a product's approval odds rest on, in words (docs/matching.md)."""
+    if match.odds_basis == "product":
+        return _("依据本产品 %(n)d 条审批记录", n=match.evidence)
+    if match.odds_basis == "institution":
+        return _("本产品审批记录不足，依据该机构 %(n)d 条审批记录估计", n=match.evidence)
     if match.odds_basis == "score":
-        return _("依据同信用等级主体的审批记录")
-    return ""
+        return _("该产品审批记录不足，按同等级主体的总体批准率估计")
+    return _("审批记录不足，暂无法估计")
 
 
 def section_choices():

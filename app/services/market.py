@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.common.vocab import DECIDED_STATUSES
-from app.entities import Application, CreditScore, Institution, SourceRecord
+from app.entities import Application, CreditScore, Institution, Product, SourceRecord
 from app.matching.fit import Market
 from app.matching.odds import Decisions, OddsCalibration, reliability
 
@@ -74,7 +74,9 @@ def decisions(session):
 
 def _settings():
     config = current_app.config
-    return {"min_decisions": config["MATCH_ODDS_MIN_DECISIONS"], "prior_strength": config["MATCH_ODDS_PRIOR_STRENGTH"]}
+    return {"min_decisions": config["MATCH_ODDS_MIN_DECISIONS"],
+            "market_min_decisions": config["MATCH_ODDS_MARKET_MIN_DECISIONS"],
+            "prior_strength": config["MATCH_ODDS_PRIOR_STRENGTH"]}
 
 
 def _fingerprint(session):
@@ -115,8 +117,17 @@ def market_for(session, products):
 
 
 def reliability_report(session, bins=10):
-    """Predicted odds against what happened, on the latest quarter of decisions (fitted on the rest)."""
+    """Predicted odds against what happened on the latest quarter of decisions (fitted on the rest),
+    by bins of prediction and by product, with each product's and institution's name."""
     levels = len(current_app.config["CREDIT_GRADES"]) + 1
-    report = reliability(decisions(session), levels, bins=bins, **_settings())
-    report["settings"] = _settings()
+    min_checked = current_app.config["MATCH_ODDS_RELIABILITY_MIN_DECISIONS"]
+    report = reliability(decisions(session), levels, bins=bins, min_checked=min_checked, **_settings())
+    names = {row.id: (row.name, row.institution_name) for row in session.execute(
+        select(Product.id, Product.name, Institution.name.label("institution_name")).join(
+            Institution, Product.institution_id == Institution.id).where(
+            Product.id.in_([r["product"] for r in report["products"]])))}
+    for row in report["products"]:
+        row["name"], row["institution_name"] = names.get(row["product"], ("", ""))
+    report["products"].sort(key=lambda r: (not r["enough"], -r["n"], r["name"]))
+    report["settings"] = {**_settings(), "min_checked": min_checked}
     return report

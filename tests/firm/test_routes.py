@@ -1,5 +1,5 @@
 """The firm's pages: posting needs with bad input, seeing only its own records."""
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -225,3 +225,35 @@ def test_the_firm_sees_its_loan_and_its_monthly_status(app, world):
     assert "My loans" in english and "Overdue 31–90 days" in english
     other = logged_in_client(app, world["users"]["firm_other"])
     assert "YT-TEST-0001" not in page_text(other.get("/firm/"))
+
+
+def history(institution, count):
+    """`count` ingested past decisions of `institution` (three approvals in four)."""
+    firms = [factories.SubjectFactory() for _ in range(4)]
+    for k in range(count):
+        factories.add_records(firms[k % 4], "application_history", [(
+            date(2025, 1, 1) + timedelta(days=k),
+            {"institution": institution.name, "decision": "approved" if k % 4 else "declined"})])
+
+
+@pytest.mark.parametrize(("decisions", "chinese", "english"), [
+    (0, "审批记录不足，暂无法估计", "Too few decisions to estimate yet"),
+    (40, "该产品审批记录不足，按同等级主体的总体批准率估计",
+     "estimated from the approval rate of all firms of the same grade"),
+])
+def test_need_page_says_when_the_odds_rest_on_too_few_decisions(app, world, decisions, chinese, english):
+    history(world["bank_b"], decisions)  # the market's decisions, none of the product's institution
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["firm"])
+    odds_cell = page_text(client.get(f"/firm/needs/{world['need'].id}")).partition(world["product"].name)[2]
+    assert chinese in odds_cell
+    assert ("%" in odds_cell.partition(chinese)[0].rpartition("<td")[2]) == bool(decisions)
+    client.get("/lang/en")
+    assert english in page_text(client.get(f"/firm/needs/{world['need'].id}"))
+
+
+def test_need_page_names_the_institutions_decisions_behind_a_new_product(app, world):
+    history(world["bank_a"], 40)
+    db.session.commit()
+    page = page_text(logged_in_client(app, world["users"]["firm"]).get(f"/firm/needs/{world['need'].id}"))
+    assert "本产品审批记录不足，依据该机构 40 条审批记录估计" in page

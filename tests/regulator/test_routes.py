@@ -1,5 +1,5 @@
 """The regulator's matching pages: needs that found nothing and why; honest approval odds."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from app.extensions import db
@@ -36,3 +36,28 @@ def test_reliability_table_for_the_regulator(app, world):
     assert {round(b["predicted"], 1) for b in report["bins"]} == {0.2, 0.8}
     assert all(b["honest"] for b in report["bins"])
     assert "获批可能估计的可靠性" in page_text(client.get("/regulator/matching/reliability"))
+
+
+def test_reliability_by_product_for_the_regulator(app, world):
+    """A product with enough later decisions is judged; one with too few says so."""
+    firm = world["other_firm"]
+    consent = factories.ConsentFactory(subject_id=firm.id, institution_id=world["bank_b"].id)
+    busy = factories.ProductFactory(institution=world["bank_b"], name="陶瓷周转贷")
+    quiet = factories.ProductFactory(institution=world["bank_b"], name="果业小额贷")
+    for product, count, day0 in ((busy, 120, 0), (quiet, 4, 200)):
+        for k in range(count):
+            factories.ApplicationFactory(
+                need=factories.NeedFactory(subject=firm), product=product, subject_id=firm.id,
+                institution_id=world["bank_b"].id, consent_id=consent.id,
+                status="declined" if k % 3 == 0 else "approved",
+                decided_at=datetime(2025, 1, 1) + timedelta(days=day0 + k))
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["regulator"])
+    rows = {r["name"]: r for r in client.get("/api/v1/matching/reliability").get_json()["products"]}
+    assert rows["陶瓷周转贷"]["enough"] and rows["陶瓷周转贷"]["honest"] and rows["陶瓷周转贷"]["n"] == 27
+    assert rows["果业小额贷"] | {"n": 4, "train": 0, "enough": False, "basis": "institution"} == rows["果业小额贷"]
+    page = page_text(client.get("/regulator/matching/reliability"))
+    table = page.partition("按产品检验")[2]
+    assert "陶瓷周转贷" in table and "果业小额贷" in table and "记录过少，无法判断" in table
+    client.get("/lang/en")
+    assert "Too few decisions to judge" in page_text(client.get("/regulator/matching/reliability"))

@@ -1,6 +1,6 @@
 """Matching needs and products from the database: rules read the firm's data, verdicts are stored."""
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -143,5 +143,29 @@ def test_approval_odds_come_from_the_institutions_decisions_when_there_are_enoug
     for k, payload in enumerate(rows):
         factories.add_records(firms[k % 4], "application_history", [(date(2025, 1, 1) + timedelta(days=k), payload)])
     entry = matches.evaluate_need(db.session, need).eligible[0]
-    assert entry.product == made and entry.odds_basis == "history" and entry.evidence == 40
+    assert entry.product == made and entry.odds_basis == "institution" and entry.evidence == 40
     assert 0.6 < entry.odds < 0.8
+
+
+def decide(made, firm, count, status):
+    """`count` applications of `firm` to `made`, decided `status` on successive days."""
+    consent = factories.ConsentFactory(subject_id=firm.id, institution_id=made.institution_id)
+    for k in range(count):
+        factories.ApplicationFactory(need=factories.NeedFactory(subject=firm), product=made, subject_id=firm.id,
+                                     institution_id=made.institution_id, consent_id=consent.id, status=status,
+                                     decided_at=datetime(2025, 3, 1) + timedelta(days=k))
+
+
+def test_approval_odds_follow_a_products_own_decisions_once_it_has_enough(app):
+    bank = factories.InstitutionFactory(name="印台农商银行")
+    firm = factories.SubjectFactory()
+    strict, other = factories.ProductFactory(institution=bank), factories.ProductFactory(institution=bank)
+    decide(strict, firm, 40, "declined")
+    decide(other, firm, 3, "approved")
+    db.session.flush()
+    entries = {m.product.id: m for m in matches.evaluate_need(db.session, factories.NeedFactory()).eligible}
+    assert (entries[strict.id].odds_basis, entries[strict.id].evidence) == ("product", 40)
+    assert entries[strict.id].odds < 0.25
+    # three approvals say little: the product is estimated from its institution's 43 decisions
+    assert (entries[other.id].odds_basis, entries[other.id].evidence) == ("institution", 43)
+    assert entries[other.id].odds < 0.5
