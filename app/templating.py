@@ -92,6 +92,7 @@ def register(app):
         "overdue_band": lambda days: vocab.OVERDUE_BANDS.label(vocab.overdue_band(days)),
     }
     app.jinja_env.filters.update(filters)
-    app.jinja_env.globals.update(region=current_region, town_options=town_choices, section_options=section_choices,
+    app.jinja_env.globals.update(vocab=vocab, region=current_region, town_options=town_choices,
+                                 section_options=section_choices,
                                  section_label=section_label, size_label=size_label, source_label=source_label,
                                  rule_label=lambda name: str(RULES[name].label) if name in RULES else name)

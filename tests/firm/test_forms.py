@@ -5,6 +5,8 @@ from app.firm.forms import NeedForm, ObjectionForm, ReviewForm
 from app.services.needs import MAX_PURPOSE
 from app.services.objections import MAX_TEXT
 
+from ..conftest import logged_in_client, page_text
+
 NEED = {"amount_wan": "50", "term_months": "12", "purpose": "购置设备", "guarantee": "credit", "urgency": "normal"}
 
 
@@ -37,3 +39,9 @@ def test_review_and_objection_texts_are_as_long_as_the_objection_service_accepts
     assert "description" not in errors(app, form_class, {"record_id": "1", "description": "说" * MAX_TEXT})
     assert errors(app, form_class, {"record_id": "1", "description": "说" * (MAX_TEXT + 1)})["description"] == [
         f"请说明理由（不超过 {MAX_TEXT} 字）。"]
+
+
+def test_text_limits_on_the_page_are_the_services(app, world):
+    client = logged_in_client(app, world["users"]["firm"])
+    page = page_text(client.get("/firm/needs/new"))
+    assert f'maxlength="{MAX_PURPOSE}"' in page and page.count("maxlength=") == 1
