@@ -99,7 +99,7 @@ def need_withdraw(need_id):
     """Withdraw an open need."""
     need = own_need_or_404(need_id)
     try:
-        needs.withdraw_need(need)
+        applications.withdraw_need(db.session, need)
         matches.rematch_need(db.session, need)
     except NotAllowed as error:
         flash(error.message, "error")

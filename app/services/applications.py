@@ -30,7 +30,7 @@ from app.common.vocab import (
 from app.entities import Application, ApplicationEvent
 from app.entities.base import utcnow
 
-from . import audit, consents, response_clock
+from . import audit, consents, needs, response_clock
 from .products import current_version, failed_rules
 from .submissions import insert_once, posted_with
 
@@ -336,12 +336,28 @@ def close_need(session, application, now=None):
     (before a decision) or their offers declined, each by the platform with a note saying why.
     Returns those applications."""
     application.need.status = "closed"
-    others = session.scalars(select(Application).where(
-        Application.need_id == application.need_id, Application.id != application.id,
-        Application.status.in_(PENDING_APPLICATION_STATUSES)).order_by(Application.id)).all()
     # Stored notes are in the platform's language, whoever's request closed the need.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         note = _("该融资需求已通过其他申请获得放款，本申请随之关闭。")
+    return _close_pending(session, application.need, note, now, keep=application)
+
+
+def withdraw_need(session, need, now=None):
+    """The firm withdraws its open need; its pending applications are withdrawn (before a decision)
+    or their offers declined, each by the platform with a note saying why. Returns those applications."""
+    needs.withdraw_need(need)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        note = _("企业已撤回该融资需求，本申请随之关闭。")
+    return _close_pending(session, need, note, now)
+
+
+def _close_pending(session, need, note, now, keep=None):
+    """Close every pending application of `need` but `keep`; returns those closed."""
+    query = select(Application).where(Application.need_id == need.id,
+                                      Application.status.in_(PENDING_APPLICATION_STATUSES))
+    if keep is not None:
+        query = query.where(Application.id != keep.id)
+    others = session.scalars(query.order_by(Application.id)).all()
     return [other for other in others if _close(session, other, note, now)]
 
 

@@ -256,3 +256,28 @@ def test_an_offer_approved_before_offers_had_terms_is_lent_over_the_term_applied
     db.session.commit()
     loan = disburse(world, accepted)
     assert (loan.term_months, loan.repayment) == (12, world["product"].repayment)
+
+
+def test_withdrawing_a_need_tells_its_pending_applications(world):
+    need = world["need"]
+    others = {}
+    for status in ("submitted", "info_requested", "approved", "offer_accepted", "declined"):
+        institution = world["bank_b"]
+        other = factories.ApplicationFactory(need=need, product=factories.ProductFactory(institution=institution),
+                                             subject_id=world["firm"].id, institution_id=institution.id,
+                                             consent_id=world["consent"].id, status=status)
+        others[status] = other
+    db.session.commit()
+    closed = applications.withdraw_need(db.session, need)
+    db.session.commit()
+    db.session.expire_all()
+    assert need.status == "withdrawn"
+    expected = {"submitted": "withdrawn", "info_requested": "withdrawn", "approved": "offer_declined",
+                "offer_accepted": "offer_declined", "declined": "declined"}
+    assert {other.status for other in closed} == {"withdrawn", "offer_declined"}
+    for status, other in others.items():
+        assert other.status == expected[status], status
+        if status != "declined":
+            assert other.events[-1].note == "企业已撤回该融资需求，本申请随之关闭。"
+    with pytest.raises(NotAllowed):
+        applications.withdraw_need(db.session, need)
