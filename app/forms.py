@@ -3,14 +3,15 @@ step or post once, checkbox lists, choices from a vocabulary, service checks run
 validators, and service errors shown on their field."""
 from uuid import uuid4
 
-from flask import flash
+from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from app.common.errors import InvalidInput
+from app.common.errors import InvalidInput, NotAllowed
+from app.extensions import db
 
 
 def as_choices(pairs):
@@ -25,6 +26,20 @@ def show_error(form, error):
         field.errors = [*field.errors, error.message]
     else:
         flash(error.message, "error")
+
+
+def submit_step(form, application, action, done_message, endpoint):
+    """Run `action(application, version the page showed)`: a refusal is flashed and nothing is
+    written, else the step is committed; either way back to the application's page at `endpoint`."""
+    try:
+        action(application, form.version.data)
+    except (InvalidInput, NotAllowed) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(url_for(endpoint, application_id=application.id))
 
 
 class ActionForm(FlaskForm):

@@ -18,7 +18,7 @@ from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.extensions import db
 from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
-from app.forms import ActionForm, StepForm, show_error
+from app.forms import ActionForm, StepForm, show_error, submit_step
 from app.services import applications, consents, identity, loans, matches, needs, objections, scores
 from app.services.consents import UNDERWRITING_CATEGORIES
 
@@ -150,16 +150,7 @@ def application_detail(application_id):
 def _step(application_id, form, action, done_message):
     """Run `action(application, seen_version)` on the firm's application; flash its refusal (nothing
     written) or commit, then show the application again."""
-    application = own_application_or_404(application_id)
-    try:
-        action(application, form.version.data)
-    except (InvalidInput, NotAllowed) as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done_message, "success")
-    return redirect(url_for("firm.application_detail", application_id=application_id))
+    return submit_step(form, own_application_or_404(application_id), action, done_message, "firm.application_detail")
 
 
 @bp.post("/applications/<int:application_id>/withdraw")

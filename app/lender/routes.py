@@ -15,7 +15,7 @@ from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.extensions import db
-from app.forms import ActionForm, StepForm, show_error
+from app.forms import ActionForm, StepForm, show_error, submit_step
 from app.lender.forms import (
     ApproveForm,
     DeclineForm,
@@ -120,16 +120,8 @@ def applicant_ranking():
 def _act(application_id, form, action):
     """Run `action(application, seen_version)`; flash its refusal (nothing written) or commit, then
     show the application again."""
-    application = institution_application_or_404(application_id)
-    try:
-        action(application, form.version.data)
-    except (InvalidInput, NotAllowed) as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("已保存。"), "success")
-    return redirect(url_for("lender.application_detail", application_id=application_id))
+    return submit_step(form, institution_application_or_404(application_id), action, _("已保存。"),
+                       "lender.application_detail")
 
 
 @bp.post("/applications/<int:application_id>/review")
@@ -183,10 +175,9 @@ def application_repayment(application_id):
     form = RepaymentForm()
 
     def report(application, seen):
-        if application.loan is None:
-            raise NotAllowed(_("该申请尚未放款。"))
-        loans.record_month(db.session, application.loan, current_user, form.month.data, form.days_past_due.data,
-                           amount_in_yuan(form, "outstanding_wan"), form.declared.data, form.note.data, seen)
+        loans.record_month(db.session, loans.loan_of(application), current_user, form.month.data,
+                           form.days_past_due.data, amount_in_yuan(form, "outstanding_wan"), form.declared.data,
+                           form.note.data, seen)
 
     return _act(application_id, form, report)
 

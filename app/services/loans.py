@@ -104,6 +104,13 @@ def _checked_month(loan, month, days_past_due, outstanding_yuan, declared, today
     return month
 
 
+def loan_of(application):
+    """The application's loan; NotAllowed before its disbursement."""
+    if application.loan is None:
+        raise NotAllowed(_("该申请尚未放款。"))
+    return application.loan
+
+
 def record_month(session, loan, officer, month, days_past_due, outstanding_yuan, declared=None, note=None,
                  seen_version=None, now=None):
     """Record a month's status of a loan (days past due, balance in 元, an optional declared default
