@@ -8,6 +8,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # The demo district: generated once, then loaded through the ingestion path.
 DEMO_DISTRICT ?= instance/demo-district
 DEMO_FIRMS    ?= 3000
+DEMO_MONTHS   ?= 24
 FLASK         := $(PY) -m flask --app app
 
 .PHONY: setup demo demo-data test browser lint translations extract-messages bench clean
@@ -34,7 +35,8 @@ demo: setup demo-data
 # Schema by migrations; the generated district through ingestion; logins, products and needs;
 # scores for all: by the active model, or else (the database says none is active) activated by the
 # demo's platform admin, which re-scores everyone: the newest registered version, or one trained
-# on the district when models/ has none.
+# on the district when models/ has none; then DEMO_MONTHS of market replayed up to now (a second
+# run adds only the time since the first).
 demo-data: setup
 	$(FLASK) db upgrade
 	@test -f $(DEMO_DISTRICT)/_truth/loans.csv || \
@@ -47,6 +49,9 @@ demo-data: setup
 	  { test -n "$$version" || version=$$($(PY) -m training.train --data $(DEMO_DISTRICT) --out models | tail -n 1 | \
 	      $(PY) -c "import json, sys; print(json.load(sys.stdin)['version'])"); } && \
 	  $(FLASK) models activate $$version --by platform --reason "演示环境初始模型 / model of the demo setup"; fi
+	$(FLASK) market simulate --months $(DEMO_MONTHS) --truth $(DEMO_DISTRICT)/_truth/firms.csv > instance/demo-market.json && \
+	  $(PY) -c "import json; s=json.loads(open('instance/demo-market.json').read().splitlines()[-1]); \
+	  print('市场 / market:', s['applications'], s['loans'])"
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser);
 # the CJK fonts make Chinese render in screenshots. Installed when missing (needs root, as in CI).

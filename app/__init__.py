@@ -100,7 +100,17 @@ def register_template_helpers(app):
 
 def register_commands(app):
     """The `flask platform|data|models|scores|matches|applications|clock …` commands."""
-    from app.cli import applications_cli, clock_cli, data_cli, matches_cli, models_cli, platform_cli, scores_cli
+    from app.cli import (
+        applications_cli,
+        clock_cli,
+        data_cli,
+        market_cli,
+        matches_cli,
+        models_cli,
+        platform_cli,
+        scores_cli,
+    )
 
-    for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, clock_cli):
+    for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, clock_cli,
+                  market_cli):
         app.cli.add_command(group)

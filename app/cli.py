@@ -1,7 +1,9 @@
-"""The `flask platform|data|models|scores|matches|applications|clock …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|clock|market …` commands."""
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -16,6 +18,7 @@ from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
 from app.services import accounts, activation, applications, ingestion, match_runs, models, response_clock, scoring_runs
+from app.simulation import simulate
 
 
 @click.group("platform")
@@ -202,3 +205,43 @@ def escalate_command():
     escalated = response_clock.escalate_overdue(db.session, now)
     db.session.commit()
     click.echo(json.dumps({"escalated": len(escalated), "overdue": response_clock.overdue_count(db.session, now)}))
+
+
+@click.group("market")
+def market_cli():
+    """The simulated market of the demo."""
+
+
+def _moment(text):
+    """An ISO date or date and time (Beijing time when it has none: the platform's days are Beijing's)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter("YYYY-MM-DD[THH:MM]") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@market_cli.command("simulate")
+@click.option("--months", type=click.IntRange(1, 60), default=24, show_default=True,
+              help="How many months up to now (or --until) to replay.")
+@click.option("--seed", type=click.IntRange(0, 9999), default=7, show_default=True)
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The synthetic district's _truth/firms.csv: the hidden risk repayments follow.")
+@click.option("--until", "until", help="Replay up to this moment instead of now (YYYY-MM-DD[THH:MM], Beijing).")
+@click.option("--activity", type=click.FloatRange(0, 20, min_open=True), default=1.0, show_default=True,
+              help="Multiplies how often firms post needs (a small district made busy).")
+@with_appcontext
+def simulate_command(months, seed, truth, until, activity):
+    """Replay the district's needs, applications, decisions, loans and repayments month by month through the
+    platform's services. A second run adds nothing; a later one carries on. Prints each month's progress on
+    stderr and the counts per status as JSON on the last line."""
+
+    def progress(window, added):
+        click.echo(f"{window.month:%Y-%m}: 需求 needs {added['needs']}, 申请 applications {added['applications']}, "
+                   f"放款 loans {added['loans']}, 月报 reports {added['reports']}", err=True)
+
+    figures = simulate(db.session, seed, months, _moment(until) if until else None, truth, activity,
+                       on_month=progress)
+    click.echo(json.dumps(figures, ensure_ascii=False))

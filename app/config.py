@@ -84,6 +84,9 @@ class Config:
     # The regulator's reliability page judges a product on at least this many held-out decisions:
     # with fewer, the interval of the observed rate is wider than ±20 points and says nothing.
     MATCH_ODDS_RELIABILITY_MIN_DECISIONS = 20
+    # The odds and response times shown are refitted when the decisions change, checked at most this
+    # often: a few minutes' lag is invisible in an estimate, refitting on every page view is not.
+    MATCH_ODDS_REFRESH_SECONDS = 300
     # The APR (%) at which a product's cost part of the fit reaches 0.
     MATCH_APR_REFERENCE_PCT = 24
     # Monthly records may arrive this many months late: "12 months of tax filings" means 12 of
@@ -119,6 +122,8 @@ class TestConfig(Config):
     REJECT_DIR = None
     UPLOAD_DIR = None
     MODEL_REGISTRY = None
+    # Tests see a decision in the odds at once.
+    MATCH_ODDS_REFRESH_SECONDS = 0
 
 
 def normalise_database_url(url):

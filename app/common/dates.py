@@ -1,14 +1,16 @@
 """Calendar dates of the deployment: today where the users are, months as their first day."""
 from calendar import monthrange
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from . import clock
+
 
 def local_date(moment=None):
     """The deployment's calendar date at `moment`, a stored naive UTC time (now when None)."""
-    moment = moment or datetime.now(UTC).replace(tzinfo=None)
+    moment = moment or clock.utcnow()
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return moment.replace(tzinfo=UTC).astimezone(zone).date()
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from app.common.checksums import file_sha256
+from app.common.dates import local_date
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
@@ -41,7 +42,7 @@ def data_as_of(session, today=None):
     newest months empty for everyone, which training (done on complete months before each loan)
     never saw: the recent-activity features would all read as missing.
     """
-    today = today or date.today()
+    today = today or local_date()
     latest = session.scalar(select(func.max(SourceRecord.period)).where(
         SourceRecord.source.in_(COMPLETENESS_SOURCES), SourceRecord.superseded_by_id.is_(None)))
     if latest is None:

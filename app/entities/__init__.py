@@ -7,6 +7,7 @@ from .financing import (
     ApplicationEvent,
     FinancingNeed,
     Loan,
+    MarketSimulation,
     Match,
     MatchRun,
     Message,
@@ -18,7 +19,7 @@ from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "Match", "MatchRun",
-    "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome",
-    "ScoringRun", "SourceBatch", "SourceRecord", "User",
+    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "MarketSimulation",
+    "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
+    "RepaymentOutcome", "ScoringRun", "SourceBatch", "SourceRecord", "User",
 ]

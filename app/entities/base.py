@@ -1,17 +1,20 @@
 """Shared column helpers for the ORM entities."""
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+
+from app.common import clock
 
 # Money is kept in 元 with cents; 16 digits reach 万亿元.
 Money = Numeric(16, 2, asdecimal=True)
 
 
 def utcnow():
-    """Current UTC time, naive, as stored in every timestamp column (shown in local time)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Current UTC time, naive, as stored in every timestamp column (shown in local time); the
+    platform's clock (app/common/clock.py), which a replay of the past may set."""
+    return clock.utcnow()
 
 
 def money(value) -> Decimal:

@@ -66,6 +66,18 @@ class MatchRun(BackgroundRun, db.Model):
     matches_stored: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class MarketSimulation(Timestamped, db.Model):
+    """The replayed market of one seed (`flask market simulate`): from when, and up to which moment it
+    has been replayed; a later run carries on from there, so nothing is replayed twice."""
+
+    __tablename__ = "market_simulation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seed: Mapped[int] = mapped_column(unique=True)
+    first_at: Mapped[datetime]
+    simulated_until: Mapped[datetime]
+
+
 # At most one application per need and product on its way to a loan (a double submit makes one).
 PENDING = text("status IN ({})".format(", ".join(f"'{code}'" for code in PENDING_APPLICATION_STATUSES)))
 

@@ -15,6 +15,8 @@ from app.entities.users import FIRM, new_session_token
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8
+# The hash of an account without a password: no argon2 hash, so no password verifies against it.
+NO_PASSWORD = "!"
 MAX_USERNAME = 64
 MAX_DISPLAY_NAME = 60
 USERNAME = re.compile(rf"[A-Za-z0-9_.@-]{{3,{MAX_USERNAME}}}")
@@ -45,7 +47,11 @@ def find_user(session, username):
 
 
 def create_user(session, username, password, role, display_name, institution=None, subject=None):
-    """Stage a new user after checking the role's attachments and the password."""
+    """Stage a new user after checking the role's attachments and the password.
+
+    `password` None makes an account that cannot log in (its hash matches no password) until a
+    password is set: one the platform acts for, such as the market simulation's firms.
+    """
     if role not in ROLES:
         raise InvalidInput(_("未知角色：%(role)s", role=role), "role")
     if (role in LENDER_ROLES) != (institution is not None):
@@ -57,10 +63,11 @@ def create_user(session, username, password, role, display_name, institution=Non
         raise InvalidInput(_("用户名为 3–%(n)d 位字母、数字或 _ . - @。", n=MAX_USERNAME), "username")
     if find_user(session, username) is not None:
         raise InvalidInput(_("用户名“%(name)s”已被使用。", name=username), "username")
-    check_password_strength(password)
+    if password is not None:
+        check_password_strength(password)
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=NO_PASSWORD if password is None else hash_password(password),
         role=role,
         display_name=display_name.strip()[:MAX_DISPLAY_NAME] or username,
         institution=institution,

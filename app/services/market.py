@@ -7,11 +7,15 @@ it was decided (its latest score computed from data up to that day), so the cali
 nothing from the future. The fitted calibration is cached on the app until the decisions or the
 scores change.
 """
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.common import clock
+from app.common.dates import local_date
 from app.common.vocab import DECIDED_STATUSES
 from app.entities import Application, CreditScore, Institution, Product, SourceRecord
 from app.matching.fit import Market
@@ -20,6 +24,7 @@ from app.matching.odds import Decisions, OddsCalibration, reliability
 from . import response_clock
 
 CACHE_KEY = "matching_odds"
+TIMES_KEY = "matching_response_days"
 
 
 def _platform_decisions(session):
@@ -89,16 +94,32 @@ def _fingerprint(session):
     return tuple(tuple(session.execute(q).one()) for q in (decided, history, scores, names))
 
 
+def _kept(name, fingerprint, build):
+    """`build()`, kept on the app: built again once `fingerprint()` differs from the kept one's, which is
+    checked at most every MATCH_ODDS_REFRESH_SECONDS (by the platform's clock)."""
+    now = clock.utcnow()
+    kept = current_app.extensions.get(name)  # (fingerprint, value, checked at)
+    fresh = timedelta(seconds=current_app.config["MATCH_ODDS_REFRESH_SECONDS"])
+    if kept and timedelta(0) <= now - kept[2] < fresh:
+        return kept[1]
+    key = fingerprint()
+    value = kept[1] if kept and kept[0] == key else build()
+    current_app.extensions[name] = (key, value, now)
+    return value
+
+
 def calibration(session):
-    """The approval-odds calibration fitted on every past decision (cached until they change)."""
-    key = _fingerprint(session)
-    cached = current_app.extensions.get(CACHE_KEY)
-    if cached and cached[0] == key:
-        return cached[1]
+    """The approval-odds calibration fitted on every past decision (kept until they change)."""
     levels = len(current_app.config["CREDIT_GRADES"]) + 1
-    fitted = OddsCalibration(levels, **_settings()).fit(decisions(session))
-    current_app.extensions[CACHE_KEY] = (key, fitted)
-    return fitted
+    return _kept(CACHE_KEY, lambda: _fingerprint(session),
+                 lambda: OddsCalibration(levels, **_settings()).fit(decisions(session)))
+
+
+def _response_days(session):
+    """Institution id → the median working days of its recent decisions (kept like the calibration)."""
+    return _kept(TIMES_KEY, lambda: (_fingerprint(session), local_date()), lambda: {
+        institution: times.median for institution, times in response_clock.response_times(session).items()
+        if times.median is not None})
 
 
 def market_for(session, products):
@@ -107,8 +128,7 @@ def market_for(session, products):
     institution_ids = {int(i) for i in products.institution_ids}
     limits = dict(session.execute(select(Institution.id, Institution.response_limit_days)
                                   .where(Institution.id.in_(institution_ids))).all())
-    days = {institution: times.median for institution, times in response_clock.response_times(
-        session, institution_ids).items() if times.median is not None}
+    days = _response_days(session)
     default_limit = current_app.config["DEFAULT_RESPONSE_LIMIT_DAYS"]
     return Market(odds=odds, basis=basis, evidence=evidence,
                   response_days=np.array([days.get(int(i), np.nan) for i in products.institution_ids], dtype=float),

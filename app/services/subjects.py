@@ -1,11 +1,11 @@
 """Credit subjects: identifier checks and registration."""
 import re
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from stdnum.cn import uscc as uscc_std
 
+from app.common.dates import local_date
 from app.common.errors import InvalidInput
 from app.common.region import town_codes
 from app.common.vocab import SUBJECT_KINDS
@@ -63,7 +63,7 @@ def register_subject(session, kind, name, code, town_code, industry_code=None, e
         raise InvalidInput(_("主体名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME), "name")
     if town_code not in town_codes():
         raise InvalidInput(_("请选择本区的乡镇（街道）。"), "town_code")
-    if established_on is not None and established_on > date.today():
+    if established_on is not None and established_on > local_date():
         raise InvalidInput(_("成立日期不能晚于今天。"), "established_on")
     subject = CreditSubject(kind=kind, name=name, town_code=town_code,
                             industry_code=industry_code, established_on=established_on)
