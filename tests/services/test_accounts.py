@@ -215,3 +215,12 @@ def test_the_username_limit_is_the_services_and_the_forms(app):
         assert form.username.validators[1].max == MAX_USERNAME
     with pytest.raises(InvalidInput):
         create_user(db.session, "u" * (MAX_USERNAME + 1), "a-long-password", "regulator", "R")
+
+
+def test_an_account_made_without_a_password_cannot_log_in(app):
+    firm = factories.SubjectFactory()
+    user = create_user(db.session, "sim7-firm", None, "firm", "模拟企业", subject=firm)
+    db.session.commit()
+    assert user.password_hash == "!"
+    for password in ("", "!", "Yintai-demo-2026"):
+        assert authenticate(db.session, "sim7-firm", password) is None
