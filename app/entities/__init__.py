@@ -5,6 +5,7 @@ from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairReque
 from .financing import (
     Application,
     ApplicationEvent,
+    FeedbackUpload,
     FinancingNeed,
     Loan,
     Match,
@@ -18,7 +19,7 @@ from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "Match", "MatchRun",
-    "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest", "RepaymentOutcome",
-    "ScoringRun", "SourceBatch", "SourceRecord", "User",
+    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan",
+    "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
+    "RepaymentOutcome", "ScoringRun", "SourceBatch", "SourceRecord", "User",
 ]
