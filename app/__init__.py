@@ -99,8 +99,18 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|clock …` commands."""
-    from app.cli import applications_cli, clock_cli, data_cli, matches_cli, models_cli, platform_cli, scores_cli
+    """The `flask platform|data|models|scores|matches|applications|loans|clock …` commands."""
+    from app.cli import (
+        applications_cli,
+        clock_cli,
+        data_cli,
+        loans_cli,
+        matches_cli,
+        models_cli,
+        platform_cli,
+        scores_cli,
+    )
 
-    for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, clock_cli):
+    for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
+                  clock_cli):
         app.cli.add_command(group)
