@@ -111,7 +111,7 @@ def find_institution(session, name_or_id):
     return session.scalars(select(Institution).where(Institution.name == text)).first()
 
 
-def upload(session, path, institution, uploader, file_name=None, now=None):
+def upload(session, path, institution, uploader, now=None):
     """Load a 贷后反馈 file of `institution`'s loans sent by `uploader`; returns its FeedbackUpload (counts
     and rejects). A file that cannot be read as one (type, encoding, header, no rows) is refused whole
     with InvalidInput and nothing staged. Stages only: the caller commits."""
@@ -120,7 +120,7 @@ def upload(session, path, institution, uploader, file_name=None, now=None):
     tally = Tally()
     encoding, rows = read_rows(path, tally)
     record = FeedbackUpload(institution_id=institution.id, uploaded_by_id=uploader.id,
-                            file_name=file_name or path.name, file_sha256=file_sha256(path), encoding=encoding,
+                            file_name=path.name, file_sha256=file_sha256(path), encoding=encoding,
                             rows_read=len(rows) + len(tally.rejects), received_at=now or utcnow())
     session.add(record)
     session.flush()  # the reports point at it; on SQLite this also opens the transaction the savepoints need

@@ -37,9 +37,9 @@ def write_csv(folder, rows, header=HEADER, encoding="utf-8-sig", name="贷后反
     return path
 
 
-def send(world, path, user="officer", **kwargs):
+def send(world, path, user="officer"):
     """Upload `path` as bank A's `user` and commit, as the page and the command do."""
-    record = feedback.upload(db.session, path, world["bank_a"], world["users"][user], **kwargs)
+    record = feedback.upload(db.session, path, world["bank_a"], world["users"][user])
     db.session.commit()
     db.session.expire_all()
     return record
