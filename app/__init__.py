@@ -99,11 +99,12 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|clock …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|market …` commands."""
     from app.cli import (
         applications_cli,
         clock_cli,
         data_cli,
+        loans_cli,
         market_cli,
         matches_cli,
         models_cli,
@@ -111,6 +112,6 @@ def register_commands(app):
         scores_cli,
     )
 
-    for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, clock_cli,
-                  market_cli):
+    for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
+                  clock_cli, market_cli):
         app.cli.add_command(group)

@@ -5,7 +5,16 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from app.credit.registry import versions
-from app.entities import Application, Consent, FinancingNeed, IdentityRelease, Institution, Product, User
+from app.entities import (
+    Application,
+    Consent,
+    FeedbackUpload,
+    FinancingNeed,
+    IdentityRelease,
+    Institution,
+    Product,
+    User,
+)
 from app.entities.users import LENDER_OFFICER
 from app.extensions import db
 
@@ -76,6 +85,11 @@ def institution_officer_or_404(user_id):
 def institution_product_or_404(product_id):
     """A product of the current lender user's institution."""
     return _get_or_404(Product, product_id, _institutions_own)
+
+
+def institution_feedback_upload_or_404(upload_id):
+    """A 贷后反馈 file uploaded by the current lender user's institution."""
+    return _get_or_404(FeedbackUpload, upload_id, _institutions_own)
 
 
 def published_product_or_404(product_id):

@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores|matches|applications|clock|market …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|loans|clock|market …` commands."""
 import json
 import sys
 from datetime import UTC, datetime
@@ -17,7 +17,17 @@ from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
-from app.services import accounts, activation, applications, ingestion, match_runs, models, response_clock, scoring_runs
+from app.services import (
+    accounts,
+    activation,
+    applications,
+    feedback,
+    ingestion,
+    match_runs,
+    models,
+    response_clock,
+    scoring_runs,
+)
 from app.simulation import simulate
 
 
@@ -187,6 +197,37 @@ def expire_offers_command():
     expired = applications.expire_offers(db.session)
     db.session.commit()
     click.echo(json.dumps({"expired": expired}))
+
+
+@click.group("loans")
+def loans_cli():
+    """Loan commands."""
+
+
+@loans_cli.command("feedback")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--institution", "institution_name", required=True, help="the lender's name or id")
+@click.option("--by", "username", required=True, help="the officer or lender admin sending the file (recorded)")
+@with_appcontext
+def feedback_command(path, institution_name, username):
+    """Load a 贷后反馈 file (CSV in UTF-8 or GBK, or .xlsx) of one lender's loans, as its upload page does.
+
+    The loaded rows and the upload's record are committed together; rejected rows are listed with their
+    lines. Prints the upload's JSON summary as the last line; fails when no row loaded or was already there.
+    """
+    institution = feedback.find_institution(db.session, institution_name)
+    if institution is None:
+        raise click.ClickException(f"{institution_name}: 没有这个机构 / no such institution")
+    try:
+        record = feedback.upload(db.session, path, institution, accounts.find_user(db.session, username))
+    except (InvalidInput, NotAllowed) as refusal:
+        db.session.rollback()
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    summary = feedback.summary(record)
+    click.echo(json.dumps(summary, ensure_ascii=False))
+    if not summary["ok"]:
+        sys.exit(1)
 
 
 @click.group("clock")

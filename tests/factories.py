@@ -169,6 +169,24 @@ def put_in_status(world, status):
     return application
 
 
+def add_loan(world, reference, status="disbursed", institution=None, months_ago=5, principal="400000.00"):
+    """A loan of the world's firm at `institution` (bank A) disbursed on this day `months_ago` months
+    ago, with the application it came from (its own need, product and consent) in the same status."""
+    institution = institution or world["bank_a"]
+    firm = world["firm"]
+    consent = ConsentFactory(subject_id=firm.id, institution_id=institution.id)
+    application = ApplicationFactory(need=NeedFactory(subject=firm), product=ProductFactory(institution=institution),
+                                     subject_id=firm.id, institution_id=institution.id, consent_id=consent.id,
+                                     status=status, approved_amount=Decimal(principal))
+    disbursed_on = add_months(local_date(), -months_ago)
+    loan = e.Loan(application=application, subject_id=firm.id, institution_id=institution.id, reference=reference,
+                  principal=Decimal(principal), annual_rate=Decimal("4.5"), term_months=12, repayment="annuity",
+                  disbursed_on=disbursed_on, maturity_on=add_months(disbursed_on, 12), status=status)
+    db.session.add(loan)
+    db.session.flush()
+    return loan
+
+
 def add_score(subject, grade, pd, as_of=None):
     """A credit score of `subject` (by a test model version), computed now from data as of `as_of`."""
     model = db.session.scalars(db.select(e.ModelVersion).where(e.ModelVersion.version == "test")).first()

@@ -4,7 +4,7 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import IdentityRelease, SourceBatch
+from app.entities import FeedbackUpload, IdentityRelease, SourceBatch
 from app.extensions import db
 
 from .conftest import logged_in_client, make_app
@@ -58,6 +58,9 @@ TABLE = {
     "lender.product_edit": ("GET", {"lender_admin"}),
     "lender.product_versions": ("GET", {"lender_admin"}),
     "lender.screening": ("GET", {"officer", "officer_other", "lender_admin"}),
+    "lender.feedback_upload": ("GET", {"officer", "officer_other", "lender_admin"}),
+    "lender.feedback_template": ("GET", {"officer", "officer_other", "lender_admin"}),
+    "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
     "regulator.unmatched_needs": ("GET", {"regulator"}),
@@ -85,6 +88,7 @@ def url_args(world, batch, release):
     return {"need_id": world["need"].id, "product_id": world["product"].id,
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
+            "upload_id": feedback_upload(world).id,
             "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
 
 
@@ -95,6 +99,15 @@ def identity_release(world):
     db.session.add(release)
     db.session.commit()
     return release
+
+
+def feedback_upload(world):
+    """A 贷后反馈 file uploaded by bank A's officer."""
+    upload = FeedbackUpload(institution_id=world["bank_a"].id, uploaded_by_id=world["users"]["officer"].id,
+                            file_name="贷后反馈.csv", file_sha256="0" * 64, rejects=[])
+    db.session.add(upload)
+    db.session.commit()
+    return upload
 
 
 def batch_with_rejects(reject_dir):

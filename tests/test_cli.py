@@ -1,16 +1,18 @@
-"""The `flask platform|models|scores|applications …` commands (ingest and activation: tests/services)."""
+"""The `flask platform|models|scores|applications|loans …` commands (ingest and activation: tests/services)."""
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from app.common.dates import local_date
-from app.entities import ScoringRun
+from app.entities import FeedbackUpload, ScoringRun
 from app.extensions import db
 from app.services import accounts, models
 
 from . import factories
 from .conftest import ACTIONABLE_VERSION
+from .services.test_feedback import month
 
 
 def last_json(result):
@@ -53,6 +55,38 @@ def test_only_a_governing_user_may_be_named_as_the_activator(app, world, model_r
     result = app.test_cli_runner().invoke(args=["models", "activate", version, "--reason", "x", "--by", "officer"])
     assert result.exit_code != 0 and "only a platform admin or regulator" in result.output
     assert models.active_version(db.session) is None
+
+
+def test_loans_feedback_loads_a_file_and_prints_its_summary_last(app, world, tmp_path):
+    factories.add_loan(world, "L-1")
+    db.session.commit()
+    path = tmp_path / "贷后反馈.csv"
+    path.write_text(f"贷款账号,报送月份,逾期天数,贷款余额（元）,认定,说明\nL-1,{month(4)},0,350000,,\nL-9,{month(4)},0,1,,\n",
+                    encoding="gbk")
+    runner = app.test_cli_runner()
+    args = ["loans", "feedback", str(path), "--institution", world["bank_a"].name, "--by", "officer"]
+    summary = last_json(runner.invoke(args=args))
+    assert (summary["ok"], summary["loaded"], summary["unchanged"], summary["rejected"]) == (True, 1, 0, 1)
+    assert summary["rejects"][0]["line"] == 3 and "L-9" in summary["rejects"][0]["message"]
+    again = last_json(runner.invoke(args=[*args[:4], str(world["bank_a"].id), "--by", "officer"]))
+    assert (again["loaded"], again["unchanged"], again["sha256"]) == (0, 1, summary["sha256"])
+    db.session.expire_all()
+    upload = db.session.get(FeedbackUpload, summary["upload"])
+    assert [o.upload_id for o in upload.reports] == [upload.id]
+
+
+@pytest.mark.parametrize(("institution", "username", "words"), [
+    ("甲银行", "officer_other", "只有本机构的客户经理或机构管理员"),
+    ("没有这家银行", "officer", "no such institution"),
+])
+def test_loans_feedback_refuses_someone_else_or_an_unknown_lender(app, world, tmp_path, institution, username,
+                                                                  words):
+    path = tmp_path / "f.csv"
+    path.write_text("贷款账号,报送月份,逾期天数,贷款余额（元）,认定,说明\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["loans", "feedback", str(path), "--institution", institution,
+                                                "--by", username])
+    assert result.exit_code != 0 and words in result.output
+    assert db.session.scalar(select(func.count(FeedbackUpload.id))) == 0
 
 
 def test_platform_demo_prints_each_login_with_the_name_the_site_shows(app):

@@ -1,4 +1,6 @@
-"""The error a service raises when the user's input breaks a rule."""
+"""The errors a service raises when the user's input breaks a rule, and the user's language of the
+engines' (Chinese, English) message pairs."""
+from flask_babel import get_locale
 
 
 class InvalidInput(Exception):
@@ -16,3 +18,8 @@ class NotAllowed(Exception):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = str(message)
+
+
+def in_user_language(message, message_en):
+    """The Chinese or the English text of an engine's message pair, as the user reads."""
+    return message_en if str(get_locale()) == "en" else message

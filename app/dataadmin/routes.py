@@ -2,11 +2,11 @@
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, send_file
-from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.access import role_required
+from app.common.errors import in_user_language
 from app.dataadmin.forms import UploadForm
 from app.entities import CreditSubject, SourceBatch
 from app.extensions import db
@@ -17,11 +17,6 @@ from app.services import ingestion, scoring_runs
 bp = Blueprint("dataadmin", __name__, url_prefix="/data")
 
 data_admin_only = role_required("data_admin")
-
-
-def in_user_language(message, message_en):
-    """Pick the Chinese or English text of a pair."""
-    return message_en if str(get_locale()) == "en" else message
 
 
 @bp.get("/")

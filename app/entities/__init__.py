@@ -5,6 +5,7 @@ from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairReque
 from .financing import (
     Application,
     ApplicationEvent,
+    FeedbackUpload,
     FinancingNeed,
     Loan,
     MarketSimulation,
@@ -19,7 +20,8 @@ from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan", "MarketSimulation",
+    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan",
+    "MarketSimulation",
     "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
     "RepaymentOutcome", "ScoringRun", "SourceBatch", "SourceRecord", "User",
 ]

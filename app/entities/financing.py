@@ -1,4 +1,5 @@
-"""Financing needs, matches, applications with their events, messages, loans and outcomes."""
+"""Financing needs, matches, applications with their events, messages, loans, outcomes and the
+lenders' 贷后反馈 files."""
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -217,5 +218,31 @@ class RepaymentOutcome(db.Model):
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # The 贷后反馈 file the report came from (None: reported on the loan's page).
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_upload.id"), index=True)
 
     loan: Mapped[Loan] = relationship(back_populates="outcomes")
+    upload: Mapped["FeedbackUpload | None"] = relationship(back_populates="reports")
+
+
+class FeedbackUpload(db.Model):
+    """A lender's 贷后反馈 file of many loans' monthly status: who sent which file when, and what it did."""
+
+    __tablename__ = "feedback_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_loaded: Mapped[int] = mapped_column(default=0)
+    rows_unchanged: Mapped[int] = mapped_column(default=0)
+    rows_rejected: Mapped[int] = mapped_column(default=0)
+    # One entry per rejected row: {"line", "reference", "month", "message"}, in the uploader's language.
+    rejects: Mapped[list] = mapped_column(JSON, default=list)
+
+    uploaded_by: Mapped["User"] = relationship()  # noqa: F821
+    reports: Mapped[list[RepaymentOutcome]] = relationship(back_populates="upload", order_by=RepaymentOutcome.id)

@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -148,6 +149,14 @@ class RepaymentForm(StepForm):
     declared = SelectField(_l("认定"), validate_choice=False, choices=as_choices(
         [("", _l("按逾期天数和余额判断")), *DECLARED_OUTCOMES.choices()]))
     note = TextAreaField(_l("说明"), validators=[_note_length()])
+
+
+class FeedbackUploadForm(FlaskForm):
+    """A 贷后反馈 file: many loans' monthly status at once."""
+
+    file = FileField(_l("贷后反馈文件（CSV 或 Excel .xlsx）"), validators=[
+        FileRequired(_l("请选择要上传的文件。")),
+        FileAllowed(["csv", "xlsx"], _l("只接受 CSV 或 Excel（.xlsx）文件。"))])
 
 
 def approve_form(application, now=None):

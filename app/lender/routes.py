@@ -1,25 +1,30 @@
 """Routes of the lender area; staff see only their own institution's records."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import (
     institution_application_or_404,
+    institution_feedback_upload_or_404,
     institution_officer_or_404,
     institution_product_or_404,
     role_required,
 )
-from app.common.errors import InvalidInput, NotAllowed
+from app.common.errors import InvalidInput, NotAllowed, in_user_language
 from app.common.vocab import APPLICATION_STATUSES, LENDER_ROLES, QUEUE_SCOPES
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.extensions import db
 from app.forms import ActionForm, StepForm, show_error, submit_step
+from app.ingest.uploads import UploadRefused, receive
 from app.lender.forms import (
     ApproveForm,
     DeclineForm,
     DisburseForm,
+    FeedbackUploadForm,
     InfoRequestForm,
     ProductRulesForm,
     RepaymentForm,
@@ -29,7 +34,17 @@ from app.lender.forms import (
     product_form_data,
     product_terms,
 )
-from app.services import applications, consents, loans, products, queues, ranking, response_clock, scores
+from app.services import (
+    applications,
+    consents,
+    feedback,
+    loans,
+    products,
+    queues,
+    ranking,
+    response_clock,
+    scores,
+)
 from app.services import screening as screening_service
 
 bp = Blueprint("lender", __name__, url_prefix="/lender")
@@ -180,6 +195,50 @@ def application_repayment(application_id):
                            form.note.data, seen)
 
     return _act(application_id, form, report)
+
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@staff_only
+def feedback_upload():
+    """贷后反馈批量上传: one file of many loans' monthly status; then the upload's result."""
+    form = FeedbackUploadForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            path = receive(form.file.data, config["UPLOAD_DIR"], config["MAX_UNZIPPED_BYTES"],
+                           config["MAX_ZIP_RATIO"])[0]
+            record = feedback.upload(db.session, path, current_user.institution, current_user)
+        except UploadRefused as refusal:
+            form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
+        except (InvalidInput, NotAllowed) as refusal:
+            db.session.rollback()
+            form.file.errors.append(refusal.message)
+        else:
+            db.session.commit()
+            flash(_("文件已处理：载入 %(l)d 行，未变 %(u)d 行，拒收 %(r)d 行。", l=record.rows_loaded,
+                    u=record.rows_unchanged, r=record.rows_rejected), "success" if not record.rows_rejected else "info")
+            return redirect(url_for("lender.feedback_detail", upload_id=record.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("lender/feedback.html", form=form, columns=feedback.FEEDBACK_FILE.columns,
+                           uploads=feedback.uploads_of(db.session, current_user.institution_id)), status
+
+
+@bp.get("/feedback/template.csv")
+@staff_only
+def feedback_template():
+    """The CSV to fill in, listing the institution's loans whose month is not reported yet."""
+    body = feedback.template_csv(db.session, current_user.institution_id).encode("utf-8")
+    return send_file(BytesIO(body), mimetype="text/csv", as_attachment=True,
+                     download_name=_("贷后反馈模板.csv"))
+
+
+@bp.get("/feedback/<int:upload_id>")
+@staff_only
+def feedback_detail(upload_id):
+    """One upload: who sent which file when, its figures, its rejected rows and the reports it wrote."""
+    record = institution_feedback_upload_or_404(upload_id)
+    return render_template("lender/feedback_detail.html", upload=record,
+                           reports=feedback.loaded_reports(db.session, record))
 
 
 @bp.get("/products")

@@ -112,9 +112,10 @@ def loan_of(application):
 
 
 def record_month(session, loan, officer, month, days_past_due, outstanding_yuan, declared=None, note=None,
-                 seen_version=None, now=None):
+                 seen_version=None, now=None, upload=None):
     """Record a month's status of a loan (days past due, balance in 元, an optional declared default
-    or write-off); the loan and its application move to what it says. Returns the report."""
+    or write-off); the loan and its application move to what it says. `upload` is the 贷后反馈 file
+    the report comes from (None: the loan's page). Returns the report."""
     if officer.institution_id != loan.institution_id:
         raise NotAllowed(_("只能办理本机构的申请。"))
     if loan.status in CLOSED_LOAN_STATUSES:
@@ -126,10 +127,10 @@ def record_month(session, loan, officer, month, days_past_due, outstanding_yuan,
                seen_version, now)
     report = RepaymentOutcome(loan=loan, month=month, outcome=outcome, days_past_due=days_past_due,
                               amount_outstanding=Decimal(outstanding_yuan), reported_at=now or utcnow(),
-                              reported_by_id=officer.id, note=note)
+                              reported_by_id=officer.id, note=note, upload=upload)
     insert_once(session, report, _("该月份已报送。"))
     audit.record(session, officer, "loan.report", loan, month=month.strftime("%Y-%m"), outcome=outcome,
-                 days_past_due=days_past_due)
+                 days_past_due=days_past_due, **({"upload": upload.id} if upload is not None else {}))
     return report
 
 

@@ -1,7 +1,7 @@
 """market simulation
 
 Revision ID: e79621e4152b
-Revises: 9de2e2c36e2b
+Revises: c780efa996d9
 Create Date: 2026-12-05 09:30:51.603170
 
 The replayed market of each seed (`flask market simulate`) and how far it has been replayed.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e79621e4152b'
-down_revision = '9de2e2c36e2b'
+down_revision = 'c780efa996d9'
 branch_labels = None
 depends_on = None
 
