@@ -119,7 +119,7 @@ def record_month(session, loan, officer, month, days_past_due, outstanding_yuan,
     if officer.institution_id != loan.institution_id:
         raise NotAllowed(_("只能办理本机构的申请。"))
     if loan.status in CLOSED_LOAN_STATUSES:
-        raise NotAllowed(_("该贷款已%(s)s，不再报送月度状态。", s=LOAN_STATUSES.label(loan.status)))
+        raise NotAllowed(_("该贷款状态为“%(s)s”，不再报送月度状态。", s=LOAN_STATUSES.label(loan.status)))
     month = _checked_month(loan, month, days_past_due, outstanding_yuan, declared, local_date(now))
     note = applications.clean_note(note)
     outcome = outcome_of(days_past_due, outstanding_yuan, declared or None)
