@@ -5,6 +5,8 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 # `make test` runs every database test on SQLite and on this PostgreSQL.
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# … and the rate-limit and job tests on this Redis (its database 15 is emptied by them).
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The demo district: generated once, then loaded through the ingestion path.
 DEMO_DISTRICT ?= instance/demo-district
 DEMO_FIRMS    ?= 3000
@@ -62,7 +64,7 @@ browser:
 	  echo "chromium could not be installed: the browser tests will be skipped (and fail in CI)"
 
 test: setup browser
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest tests -q -p no:cacheprovider
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests -q -p no:cacheprovider
 
 lint: $(VENV_OK)
 	$(PY) -m ruff check .

@@ -35,6 +35,10 @@ atexit.register(shutil.rmtree, EMPTY_REGISTRY, True)
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI must run the database tests on PostgreSQL: set TEST_DATABASE_URL")
+# The Redis the tests of rate limits and jobs use (its database is emptied by them): required in CI.
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+if os.environ.get("CI") and not REDIS_URL:
+    raise RuntimeError("CI must run the Redis tests: set TEST_REDIS_URL")
 
 
 def _database_url(backend, tmp_path_factory):
@@ -50,6 +54,19 @@ def reset_postgres_schema(url):
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    """TEST_REDIS_URL, emptied before the test (skipped without it, except in CI, which requires it)."""
+    if not REDIS_URL:
+        pytest.skip("no TEST_REDIS_URL")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
