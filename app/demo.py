@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.common import clock
 from app.common.codes import make_uscc
 from app.common.dates import add_months, local_date, month_of
 from app.common.money import wan_to_yuan
@@ -18,6 +19,8 @@ from app.services import accounts, applications, loans, matches, needs, products
 from app.services.applications import Offer
 
 DEMO_PASSWORD = "Yintai-demo-2026"
+# The demo loan's application was submitted this many days ago (its need a day earlier).
+LOAN_DAYS_AGO = 160
 
 INSTITUTIONS = [
     ("印台农商银行（演示）", "bank", 3),
@@ -47,13 +50,13 @@ PRODUCTS = [
     (3, "个体经营快贷", 1, 30, 3, 12, "9.0", "15.0", ["credit", "guarantor"]),
 ]
 
-# (firm index, amount 万元, term, purpose, guarantee)
+# (firm index, amount 万元, term, purpose, guarantee, posted this many days ago)
 NEEDS = [
-    (0, 120, 24, "购置电窑两座、扩建展厅，承接陈炉古镇文旅订单", "mortgage"),
-    (1, 40, 12, "苹果收购季流动资金", "credit"),
-    (3, 8, 6, "店面翻新和冬季备货", "credit"),
-    (4, 60, 18, "购置两辆冷链货车", "guarantor"),
-    (6, 5, 12, "购买化肥和果袋", "credit"),
+    (0, 120, 24, "购置电窑两座、扩建展厅，承接陈炉古镇文旅订单", "mortgage", LOAN_DAYS_AGO + 1),
+    (1, 40, 12, "苹果收购季流动资金", "credit", 12),
+    (3, 8, 6, "店面翻新和冬季备货", "credit", 6),
+    (4, 60, 18, "购置两辆冷链货车", "guarantor", 9),
+    (6, 5, 12, "购买化肥和果袋", "credit", 1),
 ]
 
 
@@ -85,10 +88,11 @@ def build_demo(session, region_code):
         rate_max=Decimal(rhi), guarantee_types=tuple(guarantees)))
         for i, name, lo, hi, tlo, thi, rlo, rhi, guarantees in PRODUCTS]
     posted = []
-    for firm_index, amount, term, purpose, guarantee in NEEDS:
+    for firm_index, amount, term, purpose, guarantee, days_ago in NEEDS:
         owner = users[{0: "firm_demo", 6: "farmer_demo"}.get(firm_index, f"firm_{firm_index}")]
-        posted.append(needs.post_need(session, firms[firm_index], owner, wan_to_yuan(amount), term,
-                                      purpose, guarantee))
+        with clock.frozen(utcnow() - timedelta(days=days_ago)):
+            posted.append(needs.post_need(session, firms[firm_index], owner, wan_to_yuan(amount), term,
+                                          purpose, guarantee))
     session.flush()
     _demo_applications(session, users, posted, catalogue)
     matches.rematch_all(session)
@@ -183,20 +187,26 @@ def _demo_applications(session, users, posted, catalogue):
 def _demo_loan(session, officer, firm_user, need, product, other_product):
     """The ceramics firm's need applied for twice, approved, accepted and disbursed about five months
     ago, then reported on monthly (one month 12 days late); the other application is closed."""
-    start = utcnow() - timedelta(days=160)
-    application = applications.apply(session, need, product, firm_user, True, now=start)
-    applications.apply(session, need, other_product, firm_user, True, now=start)
-    applications.start_review(application, officer, now=start + timedelta(days=1))
-    applications.approve(session, application, officer, Offer(
-        amount=wan_to_yuan(100), rate=Decimal("4.35"), term_months=24, repayment="annuity", guarantee="mortgage",
-        valid_until=local_date(start) + timedelta(days=30), collateral="电窑两座及展厅房产抵押"),
-        "以窑炉设备抵押，批准 100 万元", now=start + timedelta(days=3))
-    applications.accept_offer(session, application, firm_user, now=start + timedelta(days=4))
-    disbursed_at = start + timedelta(days=6)
-    loan = loans.disburse(session, application, officer, wan_to_yuan(100), local_date(disbursed_at),
-                          "YTNS-2026-000123", now=disbursed_at)
+    start = utcnow() - timedelta(days=LOAN_DAYS_AGO)
+    # Each step at its moment on the platform's clock: events, consents and audit entries agree.
+    with clock.frozen(start):
+        application = applications.apply(session, need, product, firm_user, True)
+        applications.apply(session, need, other_product, firm_user, True)
+    with clock.frozen(start + timedelta(days=1)):
+        applications.start_review(application, officer)
+    with clock.frozen(start + timedelta(days=3)):
+        applications.approve(session, application, officer, Offer(
+            amount=wan_to_yuan(100), rate=Decimal("4.35"), term_months=24, repayment="annuity",
+            guarantee="mortgage", valid_until=local_date(start) + timedelta(days=30),
+            collateral="电窑两座及展厅房产抵押"), "以窑炉设备抵押，批准 100 万元")
+    with clock.frozen(start + timedelta(days=4)):
+        applications.accept_offer(session, application, firm_user)
+    with clock.frozen(start + timedelta(days=6)) as disbursed_at:
+        loan = loans.disburse(session, application, officer, wan_to_yuan(100), local_date(disbursed_at),
+                              "YTNS-2026-000123")
     for months, days_past_due, balance in LOAN_MONTHS:
         month = month_of(add_months(loan.disbursed_on, months))
         reported_at = datetime.combine(add_months(month, 1), datetime.min.time()) + timedelta(days=3)
-        loans.record_month(session, loan, officer, month, days_past_due, wan_to_yuan(balance),
-                           note="客户资金周转偏紧，已催收" if days_past_due else None, now=min(reported_at, utcnow()))
+        with clock.frozen(min(reported_at, utcnow())):
+            loans.record_month(session, loan, officer, month, days_past_due, wan_to_yuan(balance),
+                               note="客户资金周转偏紧，已催收" if days_past_due else None)

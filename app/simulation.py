@@ -254,6 +254,7 @@ class Replay:
             with clock.frozen(moment):
                 try:
                     step(moment, *args)
+                    self.session.flush()  # every default timestamp is the step's moment
                 except (InvalidInput, NotAllowed) as refusal:
                     # A step the platform refuses (a product retired meanwhile…) is left out, as a user's would be.
                     self.added["refused"] += 1

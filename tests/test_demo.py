@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from app.demo import DEMO_PASSWORD, LOAN_MONTHS, build_demo, demo_logins
-from app.entities import Application, Loan, User
+from app.entities import Application, AuditEntry, Consent, Loan, User
 from app.extensions import db
 
 from .conftest import page_text
@@ -55,3 +55,16 @@ def test_the_demo_market_has_a_disbursed_loan_with_monthly_reports_and_an_offer_
     login(client, "officer_bank", DEMO_PASSWORD)
     page = page_text(client.get(f"/lender/applications/{loan.application_id}"))
     assert "YTNS-2026-000123" in page and "逾期 1–30 天" in page and "报送月度还款状态" in page
+
+
+def test_the_demo_loans_need_consent_and_audit_are_dated_with_its_steps(app):
+    """The need of the demo loan was posted before it was applied for, not at build time (a defect:
+    the firm's page showed a need posted today with an application five months old)."""
+    build_demo(db.session, "610203")
+    db.session.commit()
+    loan = db.session.scalars(select(Loan)).one()
+    application = loan.application
+    assert application.need.created_at < application.created_at
+    assert db.session.get(Consent, application.consent_id).valid_from == application.created_at
+    disbursed = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "loan.disburse")).one()
+    assert abs((disbursed.at.date() - loan.disbursed_on).days) <= 1  # the day in UTC vs Beijing

@@ -13,6 +13,7 @@ from app.demo import build_demo
 from app.entities import (
     Application,
     ApplicationEvent,
+    AuditEntry,
     Consent,
     CreditScore,
     FinancingNeed,
@@ -132,6 +133,9 @@ def test_every_step_is_a_legal_transition_and_the_rows_agree(market):
             assert to_status in TRANSITIONS[from_status] or to_status == from_status, (from_status, to_status)
         assert all(e.at <= NINE_MONTHS for e in application.events)
         assert application.status == steps[-1][1] or application.status == steps[-1][0]
+        submitted = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "application.submit",
+                                                                AuditEntry.target_id == application.id)).one()
+        assert submitted.at == application.created_at  # stamped at the step, not when flushed
         consent = db.session.get(Consent, application.consent_id)
         assert consent.institution_id == application.institution_id and consent.valid_from <= application.created_at
         if application.loan is not None:

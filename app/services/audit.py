@@ -2,11 +2,13 @@
 from flask import has_request_context, request
 
 from app.entities import AuditEntry
+from app.entities.base import utcnow
 
 
 def record(session, actor, action, target, **details):
     """Stage an audit entry for `action` by `actor` on the ORM object `target`."""
     entry = AuditEntry(
+        at=utcnow(),  # when it happened, not when the session happens to flush it
         actor_id=actor.id if actor is not None else None,
         action=action,
         target_type=type(target).__name__,
