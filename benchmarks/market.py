@@ -18,6 +18,9 @@ the database again; the last line printed merges every section's dict into one J
 PostgreSQL: the database `bench_market` on postgresql://postgres@127.0.0.1:5432 (override with
 `--database-url` or BENCH_DATABASE_URL; its name must contain "bench"), made fresh for each section
 and dropped after it. Progress goes to stderr.
+
+A new section is a function `<name>_section(args)` added to SECTIONS (its options beside the others in
+`main`, named `--<name>-…`).
 """
 import argparse
 import contextvars
@@ -67,7 +70,8 @@ OPEN_STATUSES = {"submitted": 0.5, "in_review": 0.35, "info_requested": 0.15}
 DECIDED_STATUSES = {"declined": 0.35, "approved": 0.05, "offer_declined": 0.05, "expired": 0.05, "disbursed": 0.1,
                     "repaying": 0.2, "repaid": 0.15, "overdue": 0.03, "defaulted": 0.02}
 HISTORY_DAYS = 540
-# The views timed: name → (whose, query string, pages). A deep page shows what OFFSET costs.
+# The views timed: name → (whose, query string, pages of the 5,000-application queue). A deep page shows
+# what OFFSET costs.
 QUEUE_VIEWS = {
     "officer_all": ("officer", "scope=all", (1, 2, 40)),
     "officer_mine": ("officer", "scope=mine", (1, 2, 10)),
@@ -255,12 +259,21 @@ def _request(client, url, counter):
     return seconds, counter.count - before
 
 
-def time_views(app, clients, counter, repeats, pages=None):
+def deep_pages(pages, open_count):
+    """QUEUE_VIEWS' pages for a queue of `open_count`: the deep ones (past 2) moved up in proportion, so
+    that a smaller queue is not timed on empty pages."""
+    scale = open_count / QUEUE_SIZES[0]
+    return sorted({page if page <= 2 else max(1, round(page * scale)) for page in pages})
+
+
+def time_views(clients, counter, repeats, open_count=None):
     """Each view of QUEUE_VIEWS through `clients` (whose → test client), every page `repeats` times in turn
-    after one warm-up round: p50, p95 and max in ms, and the most statements a page ran."""
+    after one warm-up round: p50, p95 and max in ms, and the most statements a page ran. With no
+    `open_count`, the first page only."""
     figures = {}
-    for name, (whose, query, view_pages) in QUEUE_VIEWS.items():
-        urls = [f"/lender/?{query}&page={page}" for page in (pages or view_pages)]
+    for name, (whose, query, pages) in QUEUE_VIEWS.items():
+        pages = deep_pages(pages, open_count) if open_count else [1]
+        urls = [f"/lender/?{query}&page={page}" for page in pages]
         for url in urls:
             _request(clients[whose], url, counter)
         seconds, statements = [], []
@@ -300,8 +313,8 @@ def queue_figures(app, open_count, decided_count, repeats, seed=12):
         db.session.remove()
     say(f"queue: timing {len(QUEUE_VIEWS)} views, {repeats} rounds each ...")
     with StatementCounter(engine) as counter:
-        views = time_views(app, clients[0], counter, repeats)
-        baseline = time_views(app, clients[1], counter, repeats, pages=(1,))
+        views = time_views(clients[0], counter, repeats, open_count)
+        baseline = time_views(clients[1], counter, repeats)
     ratios = {name: round(views[name]["p95_ms"] / baseline[name]["p95_ms"], 2) for name in views}
     worst = max(view["p95_ms"] for view in views.values())
     for name, view in views.items():
