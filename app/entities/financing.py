@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.common.vocab import PENDING_APPLICATION_STATUSES
+from app.common.vocab import AWAITING_FIRM_STATUSES, OPEN_APPLICATION_STATUSES, PENDING_APPLICATION_STATUSES
 from app.extensions import db
 
 from .base import BackgroundRun, Money, Timestamped, utcnow
@@ -79,8 +79,16 @@ class MarketSimulation(Timestamped, db.Model):
     simulated_until: Mapped[datetime]
 
 
+def _status_in(statuses, column="status"):
+    """A partial index's condition: `column` holds one of `statuses`."""
+    return text("{} IN ({})".format(column, ", ".join(f"'{code}'" for code in statuses)))
+
+
 # At most one application per need and product on its way to a loan (a double submit makes one).
-PENDING = text("status IN ({})".format(", ".join(f"'{code}'" for code in PENDING_APPLICATION_STATUSES)))
+PENDING = _status_in(PENDING_APPLICATION_STATUSES)
+# The work queue (docs/response-clock.md) reads an institution's open applications in due order, 50 at
+# a time: an index of the open ones only, so that its cost follows the queue, not the decided history.
+OPEN = _status_in(OPEN_APPLICATION_STATUSES)
 
 
 class Application(Timestamped, db.Model):
@@ -90,6 +98,9 @@ class Application(Timestamped, db.Model):
     __table_args__ = (
         Index("uq_application_one_pending", "need_id", "product_id", unique=True,
               sqlite_where=PENDING, postgresql_where=PENDING),
+        Index("ix_application_open_queue", "institution_id", "due_at", "id", sqlite_where=OPEN, postgresql_where=OPEN),
+        # An institution's decisions by time: its latest ones, and those of the response-time window.
+        Index("ix_application_institution_decided", "institution_id", "decided_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,10 +149,19 @@ class Application(Timestamped, db.Model):
     loan: Mapped["Loan | None"] = relationship(back_populates="application")
 
 
+# The steps that stopped a response clock: measured response times (docs/response-clock.md) read the
+# events of only the applications that have one.
+AWAITING_FIRM = _status_in(AWAITING_FIRM_STATUSES, "to_status")
+
+
 class ApplicationEvent(db.Model):
     """One step of an application: from which status to which, by whom, when."""
 
     __tablename__ = "application_event"
+    __table_args__ = (
+        Index("ix_application_event_awaiting_firm", "application_id", sqlite_where=AWAITING_FIRM,
+              postgresql_where=AWAITING_FIRM),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
