@@ -15,6 +15,13 @@ the database again; the last line printed merges every section's dict into one J
   and SQL statements per page, against the same views of the baseline bank in the same run.
   Goal (issue #12): p95 ≤ 150 ms for every view of the 5,000-application queue.
 
+- simulate: `flask market simulate` (app/simulation.py) replaying 24 months on a 20,000-firm district
+  (`--quick`: 3 months on 1,000 firms) against the demo's 3,000 firms (`--quick`: 500) in the same
+  run: wall time and peak memory (the replay runs in a process of its own), needs, applications,
+  loans and monthly reports, and the time per application of each. Each district is generated once
+  into instance/bench-cache, ingested into a fresh SQLite database (the embedded default the demo
+  runs on) with the demo's institutions and products, scored by a model trained on the large one.
+
 PostgreSQL: the database `bench_market` on postgresql://postgres@127.0.0.1:5432 (override with
 `--database-url` or BENCH_DATABASE_URL; its name must contain "bench"), made fresh for each section
 and dropped after it. Progress goes to stderr.
@@ -26,10 +33,15 @@ import argparse
 import contextvars
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import event, insert, select
@@ -54,7 +66,7 @@ from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.extensions import db
 from app.services import response_clock
-from benchmarks.ingest import say
+from benchmarks.ingest import CACHE, say
 from benchmarks.scoring import BenchDatabase
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_market"
@@ -351,7 +363,108 @@ def queue_section(args):
 
 
 # Sections by name, run in this order; each takes the parsed arguments and returns its figures.
-SECTIONS = {"queue": queue_section}
+# --- the simulate section -----------------------------------------------------------------------
+# Sizes: (firms of the timed district, firms of the baseline district, months replayed).
+SIMULATE_SIZES = (20_000, 3_000, 24)
+QUICK_SIMULATE_SIZES = (1_000, 500, 3)
+# Both districts end in September 2026; the replay ends with them.
+SIMULATE_UNTIL = "2026-10-01"
+SIMULATE_SEED = 7
+
+_SIMULATE_CHILD = """
+import json, resource, sys, time
+from app import create_app
+from app.extensions import db
+from app.simulation import simulate
+from app.cli import _moment
+app = create_app()
+with app.app_context():
+    started = time.perf_counter()
+    figures = simulate(db.session, {seed}, {months}, _moment({until!r}), {truth!r})
+    figures["wall_seconds"] = round(time.perf_counter() - started, 1)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(figures, ensure_ascii=False))
+"""
+
+
+def _flask(env, *args):
+    """`flask --app app ARGS…` with `env`, its stdout (progress and errors go to stderr)."""
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], env=env, check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return done.stdout
+
+
+def simulate_district(firms, folder, model=None):
+    """A demo-like market ready to replay: the district of `firms` firms ingested into a fresh SQLite
+    database, the demo's institutions and products, and a model activated (which scores everyone):
+    the registered version `model` (folder), else one trained on the district. Returns the replay's
+    environment, the district's truth file and the model's folder."""
+    district = CACHE / f"market-district-{firms}"
+    if not district.is_dir():
+        partial = CACHE / f"market-district-{firms}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        say(f"simulate: generating {firms:,} firms ...")
+        subprocess.run([sys.executable, "-m", "training.synth", "--firms", str(firms), "--seed", str(SIMULATE_SEED),
+                        "--months", "48", "--out", str(partial)], check=True, stdout=subprocess.DEVNULL)
+        partial.rename(district)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'market.db'}",
+           "MODEL_REGISTRY": str(folder / "models"), "UPLOAD_DIR": str(folder / "uploads"),
+           "REJECT_DIR": str(folder / "rejects")}
+    say(f"simulate: {firms:,} firms — migrations, ingest, demo, training, activation ...")
+    _flask(env, "db", "upgrade")
+    _flask(env, "data", "ingest", str(district))
+    _flask(env, "platform", "demo")
+    if model is None:
+        trained = subprocess.run([sys.executable, "-m", "training.train", "--data", str(district), "--out",
+                                  str(folder / "models")], env=env, check=True, stdout=subprocess.PIPE, text=True)
+        model = Path(json.loads(trained.stdout.strip().splitlines()[-1])["path"])
+    else:
+        shutil.copytree(model, folder / "models" / model.name)
+    _flask(env, "models", "activate", model.name, "--by", "platform", "--reason", "benchmark")
+    return env, district / "_truth" / "firms.csv", folder / "models" / model.name
+
+
+def time_simulation(firms, months, scratch, model=None):
+    """Replay `months` months on a fresh district of `firms` firms: the replay's own figures (with its
+    time and peak memory) and the model's folder."""
+    with tempfile.TemporaryDirectory(prefix="bench-market-", dir=scratch) as folder:
+        env, truth, model = simulate_district(firms, Path(folder), model)
+        say(f"simulate: replaying {months} months on {firms:,} firms ...")
+        code = _SIMULATE_CHILD.format(seed=SIMULATE_SEED, months=months, until=SIMULATE_UNTIL, truth=str(truth))
+        done = subprocess.run([sys.executable, "-c", code], env=env, check=True, stdout=subprocess.PIPE, text=True)
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        say(f"simulate: {firms:,} firms, {months} months in {figures['wall_seconds']} s, "
+            f"peak {figures['peak_rss_mb']} MB")
+        kept = Path(scratch) / model.name
+        if not kept.exists():
+            shutil.copytree(model, kept)
+        return figures, kept
+
+
+def _simulate_summary(figures, firms):
+    applications = sum(figures["applications"].values())
+    return {"firms": firms, "seconds": figures["wall_seconds"], "peak_rss_mb": figures["peak_rss_mb"],
+            "needs": sum(figures["needs"].values()), "applications": applications,
+            "loans": sum(figures["loans"].values()), "repayment_reports": figures["repayment_reports"],
+            "ms_per_application": round(1000 * figures["wall_seconds"] / max(applications, 1), 1),
+            "loans_by_status": figures["loans"]}
+
+
+def simulate_section(args):
+    """`flask market simulate` on a large district against the demo's size, in the same run."""
+    firms, baseline_firms, months = QUICK_SIMULATE_SIZES if args.quick else SIMULATE_SIZES
+    with tempfile.TemporaryDirectory(prefix="bench-market-") as scratch:
+        # The model is trained once, on the large district, and scores both.
+        figures, model = time_simulation(firms, months, scratch)
+        timed = _simulate_summary(figures, firms)
+        baseline = _simulate_summary(time_simulation(baseline_firms, months, scratch, model)[0], baseline_firms)
+    return {"simulate_months": months, "simulate": timed, "simulate_baseline": baseline,
+            "simulate_time_ratio": round(timed["seconds"] / max(baseline["seconds"], 1e-9), 2),
+            "simulate_firm_ratio": round(firms / baseline_firms, 2),
+            "simulate_ms_per_application_ratio": round(
+                timed["ms_per_application"] / max(baseline["ms_per_application"], 1e-9), 2)}
+
+SECTIONS = {"queue": queue_section, "simulate": simulate_section}
 
 
 def main(argv=None):
