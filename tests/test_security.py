@@ -9,7 +9,7 @@ from flask import url_for
 from app import create_app
 from app.config import DEVELOPMENT_SECRET_KEY, Config, TestConfig
 from app.extensions import csrf
-from app.security import ConfigurationError
+from app.security import UPLOAD_ENDPOINTS, ConfigurationError
 
 from .auth.test_routes import counts, registration
 from .conftest import csrf_token, logged_in_client, make_app, page_text
@@ -220,3 +220,11 @@ def test_no_template_needs_unsafe_inline():
     found = [f"{path.relative_to(TEMPLATES)}: {what}" for path in sorted(TEMPLATES.rglob("*.html"))
              for pattern, what in INLINE if pattern.search(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_every_page_with_a_file_field_has_the_upload_limit(app):
+    multipart = sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html")
+                       if "multipart/form-data" in path.read_text(encoding="utf-8"))
+    # A new upload page must join UPLOAD_ENDPOINTS (app/security.py), else its files stop at 2 MB.
+    assert multipart == ["dataadmin/upload.html", "lender/feedback.html"]
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} >= UPLOAD_ENDPOINTS
