@@ -166,6 +166,8 @@ def _typed(default, text):
     if isinstance(default, bool):
         return text.strip().lower() in TRUE_WORDS
     if isinstance(default, int):
+        if not text.strip().isdigit():
+            raise ValueError(f"expected a whole number, got {text!r}")
         return int(text)
     return text
 

@@ -97,6 +97,10 @@ def test_production_makes_the_cookies_secure_unless_told_otherwise(monkeypatch):
     monkeypatch.setenv("TRUSTED_PROXIES", "2")
     settings = Config.from_environment()
     assert settings["SESSION_COOKIE_SECURE"] is False and settings["TRUSTED_PROXIES"] == 2
+    monkeypatch.setenv("TRUSTED_PROXIES", "two")
+    with pytest.raises(ValueError, match="whole number"):
+        Config.from_environment()
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
     monkeypatch.delenv("PRODUCTION")
     monkeypatch.delenv("SESSION_COOKIE_SECURE")
     assert Config.from_environment()["SESSION_COOKIE_SECURE"] is False
