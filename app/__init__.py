@@ -23,6 +23,7 @@ def create_app(config=None):
         app.config.from_mapping(config.settings())
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     _ensure_sqlite_folder(app)
+    register_security(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -45,6 +46,13 @@ def select_locale():
         return "zh"
     lang = session.get("lang")
     return lang if lang in ("zh", "en") else "zh"
+
+
+def register_security(app):
+    """Production checks, trusted proxies, body limits, the Origin check and security headers."""
+    from app import security
+
+    security.register(app)
 
 
 def register_extensions(app):

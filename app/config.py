@@ -9,13 +9,26 @@ INSTANCE_DIR = PROJECT_DIR / "instance"
 ENVIRONMENT_VARIABLES = {
     "SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "SECRET_KEY": "SECRET_KEY", "REJECT_DIR": "REJECT_DIR",
     "UPLOAD_DIR": "UPLOAD_DIR", "MODEL_REGISTRY": "MODEL_REGISTRY", "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "PRODUCTION": "PRODUCTION", "TRUSTED_PROXIES": "TRUSTED_PROXIES", "BEHIND_TLS": "BEHIND_TLS",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE": "REMEMBER_COOKIE_SECURE",
 }
+# What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
+# cookies only over HTTPS.
+PRODUCTION_DEFAULTS = {"SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True}
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
 
 
 class Config:
     """Defaults shared by every environment."""
 
-    SECRET_KEY = "dev-only-change-me"
+    # A production run (PRODUCTION=1, docs/security.md) refuses to start with this key, none, or one
+    # shorter than MIN_SECRET_KEY_LENGTH characters; the demo runs with it.
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    MIN_SECRET_KEY_LENGTH = 32
+    PRODUCTION = False
     # The embedded default; PostgreSQL in production (DATABASE_URL).
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'yintai.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -23,12 +36,30 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Cookies sent over HTTPS only: on in production (PRODUCTION_DEFAULTS); the demo serves plain HTTP.
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are believed. 0: the socket
+    # address is the client's and those headers are ignored (anyone can send them).
+    TRUSTED_PROXIES = 0
+    # The site is served over HTTPS by something in front of it: send HSTS even on a request that
+    # reached the app over plain HTTP (without this, only requests that came over TLS get it).
+    BEHIND_TLS = False
+    HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
-    # Login attempts per client address; flask-limiter syntax.
+    # Failed logins per client address, and per account whatever the address (flask-limiter syntax):
+    # guessing slows down, and spreading the guesses over many addresses does not help.
     LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
+    # Registration attempts per client address (each one checks a code and a username).
+    REGISTER_RATE_LIMIT = "20 per hour"
+    # Counters in the process (demo); production keeps them in Redis, shared by every worker and kept
+    # across restarts (RATELIMIT_STORAGE_URI=redis://host:6379/0; a production run refuses memory://).
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
     # The region this deployment serves (code of a file in app/regions/); the training and
     # benchmark commands default to it too.
@@ -54,7 +85,9 @@ class Config:
     MAX_UPLOAD_BYTES = 512 * 1024 * 1024
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
     MAX_ZIP_RATIO = 100
-    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
+    # The largest request body a page takes (forms); the upload pages take MAX_UPLOAD_BYTES
+    # (app/security.py). A bigger body is refused with 413 before it is read.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # The model registry folder.
     MODEL_REGISTRY = str(PROJECT_DIR / "models")
     # Days within which an objection (异议) to credit data is answered (征信业管理条例 art. 25: 20 days).
@@ -102,8 +135,10 @@ class Config:
     def from_environment(cls):
         """This class's settings, overridden by the process environment as it is now (ENVIRONMENT_VARIABLES)."""
         settings = cls.settings()
-        settings.update({name: os.environ[variable] for name, variable in ENVIRONMENT_VARIABLES.items()
-                         if variable in os.environ})
+        if os.environ.get("PRODUCTION", "").strip().lower() in TRUE_WORDS:
+            settings.update(PRODUCTION_DEFAULTS)
+        settings.update({name: _typed(settings[name], os.environ[variable])
+                         for name, variable in ENVIRONMENT_VARIABLES.items() if variable in os.environ})
         return settings
 
 
@@ -124,6 +159,17 @@ class TestConfig(Config):
     MODEL_REGISTRY = None
     # Tests see a decision in the odds at once.
     MATCH_ODDS_REFRESH_SECONDS = 0
+
+
+def _typed(default, text):
+    """An environment variable's text as the type of the setting's default (yes/no, a number, text)."""
+    if isinstance(default, bool):
+        return text.strip().lower() in TRUE_WORDS
+    if isinstance(default, int):
+        if not text.strip().isdigit():
+            raise ValueError(f"expected a whole number, got {text!r}")
+        return int(text)
+    return text
 
 
 def normalise_database_url(url):

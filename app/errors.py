@@ -1,10 +1,16 @@
 """Error pages and JSON errors, in the user's language."""
-from flask import flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+import time
+from datetime import UTC, datetime
 
-from app.extensions import db
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.extensions import db, limiter
+from app.security import body_limit_message
 
 
 def wants_json():
@@ -36,6 +42,22 @@ def error_response(status, message=None):
     return render_template("error.html", status=status, message=message), status
 
 
+def _retry_at():
+    """When every limit this request broke has room again (a Unix time)."""
+    broken = [limit.reset_at for limit in limiter.current_limits if limit.breached]
+    return max(broken, default=time.time() + 60)
+
+
+def retry_message(error):
+    """The limit's own message (which counter ran out) and when to try again, in local time."""
+    retry_at = _retry_at()
+    minutes = max(round((retry_at - time.time()) / 60), 1)
+    when = format_datetime(datetime.fromtimestamp(retry_at, UTC), "HH:mm")
+    return _("%(reason)s请在 %(minutes)d 分钟后（%(when)s 以后）再试。",
+             reason=error.description if error.limit.error_message else _("尝试次数过多。"),
+             minutes=minutes, when=when)
+
+
 def unauthorized_response():
     """Anonymous users: a JSON 401 for the API, the login page for people."""
     if wants_json():
@@ -51,6 +73,19 @@ def register(app):
     def csrf_error(error):
         db.session.rollback()
         return error_response(400, _("表单安全令牌缺失或已过期，请刷新页面后重新提交。"))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        db.session.rollback()
+        return error_response(413, body_limit_message())
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(error):
+        db.session.rollback()
+        response, status = error_response(429, retry_message(error))
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = str(max(int(_retry_at() - time.time()), 1))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error):

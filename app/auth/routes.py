@@ -1,7 +1,7 @@
 """Routes of the auth area."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -29,18 +29,48 @@ def index():
     return render_template("index.html")
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _setting(name):
+    """A limit read from the app's settings when the request comes (tests and deployments set their own)."""
+    return lambda: current_app.config[name]
+
+
+def _account_tried():
+    """The limit's key for the account a login names (case and full-width letters folded)."""
+    return "account:" + accounts.normalise_username(request.form.get("username", "")).lower()
+
+
+def _no_account_named():
+    """A form without a username checks no password: no account's counter moves."""
+    return not accounts.normalise_username(request.form.get("username", ""))
+
+
+def _failed(response):
+    """Only refused attempts count: a user who logs in now and then is never locked out."""
+    return response.status_code == 400
+
+
+def _audit_locked_login(_limit):
+    """A login refused by a limit is a failed login too (audited once however many limits it broke)."""
+    if not g.get("login_lock_audited"):
+        g.login_lock_audited = True
+        accounts.record_failed_login(db.session, request.form.get("username", ""), locked=True)
+        db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_setting("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=_failed, on_breach=_audit_locked_login,
+               error_message=lambda: _("来自您的网络地址的登录尝试次数过多，已暂停登录。"))
+@limiter.limit(_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_account_tried, methods=["POST"],
+               exempt_when=_no_account_named, deduct_when=_failed, on_breach=_audit_locked_login,
+               error_message=lambda: _("该账户登录尝试次数过多，已暂时锁定。"))
 def login():
     """Log in with username and password."""
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(db.session, form.username.data, form.password.data)
         if user is None:
+            accounts.record_failed_login(db.session, form.username.data)
+            db.session.commit()
             form.password.errors.append(_("用户名或密码不正确。"))
         else:
             session.clear()
@@ -72,6 +102,8 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_setting("REGISTER_RATE_LIMIT"), methods=["POST"],
+               error_message=lambda: _("来自您的网络地址的注册请求过多，已暂停注册。"))
 def register():
     """A firm registers its credit subject and its first user."""
     form = RegisterForm()

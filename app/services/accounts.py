@@ -13,6 +13,8 @@ from app.entities import User
 from app.entities.base import utcnow
 from app.entities.users import FIRM, new_session_token
 
+from . import audit
+
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 MIN_PASSWORD_LENGTH = 8
 # The hash of an account without a password: no argon2 hash, so no password verifies against it.
@@ -92,6 +94,22 @@ def authenticate(session, username, password):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+def record_failed_login(session, username, locked=False):
+    """Stage an audit entry for a refused login: the username tried and why, never the password.
+
+    `locked`: refused by the attempt limits before the password was checked.
+    """
+    tried = normalise_username(username)[:MAX_USERNAME]
+    user = find_user(session, tried) if tried else None
+    if locked:
+        reason = "locked"
+    elif user is None:
+        reason = "unknown_user"
+    else:
+        reason = "wrong_password" if user.active else "inactive"
+    return audit.record(session, None, "login.failed", user, target_type="User", username=tried, reason=reason)
 
 
 def end_all_sessions(user):

@@ -49,6 +49,10 @@ def page(browser, live_server):
     page.outside_requests = []
     page.on("request", lambda request: None if request.url.startswith(("http://127.0.0.1", "data:"))
             else page.outside_requests.append(request.url))
+    # What the Content-Security-Policy blocked (Chromium reports each refusal on the console).
+    page.csp_violations = []
+    page.on("console", lambda message: page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.base = live_server
     yield page
     context.close()

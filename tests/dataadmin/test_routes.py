@@ -63,7 +63,7 @@ def test_zip_bomb_is_refused(app, world):
 
 
 def test_oversized_upload_is_refused(database_url, world, tmp_path):
-    small = make_app(database_url, MAX_CONTENT_LENGTH=1024, REJECT_DIR=str(tmp_path / "r"),
+    small = make_app(database_url, MAX_UPLOAD_BYTES=1024, REJECT_DIR=str(tmp_path / "r"),
                      UPLOAD_DIR=str(tmp_path / "u"))
     client = logged_in_client(small, world["users"]["data_admin"])
     token = csrf_token(page_text(client.get("/data/upload")))
