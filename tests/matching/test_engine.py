@@ -64,8 +64,12 @@ def test_raising_the_grade_never_removes_an_eligible_product(need, product_terms
     _, _, after = run([better], product_terms)
     grade_bit = 1 << BIT["grade"]
     for j in range(len(product_terms)):
-        if int(before[0, j]) & ~grade_bit == 0:
+        if before[0, j] == 0:
             assert after[0, j] == 0
+        if int(before[0, j]) & ~grade_bit == 0:
+            # Only the grade failed: a better (or the same) grade fails nothing else. (The draw may
+            # keep the grade, so the grade rule itself may still fail: asserting it passes was flaky.)
+            assert int(after[0, j]) & ~grade_bit == 0
 
 
 def widen(product, data):
