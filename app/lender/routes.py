@@ -206,7 +206,7 @@ def feedback_upload():
         config = current_app.config
         try:
             path = receive(form.file.data, config["UPLOAD_DIR"], config["MAX_UNZIPPED_BYTES"],
-                           config["MAX_ZIP_RATIO"])[0]
+                           config["MAX_ZIP_RATIO"]).paths[0]
             record = feedback.upload(db.session, path, current_user.institution, current_user)
         except UploadRefused as refusal:
             form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
