@@ -74,9 +74,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """One blueprint per area."""
+    """One blueprint per area; record ids in their routes are `<id:…>` (bounded to a primary key's range)."""
     from app import api, auth, dataadmin, firm, lender, platform, regulator
+    from app.common.ids import IdConverter
 
+    app.url_map.converters["id"] = IdConverter
     for module in (auth, firm, lender, regulator, dataadmin, platform, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

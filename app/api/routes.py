@@ -29,7 +29,7 @@ def product_list():
     return jsonify(products=[product_json(p) for p in db.session.scalars(query)])
 
 
-@bp.get("/needs/<int:need_id>/products")
+@bp.get("/needs/<id:need_id>/products")
 @role_required("firm")
 def need_products(need_id):
     """The products that fit one of the firm's needs, and the near misses with reasons."""
@@ -40,7 +40,7 @@ def need_products(need_id):
                    others=[match_json(m) for m in result.near_misses + result.others])
 
 
-@bp.get("/products/<int:product_id>/screening")
+@bp.get("/products/<id:product_id>/screening")
 @role_required(*LENDER_ROLES)
 def product_screening(product_id):
     """在线优企筛选 of one of the institution's products: anonymised unless the firm is identified."""

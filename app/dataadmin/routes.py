@@ -53,7 +53,7 @@ def upload():
                            rescoring=len(result.subject_ids))
 
 
-@bp.get("/batches/<int:batch_id>/rejects")
+@bp.get("/batches/<id:batch_id>/rejects")
 @data_admin_only
 def batch_rejects(batch_id):
     """Download a batch's reject report (CSV)."""

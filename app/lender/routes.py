@@ -13,6 +13,7 @@ from app.access import (
     role_required,
 )
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
+from app.common.ids import page_number
 from app.common.vocab import APPLICATION_STATUSES, LENDER_ROLES, QUEUE_SCOPES
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
@@ -61,12 +62,12 @@ def dashboard():
     scope = request.args.get("scope") if request.args.get("scope") in QUEUE_SCOPES else "all"
     status = request.args.get("status") if request.args.get("status") in APPLICATION_STATUSES else None
     queue = queues.officer_queue(db.session, current_user, utcnow(), scope=scope, status=status,
-                                 page=max(request.args.get("page", 1, type=int), 1))
+                                 page=request.args.get("page", 1, type=page_number))
     return render_template("lender/dashboard.html", queue=queue, scope=scope, status=status, form=ActionForm(),
                            statuses=APPLICATION_STATUSES)
 
 
-@bp.post("/applications/<int:application_id>/assign")
+@bp.post("/applications/<id:application_id>/assign")
 @admin_only
 def application_assign(application_id):
     """Give the application to one of the institution's officers (none: take it back)."""
@@ -85,7 +86,7 @@ def application_assign(application_id):
     return redirect(url_for("lender.dashboard"))
 
 
-@bp.get("/applications/<int:application_id>")
+@bp.get("/applications/<id:application_id>")
 @staff_only
 def application_detail(application_id):
     """One application with its offer, loan and history; opening it is logged as a view of the firm's
@@ -105,7 +106,7 @@ def application_detail(application_id):
     return page
 
 
-@bp.get("/applications/<int:application_id>/score")
+@bp.get("/applications/<id:application_id>/score")
 @staff_only
 def application_score(application_id):
     """The applicant's credit score with its reasons, chart, peers and records: only under its consent."""
@@ -124,7 +125,7 @@ def application_score(application_id):
 @staff_only
 def applicant_ranking():
     """Open applications ranked by the applicants' credit scores (scores only under consent)."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=page_number)
     rows = ranking.ranked_applicants(db.session, current_user.institution_id, page)
     html = render_template("lender/ranking.html", rows=rows, page=page, page_size=ranking.PAGE_SIZE)
     ranking.log_views(db.session, current_user, rows)
@@ -139,14 +140,14 @@ def _act(application_id, form, action):
                        "lender.application_detail")
 
 
-@bp.post("/applications/<int:application_id>/review")
+@bp.post("/applications/<id:application_id>/review")
 @officer_only
 def application_review(application_id):
     """Take the application into review."""
     return _act(application_id, StepForm(), lambda a, seen: applications.start_review(a, current_user, seen))
 
 
-@bp.post("/applications/<int:application_id>/request-info")
+@bp.post("/applications/<id:application_id>/request-info")
 @officer_only
 def application_request_info(application_id):
     """Ask the firm for more information."""
@@ -154,7 +155,7 @@ def application_request_info(application_id):
     return _act(application_id, form, lambda a, seen: applications.request_info(a, current_user, form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/approve")
+@bp.post("/applications/<id:application_id>/approve")
 @officer_only
 def application_approve(application_id):
     """Approve with an offer: amount (万元), rate, term, repayment method, guarantee, valid until."""
@@ -163,7 +164,7 @@ def application_approve(application_id):
         db.session, a, current_user, offer_of(form), form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/decline")
+@bp.post("/applications/<id:application_id>/decline")
 @officer_only
 def application_decline(application_id):
     """Decline with one to four principal reasons."""
@@ -172,7 +173,7 @@ def application_decline(application_id):
         db.session, a, current_user, form.reasons.data, form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/disburse")
+@bp.post("/applications/<id:application_id>/disburse")
 @officer_only
 def application_disburse(application_id):
     """Record the disbursement of an accepted offer: amount (万元), date, loan account."""
@@ -182,7 +183,7 @@ def application_disburse(application_id):
         form.reference.data, form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/repayments")
+@bp.post("/applications/<id:application_id>/repayments")
 @officer_only
 def application_repayment(application_id):
     """Record a month's status of the application's loan: days past due, balance (万元), a declared
@@ -232,7 +233,7 @@ def feedback_template():
                      download_name=_("贷后反馈模板.csv"))
 
 
-@bp.get("/feedback/<int:upload_id>")
+@bp.get("/feedback/<id:upload_id>")
 @staff_only
 def feedback_detail(upload_id):
     """One upload: who sent which file when, its figures, its rejected rows and the reports it wrote."""
@@ -279,7 +280,7 @@ def product_new():
     return render_template("lender/product_form.html", form=form, product=None), status
 
 
-@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@bp.route("/products/<id:product_id>/edit", methods=["GET", "POST"])
 @admin_only
 def product_edit(product_id):
     """Change a product's terms and rules: a new version; open needs are re-matched."""
@@ -297,7 +298,7 @@ def product_edit(product_id):
     return render_template("lender/product_form.html", form=form, product=product), status
 
 
-@bp.get("/products/<int:product_id>/versions")
+@bp.get("/products/<id:product_id>/versions")
 @admin_only
 def product_versions(product_id):
     """Every version of a product's terms, newest first."""
@@ -322,7 +323,7 @@ def screening():
                            bands=screening_service, grades=current_app.config["CREDIT_GRADES"])
 
 
-@bp.post("/products/<int:product_id>/retire")
+@bp.post("/products/<id:product_id>/retire")
 @admin_only
 def product_retire(product_id):
     """Retire a product."""
