@@ -5,8 +5,10 @@ from sqlalchemy import select
 
 from app.access import institution_product_or_404, own_need_or_404, role_required
 from app.api.schemas import match_json, need_json, product_json
+from app.common.errors import InvalidInput
 from app.common.vocab import LENDER_ROLES, ROLES
 from app.entities import Institution, Product
+from app.errors import error_response
 from app.extensions import db
 from app.services import market, matches, screening, supervision
 
@@ -45,8 +47,11 @@ def need_products(need_id):
 def product_screening(product_id):
     """在线优企筛选 of one of the institution's products: anonymised unless the firm is identified."""
     product = institution_product_or_404(product_id)
-    filters = {k: request.args.get(k) or None for k in ("town", "industry", "amount_band", "grade")}
-    rows = screening.screen_product(db.session, product, current_user, filters)
+    filters = {k: request.args.get(k) for k in screening.FILTERS}
+    try:
+        rows = screening.screen_product(db.session, product, current_user, filters)
+    except InvalidInput as error:
+        return error_response(400, error.message)
     screening.log_views(db.session, current_user, product, rows)
     db.session.commit()
     return jsonify(product_id=product.id, firms=[screening.row_json(r) for r in rows])

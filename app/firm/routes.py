@@ -13,7 +13,7 @@ from app.access import (
     role_required,
 )
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.money import parse_decimal, wan_to_yuan
+from app.common.money import wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.extensions import db
@@ -47,15 +47,10 @@ def need_new():
     form = NeedForm()
     if form.validate_on_submit():
         try:
-            amount = parse_decimal(form.amount_wan.data)
-            if amount is None:
-                raise InvalidInput(_("金额应为数字（万元）。"), "amount_wan")
-            max_rate = parse_decimal(form.max_rate.data)
-            if form.max_rate.data and form.max_rate.data.strip() and max_rate is None:
-                raise InvalidInput(_("利率应为数字（%）。"), "max_rate")
-            need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(amount),
+            need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(form.amount_wan.data),
                                    form.term_months.data, form.purpose.data, form.guarantee.data,
-                                   max_rate=max_rate, urgency=form.urgency.data, form_token=form.form_token.data)
+                                   max_rate=form.max_rate.data, urgency=form.urgency.data,
+                                   form_token=form.form_token.data)
             matches.rematch_need(db.session, need)
         except InvalidInput as error:
             if error.field == "amount":

@@ -18,8 +18,9 @@ from app.common.vocab import APPLICATION_STATUSES, LENDER_ROLES, QUEUE_SCOPES
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
+from app.errors import refuse
 from app.extensions import db
-from app.forms import ActionForm, StepForm, show_error, submit_step
+from app.forms import ActionForm, StepForm, query_code, show_error, submit_step
 from app.ingest.uploads import UploadRefused, receive
 from app.lender.forms import (
     ApproveForm,
@@ -59,8 +60,8 @@ admin_only = role_required(LENDER_ADMIN)
 @staff_only
 def dashboard():
     """The work queue: open applications by due time (or those of one status), in a scope such as 分配给我."""
-    scope = request.args.get("scope") if request.args.get("scope") in QUEUE_SCOPES else "all"
-    status = request.args.get("status") if request.args.get("status") in APPLICATION_STATUSES else None
+    scope = query_code("scope", QUEUE_SCOPES, _("待办范围")) or "all"
+    status = query_code("status", APPLICATION_STATUSES, _("申请状态"))
     queue = queues.officer_queue(db.session, current_user, utcnow(), scope=scope, status=status,
                                  page=request.args.get("page", 1, type=page_number))
     return render_template("lender/dashboard.html", queue=queue, scope=scope, status=status, form=ActionForm(),
@@ -314,7 +315,10 @@ def screening():
     own = [p for p in products.products_of(db.session, current_user.institution_id) if p.status == "published"]
     product_id = request.args.get("product_id", type=int)
     product = institution_product_or_404(product_id) if product_id else None
-    filters = {k: request.args.get(k) or None for k in ("town", "industry", "amount_band", "grade")}
+    try:
+        filters = screening_service.checked_filters({k: request.args.get(k) for k in screening_service.FILTERS})
+    except InvalidInput as error:
+        refuse(400, error.message)
     rows = screening_service.screen_product(db.session, product, current_user, filters) if product else []
     if product:
         screening_service.log_views(db.session, current_user, product, rows)
