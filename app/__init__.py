@@ -5,7 +5,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 
 from app.config import APP_DIR, Config, normalise_database_url
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config=None):
@@ -61,6 +61,8 @@ def register_extensions(app):
     from app.services.accounts import load_session_user
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=str(APP_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -80,9 +82,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """One blueprint per area."""
+    """One blueprint per area; record ids in their routes are `<id:…>` (bounded to a primary key's range)."""
     from app import api, auth, dataadmin, firm, lender, platform, regulator
+    from app.common.ids import IdConverter
 
+    app.url_map.converters["id"] = IdConverter
     for module in (auth, firm, lender, regulator, dataadmin, platform, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

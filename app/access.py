@@ -4,6 +4,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from app.common.ids import is_record_id
 from app.credit.registry import versions
 from app.entities import (
     Application,
@@ -37,8 +38,10 @@ def role_required(*roles):
 
 
 def _get_or_404(model, record_id, visible):
-    """The record, when it exists and `visible(record)` holds; 404 otherwise (no hint it exists)."""
-    record = db.session.get(model, record_id)
+    """The record, when it exists and `visible(record)` holds; 404 otherwise (no hint it exists).
+
+    An id no primary key can hold (from a form or a query string) is not looked up at all."""
+    record = db.session.get(model, record_id) if is_record_id(record_id) else None
     if record is None or not visible(record):
         abort(404)
     return record

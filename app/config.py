@@ -32,6 +32,9 @@ class Config:
     # The embedded default; PostgreSQL in production (DATABASE_URL).
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'yintai.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # How long a write on SQLite waits for another writer (an ingestion commits per file) before the
+    # request is answered "busy, try again" (503): longer than any one file's write in the demo district.
+    SQLITE_BUSY_TIMEOUT_SECONDS = 15
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,17 +1,25 @@
 """What the blueprints' forms share: the CSRF-only action form, forms that move an application a
-step or post once, checkbox lists, choices from a vocabulary, service checks run as field
-validators, and service errors shown on their field."""
+step or post once, checkbox lists, choices from a vocabulary, bounded number fields for money and
+rates, service checks run as field validators, and service errors shown on their field."""
+from decimal import Decimal
 from uuid import uuid4
 
-from flask import flash, redirect, url_for
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectMultipleField
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.common.errors import InvalidInput, NotAllowed
+from app.common.money import parse_number, yuan_to_wan
+from app.errors import refuse
 from app.extensions import db
+
+# Rates and fees are percentages a year: above 100 % is a typing error (the legal cap is far lower).
+MAX_RATE_PCT = Decimal(100)
 
 
 def as_choices(pairs):
@@ -82,3 +90,74 @@ class ServiceCheck:
             self.check(field.data)
         except InvalidInput as error:
             raise ValidationError(error.message) from None
+
+
+class NumberField(StringField):
+    """A number typed as text (万元 or %), read by `app.common.money.parse_number` within the field's
+    bounds: `data` is a Decimal, or None when blank.
+
+    Text that is no number, or a number out of range, is the field's error (also kept in `error`, for
+    the forms that hand their figures to a service without validating), never an exception. `bounds`
+    is called when the form is submitted, so a limit that is a setting is read then.
+    """
+
+    def __init__(self, label=None, validators=None, *, what, bounds, unit="", low_open=True, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.what, self.bounds, self.unit, self.low_open = what, bounds, unit, low_open
+        self.error = None
+
+    def process_formdata(self, valuelist):
+        self.data, self.error = None, None
+        low, high = self.bounds()
+        try:
+            self.data = parse_number(valuelist[0] if valuelist else None, str(self.what), low, high,
+                                     unit=str(self.unit), low_open=self.low_open)
+        except InvalidInput as error:
+            self.error = error.message
+
+    def pre_validate(self, form):
+        if self.error:
+            raise StopValidation(self.error)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+def _amount_bounds():
+    return Decimal(0), yuan_to_wan(current_app.config["MAX_NEED_AMOUNT_YUAN"])
+
+
+def _percent_bounds():
+    return Decimal(0), MAX_RATE_PCT
+
+
+def amount_field(label, validators=(), *, zero=False):
+    """An amount in 万元, above 0 (or from 0 with `zero`) up to the largest need (MAX_NEED_AMOUNT_YUAN)."""
+    return NumberField(label, list(validators), what=_l("金额"), bounds=_amount_bounds, unit=_l(" 万元"),
+                       low_open=not zero)
+
+
+def percent_field(label, validators=(), *, what=None, zero=False):
+    """A rate or fee in % a year, above 0 (or from 0 with `zero`) up to MAX_RATE_PCT."""
+    return NumberField(label, list(validators), what=what or _l("利率"), bounds=_percent_bounds, unit="%",
+                       low_open=not zero)
+
+
+def number_of(form, name, default=None):
+    """The Decimal of a NumberField, `default` when blank; InvalidInput (on that field) when it is not a
+    number in range."""
+    field = getattr(form, name)
+    if field.error:
+        raise InvalidInput(field.error, name)
+    return default if field.data is None else field.data
+
+
+def query_code(name, vocabulary, what):
+    """The code the query string gives for `name` (None when absent or blank). A code `vocabulary` does
+    not hold is answered 400 with a message naming it: a filter is never silently not applied."""
+    value = request.args.get(name) or None
+    if value is not None and value not in vocabulary:
+        refuse(400, _("%(what)s没有“%(value)s”这一项，请从列表中选择。", what=what, value=value[:40]))
+    return value

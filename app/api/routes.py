@@ -5,8 +5,10 @@ from sqlalchemy import select
 
 from app.access import institution_product_or_404, own_need_or_404, role_required
 from app.api.schemas import match_json, need_json, product_json
+from app.common.errors import InvalidInput
 from app.common.vocab import LENDER_ROLES, ROLES
 from app.entities import Institution, Product
+from app.errors import error_response
 from app.extensions import db
 from app.services import market, matches, screening, supervision
 
@@ -29,7 +31,7 @@ def product_list():
     return jsonify(products=[product_json(p) for p in db.session.scalars(query)])
 
 
-@bp.get("/needs/<int:need_id>/products")
+@bp.get("/needs/<id:need_id>/products")
 @role_required("firm")
 def need_products(need_id):
     """The products that fit one of the firm's needs, and the near misses with reasons."""
@@ -40,13 +42,16 @@ def need_products(need_id):
                    others=[match_json(m) for m in result.near_misses + result.others])
 
 
-@bp.get("/products/<int:product_id>/screening")
+@bp.get("/products/<id:product_id>/screening")
 @role_required(*LENDER_ROLES)
 def product_screening(product_id):
     """在线优企筛选 of one of the institution's products: anonymised unless the firm is identified."""
     product = institution_product_or_404(product_id)
-    filters = {k: request.args.get(k) or None for k in ("town", "industry", "amount_band", "grade")}
-    rows = screening.screen_product(db.session, product, current_user, filters)
+    filters = {k: request.args.get(k) for k in screening.FILTERS}
+    try:
+        rows = screening.screen_product(db.session, product, current_user, filters)
+    except InvalidInput as error:
+        return error_response(400, error.message)
     screening.log_views(db.session, current_user, product, rows)
     db.session.commit()
     return jsonify(product_id=product.id, firms=[screening.row_json(r) for r in rows])

@@ -40,19 +40,20 @@ def upload():
         return render_template("dataadmin/upload.html", form=form), status
     config = current_app.config
     try:
-        paths = receive(form.file.data, config["UPLOAD_DIR"], config["MAX_UNZIPPED_BYTES"], config["MAX_ZIP_RATIO"])
+        received = receive(form.file.data, config["UPLOAD_DIR"], config["MAX_UNZIPPED_BYTES"], config["MAX_ZIP_RATIO"])
     except UploadRefused as refusal:
         form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
         return render_template("dataadmin/upload.html", form=form), 400
-    result = ingestion.ingest(db.session, paths, config["REGION_CODE"], current_user)
+    result = ingestion.ingest(db.session, received.paths, config["REGION_CODE"], current_user)
     db.session.commit()
+    result.summary["files"].extend(refused.as_json() for refused in received.refused)
     if result.run is not None:  # re-score the subjects whose records changed, in the background
         scoring_runs.launch(current_app._get_current_object(), result.run.id, result.subject_ids)
     return render_template("dataadmin/upload_result.html", summary=result.summary, describe=in_user_language,
                            rescoring=len(result.subject_ids))
 
 
-@bp.get("/batches/<int:batch_id>/rejects")
+@bp.get("/batches/<id:batch_id>/rejects")
 @data_admin_only
 def batch_rejects(batch_id):
     """Download a batch's reject report (CSV)."""

@@ -1,25 +1,25 @@
 """Forms of the firm area."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.common.vocab import GUARANTEE_TYPES, URGENCIES
-from app.forms import OnceForm, ServiceCheck, StepForm, as_choices
+from app.forms import OnceForm, ServiceCheck, StepForm, amount_field, as_choices, percent_field
 from app.services.applications import MAX_NOTE
 from app.services.needs import MAX_PURPOSE, validate_term
 from app.services.objections import MAX_TEXT
 
 
 class NeedForm(OnceForm):
-    amount_wan = StringField(_l("需求金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
+    amount_wan = amount_field(_l("需求金额（万元）"), [InputRequired(_l("请输入金额（万元）。"))])
     term_months = IntegerField(_l("期限（月）"), validators=[
         InputRequired(_l("请输入期限（月）。")), ServiceCheck(validate_term)])
     purpose = TextAreaField(_l("资金用途"), validators=[
         DataRequired(_l("请填写资金用途。")),
         Length(max=MAX_PURPOSE, message=_l("资金用途不能超过 %(n)d 个字符。", n=MAX_PURPOSE))])
     guarantee = SelectField(_l("可提供的担保方式"), choices=as_choices(GUARANTEE_TYPES.choices()))
-    max_rate = StringField(_l("可承受的最高年化利率（%，可不填）"))
+    max_rate = percent_field(_l("可承受的最高年化利率（%，可不填）"))
     urgency = SelectField(_l("紧急程度"), choices=as_choices(URGENCIES.choices()))
 
 

@@ -13,7 +13,7 @@ from app.access import (
     role_required,
 )
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.money import parse_decimal, wan_to_yuan
+from app.common.money import wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.extensions import db
@@ -47,15 +47,10 @@ def need_new():
     form = NeedForm()
     if form.validate_on_submit():
         try:
-            amount = parse_decimal(form.amount_wan.data)
-            if amount is None:
-                raise InvalidInput(_("金额应为数字（万元）。"), "amount_wan")
-            max_rate = parse_decimal(form.max_rate.data)
-            if form.max_rate.data and form.max_rate.data.strip() and max_rate is None:
-                raise InvalidInput(_("利率应为数字（%）。"), "max_rate")
-            need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(amount),
+            need = needs.post_need(db.session, current_user.subject, current_user, wan_to_yuan(form.amount_wan.data),
                                    form.term_months.data, form.purpose.data, form.guarantee.data,
-                                   max_rate=max_rate, urgency=form.urgency.data, form_token=form.form_token.data)
+                                   max_rate=form.max_rate.data, urgency=form.urgency.data,
+                                   form_token=form.form_token.data)
             matches.rematch_need(db.session, need)
         except InvalidInput as error:
             if error.field == "amount":
@@ -84,7 +79,7 @@ def _posted_at_once(error, posted_with, form):
     return earlier
 
 
-@bp.get("/needs/<int:need_id>")
+@bp.get("/needs/<id:need_id>")
 @firm_only
 def need_detail(need_id):
     """A need with the products that fit it and the near misses with their reasons."""
@@ -93,7 +88,7 @@ def need_detail(need_id):
                            form=ActionForm())
 
 
-@bp.post("/needs/<int:need_id>/withdraw")
+@bp.post("/needs/<id:need_id>/withdraw")
 @firm_only
 def need_withdraw(need_id):
     """Withdraw an open need."""
@@ -109,7 +104,7 @@ def need_withdraw(need_id):
     return redirect(url_for("firm.need_detail", need_id=need.id))
 
 
-@bp.route("/needs/<int:need_id>/apply/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/needs/<id:need_id>/apply/<id:product_id>", methods=["GET", "POST"])
 @firm_only
 def apply(need_id, product_id):
     """Show the consent the application needs; on submit, apply with it."""
@@ -136,7 +131,7 @@ def apply(need_id, product_id):
                            categories=UNDERWRITING_CATEGORIES), status
 
 
-@bp.get("/applications/<int:application_id>")
+@bp.get("/applications/<id:application_id>")
 @firm_only
 def application_detail(application_id):
     """An application with its history, the decision with its reasons or offer, and the loan."""
@@ -153,7 +148,7 @@ def _step(application_id, form, action, done_message):
     return submit_step(form, own_application_or_404(application_id), action, done_message, "firm.application_detail")
 
 
-@bp.post("/applications/<int:application_id>/withdraw")
+@bp.post("/applications/<id:application_id>/withdraw")
 @firm_only
 def application_withdraw(application_id):
     """Withdraw an application before its decision."""
@@ -161,7 +156,7 @@ def application_withdraw(application_id):
                  _("申请已撤回。"))
 
 
-@bp.post("/applications/<int:application_id>/answer")
+@bp.post("/applications/<id:application_id>/answer")
 @firm_only
 def application_answer(application_id):
     """Answer the lender's request for information."""
@@ -175,7 +170,7 @@ def application_answer(application_id):
     return _step(application_id, form, answer, _("补充说明已提交。"))
 
 
-@bp.post("/applications/<int:application_id>/accept")
+@bp.post("/applications/<id:application_id>/accept")
 @firm_only
 def application_accept_offer(application_id):
     """Accept the lender's offer."""
@@ -183,7 +178,7 @@ def application_accept_offer(application_id):
         db.session, a, current_user, seen), _("已接受批复，请等待机构放款。"))
 
 
-@bp.post("/applications/<int:application_id>/decline-offer")
+@bp.post("/applications/<id:application_id>/decline-offer")
 @firm_only
 def application_decline_offer(application_id):
     """Decline the lender's offer (until the loan is disbursed)."""
@@ -202,7 +197,7 @@ def consent_list():
                            access_log=consents.access_log_of(db.session, subject_id), form=ActionForm())
 
 
-@bp.post("/consents/<int:consent_id>/revoke")
+@bp.post("/consents/<id:consent_id>/revoke")
 @firm_only
 def consent_revoke(consent_id):
     """Revoke one of the firm's consents."""
@@ -228,7 +223,7 @@ def identity_list():
                            institutions=identity.institutions(db.session), form=ActionForm())
 
 
-@bp.post("/identity/<int:institution_id>/release")
+@bp.post("/identity/<id:institution_id>/release")
 @firm_only
 def identity_release(institution_id):
     """Let one lender's screening show the firm's name and need instead of an anonymised profile."""
@@ -243,7 +238,7 @@ def identity_release(institution_id):
     return redirect(url_for("firm.identity_list"))
 
 
-@bp.post("/identity/releases/<int:release_id>/revoke")
+@bp.post("/identity/releases/<id:release_id>/revoke")
 @firm_only
 def identity_revoke(release_id):
     """Revoke a release: the lender sees the firm anonymised again."""

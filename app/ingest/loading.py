@@ -15,7 +15,15 @@ from app.entities.base import utcnow
 from . import registration, storing
 from .reading import UnreadableExport, read_export
 from .sources import source_for_file
-from .validation import REASONS, ParsedColumns, check_digit_failures, find_rejects, normalise_cells, typed_frame
+from .validation import (
+    REASONS,
+    ParsedColumns,
+    check_digit_failures,
+    find_rejects,
+    normalise_cells,
+    nul_cells,
+    typed_frame,
+)
 
 REJECT_HEADER = ("行号 row", "字段 field", "原因 reason", "reason_en", "原始值 raw value")
 
@@ -99,6 +107,8 @@ def check_export(export, source, towns, known_codes, parsed=None):
     cells = normalise_cells(export.frame)
     cells["subject_code"] = cells["subject_code"].str.upper()
     rejects = find_rejects(cells, source, towns, parsed)
+    for name, mask in nul_cells(cells):
+        rejects = _add_rejects(rejects, cells, mask, name, "nul")
     check_failed = pd.Series(False, index=cells.index)
     if source.name == "registration":
         rejects = _add_rejects(rejects, cells, registration.kind_mismatches(cells), "subject_code", "code")

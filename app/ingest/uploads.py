@@ -2,13 +2,28 @@
 import re
 import uuid
 import zipfile
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .loading import FileResult
 from .reading import CSV_SUFFIXES, EXCEL_SUFFIXES
 
 ACCEPTED = (*CSV_SUFFIXES, *EXCEL_SUFFIXES)
 MAX_MEMBERS = 500
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+# What reading a damaged zip member raises: a false size or a bad CRC (BadZipFile), a cut deflate
+# stream (EOFError, zlib.error), an unknown compression method or a password (NotImplementedError,
+# RuntimeError).
+_DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError)
+
+
+@dataclass
+class Received:
+    """An upload as saved: the export files to load, and the archive members refused as damaged."""
+
+    paths: list
+    refused: list = field(default_factory=list)
 
 
 class UploadRefused(Exception):
@@ -61,19 +76,28 @@ def _extract(archive_path, folder, max_bytes, max_ratio):
         if declared > max_bytes or any(m.file_size > max_ratio * max(m.compress_size, 1) for m in members):
             raise UploadRefused("压缩包解压后过大或压缩比异常（疑似压缩炸弹），已拒收",
                                 "the archive expands too much (a zip bomb?) and was refused")
-        paths, budget = [], max_bytes
+        received, budget = Received([]), max_bytes
         for member in members:
             name = safe_name(_member_name(member))
             if not name.lower().endswith(ACCEPTED):
                 continue
-            with archive.open(member) as stream:
-                budget -= _copy_capped(stream, folder / name, min(budget, member.file_size))
-            paths.append(folder / name)
-    return paths
+            try:
+                with archive.open(member) as stream:
+                    budget -= _copy_capped(stream, folder / name, min(budget, member.file_size))
+            except _DAMAGED:
+                # Half a file must not load as if it were whole: it is dropped and named as refused.
+                (folder / name).unlink(missing_ok=True)
+                received.refused.append(FileResult(
+                    name, None, "refused", message="压缩包中的该文件已损坏（大小或校验值不符），未载入",
+                    message_en="this file in the archive is damaged (wrong size or checksum) and was not loaded"))
+                continue
+            received.paths.append(folder / name)
+    return received
 
 
 def receive(storage, upload_dir, max_unzipped, max_ratio):
-    """Save an uploaded file (werkzeug FileStorage) and return the export files it holds."""
+    """Save an uploaded file (werkzeug FileStorage): the export files it holds, and the damaged
+    members of a zip, refused one by one while the others load (a Received)."""
     name = safe_name(storage.filename or "")
     suffix = Path(name).suffix.lower()
     if suffix not in (*ACCEPTED, ".zip"):
@@ -84,10 +108,13 @@ def receive(storage, upload_dir, max_unzipped, max_ratio):
     saved = folder / name
     storage.save(saved)
     if suffix != ".zip":
-        return [saved]
+        return Received([saved])
     unpacked = folder / "unpacked"
     unpacked.mkdir()
-    paths = _extract(saved, unpacked, max_unzipped, max_ratio)
-    if not paths:
+    received = _extract(saved, unpacked, max_unzipped, max_ratio)
+    if not received.paths and received.refused:
+        raise UploadRefused(f"{received.refused[0].file}：{received.refused[0].message}",
+                            f"{received.refused[0].file}: {received.refused[0].message_en}")
+    if not received.paths:
         raise UploadRefused("压缩包中没有 CSV 或 Excel 文件", "the archive holds no CSV or Excel file")
-    return paths
+    return received

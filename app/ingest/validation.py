@@ -22,6 +22,7 @@ REASONS = {
     "town": ("乡镇街道代码不属于本区", "town code not in this district"),
     "unregistered": ("信用主体未在市场监管登记数据中", "subject not in the registration data"),
     "conflict": ("同一文件内同一记录出现多次且内容不同", "same record twice in the file with different values"),
+    "nul": ("含有空字符（NUL），无法保存", "contains a NUL character, which cannot be stored"),
 }
 CHECK_DIGIT_WARNING = "check_digit"
 
@@ -193,6 +194,19 @@ def find_rejects(frame, source, towns, parsed=None):
         return pd.DataFrame({"index": cases["index"].astype(int).to_numpy(), "field": cases["column"].to_numpy(),
                              "reason": reason.to_numpy(), "raw": cases["failure_case"].to_numpy()})
     return pd.DataFrame(columns=["index", "field", "reason", "raw"])
+
+
+def nul_cells(frame):
+    """(column, mask) for each column with cells holding a NUL character (PostgreSQL text cannot)."""
+    found = []
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_string_dtype(column.dtype):
+            continue
+        mask = column.str.contains("\x00", regex=False, na=False).to_numpy(dtype=bool)
+        if mask.any():
+            found.append((name, mask))
+    return found
 
 
 def check_digit_failures(codes):

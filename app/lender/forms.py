@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.common.errors import InvalidInput
-from app.common.money import format_rate, format_wan, parse_decimal, wan_to_yuan
+from app.common.money import format_rate, format_wan, wan_to_yuan
 from app.common.region import town_choices
 from app.common.vocab import (
     BLACKLIST_POLICIES,
@@ -32,7 +32,7 @@ from app.common.vocab import (
     SOURCE_NAMES,
     SUBJECT_KINDS,
 )
-from app.forms import CheckboxesField, ServiceCheck, StepForm, as_choices
+from app.forms import CheckboxesField, ServiceCheck, StepForm, amount_field, as_choices, number_of, percent_field
 from app.matching.rules import ATTRIBUTES, OPERATORS
 from app.matching.tables import ProductTerms
 from app.services.applications import MAX_COLLATERAL, MAX_NOTE, Offer, default_offer_valid_until
@@ -51,12 +51,12 @@ class ProductForm(FlaskForm):
         Length(max=MAX_NAME, message=_l("产品名称不能超过 %(n)d 个字符。", n=MAX_NAME))])
     description = TextAreaField(_l("产品说明"), validators=[
         Length(max=MAX_DESCRIPTION, message=_l("产品说明不能超过 %(n)d 个字符。", n=MAX_DESCRIPTION))])
-    amount_min_wan = StringField(_l("最低额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
-    amount_max_wan = StringField(_l("最高额度（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
+    amount_min_wan = amount_field(_l("最低额度（万元）"), [InputRequired(_l("请输入金额（万元）。"))])
+    amount_max_wan = amount_field(_l("最高额度（万元）"), [InputRequired(_l("请输入金额（万元）。"))])
     term_min = _months(_l("最短期限（月）"))
     term_max = _months(_l("最长期限（月）"))
-    rate_min = StringField(_l("最低年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
-    rate_max = StringField(_l("最高年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
+    rate_min = percent_field(_l("最低年化利率（%）"), [InputRequired(_l("请输入利率（%）。"))])
+    rate_max = percent_field(_l("最高年化利率（%）"), [InputRequired(_l("请输入利率（%）。"))])
     guarantee_types = CheckboxesField(_l("接受的担保方式"), choices=as_choices(GUARANTEE_TYPES.choices()))
 
 
@@ -80,8 +80,8 @@ class ExtraRuleForm(Form):
 class ProductRulesForm(ProductForm):
     """A product's terms with its fees and eligibility rules (rules as data; see app/matching/spec.py)."""
 
-    upfront_fee_pct = StringField(_l("一次性费用率（%，可不填）"))
-    guarantee_fee_pct = StringField(_l("担保费率（% / 年，可不填）"))
+    upfront_fee_pct = percent_field(_l("一次性费用率（%，可不填）"), what=_l("费用率"), zero=True)
+    guarantee_fee_pct = percent_field(_l("担保费率（% / 年，可不填）"), what=_l("费用率"), zero=True)
     repayment = SelectField(_l("还款方式"), choices=as_choices(REPAYMENT_METHODS.choices()), default="annuity",
                             validate_choice=False)
     subject_kinds = CheckboxesField(_l("面向的主体类型（不选为不限）"), validate_choice=False,
@@ -90,7 +90,7 @@ class ProductRulesForm(ProductForm):
     towns = CheckboxesField(_l("服务的乡镇街道（不选为不限）"), validate_choice=False)
     min_age_years = StringField(_l("最低成立年限（年，可不填）"))
     min_grade = SelectField(_l("最低信用等级"), validate_choice=False)
-    max_pd = StringField(_l("违约概率上限（%，可不填）"))
+    max_pd = percent_field(_l("违约概率上限（%，可不填）"), what=_l("违约概率上限"))
     unscored_pass = BooleanField(_l("允许暂无信用评分的主体"), default=True)
     required_sources = FieldList(FormField(SourceRuleForm), min_entries=3, max_entries=9)
     blacklist_policy = SelectField(_l("失信黑名单主体"), choices=as_choices(BLACKLIST_POLICIES.choices()),
@@ -109,8 +109,8 @@ def _note_length():
 
 
 class ApproveForm(StepForm):
-    amount_wan = StringField(_l("批准金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
-    rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请输入利率（%）。"))])
+    amount_wan = amount_field(_l("批准金额（万元）"), [InputRequired(_l("请输入金额（万元）。"))])
+    rate = percent_field(_l("年化利率（%）"), [InputRequired(_l("请输入利率（%）。"))])
     term_months = IntegerField(_l("期限（月）"), validators=[InputRequired(_l("请输入期限（月）。"))])
     repayment = SelectField(_l("还款方式"), choices=as_choices(REPAYMENT_METHODS.choices()), validate_choice=False)
     guarantee = SelectField(_l("担保方式"), choices=as_choices(GUARANTEE_TYPES.choices()), validate_choice=False)
@@ -132,7 +132,7 @@ class InfoRequestForm(StepForm):
 
 
 class DisburseForm(StepForm):
-    amount_wan = StringField(_l("放款金额（万元）"), validators=[DataRequired(_l("请输入金额（万元）。"))])
+    amount_wan = amount_field(_l("放款金额（万元）"), [InputRequired(_l("请输入金额（万元）。"))])
     disbursed_on = DateField(_l("放款日期"))
     reference = StringField(_l("贷款账号"), validators=[
         Length(max=MAX_REFERENCE, message=_l("请填写贷款账号（不超过 %(n)d 个字符）。", n=MAX_REFERENCE))])
@@ -145,7 +145,7 @@ class RepaymentForm(StepForm):
 
     month = MonthField(_l("报送月份"))
     days_past_due = IntegerField(_l("逾期天数"), default=0)
-    outstanding_wan = StringField(_l("贷款余额（万元）"))
+    outstanding_wan = amount_field(_l("贷款余额（万元）"), zero=True)
     declared = SelectField(_l("认定"), validate_choice=False, choices=as_choices(
         [("", _l("按逾期天数和余额判断")), *DECLARED_OUTCOMES.choices()]))
     note = TextAreaField(_l("说明"), validators=[_note_length()])
@@ -173,36 +173,24 @@ def approve_form(application, now=None):
 def offer_of(form):
     """The offer an ApproveForm carries, for applications.approve to check (InvalidInput when a number is not one)."""
     return Offer(amount=amount_in_yuan(form, "amount_wan"),
-                 rate=_number(form, "rate", _("请输入数字。")), term_months=form.term_months.data,
+                 rate=number_of(form, "rate"), term_months=form.term_months.data,
                  repayment=form.repayment.data, guarantee=form.guarantee.data, valid_until=form.valid_until.data,
                  collateral=form.collateral.data or "")
 
 
 def amount_in_yuan(form, name):
-    """A 万元 text field in 元 (None when blank); InvalidInput when it is not a number."""
-    amount = _number(form, name, _("请输入数字。"))
+    """A 万元 amount field in 元 (None when blank); InvalidInput when it is not a number in range."""
+    amount = number_of(form, name)
     return None if amount is None else wan_to_yuan(amount)
-
-
-def _number(form, name, message, default=None):
-    """The Decimal in a text field, `default` when blank; InvalidInput when it is not a number."""
-    text = getattr(form, name).data
-    if text is None or not str(text).strip():
-        return default
-    value = parse_decimal(text)
-    if value is None:
-        raise InvalidInput(message, name)
-    return value
 
 
 def product_terms(form):
     """The terms a ProductRulesForm carries, for products.publish_product / update_product to validate."""
-    numbers = {name: _number(form, name, _("请输入数字。"))
-               for name in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
+    numbers = {name: number_of(form, name) for name in ("amount_min_wan", "amount_max_wan", "rate_min", "rate_max")}
     for name, value in numbers.items():
         if value is None:
             raise InvalidInput(_("请输入数字。"), name)
-    max_pd = _number(form, "max_pd", _("违约概率上限应为数字（%）。"))
+    max_pd = number_of(form, "max_pd")
     rules = {
         "subject_kinds": form.subject_kinds.data, "industries": form.industries.data, "towns": form.towns.data,
         "min_age_years": form.min_age_years.data, "min_grade": form.min_grade.data or None,
@@ -216,8 +204,8 @@ def product_terms(form):
         amount_min=wan_to_yuan(numbers["amount_min_wan"]), amount_max=wan_to_yuan(numbers["amount_max_wan"]),
         term_min=form.term_min.data, term_max=form.term_max.data, rate_min=numbers["rate_min"],
         rate_max=numbers["rate_max"], guarantee_types=tuple(form.guarantee_types.data or ()),
-        upfront_fee_pct=_number(form, "upfront_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
-        guarantee_fee_pct=_number(form, "guarantee_fee_pct", _("费用率应为数字（%）。"), Decimal(0)),
+        upfront_fee_pct=number_of(form, "upfront_fee_pct", Decimal(0)),
+        guarantee_fee_pct=number_of(form, "guarantee_fee_pct", Decimal(0)),
         repayment=form.repayment.data, rules=rules)
 
 

@@ -13,12 +13,14 @@ from app.access import (
     role_required,
 )
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
+from app.common.ids import page_number
 from app.common.vocab import APPLICATION_STATUSES, LENDER_ROLES, QUEUE_SCOPES
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
+from app.errors import refuse
 from app.extensions import db
-from app.forms import ActionForm, StepForm, show_error, submit_step
+from app.forms import ActionForm, StepForm, query_code, show_error, submit_step
 from app.ingest.uploads import UploadRefused, receive
 from app.lender.forms import (
     ApproveForm,
@@ -58,15 +60,15 @@ admin_only = role_required(LENDER_ADMIN)
 @staff_only
 def dashboard():
     """The work queue: open applications by due time (or those of one status), in a scope such as 分配给我."""
-    scope = request.args.get("scope") if request.args.get("scope") in QUEUE_SCOPES else "all"
-    status = request.args.get("status") if request.args.get("status") in APPLICATION_STATUSES else None
+    scope = query_code("scope", QUEUE_SCOPES, _("待办范围")) or "all"
+    status = query_code("status", APPLICATION_STATUSES, _("申请状态"))
     queue = queues.officer_queue(db.session, current_user, utcnow(), scope=scope, status=status,
-                                 page=max(request.args.get("page", 1, type=int), 1))
+                                 page=request.args.get("page", 1, type=page_number))
     return render_template("lender/dashboard.html", queue=queue, scope=scope, status=status, form=ActionForm(),
                            statuses=APPLICATION_STATUSES)
 
 
-@bp.post("/applications/<int:application_id>/assign")
+@bp.post("/applications/<id:application_id>/assign")
 @admin_only
 def application_assign(application_id):
     """Give the application to one of the institution's officers (none: take it back)."""
@@ -85,7 +87,7 @@ def application_assign(application_id):
     return redirect(url_for("lender.dashboard"))
 
 
-@bp.get("/applications/<int:application_id>")
+@bp.get("/applications/<id:application_id>")
 @staff_only
 def application_detail(application_id):
     """One application with its offer, loan and history; opening it is logged as a view of the firm's
@@ -105,7 +107,7 @@ def application_detail(application_id):
     return page
 
 
-@bp.get("/applications/<int:application_id>/score")
+@bp.get("/applications/<id:application_id>/score")
 @staff_only
 def application_score(application_id):
     """The applicant's credit score with its reasons, chart, peers and records: only under its consent."""
@@ -124,7 +126,7 @@ def application_score(application_id):
 @staff_only
 def applicant_ranking():
     """Open applications ranked by the applicants' credit scores (scores only under consent)."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=page_number)
     rows = ranking.ranked_applicants(db.session, current_user.institution_id, page)
     html = render_template("lender/ranking.html", rows=rows, page=page, page_size=ranking.PAGE_SIZE)
     ranking.log_views(db.session, current_user, rows)
@@ -139,14 +141,14 @@ def _act(application_id, form, action):
                        "lender.application_detail")
 
 
-@bp.post("/applications/<int:application_id>/review")
+@bp.post("/applications/<id:application_id>/review")
 @officer_only
 def application_review(application_id):
     """Take the application into review."""
     return _act(application_id, StepForm(), lambda a, seen: applications.start_review(a, current_user, seen))
 
 
-@bp.post("/applications/<int:application_id>/request-info")
+@bp.post("/applications/<id:application_id>/request-info")
 @officer_only
 def application_request_info(application_id):
     """Ask the firm for more information."""
@@ -154,7 +156,7 @@ def application_request_info(application_id):
     return _act(application_id, form, lambda a, seen: applications.request_info(a, current_user, form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/approve")
+@bp.post("/applications/<id:application_id>/approve")
 @officer_only
 def application_approve(application_id):
     """Approve with an offer: amount (万元), rate, term, repayment method, guarantee, valid until."""
@@ -163,7 +165,7 @@ def application_approve(application_id):
         db.session, a, current_user, offer_of(form), form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/decline")
+@bp.post("/applications/<id:application_id>/decline")
 @officer_only
 def application_decline(application_id):
     """Decline with one to four principal reasons."""
@@ -172,7 +174,7 @@ def application_decline(application_id):
         db.session, a, current_user, form.reasons.data, form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/disburse")
+@bp.post("/applications/<id:application_id>/disburse")
 @officer_only
 def application_disburse(application_id):
     """Record the disbursement of an accepted offer: amount (万元), date, loan account."""
@@ -182,7 +184,7 @@ def application_disburse(application_id):
         form.reference.data, form.note.data, seen))
 
 
-@bp.post("/applications/<int:application_id>/repayments")
+@bp.post("/applications/<id:application_id>/repayments")
 @officer_only
 def application_repayment(application_id):
     """Record a month's status of the application's loan: days past due, balance (万元), a declared
@@ -206,7 +208,7 @@ def feedback_upload():
         config = current_app.config
         try:
             path = receive(form.file.data, config["UPLOAD_DIR"], config["MAX_UNZIPPED_BYTES"],
-                           config["MAX_ZIP_RATIO"])[0]
+                           config["MAX_ZIP_RATIO"]).paths[0]
             record = feedback.upload(db.session, path, current_user.institution, current_user)
         except UploadRefused as refusal:
             form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
@@ -232,7 +234,7 @@ def feedback_template():
                      download_name=_("贷后反馈模板.csv"))
 
 
-@bp.get("/feedback/<int:upload_id>")
+@bp.get("/feedback/<id:upload_id>")
 @staff_only
 def feedback_detail(upload_id):
     """One upload: who sent which file when, its figures, its rejected rows and the reports it wrote."""
@@ -279,7 +281,7 @@ def product_new():
     return render_template("lender/product_form.html", form=form, product=None), status
 
 
-@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@bp.route("/products/<id:product_id>/edit", methods=["GET", "POST"])
 @admin_only
 def product_edit(product_id):
     """Change a product's terms and rules: a new version; open needs are re-matched."""
@@ -297,7 +299,7 @@ def product_edit(product_id):
     return render_template("lender/product_form.html", form=form, product=product), status
 
 
-@bp.get("/products/<int:product_id>/versions")
+@bp.get("/products/<id:product_id>/versions")
 @admin_only
 def product_versions(product_id):
     """Every version of a product's terms, newest first."""
@@ -313,7 +315,10 @@ def screening():
     own = [p for p in products.products_of(db.session, current_user.institution_id) if p.status == "published"]
     product_id = request.args.get("product_id", type=int)
     product = institution_product_or_404(product_id) if product_id else None
-    filters = {k: request.args.get(k) or None for k in ("town", "industry", "amount_band", "grade")}
+    try:
+        filters = screening_service.checked_filters({k: request.args.get(k) for k in screening_service.FILTERS})
+    except InvalidInput as error:
+        refuse(400, error.message)
     rows = screening_service.screen_product(db.session, product, current_user, filters) if product else []
     if product:
         screening_service.log_views(db.session, current_user, product, rows)
@@ -322,7 +327,7 @@ def screening():
                            bands=screening_service, grades=current_app.config["CREDIT_GRADES"])
 
 
-@bp.post("/products/<int:product_id>/retire")
+@bp.post("/products/<id:product_id>/retire")
 @admin_only
 def product_retire(product_id):
     """Retire a product."""

@@ -36,9 +36,18 @@ def run_online():
     options = dict(migrate_ext.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations rebuild a table by copy, drop and rename; with foreign keys enforced the
+            # drop would delete (or refuse over) the rows that reference it. Outside a transaction, as
+            # SQLite requires; the app's own connections keep them on.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # ends the autobegun transaction, so that Alembic's own commits
         context.configure(connection=connection, target_metadata=metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # the connection goes back to the pool
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -3,6 +3,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from app.access import role_required
+from app.common.ids import page_number
 from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
@@ -51,5 +52,5 @@ def odds_reliability():
 @regulator_only
 def overdue_applications():
     """超时未处理申请: overdue applications of every institution, and each institution's response times."""
-    report = response_clock.overdue_report(db.session, utcnow(), max(request.args.get("page", 1, type=int), 1))
+    report = response_clock.overdue_report(db.session, utcnow(), request.args.get("page", 1, type=page_number))
     return render_template("regulator/overdue.html", report=report)

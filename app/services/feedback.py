@@ -31,7 +31,7 @@ from app.entities import FeedbackUpload, Institution, Loan, RepaymentOutcome
 from app.entities.base import utcnow
 from app.ingest.reading import UnreadableExport, read_export
 from app.ingest.sources import Column, Source
-from app.ingest.validation import ParsedColumns, find_rejects, normalise_cells, typed_frame
+from app.ingest.validation import ParsedColumns, find_rejects, normalise_cells, nul_cells, typed_frame
 
 from . import audit, loans
 from .applications import MAX_NOTE
@@ -147,6 +147,8 @@ def read_rows(path, tally):
     cells["month"] = cells["month"].map(_month_text, na_action="ignore")
     parsed = ParsedColumns()
     failures = find_rejects(cells, FEEDBACK_FILE, frozenset(), parsed)
+    for name, mask in nul_cells(cells):
+        failures = pd.concat([failures, pd.DataFrame({"index": cells.index[mask], "field": name, "reason": "nul"})])
     for index, field, reason in failures[["index", "field", "reason"]].itertuples(index=False):
         raw = export.frame.loc[index]
         tally.reject(int(index) + 2, _text(raw["reference"]), _text(raw["month"]), _cell_message(field, reason))
@@ -173,6 +175,8 @@ def _row(index, values):
 
 def _cell_message(field, reason):
     """What is wrong with a cell of `field` (a check named `reason` failed), in the user's language."""
+    if reason == "nul":
+        return _("含有空字符（NUL），无法保存。")
     if field == "reference":
         return _("请填写贷款账号（不超过 %(n)d 个字符）。", n=loans.MAX_REFERENCE)
     if field == "month":

@@ -8,10 +8,13 @@ that identifies it. Each identified row shown is logged as a view of the firm's 
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 
+from app.common.errors import InvalidInput
+from app.common.region import town_codes
 from app.entities import CreditSubject, DataAccessLog, FinancingNeed
 from app.entities.base import utcnow
-from app.matching.rules import section_of
+from app.matching.rules import SECTIONS, section_of
 
 from . import matches
 from .consents import subjects_with_consent
@@ -21,6 +24,8 @@ from .match_facts import active_lists, latest_scores
 AMOUNT_BANDS_WAN = (0, 10, 50, 100, 300, 500, 1000, None)
 TERM_BANDS = ((1, 6), (7, 12), (13, 36), (37, None))
 FIT_STEP = 5
+# The filters of the screening, by their query-string names.
+FILTERS = ("town", "industry", "amount_band", "grade")
 MAX_ROWS = 200
 
 
@@ -68,6 +73,32 @@ class ScreenedFirm:
     subject: CreditSubject | None = None
 
 
+def filter_codes():
+    """The codes each screening filter takes: towns of the region, industry sections, amount bands, grades."""
+    return {"town": tuple(town_codes()), "industry": tuple(SECTIONS),
+            "amount_band": tuple(str(k) for k in range(len(AMOUNT_BANDS_WAN) - 1)),
+            "grade": tuple(current_app.config["CREDIT_GRADES"])}
+
+
+def _filter_names():
+    return {"town": _("乡镇街道"), "industry": _("行业门类"), "amount_band": _("需求金额"), "grade": _("信用等级")}
+
+
+def checked_filters(values):
+    """The filters given (name → code; blank ones dropped); InvalidInput naming the first unknown code
+    or filter, so a filter is never silently not applied."""
+    known = filter_codes()
+    filters = {}
+    for name, value in values.items():
+        if not value:
+            continue
+        if name not in known or value not in known[name]:
+            raise InvalidInput(_("%(what)s没有“%(value)s”这一项，请从列表中选择。",
+                                 what=_filter_names().get(name, name), value=str(value)[:40]), name)
+        filters[name] = value
+    return filters
+
+
 def _passes(profile, filters):
     grades = tuple(current_app.config["CREDIT_GRADES"])
     checks = {
@@ -80,7 +111,9 @@ def _passes(profile, filters):
 
 
 def screen_product(session, product, user, filters=None):
-    """The screening of `product` for the user's institution, filtered by bands, best first."""
+    """The screening of `product` for the user's institution, filtered by bands, best first; an unknown
+    filter code is InvalidInput (see checked_filters)."""
+    filters = checked_filters(filters or {})
     rows = matches.eligible_needs(session, product)
     subject_ids = {subject.id for _fit, _need, subject in rows}
     scores = latest_scores(session, subject_ids)
@@ -94,7 +127,7 @@ def screen_product(session, product, user, filters=None):
         profile = Profile(section_of(subject.industry_code), subject.town_code, subject.size_class, grade,
                           amount_band(need.amount), term_band(need.term_months),
                           int(round((fit or 0) * 100 / FIT_STEP)) * FIT_STEP, priority_product and subject.id in red)
-        if _passes(profile, filters or {}):
+        if _passes(profile, filters):
             identified = subject.id in visible
             result.append(ScreenedFirm(profile, identified, fit or 0, pd, need if identified else None,
                                        subject if identified else None))

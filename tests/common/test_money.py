@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.common.money import format_wan, format_yuan, parse_decimal, wan_to_yuan, yuan_to_wan
+from app.common.errors import InvalidInput
+from app.common.money import format_wan, format_yuan, parse_decimal, parse_number, wan_to_yuan, yuan_to_wan
 
 
 @pytest.mark.parametrize(("wan", "yuan"), [
@@ -86,3 +87,30 @@ def test_format_wan(yuan, text):
 ])
 def test_format_yuan(yuan, text):
     assert format_yuan(yuan) == text
+
+
+# Figures typed into the amount and rate fields that once reached wan_to_yuan or the database as they were.
+NOT_NUMBERS = ["NaN", "nan", "Infinity", "-inf", "sNaN", "1,2e", "五十", "9" * 3000, "1e30.5"]
+OUT_OF_RANGE = ["1e30", "1E+5000", "-1", "0", "100000.01", "-0"]
+
+
+@pytest.mark.parametrize("text", NOT_NUMBERS)
+def test_text_that_is_no_number_is_a_format_error(app, text):
+    with pytest.raises(InvalidInput) as refused:
+        parse_number(text, "金额", Decimal(0), Decimal(100_000), unit=" 万元", field="amount_wan")
+    assert refused.value.message.startswith("金额格式不正确") and refused.value.field == "amount_wan"
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE)
+def test_a_number_out_of_bounds_is_a_range_error(app, text):
+    with pytest.raises(InvalidInput) as refused:
+        parse_number(text, "金额", Decimal(0), Decimal(100_000), unit=" 万元")
+    assert refused.value.message == "金额超出范围：应大于 0 且不超过 100,000 万元。"
+
+
+def test_every_accepted_amount_converts_to_yuan(app):
+    for text in ("１２．５", "1,000", "100000", "0.000001", "1e-5000", "+3", "2.5E+2"):
+        value = parse_number(text, "金额", Decimal(0), Decimal(100_000))
+        assert wan_to_yuan(value) <= Decimal("1000000000.00")
+    assert parse_number("  ", "金额", Decimal(0), Decimal(1)) is None
+    assert parse_number("0", "费用率", Decimal(0), Decimal(100), low_open=False) == 0

@@ -1,5 +1,6 @@
 """The data admin's pages: upload (CSV, Excel, zip), refusals, source health, reject reports."""
 import io
+import struct
 import zipfile
 
 from sqlalchemy import func, select
@@ -89,3 +90,40 @@ def test_health_and_reject_report(app, world, tmp_path):
     batch = db.session.scalars(select(SourceBatch).where(SourceBatch.file_name == bad.name)).one()
     report = client.get(f"/data/batches/{batch.id}/rejects")
     assert report.status_code == 200 and "2025-13" in report.get_data().decode("utf-8-sig")
+
+
+def damaged(archive_bytes, name):
+    """The archive with member `name` given a false size and a wrong CRC in both of its headers."""
+    raw = bytearray(archive_bytes)
+    encoded = name.encode("utf-8")
+    local = raw.find(b"PK\x03\x04")
+    while local != -1 and raw[local + 30:local + 30 + len(encoded)] != encoded:
+        local = raw.find(b"PK\x03\x04", local + 4)
+    central = raw.find(b"PK\x01\x02")
+    while central != -1 and raw[central + 46:central + 46 + len(encoded)] != encoded:
+        central = raw.find(b"PK\x01\x02", central + 4)
+    size = struct.unpack_from("<I", raw, local + 22)[0] + 1000
+    for offset, crc_at, size_at in ((local, 14, 22), (central, 16, 24)):
+        struct.pack_into("<I", raw, offset + crc_at, 0xDEADBEEF)
+        struct.pack_into("<I", raw, offset + size_at, size)
+    return bytes(raw)
+
+
+def test_a_damaged_member_of_a_zip_is_refused_and_the_others_load(app, world, tmp_path):
+    client = logged_in_client(app, world["users"]["data_admin"])
+    response = upload(client, "district.zip", damaged(district_zip(tmp_path), "税务_月度申报_2025.csv"))
+    page = page_text(response)
+    assert response.status_code == 200 and "载入结果" in page
+    assert "税务_月度申报_2025.csv" in page and "已损坏（大小或校验值不符），未载入" in page
+    assert db.session.scalar(select(func.count(SourceBatch.id))) == 2
+    assert set(db.session.scalars(select(SourceBatch.source))) == {"registration", "tax_grade"}
+
+
+def test_a_zip_whose_only_member_is_damaged_is_refused(app, world, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("税务_月度申报_2025.csv", "纳税人识别号,所属期\n" * 40)
+    client = logged_in_client(app, world["users"]["data_admin"])
+    response = upload(client, "one.zip", damaged(buffer.getvalue(), "税务_月度申报_2025.csv"))
+    assert response.status_code == 400 and "已损坏（大小或校验值不符），未载入" in page_text(response)
+    assert db.session.scalar(select(func.count(SourceBatch.id))) == 0

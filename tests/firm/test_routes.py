@@ -17,14 +17,14 @@ GOOD_NEED = {"amount_wan": "50", "term_months": "12", "purpose": "购买原料",
              "urgency": "normal", "max_rate": ""}
 
 BAD_NEEDS = [
-    ({"amount_wan": "-5"}, "金额必须大于 0", "must be greater than 0"),
-    ({"amount_wan": "0"}, "金额必须大于 0", "must be greater than 0"),
-    ({"amount_wan": "999999999"}, "金额不能超过 10,000 万元", "cannot exceed"),
-    ({"amount_wan": "五十"}, "金额应为数字", "must be a number"),
+    ({"amount_wan": "-5"}, "金额超出范围：应大于 0 且不超过 10,000 万元", "must be greater than 0"),
+    ({"amount_wan": "0"}, "金额超出范围：应大于 0 且不超过 10,000 万元", "must be greater than 0"),
+    ({"amount_wan": "999999999"}, "金额超出范围：应大于 0 且不超过 10,000 万元", "at most 10,000 × 10k yuan"),
+    ({"amount_wan": "五十"}, "金额格式不正确", "is not a number"),
     ({"term_months": "0"}, "期限应在 1 到 360 个月之间", "between 1 and 360"),
     ({"purpose": "长" * 501}, "资金用途不能超过 500 个字符", "500 characters"),
     ({"purpose": ""}, "请填写资金用途", None),
-    ({"max_rate": "120"}, "可承受年化利率应在 0 到 100% 之间", None),
+    ({"max_rate": "120"}, "利率超出范围：应大于 0 且不超过 100%", None),
     ({"guarantee": "gold"}, None, None),
 ]
 

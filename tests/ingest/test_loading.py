@@ -170,3 +170,15 @@ def test_a_crash_half_way_leaves_no_partial_batch(app, district, monkeypatch):
     assert summary["files"][0]["status"] == "failed" and not summary["ok"]
     assert db.session.scalar(select(func.count(SourceRecord.id))) == before
     assert db.session.scalar(select(func.count(SourceBatch.id))) == 1
+
+
+def test_a_cell_with_a_nul_character_is_a_row_reject_and_the_rest_loads(app, tmp_path):
+    rows = exports.registration_rows()
+    rows[1][1] = "城关\x00乙面馆"
+    path = exports.write_csv(tmp_path / "市场监管_主体登记_2025.csv", "registration", rows)
+    summary = ingest(path)
+    assert summary["ok"] and summary["totals"]["inserted"] == 2 and summary["totals"]["rejected"] == 1
+    rejects = reject_rows(summary["files"][0]["reject_file"])
+    assert [(r["行号 row"], r["字段 field"], r["原因 reason"]) for r in rejects] == [
+        ("3", "主体名称", "含有空字符（NUL），无法保存")]
+    assert db.session.scalar(select(func.count(CreditSubject.id))) == 2

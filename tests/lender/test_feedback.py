@@ -105,3 +105,14 @@ def test_the_template_lists_the_institutions_loans_to_report(app, world):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     lines = response.get_data().decode("utf-8-sig").splitlines()
     assert lines == [",".join(HEADER), f"L-1,{month(0)},,,,"]
+
+
+def test_a_nul_character_in_a_cell_is_a_rejected_row(app, world):
+    factories.add_loan(world, "L-1")
+    factories.add_loan(world, "L-2")
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["officer"])
+    rows = [["L-1", month(4), "0", "380000", "", "已\x00还"], ["L-2", month(4), "0", "390000", "", ""]]
+    page = page_text(upload(client, csv_bytes(rows), follow_redirects=True))
+    assert "载入 1 行，未变 0 行，拒收 1 行" in page and "含有空字符（NUL），无法保存" in page
+    assert db.session.scalar(select(func.count(RepaymentOutcome.id))) == 1

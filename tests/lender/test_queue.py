@@ -143,3 +143,9 @@ def test_the_latest_decisions_follow_the_queue_with_the_late_ones_marked(app, wo
     recent = page[page.index("最近办结"):]
     assert "迟办企业" in recent and "超时办结" in recent and "迟办企业" not in page[:page.index("最近办结")]
     assert "最近办结" not in page_text(client.get("/lender/?scope=mine"))
+
+
+@pytest.mark.parametrize("query", ["scope=everything", "status=lost", "status=submitted&scope=x"])
+def test_an_unknown_scope_or_status_is_refused_with_a_message(app, world, query):
+    response = logged_in_client(app, world["users"]["officer"]).get(f"/lender/?{query}")
+    assert response.status_code == 400 and "这一项，请从列表中选择" in page_text(response)

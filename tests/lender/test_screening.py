@@ -1,6 +1,7 @@
 """在线优企筛选: anonymised unless the firm consented or released its identity; own products only."""
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from app.entities import AuditEntry, DataAccessLog, IdentityRelease
@@ -92,3 +93,22 @@ def test_filters_use_bands(app, world):
     assert "匿名企业" not in page_text(screening(app, world, amount_band=1)[0])
     assert "匿名企业" in page_text(screening(app, world, amount_band=3, town="610203101", grade="C")[0])
     assert "匿名企业" not in page_text(screening(app, world, grade="A")[0])
+
+
+@pytest.mark.parametrize(("name", "value"), [("grade", "Z"), ("town", "110101001"), ("industry", "ZZ"),
+                                             ("amount_band", "99"), ("grade", "b")])
+def test_an_unknown_filter_code_is_refused_with_a_message_on_the_page_and_the_api(app, world, name, value):
+    other_firms_need(world)
+    client = logged_in_client(app, world["users"]["officer"])
+    page = client.get(f"/lender/screening?product_id={world['product'].id}&{name}={value}")
+    assert page.status_code == 400 and f"没有“{value}”这一项，请从列表中选择" in page_text(page)
+    api = client.get(f"/api/v1/products/{world['product'].id}/screening?{name}={value}")
+    assert api.status_code == 400 and f"“{value}”" in api.get_json()["error"]["message"]
+    assert db.session.scalars(select(DataAccessLog)).all() == []
+
+
+def test_a_known_grade_still_filters(app, world):
+    other_firms_need(world)
+    page, _api = screening(app, world, grade="A")
+    assert page.status_code == 200 and "匿名企业" not in page_text(page)
+    assert "匿名企业" in page_text(screening(app, world, grade="B")[0])
