@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -40,10 +40,20 @@ class CreditSubject(Timestamped, db.Model):
         return self.uscc or self.household_id or ""
 
 
+DUPLICATE_BATCHES_EXCLUDED = "status <> 'duplicate'"
+CURRENT_RECORDS = "superseded_by_id IS NULL"
+
+
 class SourceBatch(db.Model):
     """One department file received: where it came from and what loading it did."""
 
     __tablename__ = "source_batch"
+    __table_args__ = (
+        # One batch per file per source: a file sent twice, even at the same moment, is loaded once.
+        # Batches marked "duplicate" were second loads of one file made before this index existed.
+        Index("uq_source_batch_file", "source", "file_sha256", unique=True,
+              sqlite_where=text(DUPLICATE_BATCHES_EXCLUDED), postgresql_where=text(DUPLICATE_BATCHES_EXCLUDED)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(32), index=True)
@@ -73,6 +83,10 @@ class SourceRecord(db.Model):
     __table_args__ = (
         Index("ix_source_record_subject_source_period", "subject_id", "source", "period"),
         Index("ix_source_record_source_key", "source", "natural_key"),
+        # One current record per fact: the natural key identifies a record within its source, and
+        # every earlier version points at the one that superseded it.
+        Index("uq_source_record_current", "source", "natural_key", unique=True,
+              sqlite_where=text(CURRENT_RECORDS), postgresql_where=text(CURRENT_RECORDS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

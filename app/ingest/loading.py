@@ -63,14 +63,21 @@ def load_file(session, path, context):
         return FileResult(path.name, None, "unknown_file", message="文件名不对应任何已登记的数据来源",
                           message_en="the file name matches no declared source")
     digest = file_sha256(path)
-    previous = session.scalar(select(SourceBatch).where(
-        SourceBatch.source == source.name, SourceBatch.file_sha256 == digest, SourceBatch.status == "loaded"))
+    previous = _loaded_batch(session, source, digest)
     if previous is not None:
         return _already_loaded(path, source, previous)
     try:
         export = read_export(path, source)
     except UnreadableExport as error:
         return FileResult(path.name, source.name, "refused", message=error.message, message_en=error.message_en)
+    # From here on, until the caller commits, no other load of this source runs: whatever it stored
+    # before is seen below, and what this load stores is seen by the next one.
+    storing.lock_source(session, source.name)
+    previous = _loaded_batch(session, source, digest)  # the same file, loaded while this one was read
+    if previous is not None:
+        return _already_loaded(path, source, previous)
+    if source.name == "registration":  # subjects registered by a load that finished meanwhile
+        context.subjects = registration.subject_index(session)
     batch = SourceBatch(source=source.name, file_name=path.name, file_sha256=digest, status="loading",
                         encoding=export.encoding, uploaded_by_id=context.uploaded_by_id)
     session.add(batch)
@@ -79,6 +86,11 @@ def load_file(session, path, context):
     _load_rows(session, source, export, batch, context, result)
     _finish_batch(batch, result)
     return result
+
+
+def _loaded_batch(session, source, digest):
+    return session.scalar(select(SourceBatch).where(
+        SourceBatch.source == source.name, SourceBatch.file_sha256 == digest, SourceBatch.status == "loaded"))
 
 
 def _already_loaded(path, source, previous):
@@ -131,6 +143,7 @@ def _load_rows(session, source, export, batch, context, result):
         result.warnings = int(check_failed[typed.index[keep]].sum())
         context.subjects = registration.upsert_subjects(session, typed[write], check_failed, context.subjects)
     rows = _record_rows(source, export, batch, context, typed[write], payload[write], keys[write], hashes[write])
+    storing.retire(session, list(changes["replaced"].values()))
     storing.insert_records(session, rows)
     storing.supersede(session, source.name, batch.id, changes["replaced"])
     _write_rejects(rejects, source, batch, context, result)
