@@ -65,6 +65,8 @@ class SourceBatch(db.Model):
     rows_inserted: Mapped[int] = mapped_column(default=0)
     rows_updated: Mapped[int] = mapped_column(default=0)
     rows_unchanged: Mapped[int] = mapped_column(default=0)
+    # Of the unchanged rows, those equal to a version since corrected (an older file sent again).
+    rows_stale: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_rejected: Mapped[int] = mapped_column(default=0)
     rows_duplicate: Mapped[int] = mapped_column(default=0)
     rows_warned: Mapped[int] = mapped_column(default=0)

@@ -15,7 +15,15 @@ from app.entities.base import utcnow
 from . import registration, storing
 from .reading import UnreadableExport, read_export
 from .sources import source_for_file
-from .validation import REASONS, ParsedColumns, check_digit_failures, find_rejects, normalise_cells, typed_frame
+from .validation import (
+    REASONS,
+    ParsedColumns,
+    check_digit_failures,
+    collapse_white_space,
+    find_rejects,
+    normalise_cells,
+    typed_frame,
+)
 
 REJECT_HEADER = ("行号 row", "字段 field", "原因 reason", "reason_en", "原始值 raw value")
 
@@ -32,6 +40,7 @@ class FileResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    stale: int = 0  # of the unchanged: rows equal to a version since corrected, not written back
     duplicates: int = 0
     rejected: int = 0
     warnings: int = 0
@@ -96,7 +105,8 @@ def _loaded_batch(session, source, digest):
 def _already_loaded(path, source, previous):
     accepted = previous.rows_read - previous.rows_rejected - previous.rows_duplicate
     return FileResult(path.name, source.name, "already_loaded", batch_id=previous.id, rows_read=previous.rows_read,
-                      unchanged=accepted, duplicates=previous.rows_duplicate, rejected=previous.rows_rejected,
+                      unchanged=accepted, stale=previous.rows_stale, duplicates=previous.rows_duplicate,
+                      rejected=previous.rows_rejected,
                       reject_file=previous.reject_file, message=f"同一文件已于批次 {previous.id} 载入，未作改动",
                       message_en=f"the same file was loaded as batch {previous.id}; nothing changed")
 
@@ -108,7 +118,7 @@ def check_export(export, source, towns, known_codes, parsed=None):
     subject are rejected. Registration rows are checked for kind and code shape instead.
     `parsed` (a ParsedColumns), when given, keeps the values the checks parsed, for typing.
     """
-    cells = normalise_cells(export.frame)
+    cells = collapse_white_space(normalise_cells(export.frame), [c.name for c in source.columns if c.kind == "text"])
     cells["subject_code"] = cells["subject_code"].str.upper()
     rejects = find_rejects(cells, source, towns, parsed)
     check_failed = pd.Series(False, index=cells.index)
@@ -280,7 +290,12 @@ def _key_subjects(source, codes, subjects):
 
 
 def _classify(session, source, keys, hashes, result, periods=None, subject_ids=None):
-    """Compare with the stored current records: new, corrected (to write) or unchanged."""
+    """Compare with the stored current records: new, corrected (to write) or unchanged.
+
+    A row equal to a version of its record that a correction has since replaced is stale (a file
+    older than the correction, sent again): counted as unchanged, never written back over the
+    correction (docs/ingestion.md).
+    """
     existing = storing.current_records(session, source.name, periods, subject_ids)
     if existing:
         stored = keys.map({key: digest for key, (_, digest) in existing.items()})
@@ -288,9 +303,24 @@ def _classify(session, source, keys, hashes, result, periods=None, subject_ids=N
         stored = pd.Series(None, index=keys.index, dtype=object)
     unchanged = stored == hashes
     corrected = stored.notna() & ~unchanged
-    result.unchanged, result.updated = int(unchanged.sum()), int(corrected.sum())
+    stale = _stale(session, source, keys[corrected], hashes[corrected]).reindex(keys.index, fill_value=False)
+    unchanged, corrected = unchanged | stale, corrected & ~stale
+    result.unchanged, result.updated, result.stale = int(unchanged.sum()), int(corrected.sum()), int(stale.sum())
     result.inserted = int(stored.isna().sum())
+    if result.stale:
+        result.message = f"{result.stale} 行与此前已被更正的旧版本相同，保留更正后的值，未回退"
+        result.message_en = (f"{result.stale} rows equal an older version since corrected: the correction is "
+                             "kept, not reverted")
     return {"write": ~unchanged, "replaced": {k: existing[k][0] for k in keys[corrected]}}
+
+
+def _stale(session, source, keys, hashes):
+    """Which of these rows (each differing from its current record) equal a superseded version."""
+    if not len(keys):
+        return pd.Series(False, index=keys.index)
+    earlier = storing.superseded_hashes(session, source.name, keys.tolist())
+    return pd.Series([digest in earlier.get(key, ()) for key, digest in zip(keys, hashes, strict=True)],
+                     index=keys.index, dtype=bool)
 
 
 def _record_rows(source, export, batch, context, typed, payload, keys, hashes):
@@ -353,7 +383,7 @@ def _write_rejects(rejects, source, batch, context, result):
 def _finish_batch(batch, result):
     batch.status = "loaded"
     batch.rows_read, batch.rows_inserted, batch.rows_updated = result.rows_read, result.inserted, result.updated
-    batch.rows_unchanged, batch.rows_rejected = result.unchanged, result.rejected
+    batch.rows_unchanged, batch.rows_stale, batch.rows_rejected = result.unchanged, result.stale, result.rejected
     batch.rows_duplicate, batch.rows_warned = result.duplicates, result.warnings
     batch.reject_file, batch.reject_reasons = result.reject_file, result.reject_reasons
     batch.finished_at = utcnow()

@@ -15,7 +15,7 @@ from .sources import SOURCES, source_for_file
 
 log = logging.getLogger(__name__)
 _ORDER = {source.name: position for position, source in enumerate(SOURCES)}
-COUNTS = ("rows_read", "inserted", "updated", "unchanged", "duplicates", "rejected", "warnings")
+COUNTS = ("rows_read", "inserted", "updated", "unchanged", "stale", "duplicates", "rejected", "warnings")
 
 
 def export_files(folder):

@@ -80,6 +80,22 @@ def current_records(session, source_name, periods=None, subject_ids=None):
     return {key: (record_id, digest) for key, record_id, digest in session.connection().execute(query)}
 
 
+def superseded_hashes(session, source_name, keys):
+    """natural key → the payload hashes of the versions of it that a correction superseded (few: only
+    the keys given, looked up through the (source, natural key) index a chunk at a time)."""
+    table = SourceRecord.__table__
+    keys = sorted(set(keys))
+    found = {}
+    session.flush()
+    for start in range(0, len(keys), KEYS_PER_LOOKUP):
+        query = (select(table.c.natural_key, table.c.payload_hash)
+                 .where(table.c.source == source_name, table.c.natural_key.in_(keys[start:start + KEYS_PER_LOOKUP]),
+                        table.c.superseded_by_id.is_not(None)))
+        for key, digest in session.connection().execute(query):
+            found.setdefault(key, set()).add(digest)
+    return found
+
+
 def retire(session, old_ids):
     """Take the records about to be replaced out of the current ones, before their corrections are
     inserted: at most one current record per key, at every moment (a unique index holds it). Each
