@@ -54,6 +54,10 @@ class Config:
     MAX_UPLOAD_BYTES = 512 * 1024 * 1024
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
     MAX_ZIP_RATIO = 100
+    # An Excel workbook is a zip of XML that openpyxl parses whole: at most this much XML (and at most
+    # MAX_ZIP_RATIO times each part's compressed size). A full sheet (1,048,576 rows) of a four-column
+    # export is about 250 MB and parses in about a minute; larger exports come as CSV.
+    MAX_XLSX_UNZIPPED_BYTES = 256 * 1024 * 1024
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES
     # The model registry folder.
     MODEL_REGISTRY = str(PROJECT_DIR / "models")

@@ -4,6 +4,7 @@ import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from .archives import too_expansive
 from .reading import CSV_SUFFIXES, EXCEL_SUFFIXES
 
 ACCEPTED = (*CSV_SUFFIXES, *EXCEL_SUFFIXES)
@@ -57,8 +58,7 @@ def _extract(archive_path, folder, max_bytes, max_ratio):
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_MEMBERS:
             raise UploadRefused(f"压缩包内文件超过 {MAX_MEMBERS} 个", f"more than {MAX_MEMBERS} files in the archive")
-        declared = sum(m.file_size for m in members)
-        if declared > max_bytes or any(m.file_size > max_ratio * max(m.compress_size, 1) for m in members):
+        if too_expansive(members, max_bytes, max_ratio):
             raise UploadRefused("压缩包解压后过大或压缩比异常（疑似压缩炸弹），已拒收",
                                 "the archive expands too much (a zip bomb?) and was refused")
         paths, budget = [], max_bytes

@@ -9,6 +9,7 @@ from app.extensions import db
 
 from ..conftest import csrf_token, logged_in_client, make_app, page_text
 from ..ingest import exports
+from ..ingest.test_reading import bomb
 
 
 def upload(client, name, content):
@@ -89,3 +90,11 @@ def test_health_and_reject_report(app, world, tmp_path):
     batch = db.session.scalars(select(SourceBatch).where(SourceBatch.file_name == bad.name)).one()
     report = client.get(f"/data/batches/{batch.id}/rejects")
     assert report.status_code == 200 and "2025-13" in report.get_data().decode("utf-8-sig")
+
+
+def test_an_excel_bomb_upload_is_refused_with_its_reason(app, world, tmp_path):
+    client = logged_in_client(app, world["users"]["data_admin"])
+    path = bomb(tmp_path, megabytes=32)
+    page = page_text(upload(client, path.name, path.read_bytes()))
+    assert "整文件拒收" in page and "疑似压缩炸弹" in page
+    assert db.session.scalar(select(func.count(SourceBatch.id))) == 0
