@@ -50,6 +50,11 @@ class Config:
     # Where reject reports and uploaded department files are kept.
     REJECT_DIR = str(INSTANCE_DIR / "rejects")
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    # Days an uploaded original and a reject report are kept before `flask data purge-uploads` (daily)
+    # or the next upload removes them; the batch keeps its checksum and counts. Originals hold
+    # legal representatives' full ID numbers: kept no longer than re-loading a fixed file needs (PIPL
+    # art. 19 and 47: personal information is kept for the shortest time its purpose needs).
+    UPLOAD_RETENTION_DAYS = 30
     # Data-admin uploads: the largest file, and the most a zip may expand to (zip-bomb guard).
     MAX_UPLOAD_BYTES = 512 * 1024 * 1024
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024

@@ -45,6 +45,8 @@ def upload():
         form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
         return render_template("dataadmin/upload.html", form=form), 400
     result = ingestion.ingest(db.session, paths, config["REGION_CODE"], current_user)
+    # Files received longer ago than their retention go now (the daily command removes them too).
+    ingestion.purge_kept_files(db.session, config["UPLOAD_DIR"], config["REJECT_DIR"], config["UPLOAD_RETENTION_DAYS"])
     db.session.commit()
     if result.run is not None:  # re-score the subjects whose records changed, in the background
         scoring_runs.launch(current_app._get_current_object(), result.run.id, result.subject_ids)

@@ -71,6 +71,11 @@ class SourceBatch(db.Model):
     rows_duplicate: Mapped[int] = mapped_column(default=0)
     rows_warned: Mapped[int] = mapped_column(default=0)
     reject_file: Mapped[str | None] = mapped_column(String(255))
+    # The uploaded original the platform keeps (under UPLOAD_DIR; none for a file loaded from the
+    # operator's own folder), and when it and the reject report were removed, past their retention:
+    # the batch itself, with its checksum and counts, stays.
+    kept_file: Mapped[str | None] = mapped_column(String(500))
+    files_removed_at: Mapped[datetime | None]
     # Rejected rows per reason, e.g. {"必填项为空": 3}: the data admin's top reject reasons.
     reject_reasons: Mapped[dict] = mapped_column(JSON, default=dict)
     encoding: Mapped[str | None] = mapped_column(String(16))

@@ -14,6 +14,7 @@ from app.entities.base import utcnow
 
 from . import registration, storing
 from .reading import UnreadableExport, read_export
+from .retention import upload_folder
 from .sources import source_for_file
 from .validation import (
     REASONS,
@@ -21,6 +22,7 @@ from .validation import (
     check_digit_failures,
     collapse_white_space,
     find_rejects,
+    mask_id_text,
     normalise_cells,
     typed_frame,
 )
@@ -62,6 +64,7 @@ class LoadContext:
     subjects: dict
     reject_dir: Path
     uploaded_by_id: int | None = None
+    upload_dir: Path | None = None  # where uploads are kept: a file from there is recorded as kept
 
 
 def load_file(session, path, context):
@@ -88,7 +91,8 @@ def load_file(session, path, context):
     if source.name == "registration":  # subjects registered by a load that finished meanwhile
         context.subjects = registration.subject_index(session)
     batch = SourceBatch(source=source.name, file_name=path.name, file_sha256=digest, status="loading",
-                        encoding=export.encoding, uploaded_by_id=context.uploaded_by_id)
+                        encoding=export.encoding, uploaded_by_id=context.uploaded_by_id,
+                        kept_file=str(path.resolve()) if upload_folder(path, context.upload_dir) else None)
     session.add(batch)
     session.flush()
     result = FileResult(path.name, source.name, "loaded", batch_id=batch.id, rows_read=len(export.frame))
@@ -367,8 +371,9 @@ def _write_rejects(rejects, source, batch, context, result):
     if not result.rejected:
         return
     headers = {c.name: c.header for c in source.columns}
+    id_fields = {c.name for c in source.columns if c.kind == "id_number"}
     order = np.argsort(rejects["index"].to_numpy(dtype=np.int64), kind="stable")  # by row, as found
-    table = [(int(row) + 2, headers.get(name, ""), *REASONS[reason], "" if pd.isna(raw) else str(raw))
+    table = [(int(row) + 2, headers.get(name, ""), *REASONS[reason], _reported_raw(raw, name in id_fields))
              for row, name, reason, raw in rejects[["index", "field", "reason", "raw"]].to_numpy(dtype=object)[order]]
     context.reject_dir.mkdir(parents=True, exist_ok=True)
     path = context.reject_dir / f"batch-{batch.id}-{source.name}-rejects.csv"
@@ -378,6 +383,13 @@ def _write_rejects(rejects, source, batch, context, result):
         writer.writerows(table)
     result.reject_file = str(path)
     result.reject_reasons = {REASONS[r][0]: int(n) for r, n in rejects["reason"].value_counts().items()}
+
+
+def _reported_raw(raw, is_id_number):
+    """A rejected cell as the report shows it: an ID number (even a malformed one) masked."""
+    if pd.isna(raw):
+        return ""
+    return mask_id_text(str(raw)) if is_id_number else str(raw)
 
 
 def _finish_batch(batch, result):

@@ -40,7 +40,7 @@ def ingest_paths(session, paths, towns, uploaded_by_id=None):
     """Load every path, committing per file; returns the run's summary (JSON-ready)."""
     reject_dir = Path(current_app.config["REJECT_DIR"])
     context = LoadContext(towns=frozenset(towns), subjects=subject_index(session), reject_dir=reject_dir,
-                          uploaded_by_id=uploaded_by_id)
+                          uploaded_by_id=uploaded_by_id, upload_dir=current_app.config.get("UPLOAD_DIR"))
     return summarise([_load_one(session, path, context) for path in ordered(paths)])
 
 

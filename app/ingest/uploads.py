@@ -1,5 +1,8 @@
-"""Receiving uploaded department files: CSV, Excel, or a zip of them, with bomb and size guards."""
+"""Receiving uploaded department files: CSV, Excel, or a zip of them, with bomb and size guards.
+
+Each upload is kept in a folder of its own under UPLOAD_DIR until its retention ends (retention.py)."""
 import re
+import shutil
 import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -85,9 +88,13 @@ def receive(storage, upload_dir, max_unzipped, max_ratio):
     storage.save(saved)
     if suffix != ".zip":
         return [saved]
-    unpacked = folder / "unpacked"
-    unpacked.mkdir()
-    paths = _extract(saved, unpacked, max_unzipped, max_ratio)
-    if not paths:
-        raise UploadRefused("压缩包中没有 CSV 或 Excel 文件", "the archive holds no CSV or Excel file")
+    try:
+        unpacked = folder / "unpacked"
+        unpacked.mkdir()
+        paths = _extract(saved, unpacked, max_unzipped, max_ratio)
+        if not paths:
+            raise UploadRefused("压缩包中没有 CSV 或 Excel 文件", "the archive holds no CSV or Excel file")
+    except UploadRefused:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused upload is not kept
+        raise
     return paths
