@@ -42,6 +42,7 @@ class CreditSubject(Timestamped, db.Model):
 
 DUPLICATE_BATCHES_EXCLUDED = "status <> 'duplicate'"
 CURRENT_RECORDS = "superseded_by_id IS NULL"
+SUPERSEDED_RECORDS = "superseded_by_id IS NOT NULL"
 
 
 class SourceBatch(db.Model):
@@ -89,11 +90,13 @@ class SourceRecord(db.Model):
     __tablename__ = "source_record"
     __table_args__ = (
         Index("ix_source_record_subject_source_period", "subject_id", "source", "period"),
-        Index("ix_source_record_source_key", "source", "natural_key"),
         # One current record per fact: the natural key identifies a record within its source, and
         # every earlier version points at the one that superseded it.
         Index("uq_source_record_current", "source", "natural_key", unique=True,
               sqlite_where=text(CURRENT_RECORDS), postgresql_where=text(CURRENT_RECORDS)),
+        # The earlier versions of a key (few), which a re-sent older row is compared with.
+        Index("ix_source_record_superseded_key", "source", "natural_key",
+              sqlite_where=text(SUPERSEDED_RECORDS), postgresql_where=text(SUPERSEDED_RECORDS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

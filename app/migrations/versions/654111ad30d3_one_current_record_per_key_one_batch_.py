@@ -10,7 +10,10 @@ checksum. Two loads of one file at the same moment could store both before; what
 settled first: of several current records of one key the newest stays current and the others point
 at it, and of several batches of one file the first stays "loaded" while the later ones become
 "duplicate" (kept as provenance of their records, left out of the index and of source health).
-Downgrading drops the indexes and makes the duplicate batches "loaded" again.
+The plain index on (source, natural_key) becomes two partial ones, the unique one of current records
+and one of superseded records (which a re-sent older row is compared with): a new record enters one
+index on that pair, as before. Downgrading restores the plain index, drops the others and makes
+the duplicate batches "loaded" again.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -24,6 +27,7 @@ depends_on = None
 
 DUPLICATE_BATCHES_EXCLUDED = sa.text("status <> 'duplicate'")
 CURRENT_RECORDS = sa.text("superseded_by_id IS NULL")
+SUPERSEDED_RECORDS = sa.text("superseded_by_id IS NOT NULL")
 
 # UPDATE … FROM: PostgreSQL, and SQLite since 3.33.
 SETTLE_RECORDS = """
@@ -50,14 +54,20 @@ def upgrade():
                               sqlite_where=DUPLICATE_BATCHES_EXCLUDED, postgresql_where=DUPLICATE_BATCHES_EXCLUDED)
 
     with op.batch_alter_table('source_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_source_record_source_key')
         batch_op.create_index('uq_source_record_current', ['source', 'natural_key'], unique=True,
                               sqlite_where=CURRENT_RECORDS, postgresql_where=CURRENT_RECORDS)
+        batch_op.create_index('ix_source_record_superseded_key', ['source', 'natural_key'],
+                              sqlite_where=SUPERSEDED_RECORDS, postgresql_where=SUPERSEDED_RECORDS)
 
 
 def downgrade():
     with op.batch_alter_table('source_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_source_record_superseded_key', sqlite_where=SUPERSEDED_RECORDS,
+                            postgresql_where=SUPERSEDED_RECORDS)
         batch_op.drop_index('uq_source_record_current', sqlite_where=CURRENT_RECORDS,
                             postgresql_where=CURRENT_RECORDS)
+        batch_op.create_index('ix_source_record_source_key', ['source', 'natural_key'], unique=False)
 
     with op.batch_alter_table('source_batch', schema=None) as batch_op:
         batch_op.drop_index('uq_source_batch_file', sqlite_where=DUPLICATE_BATCHES_EXCLUDED,
