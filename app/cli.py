@@ -79,6 +79,21 @@ def ingest_command(path):
         sys.exit(1)
 
 
+@data_cli.command("purge-uploads")
+@with_appcontext
+def purge_uploads_command():
+    """Remove uploaded originals and reject reports older than UPLOAD_RETENTION_DAYS (run it daily; each
+    upload does it too). Their batches keep checksum and counts and record when the files went. Running
+    it again removes nothing more. Prints the figures as JSON on the last line."""
+    config = current_app.config
+    purged = ingestion.purge_kept_files(db.session, config["UPLOAD_DIR"], config["REJECT_DIR"],
+                                        config["UPLOAD_RETENTION_DAYS"])
+    db.session.commit()
+    click.echo(json.dumps(purged.as_json()))
+    if purged.failures:
+        sys.exit(1)
+
+
 @click.group("models")
 def models_cli():
     """Credit model registry commands."""

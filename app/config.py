@@ -84,10 +84,19 @@ class Config:
     # Where reject reports and uploaded department files are kept.
     REJECT_DIR = str(INSTANCE_DIR / "rejects")
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    # Days an uploaded original and a reject report are kept before `flask data purge-uploads` (daily)
+    # or the next upload removes them; the batch keeps its checksum and counts. Originals hold
+    # legal representatives' full ID numbers: kept no longer than re-loading a fixed file needs (PIPL
+    # art. 19 and 47: personal information is kept for the shortest time its purpose needs).
+    UPLOAD_RETENTION_DAYS = 30
     # Data-admin uploads: the largest file, and the most a zip may expand to (zip-bomb guard).
     MAX_UPLOAD_BYTES = 512 * 1024 * 1024
     MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
     MAX_ZIP_RATIO = 100
+    # An Excel workbook is a zip of XML that openpyxl parses whole: at most this much XML (and at most
+    # MAX_ZIP_RATIO times each part's compressed size). A full sheet (1,048,576 rows) of a four-column
+    # export is about 250 MB and parses in about a minute; larger exports come as CSV.
+    MAX_XLSX_UNZIPPED_BYTES = 256 * 1024 * 1024
     # The largest request body a page takes (forms); the upload pages take MAX_UPLOAD_BYTES
     # (app/security.py). A bigger body is refused with 413 before it is read.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

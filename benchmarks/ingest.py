@@ -189,12 +189,23 @@ def bare_subjects(session, frame, now):
     return len(frame)
 
 
-def bare_records(session, frame, source, batch_id, subjects, now):
-    """Other rows as source records: subject looked up by code, key and raw row as plain text."""
+def bare_records(session, frame, source, batch_id, subjects, now, stored_keys):
+    """Other rows as source records: subject looked up by code, key and raw row as plain text.
+
+    A key already written (a repeated row, a correction) is skipped: one current record per key is
+    the table's unique index, which the bare load pays for like ours. `stored_keys` is updated.
+    """
     subject_ids = frame["subject_code"].map(subjects)
     frame = frame[subject_ids.notna()]  # the record's subject is a required foreign key
+    keys = pd.Series(["|".join(key) for key in zip(*(frame[name].tolist() for name in source.natural_key),
+                                                      strict=True)], index=frame.index, dtype=object)
+    seen = stored_keys.setdefault(source.name, set())
+    fresh = ~keys.duplicated() & ~keys.isin(seen)
+    frame, keys = frame[fresh], keys[fresh].tolist()
+    seen.update(keys)
+    if not keys:  # a file of corrections only
+        return 0
     cells = {name: frame[name].tolist() for name in frame.columns}
-    keys = ["|".join(key) for key in zip(*(cells[name] for name in source.natural_key), strict=True)]
     raw = [",".join(row) for row in zip(*cells.values(), strict=True)]
     payloads = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
     count = len(frame)
@@ -205,7 +216,7 @@ def bare_records(session, frame, source, batch_id, subjects, now):
     return count
 
 
-def bare_file(session, path, subjects):
+def bare_file(session, path, subjects, stored_keys):
     """Load one file the bare way; returns rows read and rows written."""
     source = source_for_file(path.name)
     frame = read_bare(path)
@@ -213,9 +224,10 @@ def bare_file(session, path, subjects):
     now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
     if source.name == "registration":
         return len(frame), bare_subjects(session, frame, now)
-    batch_id = session.execute(insert(SourceBatch).values(source=source.name, file_name=path.name,
-                                                          file_sha256="", status="loaded")).inserted_primary_key[0]
-    return len(frame), bare_records(session, frame, source, batch_id, subjects, now)
+    batch = insert(SourceBatch).values(source=source.name, file_name=path.name, file_sha256=path.name,
+                                       status="loaded")  # one batch per file: its name stands for a checksum
+    batch_id = session.execute(batch).inserted_primary_key[0]
+    return len(frame), bare_records(session, frame, source, batch_id, subjects, now, stored_keys)
 
 
 def run_bulk(url, paths, scratch):
@@ -224,9 +236,9 @@ def run_bulk(url, paths, scratch):
     read = written = 0
     with app.app_context():
         started, cpu = time.perf_counter(), time.process_time()
-        subjects = {}
+        subjects, stored_keys = {}, {}
         for path in ordered([p for p in paths if source_for_file(p.name)]):
-            rows_read, rows_written = bare_file(db.session, path, subjects)
+            rows_read, rows_written = bare_file(db.session, path, subjects, stored_keys)
             db.session.commit()
             read, written = read + rows_read, written + rows_written
             if source_for_file(path.name).name == "registration":

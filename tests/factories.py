@@ -1,4 +1,5 @@
 """factory_boy factories for the platform's records, and a small world built from them."""
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -211,12 +212,14 @@ def add_list_entry(subject, list_type, status="active"):
 
 
 def add_records(subject, source, rows):
-    """Department records of `source` about `subject`: rows of (period, payload)."""
-    batch = e.SourceBatch(source=source, file_name=f"{source}.csv", file_sha256="0" * 64, status="loaded")
+    """Department records of `source` about `subject`: rows of (period, payload), in a batch of their own
+    (a file of its own checksum; each row a fact of its own key)."""
+    batch = e.SourceBatch(source=source, file_name=f"{source}.csv", file_sha256=uuid.uuid4().hex * 2, status="loaded")
     db.session.add(batch)
     db.session.flush()
     for number, (period, payload) in enumerate(rows, start=2):
-        db.session.add(e.SourceRecord(subject_id=subject.id, source=source, natural_key=f"{subject.id}|{number}",
+        db.session.add(e.SourceRecord(subject_id=subject.id, source=source,
+                                      natural_key=f"{subject.id}|{batch.id}|{number}",
                                       period=period, payload=payload, payload_hash="0" * 16, batch_id=batch.id,
                                       raw_row_number=number, raw_row=""))
     db.session.flush()

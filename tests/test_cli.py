@@ -1,17 +1,19 @@
 """The `flask platform|models|scores|applications|loans …` commands (ingest and activation: tests/services)."""
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from app.common.dates import local_date
-from app.entities import FeedbackUpload, ScoringRun
+from app.entities import FeedbackUpload, ScoringRun, SourceBatch
 from app.extensions import db
 from app.services import accounts, models
 
 from . import factories
 from .conftest import ACTIONABLE_VERSION
+from .ingest import test_retention as retention_tests
 from .services.test_feedback import month
 
 
@@ -106,3 +108,17 @@ def test_applications_expire_offers_expires_only_offers_past_their_last_day(app,
     db.session.expire_all()
     assert application.status == "expired" and application.events[-1].actor_id is None
     assert last_json(runner.invoke(args=["applications", "expire-offers"])) == {"expired": 0}
+
+
+def test_data_purge_uploads_removes_what_is_past_retention_once(app, tmp_path):
+    batch = retention_tests.upload(app, retention_tests.bad_registration(tmp_path))
+    kept = Path(batch.kept_file)
+    retention_tests.age(batch, app.config["UPLOAD_RETENTION_DAYS"] + 1)
+    runner = app.test_cli_runner()
+    first = last_json(runner.invoke(args=["data", "purge-uploads"]))
+    assert (first["batches"], first["upload_folders"], first["reject_files"], first["failures"]) == (1, 1, 1, 0)
+    assert first["retention_days"] == app.config["UPLOAD_RETENTION_DAYS"] and not kept.exists()
+    again = last_json(runner.invoke(args=["data", "purge-uploads"]))
+    assert (again["batches"], again["upload_folders"], again["reject_files"]) == (0, 0, 0)
+    db.session.expire_all()
+    assert db.session.get(SourceBatch, batch.id).files_removed_at is not None

@@ -136,7 +136,8 @@ SOURCE_NAMES = Vocabulary({
 
 BATCH_STATUSES = Vocabulary({"loaded": _l("已载入"), "already_loaded": _l("此前已载入，未改动"),
                              "refused": _l("整文件拒收"), "unknown_file": _l("未识别的文件"),
-                             "failed": _l("载入失败，已回滚"), "loading": _l("载入中")})
+                             "failed": _l("载入失败，已回滚"), "loading": _l("载入中"),
+                             "duplicate": _l("同一文件的重复载入（已合并）")})
 RUN_STATUSES = Vocabulary({"queued": _l("排队中"), "running": _l("评分中"), "done": _l("已完成"),
                            "failed": _l("失败")})
 RUN_TRIGGERS = Vocabulary({"activation": _l("启用新模型"), "ingest": _l("数据归集后"), "manual": _l("手动发起"),

@@ -45,6 +45,8 @@ def upload():
         form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
         return render_template("dataadmin/upload.html", form=form), 400
     result = ingestion.ingest(db.session, received.paths, config["REGION_CODE"], current_user)
+    # Files received longer ago than their retention go now (the daily command removes them too).
+    ingestion.purge_kept_files(db.session, config["UPLOAD_DIR"], config["REJECT_DIR"], config["UPLOAD_RETENTION_DAYS"])
     db.session.commit()
     result.summary["files"].extend(refused.as_json() for refused in received.refused)
     if result.run is not None:  # re-score the subjects whose records changed, in the background

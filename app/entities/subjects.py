@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -40,10 +40,21 @@ class CreditSubject(Timestamped, db.Model):
         return self.uscc or self.household_id or ""
 
 
+DUPLICATE_BATCHES_EXCLUDED = "status <> 'duplicate'"
+CURRENT_RECORDS = "superseded_by_id IS NULL"
+SUPERSEDED_RECORDS = "superseded_by_id IS NOT NULL"
+
+
 class SourceBatch(db.Model):
     """One department file received: where it came from and what loading it did."""
 
     __tablename__ = "source_batch"
+    __table_args__ = (
+        # One batch per file per source: a file sent twice, even at the same moment, is loaded once.
+        # Batches marked "duplicate" were second loads of one file made before this index existed.
+        Index("uq_source_batch_file", "source", "file_sha256", unique=True,
+              sqlite_where=text(DUPLICATE_BATCHES_EXCLUDED), postgresql_where=text(DUPLICATE_BATCHES_EXCLUDED)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(32), index=True)
@@ -55,10 +66,17 @@ class SourceBatch(db.Model):
     rows_inserted: Mapped[int] = mapped_column(default=0)
     rows_updated: Mapped[int] = mapped_column(default=0)
     rows_unchanged: Mapped[int] = mapped_column(default=0)
+    # Of the unchanged rows, those equal to a version since corrected (an older file sent again).
+    rows_stale: Mapped[int] = mapped_column(default=0, server_default="0")
     rows_rejected: Mapped[int] = mapped_column(default=0)
     rows_duplicate: Mapped[int] = mapped_column(default=0)
     rows_warned: Mapped[int] = mapped_column(default=0)
     reject_file: Mapped[str | None] = mapped_column(String(255))
+    # The uploaded original the platform keeps (under UPLOAD_DIR; none for a file loaded from the
+    # operator's own folder), and when it and the reject report were removed, past their retention:
+    # the batch itself, with its checksum and counts, stays.
+    kept_file: Mapped[str | None] = mapped_column(String(500))
+    files_removed_at: Mapped[datetime | None]
     # Rejected rows per reason, e.g. {"必填项为空": 3}: the data admin's top reject reasons.
     reject_reasons: Mapped[dict] = mapped_column(JSON, default=dict)
     encoding: Mapped[str | None] = mapped_column(String(16))
@@ -72,7 +90,13 @@ class SourceRecord(db.Model):
     __tablename__ = "source_record"
     __table_args__ = (
         Index("ix_source_record_subject_source_period", "subject_id", "source", "period"),
-        Index("ix_source_record_source_key", "source", "natural_key"),
+        # One current record per fact: the natural key identifies a record within its source, and
+        # every earlier version points at the one that superseded it.
+        Index("uq_source_record_current", "source", "natural_key", unique=True,
+              sqlite_where=text(CURRENT_RECORDS), postgresql_where=text(CURRENT_RECORDS)),
+        # The earlier versions of a key (few), which a re-sent older row is compared with.
+        Index("ix_source_record_superseded_key", "source", "natural_key",
+              sqlite_where=text(SUPERSEDED_RECORDS), postgresql_where=text(SUPERSEDED_RECORDS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

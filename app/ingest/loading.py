@@ -14,12 +14,15 @@ from app.entities.base import utcnow
 
 from . import registration, storing
 from .reading import UnreadableExport, read_export
+from .retention import upload_folder
 from .sources import source_for_file
 from .validation import (
     REASONS,
     ParsedColumns,
     check_digit_failures,
+    collapse_white_space,
     find_rejects,
+    mask_id_text,
     normalise_cells,
     nul_cells,
     typed_frame,
@@ -40,6 +43,7 @@ class FileResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    stale: int = 0  # of the unchanged: rows equal to a version since corrected, not written back
     duplicates: int = 0
     rejected: int = 0
     warnings: int = 0
@@ -61,6 +65,7 @@ class LoadContext:
     subjects: dict
     reject_dir: Path
     uploaded_by_id: int | None = None
+    upload_dir: Path | None = None  # where uploads are kept: a file from there is recorded as kept
 
 
 def load_file(session, path, context):
@@ -71,16 +76,24 @@ def load_file(session, path, context):
         return FileResult(path.name, None, "unknown_file", message="文件名不对应任何已登记的数据来源",
                           message_en="the file name matches no declared source")
     digest = file_sha256(path)
-    previous = session.scalar(select(SourceBatch).where(
-        SourceBatch.source == source.name, SourceBatch.file_sha256 == digest, SourceBatch.status == "loaded"))
+    previous = _loaded_batch(session, source, digest)
     if previous is not None:
         return _already_loaded(path, source, previous)
     try:
         export = read_export(path, source)
     except UnreadableExport as error:
         return FileResult(path.name, source.name, "refused", message=error.message, message_en=error.message_en)
+    # From here on, until the caller commits, no other load of this source runs: whatever it stored
+    # before is seen below, and what this load stores is seen by the next one.
+    storing.lock_source(session, source.name)
+    previous = _loaded_batch(session, source, digest)  # the same file, loaded while this one was read
+    if previous is not None:
+        return _already_loaded(path, source, previous)
+    if source.name == "registration":  # subjects registered by a load that finished meanwhile
+        context.subjects = registration.subject_index(session)
     batch = SourceBatch(source=source.name, file_name=path.name, file_sha256=digest, status="loading",
-                        encoding=export.encoding, uploaded_by_id=context.uploaded_by_id)
+                        encoding=export.encoding, uploaded_by_id=context.uploaded_by_id,
+                        kept_file=str(path.resolve()) if upload_folder(path, context.upload_dir) else None)
     session.add(batch)
     session.flush()
     result = FileResult(path.name, source.name, "loaded", batch_id=batch.id, rows_read=len(export.frame))
@@ -89,10 +102,16 @@ def load_file(session, path, context):
     return result
 
 
+def _loaded_batch(session, source, digest):
+    return session.scalar(select(SourceBatch).where(
+        SourceBatch.source == source.name, SourceBatch.file_sha256 == digest, SourceBatch.status == "loaded"))
+
+
 def _already_loaded(path, source, previous):
     accepted = previous.rows_read - previous.rows_rejected - previous.rows_duplicate
     return FileResult(path.name, source.name, "already_loaded", batch_id=previous.id, rows_read=previous.rows_read,
-                      unchanged=accepted, duplicates=previous.rows_duplicate, rejected=previous.rows_rejected,
+                      unchanged=accepted, stale=previous.rows_stale, duplicates=previous.rows_duplicate,
+                      rejected=previous.rows_rejected,
                       reject_file=previous.reject_file, message=f"同一文件已于批次 {previous.id} 载入，未作改动",
                       message_en=f"the same file was loaded as batch {previous.id}; nothing changed")
 
@@ -104,7 +123,7 @@ def check_export(export, source, towns, known_codes, parsed=None):
     subject are rejected. Registration rows are checked for kind and code shape instead.
     `parsed` (a ParsedColumns), when given, keeps the values the checks parsed, for typing.
     """
-    cells = normalise_cells(export.frame)
+    cells = collapse_white_space(normalise_cells(export.frame), [c.name for c in source.columns if c.kind == "text"])
     cells["subject_code"] = cells["subject_code"].str.upper()
     rejects = find_rejects(cells, source, towns, parsed)
     for name, mask in nul_cells(cells):
@@ -141,6 +160,7 @@ def _load_rows(session, source, export, batch, context, result):
         result.warnings = int(check_failed[typed.index[keep]].sum())
         context.subjects = registration.upsert_subjects(session, typed[write], check_failed, context.subjects)
     rows = _record_rows(source, export, batch, context, typed[write], payload[write], keys[write], hashes[write])
+    storing.retire(session, list(changes["replaced"].values()))
     storing.insert_records(session, rows)
     storing.supersede(session, source.name, batch.id, changes["replaced"])
     _write_rejects(rejects, source, batch, context, result)
@@ -277,7 +297,12 @@ def _key_subjects(source, codes, subjects):
 
 
 def _classify(session, source, keys, hashes, result, periods=None, subject_ids=None):
-    """Compare with the stored current records: new, corrected (to write) or unchanged."""
+    """Compare with the stored current records: new, corrected (to write) or unchanged.
+
+    A row equal to a version of its record that a correction has since replaced is stale (a file
+    older than the correction, sent again): counted as unchanged, never written back over the
+    correction (docs/ingestion.md).
+    """
     existing = storing.current_records(session, source.name, periods, subject_ids)
     if existing:
         stored = keys.map({key: digest for key, (_, digest) in existing.items()})
@@ -285,9 +310,24 @@ def _classify(session, source, keys, hashes, result, periods=None, subject_ids=N
         stored = pd.Series(None, index=keys.index, dtype=object)
     unchanged = stored == hashes
     corrected = stored.notna() & ~unchanged
-    result.unchanged, result.updated = int(unchanged.sum()), int(corrected.sum())
+    stale = _stale(session, source, keys[corrected], hashes[corrected]).reindex(keys.index, fill_value=False)
+    unchanged, corrected = unchanged | stale, corrected & ~stale
+    result.unchanged, result.updated, result.stale = int(unchanged.sum()), int(corrected.sum()), int(stale.sum())
     result.inserted = int(stored.isna().sum())
+    if result.stale:
+        result.message = f"{result.stale} 行与此前已被更正的旧版本相同，保留更正后的值，未回退"
+        result.message_en = (f"{result.stale} rows equal an older version since corrected: the correction is "
+                             "kept, not reverted")
     return {"write": ~unchanged, "replaced": {k: existing[k][0] for k in keys[corrected]}}
+
+
+def _stale(session, source, keys, hashes):
+    """Which of these rows (each differing from its current record) equal a superseded version."""
+    if not len(keys):
+        return pd.Series(False, index=keys.index)
+    earlier = storing.superseded_hashes(session, source.name, keys.tolist())
+    return pd.Series([digest in earlier.get(key, ()) for key, digest in zip(keys, hashes, strict=True)],
+                     index=keys.index, dtype=bool)
 
 
 def _record_rows(source, export, batch, context, typed, payload, keys, hashes):
@@ -334,8 +374,9 @@ def _write_rejects(rejects, source, batch, context, result):
     if not result.rejected:
         return
     headers = {c.name: c.header for c in source.columns}
+    id_fields = {c.name for c in source.columns if c.kind == "id_number"}
     order = np.argsort(rejects["index"].to_numpy(dtype=np.int64), kind="stable")  # by row, as found
-    table = [(int(row) + 2, headers.get(name, ""), *REASONS[reason], "" if pd.isna(raw) else str(raw))
+    table = [(int(row) + 2, headers.get(name, ""), *REASONS[reason], _reported_raw(raw, name in id_fields))
              for row, name, reason, raw in rejects[["index", "field", "reason", "raw"]].to_numpy(dtype=object)[order]]
     context.reject_dir.mkdir(parents=True, exist_ok=True)
     path = context.reject_dir / f"batch-{batch.id}-{source.name}-rejects.csv"
@@ -347,10 +388,17 @@ def _write_rejects(rejects, source, batch, context, result):
     result.reject_reasons = {REASONS[r][0]: int(n) for r, n in rejects["reason"].value_counts().items()}
 
 
+def _reported_raw(raw, is_id_number):
+    """A rejected cell as the report shows it: an ID number (even a malformed one) masked."""
+    if pd.isna(raw):
+        return ""
+    return mask_id_text(str(raw)) if is_id_number else str(raw)
+
+
 def _finish_batch(batch, result):
     batch.status = "loaded"
     batch.rows_read, batch.rows_inserted, batch.rows_updated = result.rows_read, result.inserted, result.updated
-    batch.rows_unchanged, batch.rows_rejected = result.unchanged, result.rejected
+    batch.rows_unchanged, batch.rows_stale, batch.rows_rejected = result.unchanged, result.stale, result.rejected
     batch.rows_duplicate, batch.rows_warned = result.duplicates, result.warnings
     batch.reject_file, batch.reject_reasons = result.reject_file, result.reject_reasons
     batch.finished_at = utcnow()

@@ -1,10 +1,22 @@
-"""Reading department exports: CSV in UTF-8 (with or without BOM) or GBK, and Excel."""
+"""Reading department exports: CSV in UTF-8 (with or without BOM) or GBK, and Excel.
+
+An Excel workbook is a zip of XML: before it is parsed, its declared expansion is held to the
+settings (MAX_XLSX_UNZIPPED_BYTES, MAX_ZIP_RATIO), and openpyxl parses its XML with defusedxml
+(installed: openpyxl uses it by itself), which refuses entity declarations and external references.
+"""
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from defusedxml import DefusedXmlException
+from flask import current_app, has_app_context
+
+from app.config import Config
+
+from .archives import too_expansive
 
 # Tried in this order; gb18030 is a superset of GBK and GB2312.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -40,12 +52,45 @@ def _normalise_header(text):
     return unicodedata.normalize("NFKC", str(text)).strip().replace(" ", "")
 
 
-def _read_raw(path):
+def workbook_limits():
+    """(bytes, ratio): how far an Excel workbook may expand, from the app's settings (else the defaults)."""
+    settings = current_app.config if has_app_context() else Config.settings()
+    return settings["MAX_XLSX_UNZIPPED_BYTES"], settings["MAX_ZIP_RATIO"]
+
+
+def _check_workbook(path, limits):
+    """Refuse a workbook that would expand too much, reading only its zip directory."""
+    try:
+        with zipfile.ZipFile(path) as workbook:
+            members = workbook.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # no zip at all: the reader below says the workbook cannot be read
+    if too_expansive(members, *limits):
+        raise UnreadableExport("Excel 文件解压后过大或压缩比异常（疑似压缩炸弹），已拒收；大批数据请以 CSV 报送",
+                               "the Excel file expands too much (a zip bomb?) and was refused; send large "
+                               "exports as CSV")
+
+
+def _defused(error):
+    """Whether defusedxml refused the XML behind `error` (openpyxl wraps what its parser raises)."""
+    while error is not None:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _read_raw(path, limits):
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
+        _check_workbook(path, limits or workbook_limits())
         try:
             return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl"), "xlsx"
         except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+            if _defused(error):
+                raise UnreadableExport("Excel 文件含有不安全的 XML 内容（实体声明或外部引用），已拒收",
+                                       "the Excel file holds unsafe XML (entity declarations or external "
+                                       "references) and was refused") from None
             raise UnreadableExport(f"无法读取 Excel 文件：{error}", f"cannot read the Excel file: {error}") from None
     if suffix not in CSV_SUFFIXES:
         raise UnreadableExport(f"不支持的文件类型 {suffix}（只接受 CSV 或 Excel）",
@@ -62,9 +107,10 @@ def _read_raw(path):
     raise UnreadableExport("无法识别文件编码（应为 UTF-8 或 GBK）", "unknown encoding (expected UTF-8 or GBK)")
 
 
-def read_export(path, source):
-    """Read `path` as an export of `source`; refuse it when a declared column is missing."""
-    frame, encoding = _read_raw(Path(path))
+def read_export(path, source, limits=None):
+    """Read `path` as an export of `source`; refuse it when a declared column is missing, or when it is
+    a workbook expanding beyond `limits` ((bytes, ratio); by default the app's settings)."""
+    frame, encoding = _read_raw(Path(path), limits)
     frame.columns = [_normalise_header(c) for c in frame.columns]
     declared = [_normalise_header(c.header) for c in source.columns]
     missing = [h for h in declared if h not in frame.columns]

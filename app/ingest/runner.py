@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from .loading import FileResult, LoadContext, load_file
 from .registration import subject_index
@@ -14,7 +15,7 @@ from .sources import SOURCES, source_for_file
 
 log = logging.getLogger(__name__)
 _ORDER = {source.name: position for position, source in enumerate(SOURCES)}
-COUNTS = ("rows_read", "inserted", "updated", "unchanged", "duplicates", "rejected", "warnings")
+COUNTS = ("rows_read", "inserted", "updated", "unchanged", "stale", "duplicates", "rejected", "warnings")
 
 
 def export_files(folder):
@@ -39,20 +40,34 @@ def ingest_paths(session, paths, towns, uploaded_by_id=None):
     """Load every path, committing per file; returns the run's summary (JSON-ready)."""
     reject_dir = Path(current_app.config["REJECT_DIR"])
     context = LoadContext(towns=frozenset(towns), subjects=subject_index(session), reject_dir=reject_dir,
-                          uploaded_by_id=uploaded_by_id)
-    results = []
-    for path in ordered(paths):
+                          uploaded_by_id=uploaded_by_id, upload_dir=current_app.config.get("UPLOAD_DIR"))
+    return summarise([_load_one(session, path, context) for path in ordered(paths)])
+
+
+def _load_one(session, path, context, attempts=2):
+    """Load and commit one file. A unique index refusing the write means another load stored the same
+    file or rows first: rolled back, the file is loaded again against what that load stored."""
+    for attempt in range(1, attempts + 1):
         try:
             result = load_file(session, path, context)
             session.commit()
+            return result
+        except IntegrityError as error:
+            session.rollback()
+            context.subjects = subject_index(session)
+            if attempt == attempts:
+                return _failed(path, error)
+            log.warning("ingest of %s met a concurrent load; trying again", path)
         except Exception as error:  # one broken file must not stop the run, nor leave half a batch
             session.rollback()
             log.exception("ingest of %s failed", path)
             context.subjects = subject_index(session)
-            result = FileResult(Path(path).name, None, "failed", message=f"载入失败，已整体回滚：{error}",
-                                message_en=f"loading failed and was rolled back: {error}")
-        results.append(result)
-    return summarise(results)
+            return _failed(path, error)
+
+
+def _failed(path, error):
+    return FileResult(Path(path).name, None, "failed", message=f"载入失败，已整体回滚：{error}",
+                      message_en=f"loading failed and was rolled back: {error}")
 
 
 def summarise(results):

@@ -1,11 +1,15 @@
-"""Receiving uploaded department files: CSV, Excel, or a zip of them, with bomb and size guards."""
+"""Receiving uploaded department files: CSV, Excel, or a zip of them, with bomb and size guards.
+
+Each upload is kept in a folder of its own under UPLOAD_DIR until its retention ends (retention.py)."""
 import re
+import shutil
 import uuid
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .archives import too_expansive
 from .loading import FileResult
 from .reading import CSV_SUFFIXES, EXCEL_SUFFIXES
 
@@ -72,8 +76,7 @@ def _extract(archive_path, folder, max_bytes, max_ratio):
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_MEMBERS:
             raise UploadRefused(f"压缩包内文件超过 {MAX_MEMBERS} 个", f"more than {MAX_MEMBERS} files in the archive")
-        declared = sum(m.file_size for m in members)
-        if declared > max_bytes or any(m.file_size > max_ratio * max(m.compress_size, 1) for m in members):
+        if too_expansive(members, max_bytes, max_ratio):
             raise UploadRefused("压缩包解压后过大或压缩比异常（疑似压缩炸弹），已拒收",
                                 "the archive expands too much (a zip bomb?) and was refused")
         received, budget = Received([]), max_bytes
@@ -109,12 +112,16 @@ def receive(storage, upload_dir, max_unzipped, max_ratio):
     storage.save(saved)
     if suffix != ".zip":
         return Received([saved])
-    unpacked = folder / "unpacked"
-    unpacked.mkdir()
-    received = _extract(saved, unpacked, max_unzipped, max_ratio)
-    if not received.paths and received.refused:
-        raise UploadRefused(f"{received.refused[0].file}：{received.refused[0].message}",
-                            f"{received.refused[0].file}: {received.refused[0].message_en}")
-    if not received.paths:
-        raise UploadRefused("压缩包中没有 CSV 或 Excel 文件", "the archive holds no CSV or Excel file")
+    try:
+        unpacked = folder / "unpacked"
+        unpacked.mkdir()
+        received = _extract(saved, unpacked, max_unzipped, max_ratio)
+        if not received.paths and received.refused:
+            raise UploadRefused(f"{received.refused[0].file}：{received.refused[0].message}",
+                                f"{received.refused[0].file}: {received.refused[0].message_en}")
+        if not received.paths:
+            raise UploadRefused("压缩包中没有 CSV 或 Excel 文件", "the archive holds no CSV or Excel file")
+    except UploadRefused:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused upload is not kept
+        raise
     return received

@@ -55,6 +55,27 @@ def normalise_cells(frame):
     return out
 
 
+# A run of white space, or white space other than one plain space (a tab, a line break).
+_UNUSUAL_SPACE = re.compile(r"\s{2,}|[^\S ]")
+
+
+def collapse_white_space(frame, names):
+    """The cells of the columns `names` (free text) with each run of white space made one space: a
+    line break written as CRLF or LF, a tab or doubled spaces are how a tool wrote the text, not what
+    the department said. Columns without such runs (most) are left as they are."""
+    out = frame.copy(deep=False)
+    for name in names:
+        values = out[name].to_numpy(dtype=object)
+        texts = [v for v in values if isinstance(v, str)]
+        if not _UNUSUAL_SPACE.search("\x00".join(texts)):  # one scan of the column, no Python call per cell
+            continue
+        changes = {v: " ".join(v.split()) for v in set(texts) if _UNUSUAL_SPACE.search(v)}
+        column = out[name]
+        changed = column[column.isin(list(changes))]
+        out.loc[changed.index, name] = changed.map(changes)
+    return out
+
+
 def parse_column(series, column):
     """The typed values of one column (NaN/NaT where a cell does not parse).
 
@@ -219,6 +240,14 @@ def check_digit_failures(codes):
 def mask_id_numbers(series):
     """Keep only the region prefix and the last four characters of an ID number."""
     return series.where(series.isna(), series.str[:6] + "********" + series.str[-4:])
+
+
+def mask_id_text(text):
+    """Any ID-number text masked for a report: the region prefix and last four characters of a long
+    one, stars for the rest (as many as there were characters, so a wrong length still shows)."""
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
 def typed_frame(frame, source, parsed=None):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.common.region import town_codes
 from app.entities import ScoringRun, SourceRecord
+from app.ingest import retention
 from app.ingest.runner import ingest_paths
 
 from . import models, scoring_runs
@@ -48,3 +49,10 @@ def ingest(session, paths, region_code, actor=None):
     if result.subject_ids:
         result.run = scoring_runs.start(session, "ingest", actor, result.subject_ids)
     return result
+
+
+def purge_kept_files(session, upload_dir, reject_dir, retention_days, now=None):
+    """Remove uploaded originals and reject reports received more than `retention_days` ago, marking
+    their batches (which keep checksum and counts); the daily command and each upload call it. The
+    caller commits. Returns the figures (a retention.Purge)."""
+    return retention.purge(session, upload_dir, reject_dir, int(retention_days), now)

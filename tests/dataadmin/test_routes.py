@@ -2,14 +2,18 @@
 import io
 import struct
 import zipfile
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from app.entities import SourceBatch, SourceRecord
+from app.entities.base import utcnow
 from app.extensions import db
 
 from ..conftest import csrf_token, logged_in_client, make_app, page_text
 from ..ingest import exports
+from ..ingest.test_reading import bomb
 
 
 def upload(client, name, content):
@@ -127,3 +131,36 @@ def test_a_zip_whose_only_member_is_damaged_is_refused(app, world, tmp_path):
     response = upload(client, "one.zip", damaged(buffer.getvalue(), "税务_月度申报_2025.csv"))
     assert response.status_code == 400 and "已损坏（大小或校验值不符），未载入" in page_text(response)
     assert db.session.scalar(select(func.count(SourceBatch.id))) == 0
+
+
+def test_an_excel_bomb_upload_is_refused_with_its_reason(app, world, tmp_path):
+    client = logged_in_client(app, world["users"]["data_admin"])
+    path = bomb(tmp_path, megabytes=32)
+    page = page_text(upload(client, path.name, path.read_bytes()))
+    assert "整文件拒收" in page and "疑似压缩炸弹" in page
+    assert db.session.scalar(select(func.count(SourceBatch.id))) == 0
+
+
+def test_an_upload_removes_files_past_retention_and_the_page_says_so(app, world, tmp_path):
+    client = logged_in_client(app, world["users"]["data_admin"])
+    assert f"保留 {app.config['UPLOAD_RETENTION_DAYS']} 天后自动删除" in page_text(client.get("/data/upload"))
+    bad = exports.write_csv(tmp_path / "市场监管_主体登记_旧.csv", "registration",
+                            [*exports.registration_rows(), ["91610203ABC", "坏", "企业", "610203100", "1", "", "",
+                                                            "存续", "", "", ""]])
+    upload(client, bad.name, bad.read_bytes())
+    old = db.session.scalars(select(SourceBatch)).one()
+    kept, report = Path(old.kept_file), Path(old.reject_file)
+    assert kept.exists() and report.exists()
+    assert client.get(f"/data/batches/{old.id}/rejects").status_code == 200
+    old.received_at = utcnow() - timedelta(days=app.config["UPLOAD_RETENTION_DAYS"] + 1)
+    db.session.commit()
+    fresh = exports.write_district(tmp_path / "d") / "税务_月度申报_2025.csv"
+    upload(client, fresh.name, fresh.read_bytes())
+    assert not kept.exists() and not report.exists()
+    db.session.expire_all()
+    old = db.session.get(SourceBatch, old.id)
+    assert old.files_removed_at is not None and old.rows_rejected == 1 and len(old.file_sha256) == 64
+    assert "原件及拒收报告已按保留期删除" in page_text(client.get("/data/"))
+    assert client.get(f"/data/batches/{old.id}/rejects").status_code == 404
+    [new] = db.session.scalars(select(SourceBatch).where(SourceBatch.id != old.id)).all()
+    assert Path(new.kept_file).exists()  # the upload just made is kept

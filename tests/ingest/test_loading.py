@@ -182,3 +182,87 @@ def test_a_cell_with_a_nul_character_is_a_row_reject_and_the_rest_loads(app, tmp
     assert [(r["行号 row"], r["字段 field"], r["原因 reason"]) for r in rejects] == [
         ("3", "主体名称", "含有空字符（NUL），无法保存")]
     assert db.session.scalar(select(func.count(CreditSubject.id))) == 2
+
+
+def correct_firm_b(folder, arrears="0"):
+    """A correction of FIRM_B's January filing (filed on time, no arrears after all)."""
+    fixed = [[exports.FIRM_B, "2025-01", "80000", "800", "0", "是", arrears]]
+    return exports.write_csv(folder / f"税务_月度申报_更正_{arrears}.csv", "tax_filing", fixed)
+
+
+def firm_b_january():
+    key = f"{exports.FIRM_B}|2025-01-01"
+    return db.session.scalars(select(SourceRecord).where(SourceRecord.natural_key == key)
+                              .order_by(SourceRecord.id)).all()
+
+
+def test_an_older_file_sent_again_does_not_revert_a_correction(app, district, tmp_path):
+    ingest(district)
+    ingest(correct_firm_b(tmp_path))
+    original = district / "税务_月度申报_2025.csv"
+    again = tmp_path / "again" / original.name
+    again.parent.mkdir()
+    again.write_bytes(original.read_bytes() + b"\r\n")  # a new checksum: the file is read again
+    figures = ingest(again)["files"][0]
+    assert (figures["status"], figures["inserted"], figures["updated"]) == ("loaded", 0, 0)
+    assert (figures["unchanged"], figures["stale"]) == (3, 1)
+    assert "未回退" in figures["message"] and "not reverted" in figures["message_en"]
+    versions = firm_b_january()
+    assert len(versions) == 2 and versions[-1].superseded_by_id is None and versions[-1].payload["arrears"] == 0
+    batch = db.session.get(SourceBatch, figures["batch_id"])
+    assert (batch.rows_updated, batch.rows_unchanged, batch.rows_stale) == (0, 3, 1)
+
+
+def test_a_second_correction_still_applies(app, district, tmp_path):
+    ingest(district)
+    ingest(correct_firm_b(tmp_path))
+    figures = ingest(correct_firm_b(tmp_path, arrears="700"))["files"][0]
+    assert (figures["updated"], figures["stale"]) == (1, 0)
+    versions = firm_b_january()
+    assert [v.payload["arrears"] for v in versions] == [1500, 0, 700]
+    assert [v.superseded_by_id for v in versions] == [versions[1].id, versions[2].id, None]
+
+
+def _lines(path, encoding):
+    with open(path, encoding=encoding, newline="") as f:
+        return list(csv.reader(f))
+
+
+def _rewrite(path, rows, encoding, lineterminator="\r\n"):
+    with open(path, "w", encoding=encoding, newline="") as f:
+        csv.writer(f, lineterminator=lineterminator).writerows(rows)
+
+
+def _padded(rows):
+    return [rows[0], *([f" {cell}  " for cell in row] for row in rows[1:])]
+
+
+RESENDS = {  # how a department's tool might write the same content again
+    "trailing newline": lambda path, rows: path.write_bytes(path.read_bytes() + b"\n"),
+    "LF instead of CRLF": lambda path, rows: _rewrite(path, rows, "utf-8-sig", "\n"),
+    "no BOM": lambda path, rows: _rewrite(path, rows, "utf-8"),
+    "GBK": lambda path, rows: _rewrite(path, rows, "gb18030"),
+    "spaces around cells": lambda path, rows: _rewrite(path, _padded(rows), "utf-8-sig"),
+    "white space inside a name": lambda path, rows: _rewrite(
+        path, [[cell.replace(" ", "\u3000\t ") for cell in row] for row in rows], "utf-8-sig"),
+    "line break inside a name": lambda path, rows: _rewrite(
+        path, [[cell.replace(" ", "\n") for cell in row] for row in rows], "utf-8-sig", "\n"),
+}
+
+
+@pytest.mark.parametrize("resend", list(RESENDS))
+def test_a_resend_differing_only_in_white_space_or_encoding_is_unchanged(app, tmp_path, resend):
+    rows = exports.registration_rows()
+    rows[0][1] = "陈炉甲 陶瓷有限公司"  # a space in the name (as some registers write it)
+    rows[0][9] = "张 三"
+    first = exports.write_csv(tmp_path / "市场监管_主体登记_2025.csv", "registration", rows, "utf-8-sig")
+    ingest(first)
+    again = tmp_path / "again" / first.name
+    again.parent.mkdir()
+    again.write_bytes(first.read_bytes())
+    RESENDS[resend](again, _lines(first, "utf-8-sig"))
+    assert again.read_bytes() != first.read_bytes()
+    figures = ingest(again)["files"][0]
+    assert (figures["status"], figures["inserted"], figures["updated"], figures["unchanged"]) == ("loaded", 0, 0, 3)
+    assert db.session.scalar(select(CreditSubject.name).where(CreditSubject.uscc == exports.FIRM_A)) == (
+        "陈炉甲 陶瓷有限公司")
