@@ -26,7 +26,7 @@ DAYS = 30
 def upload(app, path):
     """`path` received as an upload is (kept under UPLOAD_DIR) and loaded; its batch."""
     storage = FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)
-    [kept] = receive(storage, app.config["UPLOAD_DIR"], 10**9, 100)
+    [kept] = receive(storage, app.config["UPLOAD_DIR"], 10**9, 100).paths
     result = ingest_paths(db.session, [kept], TOWNS)["files"][0]
     return db.session.get(SourceBatch, result["batch_id"])
 
