@@ -39,8 +39,13 @@ MANIFEST = "manifest.json"
 DATABASE_FILES = {"postgresql": "database/yintai.dump", "sqlite": "database/yintai.sqlite3"}
 # Debian's postgresql-client-N puts the tools of major version N here; PATH is searched after it.
 VERSIONED_BIN = "/usr/lib/postgresql/{major}/bin"
-# Pages copied per step of SQLite's online backup (4 KiB pages: 16 MiB a step).
+# Pages copied per step of SQLite's online backup (4 KiB pages: 16 MiB a step, a fraction of a second
+# during which the platform's writers wait; they write between steps).
 SQLITE_STEP_PAGES = 4096
+# A write between two steps makes SQLite start the copy again (that is what keeps it consistent); when
+# the database is still being written after this many seconds (an ingestion, a scoring run), the backup
+# is refused rather than retried for ever.
+SQLITE_RETRY_SECONDS = 300
 # How long a restore waits for the tables' locks before giving up (the platform must be stopped).
 LOCK_TIMEOUT_MS = 30_000
 
@@ -300,9 +305,12 @@ def _copy_sqlite(engine, destination):
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_MS / 1000)
     target = sqlite3.connect(destination)
     try:
-        # In steps, so that the platform's writers get in between; SQLite restarts the copy when one
-        # does, so the copy is always one consistent state of the database.
-        source.backup(target, pages=SQLITE_STEP_PAGES)
+        # In WAL mode one step reads one snapshot while the platform's writers go on. In the default
+        # rollback-journal mode one step would hold them off for the whole copy ("database is locked"),
+        # so the copy goes in steps with the writers in between, and SQLite starts it again after a
+        # write: either way the copy is one consistent state of the database.
+        wal = source.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        source.backup(target, pages=-1 if wal else SQLITE_STEP_PAGES, progress=_RestartLimit())
     finally:
         target.close()
         source.close()
@@ -313,6 +321,21 @@ def _copy_sqlite(engine, destination):
                     "about": {"sqlite_version": sqlite3.sqlite_version}}
     finally:
         copy.dispose()
+
+
+class _RestartLimit:
+    """The progress callback of SQLite's backup: refuses a copy that still starts again after the time limit."""
+
+    def __init__(self):
+        self.started, self.restarts, self.remaining = time.monotonic(), 0, None
+
+    def __call__(self, status, remaining, total):
+        if self.remaining is not None and remaining > self.remaining:
+            self.restarts += 1
+            if time.monotonic() - self.started > SQLITE_RETRY_SECONDS:
+                raise BackupError(_l("备份期间数据库一直在写入：%(s)d 秒内复制重新开始了 %(n)d 次，仍未完成。"
+                                     "请在数据导入或评分结束后再备份。"), s=SQLITE_RETRY_SECONDS, n=self.restarts)
+        self.remaining = remaining
 
 
 def _libpq(engine):

@@ -3,9 +3,10 @@ every audit entry in order and every file; a restore refuses a target holding da
 archive of newer code and a damaged archive, before changing anything."""
 import io
 import json
-import os
+import sqlite3
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from app.extensions import db
 from app.services import audit, backup, consents, identity
 
 from .. import factories
-from ..conftest import PG_URL, make_app, normalise_database_url
+from ..conftest import PG_URL, make_app, normalise_database_url, reset_postgres_schema
 
 
 def last_json(result):
@@ -75,12 +76,10 @@ def source(app, world, tmp_path):
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-@pytest.fixture
-def fresh_url(app, tmp_path):
-    """An empty database of the app's backend, not the tests' one (PostgreSQL: <test database>_restore)."""
-    if db.engine.dialect.name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
+@pytest.fixture(scope="session")
+def scratch_postgresql():
+    """The URL of a PostgreSQL database of the tests' own, <test database>_restore, created once and dropped
+    at the end (dropping a database waits for a checkpoint: once, not per test)."""
     server, test_database = normalise_database_url(PG_URL).rsplit("/", 1)
     name = f"{test_database.split('?')[0]}_restore"
     admin = create_engine(normalise_database_url(PG_URL), isolation_level="AUTOCOMMIT")
@@ -91,6 +90,16 @@ def fresh_url(app, tmp_path):
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+@pytest.fixture
+def fresh_url(app, tmp_path, request):
+    """An empty database of the app's backend, not the tests' one (PostgreSQL: <test database>_restore)."""
+    if db.engine.dialect.name == "sqlite":
+        return f"sqlite:///{tmp_path / 'restored.db'}"
+    url = request.getfixturevalue("scratch_postgresql")
+    reset_postgres_schema(url)
+    return url
 
 
 def create_backup(app, out):
@@ -217,33 +226,88 @@ def test_a_missing_or_mismatched_pg_dump_is_named(app, source, postgresql_only, 
     assert list((tmp_path / "out").iterdir()) == []  # no archive, not even a partial one
 
 
-def test_a_sqlite_backup_taken_while_the_platform_writes_is_one_consistent_state(app, source, fresh_url, tmp_path,
-                                                                                 monkeypatch):
+@pytest.fixture(params=["delete", "wal"])
+def sqlite_writer(request, app, source):
+    """start(count): a thread writing `count` audit entries into the SQLite source (in the rollback-journal or
+    WAL mode) through a connection of its own, one commit each, as the platform's workers do; returns (stop,
+    errors, thread)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's online backup")
-    monkeypatch.setattr(backup, "SQLITE_STEP_PAGES", 1)  # many steps, so that writes land between them
     path = source.removeprefix("sqlite:///")
-    done = threading.Event()
+    set_journal_mode(path, request.param)
+    threads = []
 
-    def write():
-        import sqlite3
+    def start(count):
+        stop, errors = threading.Event(), []
 
-        writer = sqlite3.connect(path, timeout=30)
-        for number in range(150):
-            writer.execute("INSERT INTO audit_log (at, action, target_type, details) VALUES "
-                           "(CURRENT_TIMESTAMP, ?, 'Test', '{}')", (f"write.{number}",))
-            writer.commit()
-        writer.close()
-        done.set()
+        def write():
+            writer = sqlite3.connect(path, timeout=5)
+            number = 0
+            while not stop.is_set() and number < count:
+                try:
+                    writer.execute("INSERT INTO audit_log (at, action, target_type, details) VALUES "
+                                   "(CURRENT_TIMESTAMP, ?, 'Test', '{}')", (f"write.{number}",))
+                    writer.commit()
+                except sqlite3.Error as error:
+                    errors.append(error)
+                number += 1
+                time.sleep(0.002)
+            writer.close()
 
-    thread = threading.Thread(target=write)
-    thread.start()
+        thread = threading.Thread(target=write)
+        threads.append((stop, thread))
+        thread.start()
+        return stop, errors, thread
+
+    yield start
+    for stop, thread in threads:
+        stop.set()
+        thread.join()
+    set_journal_mode(path, "delete")
+
+
+def set_journal_mode(path, mode):
+    """Put the SQLite database file in `mode` (no other connection may be open)."""
+    db.session.remove()
+    db.engine.dispose()
+    connection = sqlite3.connect(path)
+    assert connection.execute(f"PRAGMA journal_mode={mode}").fetchone()[0] == mode
+    connection.close()
+
+
+def test_a_sqlite_backup_taken_while_the_platform_writes_is_one_consistent_state(app, sqlite_writer, fresh_url,
+                                                                                 tmp_path, monkeypatch):
+    monkeypatch.setattr(backup, "SQLITE_STEP_PAGES", 1)  # many steps, so that writes land between them
+    _stop, errors, thread = sqlite_writer(150)
     created, manifest = create_backup(app, tmp_path / "backups")
     thread.join()
-    assert done.is_set()
+    assert errors == []  # no write was locked out by the backup
     restored = last_json(restore(fresh_url, tmp_path, created["archive"]))
     written = manifest["row_counts"]["audit_log"] - 3
     assert restored["tables"] == manifest["row_counts"] and 0 <= written <= 150
     actions = [entry[3] for entry in audit_log_of(fresh_url)]
     assert actions[3:] == [f"write.{number}" for number in range(written)]  # a prefix of the writes, no gap
-    assert os.path.getsize(path) > 0 and Path(created["archive"]).stat().st_size == created["bytes"]
+
+
+def test_a_sqlite_database_written_between_every_step_is_refused_not_copied_forever(app, source, tmp_path,
+                                                                                     monkeypatch):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's online backup")
+    writer = sqlite3.connect(source.removeprefix("sqlite:///"))
+
+    class WritingBetweenSteps(backup._RestartLimit):
+        """A platform that writes between every two steps of the copy."""
+
+        def __call__(self, status, remaining, total):
+            writer.execute("INSERT INTO audit_log (at, action, target_type, details) VALUES "
+                           "(CURRENT_TIMESTAMP, 'write', 'Test', '{}')")
+            writer.commit()
+            super().__call__(status, remaining, total)
+
+    monkeypatch.setattr(backup, "_RestartLimit", WritingBetweenSteps)
+    monkeypatch.setattr(backup, "SQLITE_STEP_PAGES", 1)
+    monkeypatch.setattr(backup, "SQLITE_RETRY_SECONDS", 0)
+    result = app.test_cli_runner().invoke(args=["backup", "create", "--out", str(tmp_path / "out")])
+    writer.close()
+    assert result.exit_code != 0 and "一直在写入" in result.output and "kept being written" in result.output
+    assert list((tmp_path / "out").iterdir()) == []
