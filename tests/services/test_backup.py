@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, func, inspect, select, table, text
 
 from app.entities import AuditEntry, CreditSubject, DataAccessLog
 from app.extensions import db
-from app.services import audit, backup, consents, identity
+from app.services import audit, backup, consents, dumps, identity
 
 from .. import factories
 from ..conftest import PG_URL, make_app, normalise_database_url, reset_postgres_schema
@@ -216,7 +216,7 @@ def fake_tool(folder, name, version):
 def test_a_missing_or_mismatched_pg_dump_is_named(app, source, postgresql_only, tmp_path, monkeypatch):
     tools = tmp_path / "bin"
     tools.mkdir()
-    monkeypatch.setattr(backup, "VERSIONED_BIN", str(tmp_path / "no-such-{major}"))
+    monkeypatch.setattr(dumps, "VERSIONED_BIN", str(tmp_path / "no-such-{major}"))
     monkeypatch.setenv("PATH", str(tools))
     missing = app.test_cli_runner().invoke(args=["backup", "create", "--out", str(tmp_path / "out")])
     assert missing.exit_code != 0 and "找不到 pg_dump" in missing.output and "postgresql-client-" in missing.output
@@ -277,7 +277,7 @@ def set_journal_mode(path, mode):
 
 def test_a_sqlite_backup_taken_while_the_platform_writes_is_one_consistent_state(app, sqlite_writer, fresh_url,
                                                                                  tmp_path, monkeypatch):
-    monkeypatch.setattr(backup, "SQLITE_STEP_PAGES", 1)  # many steps, so that writes land between them
+    monkeypatch.setattr(dumps, "SQLITE_STEP_PAGES", 1)  # many steps, so that writes land between them
     _stop, errors, thread = sqlite_writer(150)
     created, manifest = create_backup(app, tmp_path / "backups")
     thread.join()
@@ -295,7 +295,7 @@ def test_a_sqlite_database_written_between_every_step_is_refused_not_copied_fore
         pytest.skip("SQLite's online backup")
     writer = sqlite3.connect(source.removeprefix("sqlite:///"))
 
-    class WritingBetweenSteps(backup._RestartLimit):
+    class WritingBetweenSteps(dumps._RestartLimit):
         """A platform that writes between every two steps of the copy."""
 
         def __call__(self, status, remaining, total):
@@ -304,9 +304,9 @@ def test_a_sqlite_database_written_between_every_step_is_refused_not_copied_fore
             writer.commit()
             super().__call__(status, remaining, total)
 
-    monkeypatch.setattr(backup, "_RestartLimit", WritingBetweenSteps)
-    monkeypatch.setattr(backup, "SQLITE_STEP_PAGES", 1)
-    monkeypatch.setattr(backup, "SQLITE_RETRY_SECONDS", 0)
+    monkeypatch.setattr(dumps, "_RestartLimit", WritingBetweenSteps)
+    monkeypatch.setattr(dumps, "SQLITE_STEP_PAGES", 1)
+    monkeypatch.setattr(dumps, "SQLITE_RETRY_SECONDS", 0)
     result = app.test_cli_runner().invoke(args=["backup", "create", "--out", str(tmp_path / "out")])
     writer.close()
     assert result.exit_code != 0 and "一直在写入" in result.output and "kept being written" in result.output
