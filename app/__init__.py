@@ -111,9 +111,10 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|market …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup …` commands."""
     from app.cli import (
         applications_cli,
+        backup_cli,
         clock_cli,
         data_cli,
         loans_cli,
@@ -125,5 +126,5 @@ def register_commands(app):
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, market_cli):
+                  clock_cli, market_cli, backup_cli):
         app.cli.add_command(group)

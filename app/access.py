@@ -11,13 +11,13 @@ from app.entities import (
     Consent,
     FeedbackUpload,
     FinancingNeed,
-    IdentityRelease,
     Institution,
     Product,
     User,
 )
 from app.entities.users import LENDER_OFFICER
 from app.extensions import db
+from app.services.consents import SCREENING
 
 
 def role_required(*roles):
@@ -71,8 +71,8 @@ def own_consent_or_404(consent_id):
 
 
 def own_release_or_404(release_id):
-    """One of the current firm user's identity releases."""
-    return _get_or_404(IdentityRelease, release_id, _firms_own)
+    """One of the current firm user's identity releases (its consents for the screening purpose)."""
+    return _get_or_404(Consent, release_id, lambda c: _firms_own(c) and c.purpose_code == SCREENING)
 
 
 def institution_application_or_404(application_id):

@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores|matches|applications|loans|clock|market …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup …` commands."""
 import json
 import sys
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from app.services import (
     accounts,
     activation,
     applications,
+    backup,
     feedback,
     ingestion,
     match_runs,
@@ -301,3 +302,67 @@ def simulate_command(months, seed, truth, until, activity):
     figures = simulate(db.session, seed, months, _moment(until) if until else None, truth, activity,
                        on_month=progress)
     click.echo(json.dumps(figures, ensure_ascii=False))
+
+
+@click.group("backup")
+def backup_cli():
+    """Backup and restore: the database, the model registry, the uploads and reject reports (docs/deploy.md)."""
+
+
+def _backup_places():
+    """(folders by archive name, the code's migrations folder) of this deployment."""
+    config = current_app.config
+    return ({"models": config["MODEL_REGISTRY"], "uploads": config["UPLOAD_DIR"], "rejects": config["REJECT_DIR"]},
+            current_app.extensions["migrate"].directory)
+
+
+def _in_both(text):
+    """A lazy text or a backup's refusal in Chinese, then in English, for a terminal."""
+    render = (lambda: text.message) if isinstance(text, backup.BackupError) else (lambda: str(text))
+    with force_locale("zh"):
+        chinese = render()
+    with force_locale("en"):
+        english = render()
+    return chinese if english == chinese else f"{chinese} / {english}"
+
+
+def _say(text):
+    click.echo(_in_both(text), err=True)
+
+
+@backup_cli.command("create")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the archive (default: instance/backups).")
+@with_appcontext
+def backup_create_command(out_dir):
+    """Write one archive of the database (PostgreSQL: pg_dump; SQLite: the online backup API), the model
+    registry, the uploads and the reject reports, with a manifest (time, database kind, Alembic revision,
+    rows per table, sha256 of every file). Progress on stderr; the JSON summary is the last line."""
+    folders, _migrations = _backup_places()
+    try:
+        summary = backup.create(db.engine, folders, out_dir or Path(current_app.instance_path) / "backups",
+                                say=_say)
+    except backup.BackupError as error:
+        raise click.ClickException(_in_both(error)) from None
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds rows and files that differ.")
+@with_appcontext
+def backup_restore_command(archive, force):
+    """Restore an archive into DATABASE_URL, MODEL_REGISTRY, UPLOAD_DIR and REJECT_DIR after checking every
+    file's sha256 and that this code knows the archive's revision; a target holding data needs --force. The
+    JSON summary (rows restored per table) is the last line."""
+    folders, migrations = _backup_places()
+    db.session.remove()
+    try:
+        summary = backup.restore(db.engine, archive, folders, migrations, Path(current_app.instance_path),
+                                 force=force, say=_say)
+    except backup.BackupError as error:
+        raise click.ClickException(_in_both(error)) from None
+    if summary["upgrade_needed"]:
+        click.echo(f"数据库版本 {summary['alembic_revision']} 早于本程序的 {summary['code_revision']}，"
+                   "请运行 flask db upgrade / run `flask db upgrade` next", err=True)
+    click.echo(json.dumps(summary, ensure_ascii=False))

@@ -81,6 +81,9 @@ class Config:
     RESPONSE_TIME_WINDOW_DAYS = 90
     # Underwriting consents are short-lived (Account Aggregator practice: about a month).
     UNDERWRITING_CONSENT_DAYS = 30
+    # A release of identity to a lender's screening is a consent too, and every consent ends: half a
+    # year outlasts a financing need's search, after which the firm renews it with one click.
+    SCREENING_CONSENT_DAYS = 180
     # Where reject reports and uploaded department files are kept.
     REJECT_DIR = str(INSTANCE_DIR / "rejects")
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")

@@ -4,9 +4,10 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import FeedbackUpload, IdentityRelease, SourceBatch
+from app.entities import FeedbackUpload, SourceBatch
 from app.extensions import db
 
+from . import factories
 from .conftest import logged_in_client, make_app
 
 ANON = "anonymous"
@@ -94,9 +95,8 @@ def url_args(world, batch, release):
 
 def identity_release(world):
     """The world's firm has released its identity to bank A."""
-    release = IdentityRelease(subject_id=world["firm"].id, institution_id=world["bank_a"].id,
-                              released_by_id=world["users"]["firm"].id)
-    db.session.add(release)
+    release = factories.ConsentFactory(subject_id=world["firm"].id, institution_id=world["bank_a"].id,
+                                       purpose_code="screening", granted_by_id=world["users"]["firm"].id)
     db.session.commit()
     return release
 

@@ -1,6 +1,6 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
 from .audit import AuditEntry
-from .consent import Consent, DataAccessLog, IdentityRelease
+from .consent import Consent, DataAccessLog
 from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest, ScoringRun
 from .financing import (
     Application,
@@ -20,7 +20,7 @@ from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IdentityRelease", "Institution", "ListEntry", "Loan",
+    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "Institution", "ListEntry", "Loan",
     "MarketSimulation",
     "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
     "RepaymentOutcome", "ScoringRun", "SourceBatch", "SourceRecord", "User",

@@ -44,6 +44,19 @@ class Consent(Timestamped, db.Model):
         """The same test in SQL (a paused, revoked or expired consent is not in force)."""
         return and_(cls.status == "active", cls.valid_from <= now, cls.valid_to > now)
 
+    @hybrid_method
+    def covers(self, subject_id, institution_id, purpose: str, now: datetime) -> bool:
+        """True when this is `subject_id`'s consent to `institution_id` for `purpose`, in force at `now`."""
+        return (self.subject_id == subject_id and self.institution_id == institution_id
+                and self.purpose_code == purpose and self.is_in_force(now))
+
+    @covers.inplace.expression
+    @classmethod
+    def _covers_expression(cls, subject_id, institution_id, purpose: str, now: datetime):
+        """The same test in SQL; `subject_id` and `institution_id` may be columns of another table."""
+        return and_(cls.subject_id == subject_id, cls.institution_id == institution_id,
+                    cls.purpose_code == purpose, cls.is_in_force(now))
+
     def status_at(self, now: datetime) -> str:
         """The status as the firm reads it: `expired` once the window has ended, though still marked active."""
         return "expired" if self.status == "active" and now >= self.valid_to else self.status
@@ -65,23 +78,3 @@ class DataAccessLog(db.Model):
 
     user: Mapped["User | None"] = relationship()  # noqa: F821
     institution: Mapped["Institution | None"] = relationship()  # noqa: F821
-
-
-class IdentityRelease(Timestamped, db.Model):
-    """A firm's release of its identity to one lender's screening (在线优企筛选); revocable.
-
-    Without a consent in force or an active release, the lender sees the firm only as an
-    anonymised profile.
-    """
-
-    __tablename__ = "identity_release"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    status: Mapped[str] = mapped_column(String(12), default="active")
-    revoked_at: Mapped[datetime | None]
-    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-
-    institution: Mapped["Institution"] = relationship()  # noqa: F821

@@ -217,9 +217,8 @@ def consent_revoke(consent_id):
 def identity_list():
     """Lenders the firm has released its identity to (在线优企筛选), and to which it may."""
     subject_id = current_user.subject_id
-    releases = identity.releases_of(db.session, subject_id)
-    released = {r.institution_id for r in releases if r.status == "active"}
-    return render_template("firm/identity.html", releases=releases, released=released,
+    return render_template("firm/identity.html", releases=identity.releases_of(db.session, subject_id),
+                           released=identity.released_to(db.session, subject_id),
                            institutions=identity.institutions(db.session), form=ActionForm())
 
 
@@ -244,7 +243,7 @@ def identity_revoke(release_id):
     """Revoke a release: the lender sees the firm anonymised again."""
     entry = own_release_or_404(release_id)
     try:
-        identity.revoke(db.session, entry, current_user)
+        consents.revoke(db.session, entry, current_user)
     except NotAllowed as error:
         flash(error.message, "error")
     else:

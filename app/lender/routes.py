@@ -15,7 +15,6 @@ from app.access import (
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
 from app.common.ids import page_number
 from app.common.vocab import APPLICATION_STATUSES, LENDER_ROLES, QUEUE_SCOPES
-from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.errors import refuse
@@ -38,7 +37,6 @@ from app.lender.forms import (
 )
 from app.services import (
     applications,
-    consents,
     feedback,
     loans,
     products,
@@ -90,17 +88,16 @@ def application_assign(application_id):
 @bp.get("/applications/<id:application_id>")
 @staff_only
 def application_detail(application_id):
-    """One application with its offer, loan and history; opening it is logged as a view of the firm's
-    data under its consent. An offer past its last day is expired first."""
+    """One application with its offer, loan and history, and the applicant's score under the application's
+    own consent (opening it is then logged as a view under that consent). An offer past its last day is
+    expired first."""
     application = institution_application_or_404(application_id)
     applications.expire_offers(db.session, application_id=application.id)
-    consent = consents.consent_in_force(db.session, application.subject_id, application.institution_id)
-    consents.log_access(db.session, application.subject_id, current_user, consent,
-                        f"application:{application.id}")
-    score = latest_score(db.session, application.subject_id) if consent else None
+    summary, refusal = _under_consent(lambda: scores.lender_summary(db.session, application, current_user))
+    consent, score = summary or (None, None)
     page = render_template("lender/application_detail.html", application=application, consent=consent,
-                           score=score, approve_form=approve_form(application), decline_form=DeclineForm(),
-                           info_form=InfoRequestForm(), disburse_form=DisburseForm(),
+                           refusal=refusal, score=score, approve_form=approve_form(application),
+                           decline_form=DeclineForm(), info_form=InfoRequestForm(), disburse_form=DisburseForm(),
                            repayment_form=RepaymentForm(), form=StepForm(),
                            days_late=response_clock.days_late(application, utcnow()))
     db.session.commit()  # after rendering: a commit expires what the page reads
@@ -110,16 +107,23 @@ def application_detail(application_id):
 @bp.get("/applications/<id:application_id>/score")
 @staff_only
 def application_score(application_id):
-    """The applicant's credit score with its reasons, chart, peers and records: only under its consent."""
+    """The applicant's credit score with its reasons, chart, peers and records: only under the application's
+    own consent in force (403 saying why otherwise)."""
     application = institution_application_or_404(application_id)
-    consent = consents.consent_in_force(db.session, application.subject_id, application.institution_id)
-    view = scores.lender_view(db.session, application.subject) if consent else None
-    page = render_template("lender/score.html", application=application, consent=consent, view=view)
-    if view is not None:
-        consents.log_access(db.session, application.subject_id, current_user, consent,
-                            f"score:application:{application.id}")
-        db.session.commit()
+    view, refusal = _under_consent(lambda: scores.lender_view(db.session, application, current_user))
+    page = render_template("lender/score.html", application=application, refusal=refusal, view=view)
+    if refusal:
+        return page, 403
+    db.session.commit()
     return page
+
+
+def _under_consent(show):
+    """(what `show()` returns, None), or (None, the refusal's message) when the firm's consent does not allow it."""
+    try:
+        return show(), None
+    except NotAllowed as refusal:
+        return None, refusal.message
 
 
 @bp.get("/ranking")

@@ -1,7 +1,8 @@
 """What a score page shows: the stored score, its chart, its peers, the records behind its reasons.
 
 Everything here reads what a scoring run stored (reasons are never recomputed for a page view).
-Who may see it is decided by the caller: a lender only under a consent in force, a firm its own.
+A lender sees an applicant's score only under the consent of that application, in force, and each
+view is logged under it; a firm sees its own.
 """
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from app.credit.scoring import data_as_of, latest_per_subject, latest_score, sco
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.ingest.sources import SOURCES, get_source
 
-from . import models
+from . import consents, models
 
 EVIDENCE_ROWS = 12
 CHART_WIDTH = 240  # the bars' part of the chart, in SVG units
@@ -51,11 +52,23 @@ class ScoreView:
     sources: list | None = None
 
 
-def lender_view(session, subject):
-    """The latest score with chart, peers and the records behind each reason; None if unscored."""
+def lender_summary(session, application, user, now=None):
+    """(consent, latest score or None) of the applicant for the application page, logged as a view under the
+    application's own consent; NotAllowed saying why when that consent is not in force."""
+    consent = consents.application_consent(session, application, now)
+    consents.log_access(session, application.subject_id, user, consent, f"application:{application.id}")
+    return consent, latest_score(session, application.subject_id)
+
+
+def lender_view(session, application, user, now=None):
+    """The applicant's latest score with chart, peers and the records behind each reason, under the
+    application's own consent (NotAllowed saying why otherwise), logged under it; None if unscored."""
+    consent = consents.application_consent(session, application, now)
+    subject = application.subject
     score = latest_score(session, subject.id)
     if score is None:
         return None
+    consents.log_access(session, subject.id, user, consent, f"score:application:{application.id}")
     return ScoreView(score, _version(session, score), chart_geometry(score), peer_standing(session, subject, score),
                      reason_evidence(session, subject.id, score.reasons))
 

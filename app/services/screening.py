@@ -1,9 +1,10 @@
 """在线优企筛选: firms whose open needs pass one of a lender's products, best fit first.
 
 Read from the stored matches. A firm appears with its name and need only to an institution it has
-a consent in force for, or has released its identity to; to every other institution it is an
-anonymised profile (industry section, town, size band, grade, amount and term bands) with no field
-that identifies it. Each identified row shown is logged as a view of the firm's data.
+released its identity to (a consent for the screening purpose, in force); an underwriting consent
+covers its application, not this. To every other institution it is an anonymised profile (industry
+section, town, size band, grade, amount and term bands) with no field that identifies it. Each
+identified row shown is logged as a view of the firm's data under that screening consent.
 """
 from dataclasses import dataclass
 
@@ -12,13 +13,11 @@ from flask_babel import gettext as _
 
 from app.common.errors import InvalidInput
 from app.common.region import town_codes
-from app.entities import CreditSubject, DataAccessLog, FinancingNeed
+from app.entities import CreditSubject, FinancingNeed
 from app.entities.base import utcnow
 from app.matching.rules import SECTIONS, section_of
 
-from . import matches
-from .consents import subjects_with_consent
-from .identity import released_subjects
+from . import consents, matches
 from .match_facts import active_lists, latest_scores
 
 AMOUNT_BANDS_WAN = (0, 10, 50, 100, 300, 500, 1000, None)
@@ -63,14 +62,19 @@ class Profile:
 
 @dataclass
 class ScreenedFirm:
-    """A row of the screening: the profile, and the firm and need only when identified."""
+    """A row of the screening: the profile, and the firm and need only under a screening consent."""
 
     profile: Profile
-    identified: bool
+    consent_id: int | None
     fit: float
     pd: float | None
     need: FinancingNeed | None = None
     subject: CreditSubject | None = None
+
+    @property
+    def identified(self):
+        """Whether the firm is shown by name (it released its identity to the institution)."""
+        return self.consent_id is not None
 
 
 def filter_codes():
@@ -118,8 +122,7 @@ def screen_product(session, product, user, filters=None):
     subject_ids = {subject.id for _fit, _need, subject in rows}
     scores = latest_scores(session, subject_ids)
     red = {sid for sid, kinds in active_lists(session, subject_ids, utcnow().date()).items() if "red" in kinds}
-    visible = subjects_with_consent(session, user.institution_id, subject_ids) | released_subjects(
-        session, user.institution_id, subject_ids)
+    released = consents.consent_ids_in_force(session, user.institution_id, subject_ids, consents.SCREENING)
     priority_product = bool((product.rules or {}).get("red_list_priority"))
     result = []
     for fit, need, subject in rows:
@@ -128,19 +131,17 @@ def screen_product(session, product, user, filters=None):
                           amount_band(need.amount), term_band(need.term_months),
                           int(round((fit or 0) * 100 / FIT_STEP)) * FIT_STEP, priority_product and subject.id in red)
         if _passes(profile, filters):
-            identified = subject.id in visible
-            result.append(ScreenedFirm(profile, identified, fit or 0, pd, need if identified else None,
-                                       subject if identified else None))
+            consent_id = released.get(subject.id)
+            result.append(ScreenedFirm(profile, consent_id, fit or 0, pd, need if consent_id else None,
+                                       subject if consent_id else None))
     result.sort(key=lambda r: (not r.profile.priority, -r.fit, r.pd if r.pd is not None else 2.0))
     return result[:MAX_ROWS]
 
 
 def log_views(session, user, product, rows):
-    """Record each identified firm shown as a view of its data (查询记录)."""
-    for row in rows:
-        if row.identified:
-            session.add(DataAccessLog(subject_id=row.subject.id, user_id=user.id, institution_id=user.institution_id,
-                                      purpose="screening", what=f"screening:product:{product.id}"))
+    """Record each identified firm shown as a view of its data (查询记录) under its screening consent."""
+    consents.log_views(session, user, [(row.subject.id, row.consent_id, f"screening:product:{product.id}")
+                                       for row in rows if row.identified])
 
 
 def profile_json(profile):

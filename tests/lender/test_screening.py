@@ -1,10 +1,13 @@
-"""在线优企筛选: anonymised unless the firm consented or released its identity; own products only."""
+"""在线优企筛选: anonymised unless the firm released its identity to the lender (a screening consent in
+force); each view logged under that consent; own products only."""
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from app.entities import AuditEntry, DataAccessLog, IdentityRelease
+from app.entities import AuditEntry, Consent, DataAccessLog
+from app.entities.base import utcnow
 from app.extensions import db
 from app.services import matches
 
@@ -41,18 +44,49 @@ def test_anonymised_profile_leaks_no_identifying_field(app, world):
         assert secret not in html and secret not in body, secret
     assert "匿名企业" in html and "100–300 万元" in html and "红土镇" in html
     rows = api.get_json()["firms"]
-    anonymous = [r for r in rows if not r["identified"]]
+    assert not [r for r in rows if r["identified"]]  # neither firm released its identity to bank A
+    anonymous = [r for r in rows if r["profile"]["town"] == firm.town_code]
     assert len(anonymous) == 1 and set(anonymous[0]) == {"identified", "profile"}
     assert set(anonymous[0]["profile"]) == PROFILE_KEYS
     assert anonymous[0]["profile"]["amount_band_wan"] == [100, 300] and anonymous[0]["profile"]["grade"] == "B"
 
 
-def test_consented_firm_is_shown_by_name_and_the_view_is_logged(app, world):
+def screening_consent(world, **values):
+    """A consent of the world's firm to bank A for the screening purpose."""
+    consent = factories.ConsentFactory(subject_id=world["firm"].id, institution_id=world["bank_a"].id,
+                                       purpose_code="screening", purpose_text="在线优企筛选", **values)
+    db.session.commit()
+    return consent
+
+
+def shows_the_firm(app, world):
+    """Whether bank A's screening, as a page and by the API, names the world's firm and its need."""
+    page, api = screening(app, world)
+    html = page_text(page)
+    named = [row for row in api.get_json()["firms"] if row["identified"]]
+    page_names = world["firm"].name in html and world["need"].purpose in html
+    assert page_names == bool(named)
+    return page_names
+
+
+def test_a_screening_consent_shows_the_firm_by_name_and_each_view_is_logged_under_it(app, world):
     other_firms_need(world)
-    html = page_text(screening(app, world)[0])
-    assert world["firm"].name in html and world["need"].purpose in html
-    logged = db.session.scalars(select(DataAccessLog).where(DataAccessLog.purpose == "screening")).all()
-    assert {entry.subject_id for entry in logged} == {world["firm"].id}
+    consent = screening_consent(world)
+    assert shows_the_firm(app, world)
+    logged = db.session.execute(select(DataAccessLog.subject_id, DataAccessLog.consent_id, DataAccessLog.purpose,
+                                       DataAccessLog.what)).all()
+    assert logged == [(world["firm"].id, consent.id, "screening", f"screening:product:{world['product'].id}")] * 2
+
+
+def test_a_screening_view_without_a_screening_consent_shows_no_firm(app, world):
+    # The world's firm has an underwriting consent to bank A for its application: it covers that
+    # application, not the screening of its needs.
+    other_firms_need(world)
+    assert not shows_the_firm(app, world)
+    screening_consent(world, valid_from=utcnow() - timedelta(days=40), valid_to=utcnow() - timedelta(minutes=1))
+    screening_consent(world, status="revoked")
+    assert not shows_the_firm(app, world)
+    assert db.session.scalars(select(DataAccessLog)).all() == []
 
 
 def test_release_identifies_the_firm_until_it_is_revoked(app, world):
@@ -63,18 +97,20 @@ def test_release_identifies_the_firm_until_it_is_revoked(app, world):
     html = page_text(screening(app, world)[0])
     assert world["other_firm"].name in html and PURPOSE in html
     assert page_text(screening(app, world, "officer_other")[0]).count(PURPOSE) == 0
-    release = db.session.scalars(select(IdentityRelease)).one()
+    release = db.session.scalars(select(Consent).where(Consent.subject_id == world["other_firm"].id)).one()
+    assert (release.purpose_code, release.institution_id, release.status) == ("screening", world["bank_a"].id, "active")
+    assert "在线优企筛选" in page_text(firm.get("/firm/consents"))
     assert firm.post(f"/firm/identity/releases/{release.id}/revoke", data={"csrf_token": token}).status_code == 302
     html = page_text(screening(app, world)[0])
     assert world["other_firm"].name not in html and PURPOSE not in html
     actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions[-2:] == ["identity.release", "identity.revoke"]
+    assert actions[-2:] == ["identity.release", "consent.revoke"]
+    logged = db.session.execute(select(DataAccessLog.subject_id, DataAccessLog.consent_id)).all()
+    assert logged == [(world["other_firm"].id, release.id)] * 2
 
 
 def test_another_firm_cannot_revoke_a_release(app, world):
-    release = IdentityRelease(subject_id=world["firm"].id, institution_id=world["bank_a"].id)
-    db.session.add(release)
-    db.session.commit()
+    release = screening_consent(world)
     other = logged_in_client(app, world["users"]["firm_other"])
     token = csrf_token(page_text(other.get("/firm/identity")))
     assert other.post(f"/firm/identity/releases/{release.id}/revoke", data={"csrf_token": token}).status_code == 404

@@ -5,16 +5,18 @@ import pytest
 from sqlalchemy import select
 
 from app.common.errors import NotAllowed
-from app.entities import AuditEntry, DataAccessLog
+from app.entities import Application, AuditEntry, Consent, DataAccessLog
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services.consents import (
     access_log_of,
+    application_consent,
+    application_consent_joins,
+    consent_ids_in_force,
     consent_in_force,
     consents_in_force,
     log_access,
     revoke,
-    subjects_with_consent,
 )
 
 from .. import factories
@@ -87,7 +89,8 @@ def test_in_force_means_active_from_valid_from_up_to_but_not_at_valid_to(parties
     # The Python test and every SQL form agree at each boundary.
     assert given.is_in_force(NOW) is expected
     assert (consent_in_force(db.session, subject_id, bank_id, now=NOW) == given) is expected
-    assert (subjects_with_consent(db.session, bank_id, [subject_id], now=NOW) == {subject_id}) is expected
+    found_ids = consent_ids_in_force(db.session, bank_id, [subject_id], "underwriting", now=NOW)
+    assert (found_ids == {subject_id: given.id}) is expected
     per_subject = consents_in_force(bank_id, now=NOW)
     found = db.session.execute(select(per_subject.c.subject_id, per_subject.c.consent_id)).all()
     assert (found == [(subject_id, given.id)]) is expected
@@ -116,9 +119,11 @@ def test_consents_in_force_has_one_line_per_subject_with_one(parties):
     assert set(db.session.execute(select(per_subject.c.subject_id, per_subject.c.consent_id)).all()) == {
         (parties["subject"].id, mine.id), (other.id, theirs.id)}
     ids = [parties["subject"].id, other.id, unconsented.id]
-    assert subjects_with_consent(db.session, parties["bank"].id, ids) == {parties["subject"].id, other.id}
-    assert subjects_with_consent(db.session, parties["bank"].id, ids, purpose="monitoring") == set()
-    assert subjects_with_consent(db.session, parties["bank"].id, []) == set()
+    bank_id = parties["bank"].id
+    assert consent_ids_in_force(db.session, bank_id, ids, "underwriting") == {parties["subject"].id: mine.id,
+                                                                               other.id: theirs.id}
+    assert consent_ids_in_force(db.session, bank_id, ids, "monitoring") == {}
+    assert consent_ids_in_force(db.session, bank_id, [], "underwriting") == {}
 
 
 def test_a_consent_for_another_institution_is_not_in_force(parties):
@@ -197,3 +202,37 @@ def test_log_access_without_consent_is_recorded_as_supervision(parties):
     row = db.session.scalars(select(DataAccessLog)).one()
     assert (row.user_id, row.institution_id, row.consent_id) == (regulator.id, None, None)
     assert row.purpose == "supervision"
+
+
+@pytest.mark.parametrize("change, refusal", [
+    ({}, None),
+    ({"status": "revoked"}, "企业已撤回该申请的授权"),
+    ({"status": "paused"}, "企业已暂停该申请的授权"),
+    ({"status": "expired"}, "该申请的授权已过期"),
+    ({"valid_to": -SECOND}, "该申请的授权已于"),
+    ({"valid_from": timedelta(hours=1)}, "起生效"),
+    ({"purpose_code": "monitoring"}, "没有贷前审核用途的授权"),
+    ({"purpose_code": "screening"}, "没有贷前审核用途的授权"),
+    ({"institution": "bank_b"}, "没有贷前审核用途的授权"),
+], ids=["in-force", "revoked", "paused", "status-expired", "window-ended", "not-yet-valid", "monitoring",
+        "screening", "other-institution"])
+def test_an_application_is_covered_by_its_own_consent_only(world, change, refusal):
+    # Another underwriting consent of the firm to bank A, in force and running longer, never stands in.
+    factories.ConsentFactory(subject_id=world["firm"].id, institution_id=world["bank_a"].id,
+                             valid_to=utcnow() + timedelta(days=90))
+    own, application, now = world["consent"], world["application"], utcnow()
+    for name, value in change.items():
+        if name == "institution":
+            own.institution_id = world[value].id
+        else:
+            setattr(own, name, now + value if isinstance(value, timedelta) else value)
+    db.session.commit()
+    joined = db.session.scalars(select(Consent.id).select_from(Application)
+                                .join(Consent, application_consent_joins(now))
+                                .where(Application.id == application.id)).all()
+    if refusal is None:
+        assert application_consent(db.session, application, now) == own and joined == [own.id]
+        return
+    with pytest.raises(NotAllowed) as refused:
+        application_consent(db.session, application, now)
+    assert refusal in refused.value.message and joined == []
