@@ -31,3 +31,11 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def dispose_engines(app):
+    """Drop the pooled database connections of `app` that a forked process inherited from its parent,
+    without closing them under the parent (SQLAlchemy's advice for multiprocessing)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

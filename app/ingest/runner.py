@@ -35,13 +35,17 @@ def ordered(paths):
     return sorted(paths, key=key)
 
 
-def ingest_paths(session, paths, towns, uploaded_by_id=None):
-    """Load every path, committing per file; returns the run's summary (JSON-ready)."""
+def ingest_paths(session, paths, towns, uploaded_by_id=None, on_file=None):
+    """Load every path, committing per file; returns the run's summary (JSON-ready).
+
+    `on_file(done, total)` is called after each file is committed (a background run reports progress there).
+    """
     reject_dir = Path(current_app.config["REJECT_DIR"])
     context = LoadContext(towns=frozenset(towns), subjects=subject_index(session), reject_dir=reject_dir,
                           uploaded_by_id=uploaded_by_id)
     results = []
-    for path in ordered(paths):
+    paths = ordered(paths)
+    for path in paths:
         try:
             result = load_file(session, path, context)
             session.commit()
@@ -52,6 +56,8 @@ def ingest_paths(session, paths, towns, uploaded_by_id=None):
             result = FileResult(Path(path).name, None, "failed", message=f"载入失败，已整体回滚：{error}",
                                 message_en=f"loading failed and was rolled back: {error}")
         results.append(result)
+        if on_file is not None:
+            on_file(len(results), len(paths))
     return summarise(results)
 
 
