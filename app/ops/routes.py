@@ -31,9 +31,9 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Readiness: the database, Redis (when configured) and the active model; 503 names what fails."""
-    ready, checks = health.readiness(db.session, current_app.config)
-    failing = sorted(name for name, state in checks.items() if not state.startswith("ok"))
-    return jsonify(status="ready" if ready else "unavailable", checks=checks, failing=failing), 200 if ready else 503
+    failing, checks = health.readiness(db.session, current_app.config)
+    status = "unavailable" if failing else "ready"
+    return jsonify(status=status, checks=checks, failing=failing), 503 if failing else 200
 
 
 @bp.get("/metrics")

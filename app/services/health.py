@@ -58,10 +58,15 @@ def redis_urls(config):
     return sorted({url for url in urls if url and url.startswith(("redis://", "rediss://", "unix://"))})
 
 
+NOT_CHECKED = "not checked"
+
+
 def readiness(session, config):
-    """(ready, checks): every part's state by name; the model is checked only when the database answers."""
+    """(failing part names, every part's state by name): ready when none fails. The model is checked
+    only when the database answers (the active version is written there)."""
     checks = {"database": database(session)}
     for number, url in enumerate(redis_urls(config)):
         checks["redis" if number == 0 else f"redis{number + 1}"] = redis(url)
-    checks["model"] = model(session, config["MODEL_REGISTRY"]) if checks["database"] == "ok" else "not checked"
-    return all(state.startswith("ok") for state in checks.values()), checks
+    checks["model"] = model(session, config["MODEL_REGISTRY"]) if checks["database"] == "ok" else NOT_CHECKED
+    failing = sorted(name for name, state in checks.items() if not state.startswith("ok") and state != NOT_CHECKED)
+    return failing, checks
