@@ -48,6 +48,16 @@ class AppWorker(PromptShutdown, Worker):
         with self.app.app_context():
             super().main_work_horse(job, queue)
 
+    def request_force_stop(self, signum, frame):
+        """A second Ctrl-C (cold shutdown): RQ takes the job's process down; its run is marked failed."""
+        job = self.get_current_job()
+        try:
+            super().request_force_stop(signum, frame)
+        except SystemExit:
+            if job is not None:
+                mark_lost(self.app, job.args[0], job.args[1], "the job worker was stopped before the job ended")
+            raise
+
     def _horse_killed(self, job, retpid, ret_val, rusage):
         kind, run_id = job.args[0], job.args[1]
         mark_lost(self.app, kind, run_id, f"the job's process ended unexpectedly (wait status {ret_val})")

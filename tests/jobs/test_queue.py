@@ -134,3 +134,18 @@ def test_a_queued_command_prints_its_run_and_leaves_it_to_the_worker(rq_app, wor
     drain()
     db.session.expire_all()
     assert (run.status, run.needs_total) == ("done", 1)  # the world's one open need
+
+
+def test_a_cold_shutdown_of_the_worker_marks_the_run_in_hand_failed(rq_app, world, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    run = match_runs.start(db.session, "cli")
+    db.session.commit()
+    worker = AppWorker(rq_app, [queue()], connection=queue().connection)
+    worker._shutdown_requested_date = datetime.now(UTC) - timedelta(seconds=5)  # the first Ctrl-C
+    monkeypatch.setattr(worker, "get_current_job", lambda: SimpleNamespace(args=("matching", run.id, {})))
+    with pytest.raises(SystemExit):
+        worker.request_force_stop(signal.SIGINT, None)  # the second
+    db.session.expire_all()
+    assert run.status == "failed" and "stopped before the job ended" in run.error
