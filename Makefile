@@ -54,7 +54,7 @@ serve: setup
 	@echo "打开 / open http://$(BIND)  (就绪 / ready: http://$(BIND)/readyz)"
 	@export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret-key)}"; $(SERVE_ENV) bash -c 'trap "kill -TERM \$$web \$$jobs 2>/dev/null" INT TERM; \
 	  $(FLASK) jobs worker & jobs=$$!; \
-	  .venv/bin/gunicorn -c python:app.serving "app:create_app()" & web=$$!; \
+	  .venv/bin/gunicorn -c python:app.gunicorn_conf "app:create_app()" & web=$$!; \
 	  wait -n $$web $$jobs; status=$$?; kill -TERM $$web $$jobs 2>/dev/null; wait; exit $$status'
 
 # The job worker alone (another machine, or more of them beside `make serve`).

@@ -1,4 +1,5 @@
-"""gunicorn's configuration for `make serve` (docs/deploy.md): `gunicorn -c python:app.serving 'app:create_app()'`.
+"""How gunicorn serves the app under `make serve` (docs/deploy.md); `app/gunicorn_conf.py` applies it:
+`gunicorn -c python:app.gunicorn_conf 'app:create_app()'`. Importing this module changes nothing.
 
 Sized for the machine it starts on, each number overridable by the environment:
 - workers: WEB_CONCURRENCY, else 2 × CPUs + 1 (gunicorn's rule of thumb: while one worker waits on
@@ -103,7 +104,3 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
-
-
-one_thread_per_process(os.environ)
-globals().update(settings(os.environ, cpu_count()))

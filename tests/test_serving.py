@@ -17,6 +17,7 @@ from app.extensions import db
 from .conftest import PG_URL, make_app
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = "python:app.gunicorn_conf"
 
 
 @pytest.mark.parametrize(("cpus", "environ", "workers", "threads"), [
@@ -39,6 +40,28 @@ def test_openmp_and_the_scorer_get_one_thread_per_process_unless_told_otherwise(
     environ = {"OMP_NUM_THREADS": "2"}
     serving.one_thread_per_process(environ)
     assert environ == {"OMP_NUM_THREADS": "2", "SCORING_THREADS": "1"}
+
+
+def _python(code, **environ):
+    """What `code` prints in a fresh interpreter with this environment (less the thread settings) and `environ`."""
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "SCORING_THREADS", "WEB_CONCURRENCY")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env={**base, **environ}, capture_output=True,
+                          text=True, check=True)
+    return done.stdout.split()
+
+
+def test_importing_the_serving_module_changes_no_environment():
+    # It once applied its settings on import: a test importing it left OMP_NUM_THREADS=1 and
+    # SCORING_THREADS=1 for every later test of the session.
+    code = "import os, app.serving; print(os.environ.get('OMP_NUM_THREADS'), os.environ.get('SCORING_THREADS'))"
+    assert _python(code) == ["None", "None"]
+
+
+def test_the_configuration_module_gunicorn_reads_applies_the_settings_and_hooks():
+    code = ("import os, app.gunicorn_conf as c, app.serving as s; "
+            "print(c.workers, c.threads, c.post_fork is s.post_fork, c.child_exit is s.child_exit, "
+            "os.environ['OMP_NUM_THREADS'], os.environ['SCORING_THREADS'])")
+    assert _python(code, WEB_CONCURRENCY="3") == ["3", "4", "True", "True", "1", "1"]
 
 
 def test_a_forked_worker_drops_the_connections_of_the_preloaded_app(database_url):
@@ -83,7 +106,7 @@ def test_gunicorn_serves_the_app_with_its_configuration(tmp_path):
         environ.pop(name, None)
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:app.serving", "app:create_app()"],
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", CONFIG, "app:create_app()"],
                                   cwd=PROJECT, env=environ, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
