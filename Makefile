@@ -13,7 +13,7 @@ DEMO_FIRMS    ?= 3000
 DEMO_MONTHS   ?= 24
 FLASK         := $(PY) -m flask --app app
 
-.PHONY: setup demo demo-data test browser lint translations extract-messages bench clean
+.PHONY: setup demo demo-data serve worker test browser lint translations extract-messages bench clean
 
 $(VENV_OK): requirements.txt
 	python3 -m venv .venv
@@ -33,6 +33,34 @@ extract-messages: $(VENV_OK)
 demo: setup demo-data
 	@echo "打开 / open http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production on one machine (docs/deploy.md): PostgreSQL, Redis, gunicorn's workers on BIND and the job
+# worker, in the foreground (Ctrl-C, or SIGTERM to the process group, stops both). The database is
+# created when missing and migrated; the metrics folder of gunicorn's processes is emptied at each start;
+# without SECRET_KEY in the environment, a random one kept in instance/secret-key signs the sessions.
+serve worker: DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yintai
+serve worker: REDIS_URL ?= redis://127.0.0.1:6379/0
+serve worker: RATELIMIT_STORAGE_URI ?= $(REDIS_URL)
+BIND         ?= 127.0.0.1:8000
+METRICS_DIR  ?= instance/prometheus
+SERVE_ENV = DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) RATELIMIT_STORAGE_URI=$(RATELIMIT_STORAGE_URI) \
+  JOBS_BACKEND=rq BIND=$(BIND) PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) OMP_NUM_THREADS=1 SCORING_THREADS=1
+
+serve: setup
+	@rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	@test -s instance/secret-key || (umask 077 && $(PY) -c "import secrets; print(secrets.token_hex(32))" > instance/secret-key)
+	@$(SERVE_ENV) $(PY) -c "from app.serving import ensure_database as e; e('$(DATABASE_URL)') and print('created', '$(DATABASE_URL)')"
+	$(SERVE_ENV) $(FLASK) db upgrade
+	@echo "打开 / open http://$(BIND)  (就绪 / ready: http://$(BIND)/readyz)"
+	@export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret-key)}"; $(SERVE_ENV) bash -c 'trap "kill -TERM \$$web \$$jobs 2>/dev/null" INT TERM; \
+	  $(FLASK) jobs worker & jobs=$$!; \
+	  .venv/bin/gunicorn -c python:app.gunicorn_conf "app:create_app()" & web=$$!; \
+	  wait -n $$web $$jobs; status=$$?; kill -TERM $$web $$jobs 2>/dev/null; wait; exit $$status'
+
+# The job worker alone (another machine, or more of them beside `make serve`).
+worker: setup
+	@mkdir -p $(METRICS_DIR)
+	$(SERVE_ENV) $(FLASK) jobs worker
 
 # Schema by migrations; the generated district through ingestion; logins, products and needs;
 # scores for all: by the active model, or else (the database says none is active) activated by the

@@ -29,6 +29,7 @@ def create_app(config=None):
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_operations(app)
     return app
 
 
@@ -110,13 +111,26 @@ def register_template_helpers(app):
         return {"current_locale": str(get_locale()), "request_path": request.path}
 
 
+def register_operations(app):
+    """What running it in production needs: the job backend, LightGBM's threads, request timing,
+    and the probes and metrics (/healthz, /readyz, /metrics) — docs/deploy.md."""
+    from app import jobs, metrics, ops
+    from app.credit.registry import set_predict_threads
+
+    jobs.init_app(app)
+    set_predict_threads(app.config["SCORING_THREADS"])
+    metrics.observe_requests(app)
+    app.register_blueprint(ops.bp)
+
+
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs …` commands."""
     from app.cli import (
         applications_cli,
         backup_cli,
         clock_cli,
         data_cli,
+        jobs_cli,
         loans_cli,
         market_cli,
         matches_cli,
@@ -126,5 +140,5 @@ def register_commands(app):
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, market_cli, backup_cli):
+                  clock_cli, market_cli, backup_cli, jobs_cli):
         app.cli.add_command(group)

@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs …` commands."""
 import json
 import sys
 from datetime import UTC, datetime
@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale, gettext
 
+from app import jobs
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry
@@ -17,6 +18,7 @@ from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
+from app.jobs import simulation as simulation_runs
 from app.services import (
     accounts,
     activation,
@@ -29,7 +31,6 @@ from app.services import (
     response_clock,
     scoring_runs,
 )
-from app.simulation import simulate
 
 
 @click.group("platform")
@@ -173,14 +174,28 @@ def in_both_languages(message):
     return message if english == message else f"{message} / {english}"
 
 
+QUEUE_HELP = "hand the run to the job queue (JOBS_BACKEND=rq) and print its id instead of running it here"
+
+
+def queue_run(kind, run):
+    """Commit the staged run and submit its job; print {"queued": kind, "run": id}. With the thread
+    backend the job runs in this process, which waits for it (its thread would die with the command)."""
+    db.session.commit()
+    jobs.submit(kind, run.id)
+    if jobs.backend().name == "threads":
+        jobs.wait(timeout=None)
+    click.echo(json.dumps({"queued": kind, "run": run.id, "backend": jobs.backend().name}))
+
+
 @click.group("matches")
 def matches_cli():
     """Matching commands."""
 
 
 @matches_cli.command("refresh")
+@click.option("--queue", "queued", is_flag=True, help=QUEUE_HELP)
 @with_appcontext
-def refresh_matches_command():
+def refresh_matches_command(queued):
     """Re-match every open need against every published product, recorded as a match run.
 
     Prints its progress on stderr and a JSON summary as the last line; commits after each batch of needs.
@@ -189,6 +204,8 @@ def refresh_matches_command():
         run = match_runs.start(db.session, "cli")
     except NotAllowed as refusal:
         raise click.ClickException(in_both_languages(refusal.message)) from None
+    if queued:
+        return queue_run("matching", run)
 
     def progress(run):
         click.echo(f"已匹配需求 / needs matched {run.needs_done}/{run.needs_total}, "
@@ -289,19 +306,26 @@ def _moment(text):
 @click.option("--until", "until", help="Replay up to this moment instead of now (YYYY-MM-DD[THH:MM], Beijing).")
 @click.option("--activity", type=click.FloatRange(0, 20, min_open=True), default=1.0, show_default=True,
               help="Multiplies how often firms post needs (a small district made busy).")
+@click.option("--queue", "queued", is_flag=True, help=QUEUE_HELP)
 @with_appcontext
-def simulate_command(months, seed, truth, until, activity):
+def simulate_command(months, seed, truth, until, activity, queued):
     """Replay the district's needs, applications, decisions, loans and repayments month by month through the
-    platform's services. A second run adds nothing; a later one carries on. Prints each month's progress on
-    stderr and the counts per status as JSON on the last line."""
+    platform's services, recorded as a simulation run. A second run adds nothing; a later one carries on.
+    Prints each month's progress on stderr and the counts per status as JSON on the last line."""
+    run = simulation_runs.stage(db.session, seed, months, _moment(until) if until else None,
+                                truth.resolve() if truth else None, activity)
+    if queued:
+        return queue_run("simulation", run)
+    db.session.commit()
 
     def progress(window, added):
         click.echo(f"{window.month:%Y-%m}: 需求 needs {added['needs']}, 申请 applications {added['applications']}, "
                    f"放款 loans {added['loans']}, 月报 reports {added['reports']}", err=True)
 
-    figures = simulate(db.session, seed, months, _moment(until) if until else None, truth, activity,
-                       on_month=progress)
-    click.echo(json.dumps(figures, ensure_ascii=False))
+    run = simulation_runs.execute(db.session, run, on_month=progress)
+    if run.status != "done":
+        raise click.ClickException(f"市场模拟失败 / simulation failed: {run.error}")
+    click.echo(json.dumps(run.figures, ensure_ascii=False))
 
 
 @click.group("backup")
@@ -366,3 +390,22 @@ def backup_restore_command(archive, force):
         click.echo(f"数据库版本 {summary['alembic_revision']} 早于本程序的 {summary['code_revision']}，"
                    "请运行 flask db upgrade / run `flask db upgrade` next", err=True)
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@click.group("jobs")
+def jobs_cli():
+    """Background job commands."""
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty instead of waiting for more jobs")
+@with_appcontext
+def worker_command(burst):
+    """Run the job worker (JOBS_BACKEND=rq): takes the queued runs from Redis (REDIS_URL) one at a time, each
+    in a process of its own, until stopped with Ctrl-C or SIGTERM (the job in hand is finished first)."""
+    from app.jobs.worker import work
+
+    if jobs.backend().name != "rq":
+        raise click.ClickException("作业队列未启用：请设置 JOBS_BACKEND=rq 和 REDIS_URL / "
+                                   "no job queue: set JOBS_BACKEND=rq and REDIS_URL")
+    work(current_app._get_current_object(), burst=burst)

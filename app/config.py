@@ -11,6 +11,8 @@ ENVIRONMENT_VARIABLES = {
     "UPLOAD_DIR": "UPLOAD_DIR", "MODEL_REGISTRY": "MODEL_REGISTRY", "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "PRODUCTION": "PRODUCTION", "TRUSTED_PROXIES": "TRUSTED_PROXIES", "BEHIND_TLS": "BEHIND_TLS",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE": "REMEMBER_COOKIE_SECURE",
+    "JOBS_BACKEND": "JOBS_BACKEND", "REDIS_URL": "REDIS_URL", "METRICS_TOKEN": "METRICS_TOKEN",
+    "SCORING_THREADS": "SCORING_THREADS",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -111,6 +113,22 @@ class Config:
     MODEL_COMPARE_SAMPLE = 500
     # A monthly source with no batch for this many days is shown as stale.
     SOURCE_STALE_DAYS = 45
+    # The long runs (an upload's ingestion, scoring, re-matching, the market simulation) are jobs
+    # (docs/deploy.md): "threads" runs each in a thread of the process that started it (the demo, the
+    # tests: nothing else to run); "rq" queues them in Redis (REDIS_URL) for `flask jobs worker`, so
+    # that a web worker's restart or timeout never cuts a run and the runs share one queue.
+    JOBS_BACKEND = "threads"
+    REDIS_URL = None
+    JOBS_QUEUE = "yintai"
+    # A job still running after this long is stopped and its run marked failed: a full scoring of
+    # 1 million subjects or a 60-month simulation of a large district take hours, not days.
+    JOB_TIMEOUT_SECONDS = 6 * 3600
+    # /metrics answers the machine itself; a scraper elsewhere sends this token as a Bearer token.
+    METRICS_TOKEN = None
+    # LightGBM threads of a batch prediction; None: the library's default (every core). Production
+    # sets 1 (docs/deploy.md): each gunicorn worker and job worker is one process of several on the
+    # machine, and OpenMP threads in each would fight over the same cores.
+    SCORING_THREADS = None
     # Credit grades of the score scale, best first (the scoring issue publishes A–E).
     CREDIT_GRADES = ("A", "B", "C", "D", "E")
     # Matching (docs/matching.md). A product must cover at least this share of a need (%).

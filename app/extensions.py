@@ -49,3 +49,11 @@ def configure_sqlite(engine, busy_timeout_seconds):
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
+def dispose_engines(app):
+    """Drop the pooled database connections of `app` that a forked process inherited from its parent,
+    without closing them under the parent (SQLAlchemy's advice for multiprocessing)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

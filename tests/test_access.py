@@ -4,7 +4,7 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import FeedbackUpload, SourceBatch
+from app.entities import FeedbackUpload, IngestionRun, SourceBatch
 from app.extensions import db
 
 from . import factories
@@ -70,12 +70,16 @@ TABLE = {
     "dataadmin.dashboard": ("GET", {"data_admin"}),
     "dataadmin.upload": ("GET", {"data_admin"}),
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
+    "dataadmin.upload_run": ("GET", {"data_admin"}),
     "platform.users": ("GET", {"platform_admin"}),
     "platform.audit_log": ("GET", {"platform_admin"}),
     "platform.model_list": ("GET", {"regulator", "platform_admin"}),
     "platform.model_activate": ("POST", {"regulator", "platform_admin"}),
     "platform.scores_refresh": ("POST", {"regulator", "platform_admin"}),
     "api.health": ("GET", EVERYONE),
+    "ops.healthz": ("GET", EVERYONE),
+    "ops.readyz": ("GET", EVERYONE),
+    "ops.metrics_page": ("GET", EVERYONE),  # from this machine (the test client's address); tests/ops for others
     "api.product_list": ("GET", LOGGED_IN),
     "api.need_products": ("GET", {"firm"}),
     "api.market_summary": ("GET", {"regulator"}),
@@ -89,7 +93,7 @@ def url_args(world, batch, release):
     return {"need_id": world["need"].id, "product_id": world["product"].id,
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
-            "upload_id": feedback_upload(world).id,
+            "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
             "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
 
 
@@ -108,6 +112,15 @@ def feedback_upload(world):
     db.session.add(upload)
     db.session.commit()
     return upload
+
+
+def upload_run(world):
+    """A data admin's upload, loaded."""
+    run = IngestionRun(trigger="upload", status="done", upload_name="税务_月度申报_2025.csv", paths=[],
+                       summary={"totals": {}, "files": []}, started_by_id=world["users"]["data_admin"].id)
+    db.session.add(run)
+    db.session.commit()
+    return run
 
 
 def batch_with_rejects(reject_dir):

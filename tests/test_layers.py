@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
-BLUEPRINTS = ("auth", "firm", "lender", "regulator", "platform", "dataadmin", "api")
+BLUEPRINTS = ("auth", "firm", "lender", "regulator", "platform", "dataadmin", "api", "ops")
 ENGINES = ("matching", "credit", "ingest")
 
 
@@ -64,6 +64,11 @@ def test_the_leaf_package_imports_nothing_else_of_the_app():
 
 def test_services_import_no_blueprint():
     assert _offences(["services"], {*BLUEPRINTS, "cli"}) == []
+
+
+def test_services_and_engines_leave_the_jobs_to_their_callers():
+    """A service stages a run; the page or command that called it submits the job (app/jobs)."""
+    assert _offences(["services", *ENGINES, "entities"], {"jobs"}) == []
 
 
 @pytest.mark.parametrize("blueprint", BLUEPRINTS)

@@ -21,6 +21,21 @@ from .scale import Scale
 MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE, SUMS_FILE = (
     "model.txt", "metadata.json", "metrics.json", "card.md", "SHA256SUMS")
 CHECKED_FILES = (MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE)
+# LightGBM threads of a batch prediction in this process; None: the library's default (every core).
+# Threads belong to the process, as OpenMP's own setting does: the app factory sets it once from
+# SCORING_THREADS (1 in production, where several workers share the cores).
+_predict_threads = None
+
+
+def set_predict_threads(threads):
+    """Use `threads` LightGBM threads for every batch prediction of this process (None: the default)."""
+    global _predict_threads
+    _predict_threads = int(threads) if threads not in (None, "") else None
+
+
+def predict_options():
+    """The keyword arguments that give `Booster.predict` this process's number of threads."""
+    return {} if _predict_threads is None else {"num_threads": _predict_threads}
 
 
 class RegistryError(Exception):
@@ -91,11 +106,12 @@ class ModelBundle:
 
     def raw_logit(self, frame):
         """The trees' log-odds before calibration."""
-        return self.booster.predict(self.prepare(frame), raw_score=True)
+        return self.booster.predict(self.prepare(frame), raw_score=True, **predict_options())
 
     def contributions(self, frame):
         """TreeSHAP contributions in calibrated log-odds: [rows, features + 1 (bias)]."""
-        return self.calibrated_contributions(self.booster.predict(self.prepare(frame), pred_contrib=True))
+        return self.calibrated_contributions(self.booster.predict(self.prepare(frame), pred_contrib=True,
+                                                                 **predict_options()))
 
     def calibrated_contributions(self, contrib):
         """Raw TreeSHAP contributions mapped to calibrated log-odds (Platt is linear in log-odds)."""

@@ -21,7 +21,7 @@ from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, build_features
 from .reasons import sentence
 from .records import records_from_db
-from .registry import MODEL_FILE
+from .registry import MODEL_FILE, predict_options
 from .subject import subject_features, subject_records
 
 MAX_REASONS = 4
@@ -123,7 +123,7 @@ class Scorer:
         if len(matrix) == 1 and self.single_row.available:
             raw = self.single_row(matrix)
         else:
-            threads = {"num_threads": 1} if len(matrix) < self.SINGLE_THREAD_ROWS else {}
+            threads = {"num_threads": 1} if len(matrix) < self.SINGLE_THREAD_ROWS else predict_options()
             raw = self.bundle.booster.predict(matrix, pred_contrib=True, **threads)
         return self.bundle.calibrated_contributions(raw)
 

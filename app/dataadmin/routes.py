@@ -1,17 +1,18 @@
 """Routes of the data-admin area: uploads, batch history, source health, reject reports."""
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app import jobs
 from app.access import role_required
 from app.common.errors import in_user_language
 from app.dataadmin.forms import UploadForm
-from app.entities import CreditSubject, SourceBatch
+from app.entities import CreditSubject, IngestionRun, ScoringRun, SourceBatch
 from app.extensions import db
 from app.ingest.health import source_health
-from app.ingest.uploads import UploadRefused, receive
+from app.ingest.uploads import UploadRefused, receive, safe_name
 from app.services import ingestion, scoring_runs
 
 bp = Blueprint("dataadmin", __name__, url_prefix="/data")
@@ -33,7 +34,8 @@ def dashboard():
 @bp.route("/upload", methods=["GET", "POST"])
 @data_admin_only
 def upload():
-    """Upload department exports (CSV, Excel or a zip of them) and load them at once."""
+    """Upload department exports (CSV, Excel or a zip of them): saved and checked here, loaded by a job
+    whose progress and result the next page shows."""
     form = UploadForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
@@ -44,15 +46,24 @@ def upload():
     except UploadRefused as refusal:
         form.file.errors.append(in_user_language(refusal.message, refusal.message_en))
         return render_template("dataadmin/upload.html", form=form), 400
-    result = ingestion.ingest(db.session, received.paths, config["REGION_CODE"], current_user)
     # Files received longer ago than their retention go now (the daily command removes them too).
     ingestion.purge_kept_files(db.session, config["UPLOAD_DIR"], config["REJECT_DIR"], config["UPLOAD_RETENTION_DAYS"])
+    run = ingestion.stage_upload(db.session, received, safe_name(form.file.data.filename or ""), current_user)
     db.session.commit()
-    result.summary["files"].extend(refused.as_json() for refused in received.refused)
-    if result.run is not None:  # re-score the subjects whose records changed, in the background
-        scoring_runs.launch(current_app._get_current_object(), result.run.id, result.subject_ids)
-    return render_template("dataadmin/upload_result.html", summary=result.summary, describe=in_user_language,
-                           rescoring=len(result.subject_ids))
+    jobs.submit("ingestion", run.id)
+    return redirect(url_for("dataadmin.upload_run", run_id=run.id), 303)
+
+
+@bp.get("/uploads/<id:run_id>")
+@data_admin_only
+def upload_run(run_id):
+    """An upload's loading: its progress while it runs (the page reloads itself), then the result per file."""
+    run = db.session.get(IngestionRun, run_id)
+    if run is None:
+        abort(404)
+    rescoring = db.session.get(ScoringRun, run.scoring_run_id) if run.scoring_run_id else None
+    return render_template("dataadmin/upload_run.html", run=run, summary=run.summary, rescoring=rescoring,
+                           describe=in_user_language)
 
 
 @bp.get("/batches/<id:batch_id>/rejects")

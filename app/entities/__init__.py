@@ -13,15 +13,16 @@ from .financing import (
     MatchRun,
     Message,
     RepaymentOutcome,
+    SimulationRun,
 )
 from .institutions import Institution, Product, ProductVersion
-from .subjects import CreditSubject, SourceBatch, SourceRecord
+from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "Institution", "ListEntry", "Loan",
-    "MarketSimulation",
+    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
+    "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
-    "RepaymentOutcome", "ScoringRun", "SourceBatch", "SourceRecord", "User",
+    "RepaymentOutcome", "ScoringRun", "SimulationRun", "SourceBatch", "SourceRecord", "User",
 ]

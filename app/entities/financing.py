@@ -79,6 +79,22 @@ class MarketSimulation(Timestamped, db.Model):
     simulated_until: Mapped[datetime]
 
 
+class SimulationRun(BackgroundRun, db.Model):
+    """One `flask market simulate` run (in-process or queued): what it was asked, its progress in
+    months, and the counts it ended with."""
+
+    __tablename__ = "simulation_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seed: Mapped[int]
+    months: Mapped[int]
+    until: Mapped[datetime | None]
+    truth_path: Mapped[str | None] = mapped_column(String(500))
+    activity: Mapped[float] = mapped_column(default=1.0)
+    months_done: Mapped[int] = mapped_column(default=0)
+    figures: Mapped[dict | None] = mapped_column(JSON)
+
+
 def _status_in(statuses, column="status"):
     """A partial index's condition: `column` holds one of `statuses`."""
     return text("{} IN ({})".format(column, ", ".join(f"'{code}'" for code in statuses)))

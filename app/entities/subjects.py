@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
-from .base import Money, Timestamped, utcnow
+from .base import BackgroundRun, Money, Timestamped, utcnow
 
 
 class CreditSubject(Timestamped, db.Model):
@@ -82,6 +82,23 @@ class SourceBatch(db.Model):
     encoding: Mapped[str | None] = mapped_column(String(16))
     finished_at: Mapped[datetime | None]
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class IngestionRun(BackgroundRun, db.Model):
+    """One upload of the data admin loaded as a background job: the files, progress per file, the
+    engine's summary when done, and the scoring run it started for the subjects whose records changed."""
+
+    __tablename__ = "ingestion_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_name: Mapped[str] = mapped_column(String(255))
+    # The saved export files (paths under UPLOAD_DIR, which the job worker reads too).
+    paths: Mapped[list] = mapped_column(JSON)
+    files_total: Mapped[int] = mapped_column(default=0)
+    files_done: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    scoring_run_id: Mapped[int | None] = mapped_column(ForeignKey("scoring_run.id"))
 
 
 class SourceRecord(db.Model):

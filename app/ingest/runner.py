@@ -36,12 +36,21 @@ def ordered(paths):
     return sorted(paths, key=key)
 
 
-def ingest_paths(session, paths, towns, uploaded_by_id=None):
-    """Load every path, committing per file; returns the run's summary (JSON-ready)."""
+def ingest_paths(session, paths, towns, uploaded_by_id=None, on_file=None):
+    """Load every path, committing per file; returns the run's summary (JSON-ready).
+
+    `on_file(done, total)` is called after each file is committed (a background run reports progress there).
+    """
     reject_dir = Path(current_app.config["REJECT_DIR"])
     context = LoadContext(towns=frozenset(towns), subjects=subject_index(session), reject_dir=reject_dir,
                           uploaded_by_id=uploaded_by_id, upload_dir=current_app.config.get("UPLOAD_DIR"))
-    return summarise([_load_one(session, path, context) for path in ordered(paths)])
+    results = []
+    paths = ordered(paths)
+    for path in paths:
+        results.append(_load_one(session, path, context))
+        if on_file is not None:
+            on_file(len(results), len(paths))
+    return summarise(results)
 
 
 def _load_one(session, path, context, attempts=2):

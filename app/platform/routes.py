@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import jobs
 from app.access import registered_version_or_404, role_required
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES
@@ -69,7 +70,7 @@ def model_activate(version):
         flash(_("模型版本不可用：%(e)s", e=str(error)), "error")
         return redirect(url_for("platform.model_list"))
     db.session.commit()
-    scoring_runs.launch(current_app._get_current_object(), run.id)
+    jobs.submit("scoring", run.id)
     flash(_("已启用模型 %(v)s，正在后台为全部主体重新评分。", v=version), "success")
     return redirect(url_for("platform.model_list"))
 
@@ -87,6 +88,6 @@ def scores_refresh():
         flash(refusal.message, "error")
         return redirect(url_for("platform.model_list"))
     db.session.commit()
-    scoring_runs.launch(current_app._get_current_object(), run.id)
+    jobs.submit("scoring", run.id)
     flash(_("已开始重新评分（后台运行）。"), "success")
     return redirect(url_for("platform.model_list"))

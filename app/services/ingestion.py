@@ -4,17 +4,22 @@ Like the ingestion engine it drives, this is command-level: each file is committ
 or not at all). New or corrected records change scores, so when a model is active it stages a run
 that re-scores just the subjects they belong to; the caller commits it, then the page launches it
 in the background and the command executes it in-process.
+
+An upload from the page is itself a background run (an `IngestionRun`): the page saves the files and
+stages the run (`stage_upload`), a job executes it (`execute_upload`) with its progress per file.
 """
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
 from app.common.region import town_codes
-from app.entities import ScoringRun, SourceRecord
+from app.entities import IngestionRun, ScoringRun, SourceRecord, User
+from app.entities.base import utcnow
 from app.ingest import retention
 from app.ingest.runner import ingest_paths
 
-from . import models, scoring_runs
+from . import models, runs, scoring_runs
 
 
 @dataclass
@@ -37,11 +42,13 @@ def touched_subjects(session, summary):
     return sorted(session.scalars(query))
 
 
-def ingest(session, paths, region_code, actor=None):
+def ingest(session, paths, region_code, actor=None, on_file=None):
     """Load the files (registration first; each committed whole or not at all) and, when a model is
-    active and some subject's records changed, stage a run that re-scores those subjects."""
+    active and some subject's records changed, stage a run that re-scores those subjects.
+
+    `on_file(done, total)` is called after each file (see `ingest_paths`)."""
     summary = ingest_paths(session, paths, town_codes(region_code),
-                           uploaded_by_id=actor.id if actor else None)
+                           uploaded_by_id=actor.id if actor else None, on_file=on_file)
     result = Ingestion(summary, models.active_version(session))
     if result.model_version is None:
         return result
@@ -56,3 +63,42 @@ def purge_kept_files(session, upload_dir, reject_dir, retention_days, now=None):
     their batches (which keep checksum and counts); the daily command and each upload call it. The
     caller commits. Returns the figures (a retention.Purge)."""
     return retention.purge(session, upload_dir, reject_dir, int(retention_days), now)
+
+
+def stage_upload(session, received, upload_name, actor):
+    """Stage the run that loads an upload's saved files (an uploads.Received) in the background (the page
+    commits it, then submits its job); the archive members refused as damaged join its result."""
+    run = IngestionRun(trigger="upload", status="queued", upload_name=upload_name,
+                       paths=[str(p) for p in received.paths], files_total=len(received.paths),
+                       started_by_id=actor.id if actor else None,
+                       summary={"refused": [refused.as_json() for refused in received.refused]})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def execute_upload(session, run, region_code):
+    """Load the run's files as `ingest` does, committing its progress after each file; the summary and
+    the staged re-scoring run (None when nobody is to be re-scored) are committed with its end.
+
+    Returns the Ingestion, or None when the run failed (it then says why).
+    """
+    runs.begin(session, run)
+
+    def progress(done, total):
+        run.files_done, run.files_total, run.heartbeat_at = done, total, utcnow()
+        session.commit()
+
+    try:
+        actor = session.get(User, run.started_by_id) if run.started_by_id else None
+        refused = (run.summary or {}).get("refused", [])
+        result = ingest(session, [Path(p) for p in run.paths], region_code, actor, on_file=progress)
+        result.summary["files"].extend(refused)
+        run.summary = result.summary
+        run.scoring_run_id = result.run.id if result.run is not None else None
+    except Exception as error:  # a failed run must say why, and must not look as if it were running
+        runs.fail(session, run, error)
+        return None
+    runs.finish(session, run)
+    return result
+

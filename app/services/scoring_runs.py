@@ -1,13 +1,11 @@
 """Re-scoring runs: the "refresh scores" flow, and the run that ends an activation or an ingestion.
 
-`start` stages a run with its guards (the request or command commits it); the web then `launch`es
-it in a thread with its own app context and database session, so the request returns at once,
+`start` stages a run with its guards (the request or command commits it); the web then submits it
+as a job (app/jobs: a thread, or the job worker in production), so the request returns at once,
 and the CLI `execute`s it in-process. A run is a command-level unit of work, like an ingestion:
 `execute` commits after each chunk of subjects so that its progress is visible and a failure
 keeps the chunks already scored.
 """
-import threading
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,8 +14,6 @@ from app.entities import ScoringRun
 from app.entities.base import utcnow
 
 from . import audit, models, runs
-
-_threads = []
 
 
 def running(session):
@@ -67,33 +63,6 @@ def execute(session, run, root, region_code, subject_ids=None):
     run.subjects_scored = run.subjects_total = summary["scored"]
     runs.finish(session, run)
     return run
-
-
-def launch(app, run_id, subject_ids=None):
-    """Run the staged (and committed) run `run_id` in a background thread; returns the thread."""
-    thread = threading.Thread(target=_work, args=(app, run_id, subject_ids), name=f"scoring-run-{run_id}",
-                              daemon=True)
-    _threads[:] = [t for t in _threads if t.is_alive()]
-    _threads.append(thread)
-    thread.start()
-    return thread
-
-
-def _work(app, run_id, subject_ids):
-    from app.extensions import db
-
-    with app.app_context():
-        try:
-            run = db.session.get(ScoringRun, run_id)
-            execute(db.session, run, app.config["MODEL_REGISTRY"], app.config["REGION_CODE"], subject_ids)
-        finally:
-            db.session.remove()
-
-
-def wait(timeout=120):
-    """Wait for the runs this process launched (the CLI and the tests use it)."""
-    for thread in list(_threads):
-        thread.join(timeout)
 
 
 def recent_runs(session, limit=10):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app import jobs
 from app.entities import SourceBatch, SourceRecord
 from app.entities.base import utcnow
 from app.extensions import db
@@ -17,9 +18,15 @@ from ..ingest.test_reading import bomb
 
 
 def upload(client, name, content):
+    """Upload a file as the data admin does; a file taken is loaded by a job (a thread in the tests): wait
+    for it and return the upload's page as it then reads, else the refusal."""
     token = csrf_token(page_text(client.get("/data/upload")))
-    return client.post("/data/upload", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    response = client.post("/data/upload", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+                           content_type="multipart/form-data")
+    if response.status_code != 303:
+        return response
+    jobs.wait()
+    return client.get(response.headers["Location"])
 
 
 class GbkNamedInfo(zipfile.ZipInfo):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from app import jobs
 from app.credit import registry
 from app.entities import AuditEntry, CreditScore, CreditSubject, ModelVersion, ScoringRun
 from app.extensions import db
@@ -42,7 +43,7 @@ def test_activation_from_the_web_is_audited_and_rescores_everyone_in_the_backgro
     trained = next(v for v in registry.versions(world["registry"]) if v != ACTIONABLE_VERSION)
     before = db.session.scalar(select(func.count(CreditScore.id)))
     page = page_text(_activate(logged_in_client(app, admin), trained, "挑战者在留出样本上更稳定"))
-    scoring_runs.wait()
+    jobs.wait()
     db.session.expire_all()
     assert "已启用模型" in page
     active = db.session.scalars(select(ModelVersion).where(ModelVersion.is_active)).one()
@@ -88,7 +89,7 @@ def test_the_refresh_action_runs_in_the_background_and_records_its_run(app, scor
     client = logged_in_client(app, world["users"]["regulator"])
     token = csrf_token(page_text(client.get("/platform/models")))
     page = page_text(client.post("/platform/scores/refresh", data={"csrf_token": token}, follow_redirects=True))
-    scoring_runs.wait()
+    jobs.wait()
     assert "已开始重新评分" in page
     run = db.session.scalars(select(ScoringRun).order_by(ScoringRun.id.desc())).first()
     assert (run.trigger, run.status, run.model_version) == ("manual", "done", ACTIONABLE_VERSION)

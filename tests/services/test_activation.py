@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import jobs
 from app.common.errors import InvalidInput, NotAllowed
 from app.credit import registry
 from app.entities import AuditEntry, CreditScore, CreditSubject, ModelVersion, ScoringRun
 from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
-from app.services import activation, ingestion, models, scoring_runs
+from app.services import activation, ingestion, models
 
 from ..conftest import ACTIONABLE_VERSION, csrf_token, logged_in_client, page_text
 
@@ -35,7 +36,7 @@ def through(door, app, user, version, reason):
         token = csrf_token(page_text(client.get("/platform/models")))
         page = page_text(client.post(f"/platform/models/{version}/activate",
                                      data={"csrf_token": token, "reason": reason}, follow_redirects=True))
-        scoring_runs.wait()
+        jobs.wait()
         db.session.expire_all()
         return "已启用模型" in page, page
     result = app.test_cli_runner().invoke(args=["models", "activate", version, "--reason", reason,

@@ -4,9 +4,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from app import jobs
 from app.entities import CreditScore, CreditSubject, ModelVersion, ScoringRun
 from app.extensions import db
-from app.services import ingestion, scoring_runs
+from app.services import ingestion
 
 from ..conftest import ACTIONABLE_VERSION, logged_in_client, page_text
 from ..dataadmin.test_routes import upload
@@ -19,7 +20,7 @@ def through(door, app, user, path):
     """Ingest one file through the upload page or `flask data ingest`; what the user read."""
     if door == "page":
         page = page_text(upload(logged_in_client(app, user), path.name, path.read_bytes()))
-        scoring_runs.wait()
+        jobs.wait()
         db.session.expire_all()
         return page
     result = app.test_cli_runner().invoke(args=["data", "ingest", str(path)])
@@ -52,7 +53,7 @@ def test_both_doors_rescore_just_the_touched_subjects_in_a_recorded_run(app, sco
         scores = json.loads(said.strip().splitlines()[-1])["scores"]
         assert scores == {**scores, "run": run.id, "status": "done", "scored": 1}
     else:
-        assert "正在后台为数据有变化的 1 个主体重新评分" in said
+        assert "已为数据有变化的 1 个主体重新评分" in said
     through(door, app, world["users"]["data_admin"], late_filing(tmp_path, subject))  # the same file again
     assert len(ingest_runs()) == 1  # nothing changed, nobody to re-score
 
