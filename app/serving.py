@@ -50,7 +50,8 @@ def settings(environ, cpus):
         # Recycle a worker after this many requests (memory held by pandas stays bounded).
         "max_requests": 2000,
         "max_requests_jitter": 200,
-        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+        # gunicorn's heartbeat files in memory, as its documentation advises (not a place for data).
+        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,  # nosec B108
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": environ.get("LOG_LEVEL", "info"),
