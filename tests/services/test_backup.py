@@ -287,27 +287,3 @@ def test_a_sqlite_backup_taken_while_the_platform_writes_is_one_consistent_state
     assert restored["tables"] == manifest["row_counts"] and 0 <= written <= 150
     actions = [entry[3] for entry in audit_log_of(fresh_url)]
     assert actions[3:] == [f"write.{number}" for number in range(written)]  # a prefix of the writes, no gap
-
-
-def test_a_sqlite_database_written_between_every_step_is_refused_not_copied_forever(app, source, tmp_path,
-                                                                                     monkeypatch):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's online backup")
-    writer = sqlite3.connect(source.removeprefix("sqlite:///"))
-
-    class WritingBetweenSteps(dumps._RestartLimit):
-        """A platform that writes between every two steps of the copy."""
-
-        def __call__(self, status, remaining, total):
-            writer.execute("INSERT INTO audit_log (at, action, target_type, details) VALUES "
-                           "(CURRENT_TIMESTAMP, 'write', 'Test', '{}')")
-            writer.commit()
-            super().__call__(status, remaining, total)
-
-    monkeypatch.setattr(dumps, "_RestartLimit", WritingBetweenSteps)
-    monkeypatch.setattr(dumps, "SQLITE_STEP_PAGES", 1)
-    monkeypatch.setattr(dumps, "SQLITE_RETRY_SECONDS", 0)
-    result = app.test_cli_runner().invoke(args=["backup", "create", "--out", str(tmp_path / "out")])
-    writer.close()
-    assert result.exit_code != 0 and "一直在写入" in result.output and "kept being written" in result.output
-    assert list((tmp_path / "out").iterdir()) == []
