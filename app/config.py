@@ -66,6 +66,9 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: the limits go on in the worker's memory (a warning in the log) until it answers
+    # again, rather than every login failing with a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # The region this deployment serves (code of a file in app/regions/); the training and
     # benchmark commands default to it too.
     REGION_CODE = "610203"

@@ -127,3 +127,12 @@ def test_registration_is_limited_per_address(database_url, world):
     other = client.post("/register", data={"csrf_token": token, **registration()},
                         environ_base={"REMOTE_ADDR": "10.0.0.8"})
     assert other.status_code != 429
+
+
+def test_an_unreachable_redis_degrades_to_limits_in_the_worker_not_a_500(database_url, world):
+    """Redis down (a closed port): logins still work and the limits still hold, in the worker's memory."""
+    client = worker(database_url, "redis://127.0.0.1:1/0").test_client()
+    assert [attempt(client, "firm").status_code for _ in range(3)] == [400, 400, 400]
+    assert attempt(client, "firm", factories.PASSWORD).status_code == 429
+    other = worker(database_url, "redis://127.0.0.1:1/0").test_client()
+    assert attempt(other, "officer", factories.PASSWORD).status_code == 302
