@@ -549,7 +549,8 @@ class Replay:
 
     def _report(self, loan, month, now):
         index = (month.year - loan.disbursed_on.year) * 12 + month.month - loan.disbursed_on.month
-        days_past_due, balance, declared = self.repayment_path(loan)[min(index, len(self.repayment_path(loan)) - 1)]
+        path = self.repayment_path(loan)
+        days_past_due, balance, declared = path[min(index, len(path) - 1)]
         officer = self.session.get(User, loan.recorded_by_id) if loan.recorded_by_id else None
         officer = officer if officer is not None and officer.active else self.session.get(
             User, self.officers[loan.institution_id][0])
