@@ -63,6 +63,7 @@ TABLE = {
     "lender.feedback_template": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
+    "regulator.figures_export": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),
@@ -94,7 +95,7 @@ def url_args(world, batch, release):
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
-            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
+            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv"}
 
 
 def identity_release(world):

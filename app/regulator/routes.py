@@ -1,27 +1,50 @@
 """Routes of the regulator area."""
-from flask import Blueprint, render_template, request
+from io import BytesIO
+
+from flask import Blueprint, abort, render_template, request, send_file
 from sqlalchemy import select
 
 from app.access import role_required
+from app.common import tables
 from app.common.ids import page_number
 from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import market, match_supervision, response_clock, supervision
+from app.services import market, market_figures, match_supervision, response_clock
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 
 regulator_only = role_required("regulator")
 
 
+def _segment():
+    """The breakdown asked for (?by=…), one of market_figures.SEGMENTS; anything else is a 400."""
+    segment = request.args.get("by", "subject_kind")
+    if segment not in market_figures.SEGMENTS:
+        abort(400)
+    return segment
+
+
 @bp.get("/")
 @regulator_only
 def dashboard():
-    """Counts of needs, applications and decisions, overall and per institution."""
-    return render_template("regulator/dashboard.html",
-                           counts=supervision.market_counts(db.session),
-                           institutions=supervision.by_institution(db.session),
-                           overdue=response_clock.overdue_count(db.session, utcnow()))
+    """The market: counters, the funnel, months, a breakdown by segment, unmet demand, per institution."""
+    segment = _segment()
+    return render_template("regulator/dashboard.html", board=market_figures.dashboard(db.session, segment),
+                           overdue=response_clock.overdue_count(db.session, utcnow()),
+                           segments=market_figures.SEGMENTS, stages=market_figures.stage_names(segment),
+                           stage_label=market_figures.STAGES.label, min_decided=market_figures.MIN_DECIDED)
+
+
+@bp.get("/figures/<name>.<fmt>")
+@regulator_only
+def figures_export(name, fmt):
+    """One of the dashboard's tables as CSV or Excel."""
+    if name not in market_figures.TABLES or fmt not in tables.FORMATS:
+        abort(404)
+    title, headers, rows = market_figures.table(market_figures.dashboard(db.session, _segment()), name)
+    body, mimetype = tables.encode(fmt, headers, rows, title)
+    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}")
 
 
 @bp.get("/audit")

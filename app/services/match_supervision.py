@@ -2,7 +2,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.entities import FinancingNeed, Match, Product
 
@@ -20,10 +20,19 @@ class UnmatchedNeed:
     closest: list = field(default_factory=list)
 
 
+def _unmatched():
+    has_eligible = select(Match.id).where(Match.need_id == FinancingNeed.id, Match.eligible.is_(True)).exists()
+    return (FinancingNeed.status == "open", ~has_eligible)
+
+
+def unmatched_count(session):
+    """How many open needs have no eligible stored match."""
+    return session.scalar(select(func.count(FinancingNeed.id)).where(*_unmatched()))
+
+
 def unmatched_needs(session, limit=MAX_NEEDS):
     """Open needs without an eligible stored match (newest first), each with its failed rules."""
-    has_eligible = select(Match.id).where(Match.need_id == FinancingNeed.id, Match.eligible.is_(True)).exists()
-    needs = session.scalars(select(FinancingNeed).where(FinancingNeed.status == "open", ~has_eligible)
+    needs = session.scalars(select(FinancingNeed).where(*_unmatched())
                             .order_by(FinancingNeed.id.desc()).limit(limit)).all()
     result = {n.id: UnmatchedNeed(n) for n in needs}
     if not needs:

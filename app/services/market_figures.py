@@ -1,0 +1,441 @@
+"""The market in figures for the regulator's dashboard (政府在线监管): the funnel from need to repayment, over
+time and by segment; approval rate, APR and amount by segment with the four-fifths check; first-time borrowers
+(首贷户) and the credit-loan share (信用贷款占比), the figures the 信易贷 programme reports.
+
+Every figure is a count or sum over stored rows (docs/regulator.md says which rows, stage by stage), read once
+into three frames — needs, applications, loans — and kept on the app until the market changes (checked at most
+every MATCH_ODDS_REFRESH_SECONDS), so the dashboard stays quick on a large market.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Float, cast, func, select
+
+from app.common.dates import local_date
+from app.common.region import town_name
+from app.common.vocab import (
+    APPROVED_STATUSES,
+    DECIDED_STATUSES,
+    INSTITUTION_KINDS,
+    LOAN_STATUSES,
+    SUBJECT_KINDS,
+    Vocabulary,
+)
+from app.entities import (
+    Application,
+    ApplicationEvent,
+    CreditSubject,
+    FinancingNeed,
+    Institution,
+    Loan,
+    Match,
+    Product,
+    RepaymentOutcome,
+)
+from app.matching.apr import annualised_rate, method_index
+from app.matching.rules import ATTRIBUTES, SECTION_NAMES, section_of
+
+from . import match_supervision, supervision
+from .market import _kept
+
+FIGURES_KEY = "market_figures"
+WAN = 10_000
+# A segment's approval rate below this share of the best segment's is flagged (the four-fifths rule), once
+# both have at least MIN_DECIDED decisions.
+FOUR_FIFTHS = 0.8
+MIN_DECIDED = 20
+REPAID_STATUSES = ("repaid",)
+DEFAULTED_STATUSES = ("defaulted", "written_off")
+UNMET_RULES = 8
+
+STAGES = Vocabulary({"needs": _l("融资需求"), "matched": _l("有匹配产品"), "applied": _l("已申请"),
+                     "approved": _l("获批"), "disbursed": _l("已放款"), "repaid": _l("已结清"),
+                     "defaulted": _l("违约")})
+# Segments of the breakdown: those of the subject (and the month the need was posted) carry the whole
+# funnel; those of the lender start at the application.
+SEGMENTS = Vocabulary({"subject_kind": _l("主体类型"), "size": _l("企业规模"), "town": _l("镇街"),
+                       "industry": _l("行业门类"), "institution": _l("机构"), "institution_kind": _l("机构类型"),
+                       "product": _l("产品")})
+LENDER_SEGMENTS = ("institution", "institution_kind", "product")
+
+
+@dataclass
+class Frames:
+    """The market's rows as the dashboard needs them."""
+
+    needs: pd.DataFrame
+    applications: pd.DataFrame
+    loans: pd.DataFrame
+    # The dashboards computed from these frames, by segment (they go with the frames when the market changes).
+    boards: dict = field(default_factory=dict)
+
+
+@dataclass
+class SegmentRow:
+    """One segment of the breakdown: its funnel, decisions, APR and amounts."""
+
+    key: str
+    label: str
+    counts: dict
+    amounts_wan: dict
+    decided: int = 0
+    approval_rate: float | None = None
+    mean_apr: float | None = None
+    mean_approved_wan: float | None = None
+    four_fifths_ratio: float | None = None
+    flagged: bool = False
+
+
+@dataclass
+class Dashboard:
+    """What the dashboard shows."""
+
+    funnel: list
+    months: list
+    segment: str
+    segments: list
+    totals: dict
+    # The counters and per-institution table of app/services/supervision.py, and unmet demand (open needs
+    # with no eligible stored match, and the rules that excluded them most).
+    counts: dict = field(default_factory=dict)
+    institutions: list = field(default_factory=list)
+    unmet_count: int = 0
+    unmet_rules: list = field(default_factory=list)
+
+
+def _frame(session, query, columns):
+    """The query's rows as a frame, built column by column (much quicker than from row objects)."""
+    rows = session.connection().execute(query).all()
+    values = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    return pd.DataFrame({name: list(column) for name, column in zip(columns, values, strict=True)})
+
+
+def _number(column):
+    """A money or rate column read as a float (SQL does the conversion, not Python's Decimal)."""
+    return cast(column, Float)
+
+
+def read_frames(session):
+    """The needs, applications and loans of the whole market, with what the segments need."""
+    matched = select(Match.need_id).where(Match.eligible.is_(True)).distinct()
+    needs = _frame(session, select(
+        FinancingNeed.id, FinancingNeed.subject_id, _number(FinancingNeed.amount), FinancingNeed.created_at,
+        FinancingNeed.status, CreditSubject.kind, CreditSubject.size_class, CreditSubject.town_code,
+        CreditSubject.industry_code, FinancingNeed.id.in_(matched)).join(CreditSubject),
+        ["id", "subject_id", "amount", "created_at", "status", "subject_kind", "size", "town", "industry_code",
+         "has_match"])
+    applications = _frame(session, select(
+        Application.id, Application.need_id, Application.subject_id, Application.institution_id, Institution.name,
+        Institution.kind, Application.product_id, Product.name, _number(Product.upfront_fee_pct),
+        _number(Product.guarantee_fee_pct), Application.status, _number(Application.amount),
+        _number(Application.approved_amount), _number(Application.approved_rate),
+        Application.approved_term_months, Application.approved_repayment, Application.created_at,
+        Application.decided_at).join(Institution, Application.institution_id == Institution.id)
+        .join(Product, Application.product_id == Product.id),
+        ["id", "need_id", "subject_id", "institution_id", "institution", "institution_kind", "product_id",
+         "product", "upfront_fee_pct", "guarantee_fee_pct", "status", "amount", "approved_amount", "approved_rate",
+         "approved_term_months", "approved_repayment", "created_at", "decided_at"])
+    loans = _frame(session, select(
+        Loan.id, Loan.application_id, Loan.subject_id, _number(Loan.principal), Loan.status, Loan.disbursed_on,
+        Application.approved_guarantee).outerjoin(Application, Loan.application_id == Application.id),
+        ["id", "application_id", "subject_id", "principal", "status", "disbursed_on", "guarantee"])
+    for frame, money in ((needs, ["amount"]), (applications, ["amount", "approved_amount", "approved_rate",
+                                                             "upfront_fee_pct", "guarantee_fee_pct"]),
+                         (loans, ["principal"])):
+        for column in money:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    sections = {code: section_of(code) for code in needs["industry_code"].dropna().unique()}
+    needs["industry"] = needs["industry_code"].map(sections)
+    needs["month"] = _month(needs["created_at"])
+    applications["apr"] = _aprs(applications)
+    return Frames(needs, applications, loans)
+
+
+def _aprs(applications):
+    """The APR (IRR with the product's fees) of each approved application, NaN for the others."""
+    apr = np.full(len(applications), np.nan)
+    approved = applications["approved_rate"].notna() & applications["approved_term_months"].notna()
+    if approved.any():
+        rows = applications[approved]
+        methods = [method_index(name or "annuity") for name in rows["approved_repayment"]]
+        apr[approved.to_numpy()] = annualised_rate(rows["approved_rate"].to_numpy(), rows["approved_term_months"]
+                                                   .to_numpy(dtype=float), np.asarray(methods),
+                                                   rows["upfront_fee_pct"].fillna(0).to_numpy(),
+                                                   rows["guarantee_fee_pct"].fillna(0).to_numpy())
+    return apr
+
+
+def _fingerprint(session):
+    """Changes whenever a need is posted or closed, a match stored, an application moves (each move appends an
+    event), a loan is recorded or reported on, a product published or retired, an institution added."""
+    return tuple(session.execute(select(
+        select(func.count(FinancingNeed.id)).scalar_subquery(),
+        select(func.count(FinancingNeed.id)).where(FinancingNeed.status == "open").scalar_subquery(),
+        select(func.max(Match.id)).scalar_subquery(), select(func.count(Match.id)).scalar_subquery(),
+        select(func.max(ApplicationEvent.id)).scalar_subquery(), select(func.max(Loan.id)).scalar_subquery(),
+        select(func.max(RepaymentOutcome.id)).scalar_subquery(),
+        select(func.count(Product.id)).where(Product.status == "published").scalar_subquery(),
+        select(func.count(Institution.id)).scalar_subquery())).one())
+
+
+def frames(session):
+    """The frames, kept on the app until the market changes."""
+    return _kept(FIGURES_KEY, lambda: _fingerprint(session), lambda: read_frames(session))
+
+
+# --- stages ---------------------------------------------------------------------------------------------------
+
+def need_stages(f):
+    """Per need: the furthest it went, as boolean columns, with the amount at each stage in 元.
+
+    matched: an eligible product is stored for it now, or it was applied for (a product fitted then);
+    applied: at least one application; approved: at least one approved application (offers and loans
+    included); disbursed: a loan; repaid / defaulted: its loan's status.
+    """
+    needs = f.needs.set_index("id")
+    apps, loans = f.applications, f.loans
+    approved = apps[apps["status"].isin(APPROVED_STATUSES)]
+    loan_rows = loans.merge(apps[["id", "need_id"]], left_on="application_id", right_on="id", how="inner",
+                            suffixes=("", "_application"))
+    stages = pd.DataFrame(index=needs.index)
+    stages["needs"] = True
+    stages["applied"] = needs.index.isin(apps["need_id"])
+    stages["matched"] = needs["has_match"].astype(bool) | stages["applied"]
+    stages["approved"] = needs.index.isin(approved["need_id"])
+    stages["disbursed"] = needs.index.isin(loan_rows["need_id"])
+    stages["repaid"] = needs.index.isin(loan_rows.loc[loan_rows["status"].isin(REPAID_STATUSES), "need_id"])
+    stages["defaulted"] = needs.index.isin(loan_rows.loc[loan_rows["status"].isin(DEFAULTED_STATUSES), "need_id"])
+    amounts = pd.DataFrame(index=needs.index)
+    for stage in ("needs", "matched", "applied"):
+        amounts[stage] = needs["amount"].where(stages[stage], 0.0)
+    amounts["approved"] = approved.groupby("need_id")["approved_amount"].max().reindex(needs.index).fillna(0.0)
+    principal = loan_rows.groupby("need_id")["principal"].sum()
+    amounts["disbursed"] = principal.reindex(needs.index).fillna(0.0)
+    for stage, statuses in (("repaid", REPAID_STATUSES), ("defaulted", DEFAULTED_STATUSES)):
+        amounts[stage] = loan_rows[loan_rows["status"].isin(statuses)].groupby("need_id")["principal"].sum() \
+            .reindex(needs.index).fillna(0.0)
+    return stages, amounts
+
+
+def application_stages(f):
+    """Per application (the lender's segments): applied, approved, disbursed, repaid, defaulted, with amounts."""
+    apps = f.applications.set_index("id")
+    loans = f.loans.dropna(subset=["application_id"]).set_index("application_id")
+    stages = pd.DataFrame(index=apps.index)
+    stages["applied"] = True
+    stages["approved"] = apps["status"].isin(APPROVED_STATUSES)
+    stages["disbursed"] = apps.index.isin(loans.index)
+    loan_status = loans["status"].reindex(apps.index)
+    stages["repaid"] = loan_status.isin(REPAID_STATUSES).to_numpy()
+    stages["defaulted"] = loan_status.isin(DEFAULTED_STATUSES).to_numpy()
+    principal = loans["principal"].reindex(apps.index).fillna(0.0)
+    amounts = pd.DataFrame({"applied": apps["amount"], "approved": apps["approved_amount"].fillna(0.0)
+                            .where(stages["approved"], 0.0), "disbursed": principal,
+                            "repaid": principal.where(stages["repaid"], 0.0),
+                            "defaulted": principal.where(stages["defaulted"], 0.0)}, index=apps.index)
+    return stages, amounts
+
+
+def funnel(f):
+    """[(stage, label, count, 万元)] over the whole market, need by need."""
+    stages, amounts = need_stages(f)
+    return [(stage, str(STAGES.label(stage)), int(stages[stage].sum()), round(amounts[stage].sum() / WAN, 2))
+            for stage in STAGES]
+
+
+def by_month(f):
+    """Per month: needs posted, applications submitted, approvals and declines decided, loans disbursed (count and
+    万元), each in the month it happened."""
+    apps = f.applications
+    decided = apps[apps["decided_at"].notna()]
+    months = {
+        "needs": f.needs.groupby("month")["id"].count(),
+        "needs_wan": f.needs.groupby("month")["amount"].sum() / WAN,
+        "applied": apps.groupby(_month(apps["created_at"]))["id"].count(),
+        "approved": decided[decided["status"].isin(APPROVED_STATUSES)].pipe(
+            lambda d: d.groupby(_month(d["decided_at"]))["id"].count()),
+        "declined": decided[decided["status"] == "declined"].pipe(
+            lambda d: d.groupby(_month(d["decided_at"]))["id"].count()),
+        "disbursed": f.loans.groupby(_month(f.loans["disbursed_on"]))["id"].count(),
+        "disbursed_wan": f.loans.groupby(_month(f.loans["disbursed_on"]))["principal"].sum() / WAN,
+    }
+    table = pd.DataFrame(months).fillna(0).sort_index()
+    return [{"month": month, **{k: (round(float(v), 2) if k.endswith("_wan") else int(v)) for k, v in row.items()}}
+            for month, row in table.iterrows()]
+
+
+def _month(values):
+    """"YYYY-MM" of each date or time (formatted once per distinct month)."""
+    stamps = pd.to_datetime(values)
+    keys = stamps.dt.year * 100 + stamps.dt.month
+    names = {key: f"{key // 100:04d}-{key % 100:02d}" for key in keys.dropna().unique()}
+    return keys.map(names)
+
+
+# --- segments -------------------------------------------------------------------------------------------------
+
+def _segment_label(segment, key, names):
+    if segment == "subject_kind":
+        return str(SUBJECT_KINDS.label(key))
+    if segment == "size":
+        return str(ATTRIBUTES["size_class"].choices.get(key, _l("未知")))
+    if segment == "town":
+        return town_name(key) or key
+    if segment == "industry":
+        return f"{key} {SECTION_NAMES[key]}" if key in SECTION_NAMES else str(_l("未登记"))
+    if segment == "institution_kind":
+        return str(INSTITUTION_KINDS.label(key))
+    return names.get(key, key)
+
+
+def _segment_keys(f, segment):
+    """Segment key (text; "" when unknown) of each need (subject segments) or application (lender segments),
+    with the names of institutions and products."""
+    if segment not in LENDER_SEGMENTS:
+        return f.needs.set_index("id")[segment].fillna("").astype(str), {}
+    apps = f.applications.set_index("id")
+    column = {"institution": "institution_id", "institution_kind": "institution_kind", "product": "product_id"}[segment]
+    keys = apps[column].astype(str)
+    if segment == "institution":
+        return keys, dict(zip(keys, apps["institution"], strict=True))
+    if segment == "product":
+        return keys, {key: f"{name} · {institution}" for key, name, institution
+                      in zip(keys, apps["product"], apps["institution"], strict=True)}
+    return keys, {}
+
+
+def by_segment(f, segment):
+    """The breakdown by `segment`: funnel counts and 万元, decisions, approval rate, mean APR and approved amount,
+    and the four-fifths check of approval rates."""
+    if segment not in SEGMENTS:
+        raise KeyError(segment)
+    stages, amounts = application_stages(f) if segment in LENDER_SEGMENTS else need_stages(f)
+    shown = stage_names(segment)
+    keys, names = _segment_keys(f, segment)
+    counts = stages[shown].groupby(keys).sum()
+    sums = amounts[shown].groupby(keys).sum() / WAN
+    decisions = _decisions(f, segment)
+    rows = []
+    for key in counts.index:
+        decided, rate, apr, approved_wan = decisions.get(key, (0, None, None, None))
+        rows.append(SegmentRow(key=key, label=_segment_label(segment, key, names),
+                               counts={s: int(counts.at[key, s]) for s in shown},
+                               amounts_wan={s: round(float(sums.at[key, s]), 2) for s in shown},
+                               decided=decided, approval_rate=rate, mean_apr=apr, mean_approved_wan=approved_wan))
+    _four_fifths(rows)
+    return sorted(rows, key=lambda row: (-row.counts[shown[0]], row.label))
+
+
+def _decisions(f, segment):
+    """Segment key → (decisions, approval rate, mean APR of approvals, mean approved 万元)."""
+    apps = f.applications.set_index("id")
+    keys = _segment_keys(f, segment)[0]
+    if segment not in LENDER_SEGMENTS:
+        keys = apps["need_id"].map(keys)
+    decided = apps[apps["status"].isin(DECIDED_STATUSES)].copy()
+    decided["key"] = keys.reindex(decided.index)
+    decided["approved"] = decided["status"].isin(APPROVED_STATUSES)
+    result = {}
+    for key, group in decided.groupby("key"):
+        approved = group[group["approved"]]
+        result[key] = (len(group), round(float(group["approved"].mean()), 4),
+                       round(float(approved["apr"].mean()), 2) if approved["apr"].notna().any() else None,
+                       round(float(approved["approved_amount"].mean()) / WAN, 2) if len(approved) else None)
+    return result
+
+
+def _four_fifths(rows):
+    """Flag each segment whose approval rate is below four fifths of the best segment's (both with enough
+    decisions)."""
+    sized = [row for row in rows if row.decided >= MIN_DECIDED and row.approval_rate is not None]
+    if not sized:
+        return
+    best = max(row.approval_rate for row in sized)
+    for row in sized:
+        row.four_fifths_ratio = round(row.approval_rate / best, 3) if best else None
+        row.flagged = row.four_fifths_ratio is not None and row.four_fifths_ratio < FOUR_FIFTHS
+
+
+# --- programme figures ----------------------------------------------------------------------------------------
+
+def programme_totals(f):
+    """首贷户 (subjects whose first loan on the platform this is) and 信用贷款占比 (credit-only loans' share of
+    loans and of the amount lent), with the overall approval rate and mean APR."""
+    loans = f.loans
+    borrowers = loans["subject_id"].nunique()
+    first_loans = loans.sort_values(["disbursed_on", "id"]).drop_duplicates("subject_id")
+    credit = loans["guarantee"] == "credit"
+    apps = f.applications
+    decided = apps["status"].isin(DECIDED_STATUSES)
+    approved = apps["status"].isin(APPROVED_STATUSES)
+    year_ago = local_date().replace(day=1)
+    year_ago = year_ago.replace(year=year_ago.year - 1)
+    recent_first = int((pd.to_datetime(first_loans["disbursed_on"]).dt.date >= year_ago).sum()) if len(loans) else 0
+    return {
+        "loans": int(len(loans)), "lent_wan": round(float(loans["principal"].sum()) / WAN, 2),
+        "borrowers": int(borrowers), "first_time_borrowers": int(len(first_loans)),
+        "first_time_borrowers_12m": recent_first,
+        "credit_loans": int(credit.sum()),
+        "credit_loan_share": round(float(credit.mean()), 4) if len(loans) else None,
+        "credit_amount_share": round(float(loans.loc[credit, "principal"].sum() / loans["principal"].sum()), 4)
+        if len(loans) and loans["principal"].sum() else None,
+        "decided": int(decided.sum()), "approved": int(approved.sum()),
+        "approval_rate": round(float(approved.sum() / decided.sum()), 4) if decided.any() else None,
+        "mean_apr": round(float(apps.loc[approved, "apr"].mean()), 2) if apps.loc[approved, "apr"].notna().any()
+        else None,
+        "loan_statuses": {status: int((loans["status"] == status).sum()) for status in LOAN_STATUSES},
+    }
+
+
+def dashboard(session, segment="subject_kind"):
+    """Everything the dashboard shows, for the breakdown by `segment` (computed once per segment and market)."""
+    f = frames(session)
+    if segment not in f.boards:
+        unmet = match_supervision.unmatched_needs(session)
+        f.boards[segment] = Dashboard(
+            funnel=funnel(f), months=by_month(f), segment=segment, segments=by_segment(f, segment),
+            totals=programme_totals(f), counts=supervision.market_counts(session),
+            institutions=supervision.by_institution(session), unmet_count=match_supervision.unmatched_count(session),
+            unmet_rules=match_supervision.failed_rule_totals(unmet)[:UNMET_RULES])
+    return f.boards[segment]
+
+
+def stage_names(segment):
+    """The funnel's stages shown for a breakdown by `segment`."""
+    return [s for s in STAGES if segment not in LENDER_SEGMENTS or s not in ("needs", "matched")]
+
+
+
+# --- tables (the charts' table views, and their exports) -------------------------------------------------------
+
+TABLES = ("funnel", "months", "segments")
+
+
+def _pct(value):
+    return None if value is None else round(100 * value, 2)
+
+
+def table(board, name):
+    """(title, headers, rows) of one of the dashboard's tables, in the user's language."""
+    if name == "funnel":
+        return (str(_l("融资漏斗")), [str(_l("环节")), str(_l("笔数")), str(_l("金额（万元）"))],
+                [[label, count, wan] for _stage, label, count, wan in board.funnel])
+    if name == "months":
+        headers = [_l("月份"), _l("发布需求"), _l("需求金额（万元）"), _l("提交申请"), _l("批准"), _l("拒绝"),
+                   _l("放款笔数"), _l("放款金额（万元）")]
+        keys = ("month", "needs", "needs_wan", "applied", "approved", "declined", "disbursed", "disbursed_wan")
+        return (str(_l("按月")), [str(h) for h in headers], [[row[k] for k in keys] for row in board.months])
+    if name == "segments":
+        shown = stage_names(board.segment)
+        headers = ([str(SEGMENTS.label(board.segment))] + [str(STAGES.label(s)) for s in shown]
+                   + [f"{STAGES.label('disbursed')}（{_l('万元')}）", str(_l("已决策")), str(_l("批准率（%）")),
+                      str(_l("平均年化利率 APR（%）")), str(_l("平均批准金额（万元）")), str(_l("与最高批准率之比")),
+                      str(_l("低于五分之四"))])
+        rows = [[row.label] + [row.counts[s] for s in shown]
+                + [row.amounts_wan["disbursed"], row.decided, _pct(row.approval_rate), row.mean_apr,
+                   row.mean_approved_wan, row.four_fifths_ratio, str(_l("是")) if row.flagged else ""]
+                for row in board.segments]
+        return (str(SEGMENTS.label(board.segment)), headers, rows)
+    raise KeyError(name)

@@ -1,0 +1,57 @@
+"""The regulator's dashboard: every breakdown renders with its charts' table views; exports equal the tables;
+only the regulator sees it."""
+import csv
+from io import BytesIO, StringIO
+
+import pytest
+from openpyxl import load_workbook
+
+from app.extensions import db
+from app.services import market_figures
+
+from ..conftest import logged_in_client, page_text
+from ..services.test_market_figures import build_market
+
+
+@pytest.fixture()
+def regulator(app, world):
+    build_market(needs=40)
+    return logged_in_client(app, world["users"]["regulator"])
+
+
+@pytest.mark.parametrize("segment", list(market_figures.SEGMENTS))
+def test_every_breakdown_renders_with_its_charts_and_tables(regulator, segment):
+    response = regulator.get(f"/regulator/?by={segment}")
+    page = page_text(response)
+    assert response.status_code == 200
+    for table in ("t-funnel", "t-months", "t-segments"):
+        assert f'id="{table}"' in page and f'data-table="{table}"' in page
+    assert "vendor/echarts-6.1.0/echarts.min.js" in page and "融资漏斗" in page and "首贷户" in page
+
+
+def test_an_unknown_breakdown_is_a_clear_400(regulator):
+    response = regulator.get("/regulator/?by=__class__")
+    assert response.status_code == 400 and "请求" in page_text(response)
+
+
+def test_the_exports_hold_the_tables_figures(regulator):
+    board = market_figures.dashboard(db.session, "town")
+    title, headers, rows = market_figures.table(board, "segments")
+    response = regulator.get("/regulator/figures/segments.csv?by=town")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data().decode("utf-8-sig")
+    written = list(csv.reader(StringIO(text)))
+    assert written[0] == headers and len(written) == len(rows) + 1
+    assert [row[0] for row in written[1:]] == [row[0] for row in rows]
+    funnel = load_workbook(BytesIO(regulator.get("/regulator/figures/funnel.xlsx").get_data())).active
+    values = list(funnel.iter_rows(values_only=True))
+    assert values[1:] == [(label, count, wan) for _s, label, count, wan in board.funnel]
+    assert regulator.get("/regulator/figures/secrets.csv").status_code == 404
+    assert regulator.get("/regulator/figures/funnel.html").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["firm", "officer", "lender_admin", "data_admin", "platform_admin"])
+def test_no_one_else_sees_the_dashboard_or_its_exports(app, world, role):
+    client = logged_in_client(app, world["users"][role])
+    assert client.get("/regulator/").status_code in (403, 404)
+    assert client.get("/regulator/figures/funnel.csv").status_code in (403, 404)
