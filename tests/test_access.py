@@ -64,6 +64,7 @@ TABLE = {
     "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.figures_export": ("GET", {"regulator"}),
+    "regulator.model_monitoring": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from app.credit.metrics import auc, psi
+from app.credit.metrics import auc, psi, reference_bins
 
 from . import metrics
 from .scorecard import WoeScorecard
@@ -27,6 +27,7 @@ def evaluate(bundle, examples, truth=None):
     report["baseline_auc"] = auc(y[hold], baseline.predict_proba(X[hold])[:, 1])
     report["auc_gain_over_baseline"] = report["auc"] - report["baseline_auc"]
     report["psi"] = psi(bundle.scale.points(p_train), bundle.scale.points(p_hold))
+    report["training_scores"] = _training_scores(bundle, p_train)
     report["calibration"] = _records(metrics.calibration_table(y[hold], p_hold))
     report["lift"] = _records(metrics.lift_by_decile(y[hold], p_hold))
     report["holdout"] = {"from": str(cuts[1].date()), "loans": int(hold.sum()), "train_loans": int(train.sum())}
@@ -34,6 +35,16 @@ def evaluate(bundle, examples, truth=None):
         report.update(_oracle(y[hold], p_hold, truth[hold], report["auc"]))
     report["fairness"] = _fairness(bundle, X[hold], y[hold], p_hold)
     return report
+
+
+def _training_scores(bundle, p_train):
+    """The training population's score bins (for PSI as the platform meets new populations, docs/regulator.md)
+    and its grade shares."""
+    points = bundle.scale.points(p_train)
+    cuts, shares = reference_bins(points)
+    grades = pd.Series(bundle.scale.grades(p_train)).value_counts(normalize=True)
+    return {"n": int(len(points)), "cuts": [float(c) for c in cuts], "shares": [float(s) for s in shares],
+            "grades": {str(g): round(float(v), 6) for g, v in grades.sort_index().items()}}
 
 
 def _oracle(y, p, true_pd, model_auc):

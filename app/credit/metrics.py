@@ -89,9 +89,28 @@ def psi(reference, current, bins=10):
     reference, current = _numbers(reference, "reference scores"), _numbers(current, "current scores")
     if not len(reference) or not len(current):
         return NAN
+    cuts, expected = reference_bins(reference, bins)
+    return psi_against(cuts, expected, current)
+
+
+def reference_bins(reference, bins=10):
+    """(cuts, shares) of a reference population for later PSI: cut at its quantiles as `psi` does, and the
+    share of the reference in each bin. Stored with a model version (its training population), so a score
+    distribution met later is compared without the reference rows."""
+    reference = _numbers(reference, "reference scores")
+    if not len(reference):
+        return np.array([]), np.array([])
     cuts = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
     cuts = cuts[cuts > reference.min()]
-    if not len(cuts):
+    return cuts, _bin_shares(cuts, reference)
+
+
+def psi_against(cuts, expected, current):
+    """PSI of `current` scores against a reference given by its bins (`reference_bins`); NaN without cuts or
+    current scores."""
+    current = _numbers(current, "current scores")
+    cuts, expected = np.asarray(cuts, dtype=float), np.asarray(expected, dtype=float)
+    if not len(cuts) or not len(current):
         return NAN
-    expected, actual = _bin_shares(cuts, reference), _bin_shares(cuts, current)
+    actual = _bin_shares(cuts, current)
     return float(np.sum((actual - expected) * np.log(actual / expected)))

@@ -10,7 +10,7 @@ from app.common.ids import page_number
 from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import market, market_figures, match_supervision, response_clock
+from app.services import market, market_figures, match_supervision, monitoring, response_clock
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 
@@ -34,6 +34,14 @@ def dashboard():
                            overdue=response_clock.overdue_count(db.session, utcnow()),
                            segments=market_figures.SEGMENTS, stages=market_figures.stage_names(segment),
                            stage_label=market_figures.STAGES.label, min_decided=market_figures.MIN_DECIDED)
+
+
+@bp.get("/models")
+@regulator_only
+def model_monitoring():
+    """The active credit model in use: stability (PSI), calibration as outcomes arrive, fairness."""
+    return render_template("regulator/monitoring.html", report=monitoring.monitoring(db.session),
+                           segments=monitoring.FAIRNESS_SEGMENTS)
 
 
 @bp.get("/figures/<name>.<fmt>")

@@ -1,6 +1,7 @@
 """The regulator's dashboard: every breakdown renders with its charts' table views; exports equal the tables;
 only the regulator sees it."""
 import csv
+from datetime import datetime
 from io import BytesIO, StringIO
 
 import pytest
@@ -9,6 +10,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.services import market_figures
 
+from .. import factories
 from ..conftest import logged_in_client, page_text
 from ..services.test_market_figures import build_market
 
@@ -55,3 +57,18 @@ def test_no_one_else_sees_the_dashboard_or_its_exports(app, world, role):
     client = logged_in_client(app, world["users"][role])
     assert client.get("/regulator/").status_code in (403, 404)
     assert client.get("/regulator/figures/funnel.csv").status_code in (403, 404)
+
+
+def test_the_model_monitoring_page(app, world, tmp_path):
+    from ..services.test_monitoring import active_version, add_scores
+
+    client = logged_in_client(app, world["users"]["regulator"])
+    assert "尚无启用的模型" in page_text(client.get("/regulator/models"))
+    version = active_version(app, tmp_path)
+    subjects = [factories.SubjectFactory() for _ in range(40)]
+    add_scores(version, subjects, range(560, 600), datetime(2026, 10, 3))
+    db.session.commit()
+    page = page_text(client.get("/regulator/models"))
+    assert "评分稳定性（PSI）" in page and "2026-10" in page and 'id="t-calibration"' in page
+    assert "该模型首次使用时的评分分布（40 个主体" in page
+    assert logged_in_client(app, world["users"]["officer"]).get("/regulator/models").status_code in (403, 404)

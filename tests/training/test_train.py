@@ -47,6 +47,10 @@ def test_evaluate_reports_the_required_figures(trained, district):
     # Quality is a benchmark's business (a small district has few defaults); here: well-formed figures.
     assert 0 <= report["auc"] <= 1 and 0 < report["oracle_auc"] <= 1 and report["holdout"]["loans"] > 0
     assert set(report["fairness"]) == {"subject_kind", "town", "size_class", "thin_file"}
+    # The training population's score bins, for the regulator's PSI against it (app/services/monitoring.py).
+    kept = report["training_scores"]
+    assert kept["n"] == report["holdout"]["train_loans"] and len(kept["shares"]) == len(kept["cuts"]) + 1
+    assert abs(sum(kept["shares"]) - 1) < 0.01 and abs(sum(kept["grades"].values()) - 1) < 1e-3
 
 
 def test_same_seed_same_model(trained, district, tmp_path):

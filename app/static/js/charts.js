@@ -49,6 +49,7 @@
     var horizontal = kind === "hbar";
     var categoryAxis = { type: "category", data: data.categories, axisLabel: { interval: 0, hideOverlap: true } };
     var valueAxis = { type: "value", axisLabel: { formatter: format } };
+    if (kind === "stacked" && percent) { valueAxis.max = 100; }
     return {
       tooltip: { trigger: "axis" },
       legend: { top: 0, type: "scroll" },
