@@ -266,10 +266,12 @@ def score():
     subject = current_user.subject
     view = scores.firm_view(db.session, subject)
     config = current_app.config
-    improvement = scores.improvement(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"], subject.id,
-                                     view.score if view else None)
+    # Without a score of its own there is nothing to improve: a figure computed here would tell the
+    # firm a score and grade it does not have.
+    improvement = view and scores.improvement(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"],
+                                              subject.id, view.score)
     return render_template("firm/score.html", subject=subject, view=view, improvement=improvement,
-                           describe=scores.describe_change, requests=objections.objections_of(db.session, subject.id),
+                           describe=scores.describe, requests=objections.objections_of(db.session, subject.id),
                            review_form=ReviewForm(), objection_form=_objection_form(subject.id))
 
 
