@@ -11,6 +11,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
@@ -169,6 +170,23 @@ def csrf_token(html):
 def page_text(response):
     """A response body as text."""
     return response.get_data(as_text=True)
+
+
+def pdf_text(data):
+    """The text of every page of a PDF, as a viewer reads it (PDFium: it reads the CID-keyed CJK fonts of the
+    credit report, which pypdf 7.1 decodes one byte per character)."""
+    document = pdfium.PdfDocument(data)
+    return "\n".join(page.get_textpage().get_text_range() for page in document).replace("\r\n", "\n")
+
+
+def pdf_attachment(data, name):
+    """The bytes of the file `name` attached to a PDF."""
+    document = pdfium.PdfDocument(data)
+    for index in range(document.count_attachments()):
+        attachment = document.get_attachment(index)
+        if attachment.get_name() == name:
+            return bytes(attachment.get_data())
+    raise AssertionError(f"no attachment {name}")
 
 
 def run_module(*args):
