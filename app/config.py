@@ -12,7 +12,8 @@ ENVIRONMENT_VARIABLES = {
     "PRODUCTION": "PRODUCTION", "TRUSTED_PROXIES": "TRUSTED_PROXIES", "BEHIND_TLS": "BEHIND_TLS",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE": "REMEMBER_COOKIE_SECURE",
     "JOBS_BACKEND": "JOBS_BACKEND", "REDIS_URL": "REDIS_URL", "METRICS_TOKEN": "METRICS_TOKEN",
-    "SCORING_THREADS": "SCORING_THREADS",
+    "SCORING_THREADS": "SCORING_THREADS", "REPORT_FONT_PATH": "REPORT_FONT_PATH",
+    "REPORT_FONT_INDEX": "REPORT_FONT_INDEX",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -110,6 +111,11 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # The model registry folder.
     MODEL_REGISTRY = str(PROJECT_DIR / "models")
+    # The CJK font embedded in credit reports (信用报告, app/services/report_pdf.py): an OpenType/TrueType
+    # file or collection, and the face in a collection (Noto Sans CJK's collection holds JP, KR, SC, TC, HK:
+    # 2 is Simplified Chinese). The default is what Debian's fonts-noto-cjk installs (`make browser`).
+    REPORT_FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+    REPORT_FONT_INDEX = 2
     # Days within which an objection (异议) to credit data is answered (征信业管理条例 art. 25: 20 days).
     OBJECTION_ANSWER_DAYS = 20
     # Subjects sampled from the current population to compare model versions on the model admin page.

@@ -3,11 +3,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.common import vocab
 from app.common.money import format_rate, format_wan, format_yuan
 from app.common.region import current_region, town_choices, town_name
+from app.credit.reasons import reason_sentence
 from app.ingest.sources import get_source
 from app.matching.explain import sentence
 from app.matching.rules import ATTRIBUTES, RULES, SECTION_NAMES
@@ -75,6 +77,12 @@ VOCABULARY_FILTERS = {
 }
 
 
+def plain_reason(reason):
+    """A stored score reason in the user's language, in today's words (a count where a rate stands for one)."""
+    chinese, english = reason_sentence(reason)
+    return english if str(get_locale()) == "en" else chinese
+
+
 def register(app):
     """Register the filters and globals on `app`."""
     filters = {
@@ -94,5 +102,6 @@ def register(app):
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(vocab=vocab, region=current_region, town_options=town_choices,
                                  section_options=section_choices,
-                                 section_label=section_label, size_label=size_label, source_label=source_label,
+                                 section_label=section_label, plain_reason=plain_reason, size_label=size_label,
+                                 source_label=source_label,
                                  rule_label=lambda name: str(RULES[name].label) if name in RULES else name)

@@ -11,6 +11,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
@@ -171,6 +172,23 @@ def page_text(response):
     return response.get_data(as_text=True)
 
 
+def pdf_text(data):
+    """The text of every page of a PDF, as a viewer reads it (PDFium: it reads the CID-keyed CJK fonts of the
+    credit report, which pypdf 7.1 decodes one byte per character)."""
+    document = pdfium.PdfDocument(data)
+    return "\n".join(page.get_textpage().get_text_range() for page in document).replace("\r\n", "\n")
+
+
+def pdf_attachment(data, name):
+    """The bytes of the file `name` attached to a PDF."""
+    document = pdfium.PdfDocument(data)
+    for index in range(document.count_attachments()):
+        attachment = document.get_attachment(index)
+        if attachment.get_name() == name:
+            return bytes(attachment.get_data())
+    raise AssertionError(f"no attachment {name}")
+
+
 def run_module(*args):
     """Run `python -m ARGS…` and return the JSON object on its last line of output."""
     import json
@@ -235,7 +253,8 @@ ACTIONABLE_VERSION = "20990101-000000-actionable"
 
 
 def _made_up_rows(metadata, n=4000, seed=7):
-    """(matrix, labels): random feature values in realistic ranges; risk from arrears, late payments, age."""
+    """(matrix, labels): random feature values in realistic ranges; risk from arrears, late payments (of the
+    last year and of three years), age."""
     rng = np.random.default_rng(seed)
     columns = {}
     for spec in metadata["features"]:
@@ -248,11 +267,14 @@ def _made_up_rows(metadata, n=4000, seed=7):
             columns[name] = np.where(rng.random(n) < 0.7, 0.0, rng.uniform(0.1, 5, n))
         elif name == "util_days_late_max_12m":
             columns[name] = np.where(rng.random(n) < 0.5, 0.0, rng.integers(1, 90, n))
+        elif name in ("util_late_per_month_36m", "tax_late_share_36m"):  # rates over the months on file
+            columns[name] = np.where(rng.random(n) < 0.4, 0.0, rng.uniform(0, 0.6, n))
         else:
             columns[name] = rng.integers(0, 7, n).astype(float) if spec["monotone"] else rng.normal(5, 3, n)
     logit = (-3.2 + 0.35 * columns["tax_late_filings_12m"] + 0.9 * (columns["tax_arrears_wan"] > 0)
              + 0.3 * columns["si_arrears_months_12m"] + 4 * (1 - columns["si_paid_ratio_12m"])
              + 0.25 * columns["util_late_12m"] + 0.02 * columns["util_days_late_max_12m"]
+             + 3 * columns["util_late_per_month_36m"] + 2 * columns["tax_late_share_36m"]
              - 0.1 * columns["firm_age_years"])
     labels = rng.random(n) < 1 / (1 + np.exp(-logit))
     return np.column_stack([columns[spec["name"]] for spec in metadata["features"]]), labels

@@ -10,7 +10,7 @@ from app.common.errors import InvalidInput
 from app.common.region import town_choices
 from app.extensions import db, limiter
 from app.forms import as_choices, show_error
-from app.services import accounts, subjects
+from app.services import accounts, reports, subjects
 
 bp = Blueprint("auth", __name__)
 
@@ -27,6 +27,16 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for(HOME_BY_ROLE[current_user.role]))
     return render_template("index.html")
+
+
+@bp.get("/report/verify/<code>")
+def report_verify(code):
+    """Public check of a credit report: valid or not for the code and the hash printed on it; when valid, only
+    its issue date and the subject's name masked."""
+    sha256 = request.args.get("sha256", "").strip()[:64]
+    issue = reports.verify(db.session, code, sha256) if sha256 else None
+    return render_template("auth/report_verify.html", code=code[:24], sha256=sha256, checked=bool(sha256),
+                           issue=issue, masked_name=reports.masked_name(issue.subject.name) if issue else "")
 
 
 def _setting(name):

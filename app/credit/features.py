@@ -45,8 +45,8 @@ FEATURES = (
     Feature("tax_arrears_months_12m", "tax", monotone=1, actionable=True),
     Feature("tax_grade_rank", "tax", monotone=1),
     Feature("tax_grade_drop", "tax", monotone=1),
-    Feature("tax_late_share_36m", "tax", monotone=1),
-    Feature("tax_arrears_months_36m", "tax", monotone=1),
+    Feature("tax_late_share_36m", "tax", monotone=1, actionable=True),
+    Feature("tax_arrears_months_36m", "tax", monotone=1, actionable=True),
     Feature("revenue_per_insured_wan", "tax"),
     Feature("revenue_to_capital", "tax"),
     Feature("si_insured", "social_insurance"),
@@ -54,7 +54,7 @@ FEATURES = (
     Feature("si_insured_change_6m", "social_insurance"),
     Feature("si_arrears_months_12m", "social_insurance", monotone=1, actionable=True),
     Feature("si_paid_ratio_12m", "social_insurance", monotone=-1, actionable=True),
-    Feature("si_arrears_latest", "social_insurance", monotone=1),
+    Feature("si_arrears_latest", "social_insurance", monotone=1, actionable=True),
     Feature("hf_members", "housing_fund"),
     Feature("hf_months_12", "housing_fund"),
     Feature("elec_usage_yoy", "utilities"),
@@ -62,8 +62,8 @@ FEATURES = (
     Feature("util_late30_6m", "utilities", monotone=1, actionable=True),
     Feature("util_late_12m", "utilities", monotone=1, actionable=True),
     Feature("util_days_late_max_12m", "utilities", monotone=1, actionable=True),
-    Feature("util_late_per_month_36m", "utilities", monotone=1),
-    Feature("util_late30_months_36m", "utilities", monotone=1),
+    Feature("util_late_per_month_36m", "utilities", monotone=1, actionable=True),
+    Feature("util_late30_months_36m", "utilities", monotone=1, actionable=True),
     Feature("elec_kwh_12m", "utilities"),
     Feature("elec_kwh_per_capital", "utilities"),
     Feature("freight_yoy", "logistics"),
@@ -90,6 +90,9 @@ FEATURES = (
 # The loan a subject's score assumes when no particular loan is asked about (a typical bank loan).
 REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
+# Not model inputs: how many months a subject's rates over months are taken over, so that a reason
+# and a suggestion can say "13 late bills in 3 years" rather than "0.36 late bills a month".
+CONTEXT_NAMES = ("tax_filed_months_36m", "util_billed_months_36m")
 BY_NAME = {f.name: f for f in FEATURES}
 GRADE_RANK = {"A": 0, "B": 1, "M": 2, "C": 3, "D": 4}
 HISTORY_MONTHS = 36  # the long window of payment behaviour
@@ -125,11 +128,12 @@ def categories(towns):
     }
 
 
-def build_features(frames, targets, towns):
+def build_features(frames, targets, towns, context=False):
     """Features of each target row (`subject_code`, `as_of`), in FEATURE_NAMES order.
 
     `frames` maps source names to typed records (see app.credit.records). A target may name the
     loan asked about (`amount` in 元, `term_months`, `lender_kind`); otherwise REFERENCE_LOAN.
+    With `context`, the CONTEXT_NAMES columns follow (the model never reads them).
     """
     targets = targets.reset_index(drop=True)
     as_of = pd.to_datetime(targets["as_of"])
@@ -147,7 +151,7 @@ def build_features(frames, targets, towns):
     out["as_of_month"] = as_of.dt.month.to_numpy()
     loan = {key: targets[key].to_numpy() for key in ("amount", "term_months", "lender_kind") if key in targets}
     loan_features(out, len(targets), loan)
-    features = pd.DataFrame(out, index=targets.index)[list(FEATURE_NAMES)]
+    features = pd.DataFrame(out, index=targets.index)[list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if context else [])]
     for name, levels in categories(towns).items():
         features[name] = pd.Categorical(features[name], categories=levels)
     return features
@@ -223,6 +227,7 @@ def _tax(out, windows, published_year):
     with np.errstate(invalid="ignore", divide="ignore"):
         out["tax_late_share_36m"] = np.where(filed > 0, np.nansum(late, axis=1) / filed, np.nan)
     out["tax_arrears_months_36m"] = np.where(filed > 0, np.nansum(arrears > 0, axis=1), np.nan)
+    out["tax_filed_months_36m"] = filed.astype(float)
     _grades(out, windows, published_year)
 
 
@@ -276,6 +281,7 @@ def _premises(out, windows):
     with np.errstate(invalid="ignore", divide="ignore"):
         out["util_late_per_month_36m"] = np.where(billed > 0, np.nansum(late, axis=1) / billed, np.nan)
     out["util_late30_months_36m"] = np.where(billed > 0, np.nansum(days > 30, axis=1), np.nan)
+    out["util_billed_months_36m"] = billed.astype(float)
     out["freight_yoy"] = _three_month_yoy(windows.window("logistics", "freight_tonnes", 15))
     staff = windows.window("operations", "employees", 13)
     out["ops_employees_change_12m"] = ratio(staff[:, 0], staff[:, 12], ~np.isnan(staff[:, 0]),

@@ -5,12 +5,18 @@ changed, and only toward their better side (the model is monotone in each of the
 tried one step at a time (one late payment fewer, arrears cleared, a higher share of social
 insurance paid); then the features that help most are tried together in twos and threes. What
 reaches the next better grade with the fewest changes comes first; otherwise the largest gain.
+
+The months of a recent window lie inside the three-year one, so a change to a recent count changes
+the three-year figure with it (one late bill fewer this year is one fewer in three years); a
+three-year figure alone can fall only to what the recent months hold (the older late bills leave
+the window as the firm keeps paying on time).
 """
 import math
 from dataclasses import dataclass
 from itertools import combinations
 
 from .features import BY_NAME, FEATURES
+from .reasons import RATE_MONTHS
 
 ACTIONABLE = tuple(f.name for f in FEATURES if f.actionable)
 # How each actionable feature moves: counts one at a time, amounts cleared, days late and paid
@@ -20,15 +26,25 @@ RATIO_STEPS = (0.9, 0.95, 1.0)
 CLEARED = ("tax_arrears_wan",)
 DAYS = ("util_days_late_max_12m",)
 MAX_COMBINED = 5
+# A recent count → the three-year figure that holds it. Rates over months (features.CONTEXT_NAMES
+# says how many) move by the count over the months; counts of months move by the count.
+HISTORY = {"util_late_12m": "util_late_per_month_36m", "util_late30_6m": "util_late30_months_36m",
+           "tax_late_filings_12m": "tax_late_share_36m", "tax_arrears_months_12m": "tax_arrears_months_36m"}
+RECENT = {history: recent for recent, history in HISTORY.items()}
+# Features that only the history moves (never stepped on their own).
+LATEST_MONTH = {"si_arrears_months_12m": "si_arrears_latest"}
 
 
 @dataclass(frozen=True)
 class Change:
-    """One feature moved from its value to a better one."""
+    """One feature moved from its value to a better one; `months`: for a rate over months, how many;
+    `implied`: it follows from another change of the suggestion (not said on its own)."""
 
     feature: str
     before: float
     after: float
+    months: float | None = None
+    implied: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,9 +73,13 @@ class Improvement:
     suggestions: tuple
 
 
+def _missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def steps(feature, value):
     """Better values of an actionable feature, nearest first (empty when it cannot get better)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return []
     if BY_NAME[feature].monotone < 0:  # a share paid: higher is safer
         return [step for step in RATIO_STEPS if step > value]
@@ -70,6 +90,57 @@ def steps(feature, value):
     if feature in DAYS:
         return [step for step in DAYS_STEPS if step < value]
     return [float(count) for count in range(math.ceil(value) - 1, -1, -1)]
+
+
+def _months(row, feature):
+    """The months a rate feature is taken over (None for other features or when unknown)."""
+    months = row.get(RATE_MONTHS.get(feature))
+    return None if _missing(months) or months <= 0 else float(months)
+
+
+def _history_change(row, recent, after):
+    """The three-year figure that a recent count moved to `after` implies, or None."""
+    history = HISTORY.get(recent) or LATEST_MONTH.get(recent)
+    before = row.get(history)
+    if history is None or _missing(before):
+        return None
+    if recent in LATEST_MONTH:  # no month in arrears in the last 12: none last month either
+        return Change(history, before, 0.0, implied=True) if after == 0 and before > 0 else None
+    fewer = row[recent] - after
+    months = _months(row, history)
+    if history in RATE_MONTHS:
+        if months is None:
+            return None
+        fewer = fewer / months
+    value = max(before - fewer, 0.0)
+    return Change(history, before, value, months, implied=True) if value < before else None
+
+
+def _history_steps(row, feature):
+    """A three-year figure one late month or bill fewer at a time, down to what the recent months hold."""
+    value, recent = row.get(feature), row.get(RECENT.get(feature))
+    floor = 0.0 if _missing(recent) else float(recent)
+    if feature in RATE_MONTHS:
+        months = _months(row, feature)
+        if months is None or _missing(value):
+            return []
+        counts = [c for c in range(round(value * months) - 1, -1, -1) if c >= floor]
+        return [Change(feature, value, count / months, months) for count in counts]
+    return [Change(feature, value, after) for after in steps(feature, value) if after >= floor]
+
+
+def moves(row):
+    """Every single move of the row's actionable features, each with the changes it implies."""
+    found = []
+    for feature in ACTIONABLE:
+        if feature in RECENT:
+            found.extend((change,) for change in _history_steps(row, feature))
+        elif feature not in LATEST_MONTH.values():
+            for value in steps(feature, row[feature]):
+                implied = _history_change(row, feature, value)
+                found.append((Change(feature, row[feature], value, _months(row, feature)),
+                              *((implied,) if implied else ())))
+    return found
 
 
 def _reaches(grade, target, names):
@@ -83,8 +154,7 @@ def suggest(scorer, row):
     _, points, grades = scorer.score_rows([row])
     base_score, base_grade = int(points[0]), str(grades[0])
     target = names[names.index(base_grade) - 1] if names.index(base_grade) > 0 else None
-    tried = [(Change(f, row[f], value),) for f in ACTIONABLE for value in steps(f, row[f])]
-    singles = _evaluate(scorer, row, tried, base_score, target, names)
+    singles = _evaluate(scorer, row, moves(row), base_score, target, names)
     best_single = {}
     for suggestion in singles:  # per feature: the nearest step that reaches the target, else the best
         feature = suggestion.changes[0].feature
@@ -99,11 +169,24 @@ def suggest(scorer, row):
 
 def _combined(scorer, row, singles, base_score, target, names):
     """The helpful features at their best values, two and three at a time, best first."""
-    helpful = sorted(singles, key=lambda s: -s.gain)[:MAX_COMBINED]
-    best = [Change(s.changes[0].feature, s.changes[0].before, steps(s.changes[0].feature, s.changes[0].before)[-1])
-            for s in helpful]
-    tried = [group for size in (2, 3) for group in combinations(best, size)]
+    helpful = {s.changes[0].feature for s in sorted(singles, key=lambda s: -s.gain)[:MAX_COMBINED]}
+    best = {}
+    for move in moves(row):  # each feature's last (best) move
+        if move[0].feature in helpful:
+            best[move[0].feature] = move
+    tried = [_merge(group) for size in (2, 3) for group in combinations(best.values(), size)]
     return sorted((s for s in _evaluate(scorer, row, tried, base_score, target, names) if s.gain > 0), key=_rank)
+
+
+def _merge(group):
+    """The changes of several moves; a feature two of them move takes the safer value (said once)."""
+    merged = {}
+    for change in (c for move in group for c in move):
+        kept = merged.get(change.feature)
+        if kept is None or (change.after - kept.after) * BY_NAME[change.feature].monotone < 0:
+            merged[change.feature] = change if kept is None or kept.implied else Change(
+                change.feature, change.before, change.after, change.months, implied=False)
+    return tuple(merged.values())
 
 
 def _evaluate(scorer, row, groups, base_score, target, names):

@@ -30,8 +30,8 @@ TEXTS = {
     "tax_revenue_12m_wan": lambda v: (f"近12个月纳税申报营业收入 {_num(v)} 万元",
                                       f"revenue declared for tax over 12 months: {_num(v)} ×10k yuan"),
     "tax_revenue_yoy": _change("纳税申报营业收入同比", "declared revenue year on year"),
-    "tax_revenue_cv": lambda v: (f"月度营业收入波动较大（变异系数 {v:.2f}）",
-                                 f"monthly revenue is volatile (coefficient of variation {v:.2f})"),
+    "tax_revenue_cv": lambda v: (f"近12个月每月营业收入上下起伏，幅度约为月平均收入的 {v * 100:.0f}%",
+                                 f"monthly revenue over 12 months swings by about {v * 100:.0f}% of its average"),
     "tax_late_filings_12m": lambda v: (f"近12个月逾期申报 {v:.0f} 次", f"{v:.0f} late tax filings in 12 months"),
     "tax_arrears_wan": lambda v: (f"当前欠税 {_num(v, 2)} 万元", f"tax arrears of {_num(v, 2)} ×10k yuan"),
     "tax_arrears_months_12m": lambda v: (f"近12个月有 {v:.0f} 个月存在欠税", f"tax arrears in {v:.0f} of 12 months"),
@@ -73,8 +73,8 @@ TEXTS = {
     "elec_usage_6m_change": _change("近3个月用电量较半年前", "electricity use over 3 months vs half a year before,"),
     "util_late30_6m": lambda v: (f"近6个月有 {v:.0f} 个月水电气逾期超过30天",
                                  f"utility bills over 30 days late in {v:.0f} of 6 months"),
-    "tax_late_share_36m": lambda v: (f"近3年纳税申报逾期月份占 {v * 100:.0f}%",
-                                     f"{v * 100:.0f}% of tax filings late over 3 years"),
+    "tax_late_share_36m": lambda v: (f"近3年纳税申报逾期的月份占 {v * 100:.0f}%",
+                                     f"{v * 100:.0f}% of monthly tax filings late over 3 years"),
     "tax_arrears_months_36m": lambda v: (f"近3年有 {v:.0f} 个月存在欠税",
                                          f"tax arrears in {v:.0f} months over 3 years"),
     "revenue_per_insured_wan": lambda v: (f"人均年营业收入 {_num(v)} 万元",
@@ -83,7 +83,7 @@ TEXTS = {
                                      f"annual revenue {v:.1f} times the registered capital"),
     "si_arrears_latest": lambda v: (("最近一个月社保存在欠缴", "social insurance in arrears last month") if v
                                     else ("最近一个月社保无欠缴", "no social insurance arrears last month")),
-    "util_late_per_month_36m": lambda v: (f"近3年水电气平均每月逾期缴费 {v:.2f} 笔",
+    "util_late_per_month_36m": lambda v: (f"近3年水电气账单平均每月逾期 {v:.2f} 笔",
                                           f"{v:.2f} late utility bills a month over 3 years"),
     "util_late30_months_36m": lambda v: (f"近3年有 {v:.0f} 个月水电气逾期超过30天",
                                          f"utility bills over 30 days late in {v:.0f} months over 3 years"),
@@ -141,10 +141,51 @@ MISSING_FEATURE = {
 }
 
 
-def sentence(feature, value):
-    """(Chinese, English) sentence for a feature's value; missing values say what data is missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+
+# A rate over the months on file, and the context value (features.CONTEXT_NAMES) counting those
+# months: with it the sentence gives the count a firm can check against its own bills.
+RATE_MONTHS = {"util_late_per_month_36m": "util_billed_months_36m", "tax_late_share_36m": "tax_filed_months_36m"}
+
+
+def _late_utility_bills(late, months):
+    if late == 0:
+        return (f"近3年 {months} 个月的水电气账单均按期缴纳", f"every utility bill of {months} months paid on time")
+    return (f"近3年有 {late} 笔水电气账单逾期缴费（{months} 个月的账单中）",
+            f"{late} utility bills paid late in 3 years (bills of {months} months)")
+
+
+def _late_tax_months(late, months):
+    if late == 0:
+        return f"近3年 {months} 个月的纳税申报均按期", f"all {months} monthly tax filings on time over 3 years"
+    return (f"近3年 {months} 个月的纳税申报中有 {late} 个月逾期",
+            f"{late} of {months} monthly tax filings late over 3 years")
+
+
+COUNTS = {"util_late_per_month_36m": _late_utility_bills, "tax_late_share_36m": _late_tax_months}
+
+
+def _missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def sentence(feature, value, context=None):
+    """(Chinese, English) sentence for a feature's value; missing values say what data is missing.
+
+    `context` (features.CONTEXT_NAMES → value) turns a rate over months into a count of months or bills.
+    """
+    if _missing(value):
         if feature in MISSING_FEATURE:
             return MISSING_FEATURE[feature]
         return MISSING.get(BY_NAME[feature].family, ("数据缺失", "data missing"))
+    months = (context or {}).get(RATE_MONTHS.get(feature))
+    if feature in COUNTS and not _missing(months) and months > 0:
+        return COUNTS[feature](round(value * months), int(months))
     return TEXTS[feature](value)
+
+
+def reason_sentence(reason):
+    """(Chinese, English) of a stored reason (feature, value and, for a rate, the months it covers)."""
+    feature = reason["feature"]
+    months = reason.get("months")
+    context = {RATE_MONTHS[feature]: months} if feature in RATE_MONTHS and months is not None else None
+    return sentence(feature, float("nan") if reason["value"] is None else reason["value"], context)

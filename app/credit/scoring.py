@@ -18,8 +18,8 @@ from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
-from .features import BY_NAME, COMPLETENESS_SOURCES, build_features
-from .reasons import sentence
+from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, build_features
+from .reasons import RATE_MONTHS, sentence
 from .records import records_from_db
 from .registry import MODEL_FILE, predict_options
 from .subject import subject_features, subject_records
@@ -68,11 +68,22 @@ def _plain(value):
     return None if math.isnan(value) else value
 
 
-def _reason(name, value, contribution):
+def _reason(name, value, contribution, context):
     value = _plain(value)
-    chinese, english = sentence(name, value if value is not None else NAN)
-    return {"feature": name, "value": value, "contribution": round(float(contribution), 4), "zh": chinese,
-            "en": english}
+    chinese, english = sentence(name, value if value is not None else NAN, context)
+    reason = {"feature": name, "value": value, "contribution": round(float(contribution), 4), "zh": chinese,
+              "en": english}
+    months = context.get(RATE_MONTHS.get(name))
+    if months is not None and _plain(months) is not None:
+        reason["months"] = _plain(months)
+    return reason
+
+
+def _contexts(frame, rows):
+    """Per row, the CONTEXT_NAMES values of a feature frame (empty where it has none)."""
+    if frame is None or not set(CONTEXT_NAMES) <= set(frame.columns):
+        return [{}] * rows
+    return frame[list(CONTEXT_NAMES)].astype(float).to_dict("records")
 
 
 def _distinct(reasons):
@@ -132,20 +143,22 @@ class Scorer:
         pd_values = 1 / (1 + np.exp(-contributions.sum(axis=1)))
         return pd_values, self.bundle.scale.points(pd_values), self.bundle.scale.grades(pd_values)
 
-    def reasons(self, matrix, contributions):
+    def reasons(self, matrix, contributions, contexts=None):
         """Per row: the reason features that pushed its risk up most (at most MAX_REASONS; the larger
-        contribution first, then the earlier feature)."""
+        contribution first, then the earlier feature). `contexts`: per row, its CONTEXT_NAMES values."""
+        contexts = contexts or [{}] * len(matrix)
         if len(matrix) == 1:  # one row: plain Python is quicker than a sort of the matrix
-            return [self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist())]
+            return [self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist(), contexts[0])]
         raised = np.where(self.reasonable, contributions[:, :-1], -np.inf)
         orders = np.argsort(-raised, axis=1, kind="stable")
-        return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j]) for j in order if raised[i, j] > 0)
+        return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j], contexts[i])
+                          for j in order if raised[i, j] > 0)
                 for i, order in enumerate(orders)]
 
-    def _row_reasons(self, values, contributions):
+    def _row_reasons(self, values, contributions, context):
         raised = [j for j in self.reason_indices if contributions[j] > 0]
         ordered = sorted(raised, key=lambda j: (-contributions[j], j))
-        return _distinct(_reason(self.names[j], values[j], contributions[j]) for j in ordered)
+        return _distinct(_reason(self.names[j], values[j], contributions[j], context) for j in ordered)
 
     def charts(self, matrix, contributions):
         """Per row, what the SHAP chart shows: the base log-odds, the reason features that moved the
@@ -169,7 +182,7 @@ class Scorer:
         pd_value = float(1 / (1 + np.exp(-contributions.sum(axis=1)[0])))  # as grade_of, on one number
         scale = self.bundle.scale
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
-                  "reasons": self.reasons(matrix, contributions)[0]}
+                  "reasons": self.reasons(matrix, contributions, [{n: row.get(n) for n in CONTEXT_NAMES}])[0]}
         if with_chart:
             result["contributions"] = self.charts(matrix, contributions)[0]
         return result
@@ -190,7 +203,7 @@ def _number(value):
 def score_frame(bundle, frames, subjects, as_of, towns):
     """PD, score, grade, reasons, chart and completeness for the subjects (DataFrame: id, code)."""
     targets = pd.DataFrame({"subject_code": subjects["code"].to_numpy(), "as_of": pd.Timestamp(as_of)})
-    features = build_features(frames, targets, towns)
+    features = build_features(frames, targets, towns, context=True)
     present = {name: set(frames[name]["subject_code"]) for name in COMPLETENESS_SOURCES if name in frames}
     return score_features(Scorer(bundle), features, subjects, present)
 
@@ -203,7 +216,8 @@ def score_features(scorer, features, subjects, present):
     matrix = scorer.bundle.prepare(features)
     contributions = scorer.contributions(matrix)
     pd_values, points, grades = scorer.grade_of(contributions)
-    reasons, charts = scorer.reasons(matrix, contributions), scorer.charts(matrix, contributions)
+    reasons = scorer.reasons(matrix, contributions, _contexts(features, len(matrix)))
+    charts = scorer.charts(matrix, contributions)
     ids = subjects["id"].to_numpy()
     return [{"subject_id": int(ids[i]), "pd": float(pd_values[i]), "score": int(points[i]), "grade": str(grades[i]),
              "reasons": reasons[i], "contributions": charts[i],
@@ -215,7 +229,7 @@ def subject_row(session, subject_id, as_of, towns, loan=None):
     """(feature row, completeness) of one subject from its stored records (the lean path)."""
     records = subject_records(session, subject_id)
     completeness = {name: bool(records.get(name)) for name in COMPLETENESS_SOURCES}
-    return subject_features(records, as_of, towns, loan), completeness
+    return subject_features(records, as_of, towns, loan, context=True), completeness
 
 
 def score_subject(session, scorer, subject_id, as_of, towns):

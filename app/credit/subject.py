@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.entities import SourceRecord
 
-from .features import COMPLETENESS_SOURCES, FEATURE_NAMES, categories, loan_features, monthly_features
+from .features import COMPLETENESS_SOURCES, CONTEXT_NAMES, FEATURE_NAMES, categories, loan_features, monthly_features
 
 NAN = float("nan")
 DAY = timedelta(days=1)
@@ -153,8 +153,9 @@ def _levels(towns):
     return {name: frozenset(levels) for name, levels in categories(list(towns)).items()}
 
 
-def subject_features(records, as_of, towns, loan=None):
-    """The feature row (name → value) of one subject's records as of a date, as build_features makes it."""
+def subject_features(records, as_of, towns, loan=None, context=False):
+    """The feature row (name → value) of one subject's records as of a date, as build_features makes it
+    (with `context`, the CONTEXT_NAMES values too)."""
     as_of = pd.Timestamp(as_of).to_pydatetime()
     cutoff = as_of.year * 12 + as_of.month - 1
     windows = SubjectWindows(records, cutoff)
@@ -166,7 +167,7 @@ def subject_features(records, as_of, towns, loan=None):
     out["sources_present"] = sum(bool(windows.has(name)[0]) for name in COMPLETENESS_SOURCES)
     out["as_of_month"] = as_of.month
     loan_features(out, 1, {key: [value] for key, value in (loan or {}).items()})
-    row = {name: _scalar(out[name]) for name in FEATURE_NAMES}
+    row = {name: _scalar(out[name]) for name in FEATURE_NAMES + (CONTEXT_NAMES if context else ())}
     for name, levels in _levels(tuple(towns)).items():
         if row[name] not in levels:
             row[name] = NAN

@@ -16,6 +16,7 @@ from .financing import (
     SimulationRun,
 )
 from .institutions import Institution, Product, ProductVersion
+from .reports import ReportIssue
 from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import User
 
@@ -24,5 +25,5 @@ __all__ = [
     "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
     "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
-    "RepaymentOutcome", "ScoringRun", "SimulationRun", "SourceBatch", "SourceRecord", "User",
+    "RepaymentOutcome", "ReportIssue", "ScoringRun", "SimulationRun", "SourceBatch", "SourceRecord", "User",
 ]

@@ -1,5 +1,7 @@
 """Routes of the firm area; every one is limited to firm users and their own records."""
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from io import BytesIO
+
+from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,8 +21,9 @@ from app.entities.base import utcnow
 from app.extensions import db
 from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
 from app.forms import ActionForm, StepForm, show_error, submit_step
-from app.services import applications, consents, identity, loans, matches, needs, objections, scores
+from app.services import applications, consents, identity, loans, matches, needs, objections, reports, scores
 from app.services.consents import UNDERWRITING_CATEGORIES
+from app.services.report_pdf import ReportUnavailable, render
 
 bp = Blueprint("firm", __name__, url_prefix="/firm")
 
@@ -266,11 +269,30 @@ def score():
     subject = current_user.subject
     view = scores.firm_view(db.session, subject)
     config = current_app.config
-    improvement = scores.improvement(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"], subject.id,
-                                     view.score if view else None)
+    # Without a score of its own there is nothing to improve: a figure computed here would tell the
+    # firm a score and grade it does not have.
+    improvement = view and scores.improvement(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"],
+                                              subject.id, view.score)
     return render_template("firm/score.html", subject=subject, view=view, improvement=improvement,
-                           describe=scores.describe_change, requests=objections.objections_of(db.session, subject.id),
+                           describe=scores.describe, requests=objections.objections_of(db.session, subject.id),
                            review_form=ReviewForm(), objection_form=_objection_form(subject.id))
+
+
+@bp.get("/report.pdf")
+@firm_only
+def report_pdf():
+    """The firm's own credit report (信用报告) as a PDF, issued now with its code and verification hash."""
+    issue, content, body = reports.issue_to_firm(db.session, current_user.subject, current_user)
+    try:
+        pdf = render(content, issue.sha256, body, current_app.config["REPORT_FONT_PATH"],
+                     current_app.config["REPORT_FONT_INDEX"])
+    except ReportUnavailable as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("firm.score"))
+    db.session.commit()
+    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"credit-report-{issue.code}.pdf")
 
 
 def _file(form, file_request, done_message):

@@ -1,7 +1,7 @@
 """Routes of the lender area; staff see only their own institution's records."""
 from io import BytesIO
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,10 +42,12 @@ from app.services import (
     products,
     queues,
     ranking,
+    reports,
     response_clock,
     scores,
 )
 from app.services import screening as screening_service
+from app.services.report_pdf import ReportUnavailable, render
 
 bp = Blueprint("lender", __name__, url_prefix="/lender")
 
@@ -116,6 +118,29 @@ def application_score(application_id):
         return page, 403
     db.session.commit()
     return page
+
+
+@bp.get("/applications/<id:application_id>/report.pdf")
+@staff_only
+def application_report(application_id):
+    """The applicant's credit report (信用报告) as a PDF: only under the application's own consent in force
+    (404 otherwise, as for a record the lender may not see), logged in the firm's 查询记录."""
+    application = institution_application_or_404(application_id)
+    issued, refusal = _under_consent(lambda: reports.issue_to_lender(db.session, application, current_user))
+    if refusal:
+        db.session.rollback()
+        abort(404)
+    issue, content, body = issued
+    try:
+        pdf = render(content, issue.sha256, body, current_app.config["REPORT_FONT_PATH"],
+                     current_app.config["REPORT_FONT_INDEX"])
+    except ReportUnavailable as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("lender.application_detail", application_id=application.id))
+    db.session.commit()
+    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"credit-report-{issue.code}.pdf")
 
 
 def _under_consent(show):

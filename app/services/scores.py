@@ -36,6 +36,15 @@ ACTIONS = {
     "util_late30_6m": _l("水电气费不再逾期超过30天：近6个月这样的月份从 %(before)s 个减少到 %(after)s 个"),
     "util_late_12m": _l("按期缴纳水电气费：近12个月逾期从 %(before)s 次减少到 %(after)s 次"),
     "util_days_late_max_12m": _l("水电气费最长逾期从 %(before)s 天缩短到 %(after)s 天以内"),
+    "tax_late_share_36m": _l(
+        "今后按期申报纳税，让早年的逾期移出统计期：近3年逾期申报的月份从 %(before)s 个减少到 %(after)s 个"),
+    "tax_arrears_months_36m": _l(
+        "今后按时缴税，让早年的欠税移出统计期：近3年有欠税的月份从 %(before)s 个减少到 %(after)s 个"),
+    "util_late_per_month_36m": _l(
+        "今后按期缴纳水电气费，让早年的逾期移出统计期：近3年逾期的账单从 %(before)s 笔减少到 %(after)s 笔"),
+    "util_late30_months_36m": _l(
+        "今后水电气费不再逾期超过30天，让早年的记录移出统计期：近3年这样的月份从 %(before)s 个减少到 %(after)s 个"),
+    "si_arrears_latest": _l("补缴上月欠缴的社保"),
 }
 
 
@@ -200,13 +209,20 @@ def improvement(session, root, region_code, subject_id, score):
     return suggest(active, row)
 
 
-def _figure(feature, value):
+def _figure(feature, value, months):
     if BY_NAME[feature].monotone < 0:
         return f"{value * 100:.0f}%"
+    if months:  # a rate over months, said as the count it stands for
+        return f"{round(value * months):d}"
     return f"{value:,.2f}" if feature == "tax_arrears_wan" else f"{value:.0f}"
 
 
 def describe_change(change):
     """One suggested change in plain words, e.g. 按期缴纳水电气费：近12个月逾期从 3 次减少到 1 次."""
-    return str(ACTIONS[change.feature]) % {"before": _figure(change.feature, change.before),
-                                           "after": _figure(change.feature, change.after)}
+    return str(ACTIONS[change.feature]) % {"before": _figure(change.feature, change.before, change.months),
+                                           "after": _figure(change.feature, change.after, change.months)}
+
+
+def describe(suggestion):
+    """The suggestion's changes in plain words (not those that follow from another of its changes)."""
+    return [describe_change(change) for change in suggestion.changes if not change.implied]

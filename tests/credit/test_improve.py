@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.common.region import town_codes
 from app.credit.features import BY_NAME
-from app.credit.improve import ACTIONABLE, steps, suggest
+from app.credit.improve import ACTIONABLE, moves, steps, suggest
 from app.credit.scoring import subject_row
 from app.entities import CreditSubject
 from app.extensions import db
@@ -81,3 +81,33 @@ def test_a_change_that_reaches_the_next_grade_comes_first_and_is_the_smallest_th
                 assert not _reaches(grade, improvement.target_grade, names)
             checked += 1
     assert checked > 0
+
+
+# What a firm does itself: pays taxes, social insurance and bills on time (recent and three-year figures).
+PAYMENT_BEHAVIOUR = {"tax_late_filings_12m", "tax_arrears_wan", "tax_arrears_months_12m", "tax_late_share_36m",
+                     "tax_arrears_months_36m", "si_arrears_months_12m", "si_paid_ratio_12m", "si_arrears_latest",
+                     "util_late30_6m", "util_late_12m", "util_days_late_max_12m", "util_late_per_month_36m",
+                     "util_late30_months_36m"}
+
+
+def test_most_subjects_whose_top_reason_is_their_own_conduct_get_a_suggestion(rows):
+    """A reason the firm can act on (three-year late bills included) comes with something to do about it;
+    a missing source (无社保缴费数据) is not conduct to change."""
+    scorer, feature_rows = rows
+    tops = [(row, scorer.score_row(row)["reasons"]) for row in feature_rows]
+    actionable = [row for row, reasons in tops
+                  if reasons and reasons[0]["feature"] in PAYMENT_BEHAVIOUR and reasons[0]["value"] is not None]
+    helped = [row for row in actionable if suggest(scorer, row).suggestions]
+    assert len(actionable) >= 10
+    assert len(helped) >= 0.8 * len(actionable), (len(helped), len(actionable))
+
+
+def test_a_three_year_figure_moves_with_the_recent_count_it_holds_and_never_below_it():
+    row = {name: 0.0 for name in ACTIONABLE} | {"util_late_12m": 3.0, "util_late_per_month_36m": 9 / 36,
+                                                 "util_billed_months_36m": 36.0, "tax_filed_months_36m": 30.0}
+    found = {move[0].feature: move for move in moves(row) if move[0].after == 0 or move[0].feature != "util_late_12m"}
+    recent = found["util_late_12m"]
+    assert [(c.feature, round(c.after * 36, 9), c.implied) for c in recent] == [
+        ("util_late_12m", 0.0, False), ("util_late_per_month_36m", 6.0, True)]
+    history = [move[0].after * 36 for move in moves(row) if move[0].feature == "util_late_per_month_36m"]
+    assert [round(v) for v in history] == [8, 7, 6, 5, 4, 3]  # the 3 late bills of the last year stay

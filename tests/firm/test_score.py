@@ -1,7 +1,7 @@
 """The firm's own score page: reasons in plain words, sources, history, how to improve, review and objection."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.entities import AuditEntry, CreditScore, Objection, SourceRecord
 from app.entities.base import utcnow
@@ -23,9 +23,10 @@ def test_the_firm_sees_its_score_reasons_sources_history_and_what_would_improve_
     assert "评分历史" in page and str(score.data_as_of) in page
     assert "怎样提高我的信用等级" in page
     improvement = scores.improvement(db.session, world["registry"], "610203", world["subject_id"], score)
+    assert improvement.suggestions
     for suggestion in improvement.suggestions:
-        for change in suggestion.changes:
-            assert scores.describe_change(change) in page
+        for text in scores.describe(suggestion):
+            assert text in page
     assert "不会建议改变成立年限、所在乡镇或行业" in page
 
 
@@ -63,3 +64,39 @@ def test_a_firm_cannot_object_to_another_firms_record(app, scored_world):
 def test_a_firm_without_a_score_is_told_so(app, world):
     page = page_text(logged_in_client(app, world["users"]["firm"]).get("/firm/score"))
     assert "您还没有信用评分" in page and "平台尚未启用模型" in page
+
+
+def test_a_firm_without_a_score_is_not_given_one_by_the_improvement_box(app, scored_world):
+    """With a model active, a firm the run has not scored yet is told it has no score, and nowhere a figure."""
+    world = scored_world
+    firm = world["users"]["firm_other"]
+    db.session.execute(delete(CreditScore).where(CreditScore.subject_id == firm.subject_id))  # as if not yet scored
+    db.session.commit()
+    page = page_text(logged_in_client(app, firm).get("/firm/score"))
+    assert "您还没有信用评分" in page
+    assert "您现在是" not in page and "分、" not in page and "<svg" not in page
+    assert "有了信用评分后" in page
+
+
+def test_the_firms_page_speaks_plain_words_and_the_lenders_keeps_the_technical_view(app, scored_world):
+    world = scored_world
+    page = page_text(logged_in_client(app, world["users"]["firm"]).get("/firm/score"))
+    for word in ("基准值", "变异系数", "对数几率", "log-odds", "SHAP"):
+        assert word not in page
+    assert "红色条是让风险变高的因素" in page
+    lender = page_text(logged_in_client(app, world["users"]["officer"]).get(
+        f"/lender/applications/{world['application'].id}/score"))
+    assert "对数几率" in lender and "基准值" in lender
+
+
+def test_a_stored_reason_of_an_older_wording_is_shown_in_todays_words(app, scored_world):
+    world = scored_world
+    score = world["score"]
+    score.reasons = [{"feature": "tax_revenue_cv", "value": 0.85, "contribution": 0.3,
+                      "zh": "月度营业收入波动较大（变异系数 0.85）", "en": "coefficient of variation 0.85"},
+                     {"feature": "util_late_per_month_36m", "value": 13 / 36, "months": 36.0, "contribution": 0.2,
+                      "zh": "近3年水电气平均每月逾期缴费 0.36 笔", "en": "0.36 late utility bills a month"}]
+    db.session.commit()
+    page = page_text(logged_in_client(app, world["users"]["firm"]).get("/firm/score"))
+    assert "变异系数" not in page and "0.36" not in page
+    assert "幅度约为月平均收入的 85%" in page and "近3年有 13 笔水电气账单逾期缴费" in page

@@ -1,0 +1,39 @@
+"""Reason sentences: plain words with units, counts where a rate over months stands for one."""
+import math
+
+import pytest
+
+from app.credit.features import BY_NAME
+from app.credit.reasons import MISSING_FEATURE, TEXTS, reason_sentence, sentence
+
+TECHNICAL = ("变异系数", "对数几率", "基准值", "coefficient of variation", "log-odds")
+
+
+@pytest.mark.parametrize("feature", sorted(TEXTS))
+def test_no_sentence_uses_a_statisticians_word(feature):
+    value = 1.0 if feature not in ("tax_grade_rank",) else 2.0
+    for text in (*sentence(feature, value), *sentence(feature, math.nan)):
+        assert not any(word in text for word in TECHNICAL), text
+
+
+def test_a_rate_over_months_reads_as_the_count_it_stands_for():
+    zh, en = sentence("util_late_per_month_36m", 13 / 36, {"util_billed_months_36m": 36.0})
+    assert zh == "近3年有 13 笔水电气账单逾期缴费（36 个月的账单中）"
+    assert en == "13 utility bills paid late in 3 years (bills of 36 months)"
+    zh, en = sentence("tax_late_share_36m", 4 / 30, {"tax_filed_months_36m": 30.0})
+    assert zh == "近3年 30 个月的纳税申报中有 4 个月逾期" and en == "4 of 30 monthly tax filings late over 3 years"
+    assert sentence("util_late_per_month_36m", 0.0, {"util_billed_months_36m": 20.0})[0] == \
+        "近3年 20 个月的水电气账单均按期缴纳"
+
+
+def test_without_the_months_a_rate_still_reads_with_its_unit():
+    assert sentence("util_late_per_month_36m", 0.36)[0] == "近3年水电气账单平均每月逾期 0.36 笔"
+    assert sentence("util_late_per_month_36m", 0.36, {"util_billed_months_36m": math.nan})[0] == \
+        "近3年水电气账单平均每月逾期 0.36 笔"
+
+
+def test_a_stored_reason_is_read_with_its_months_and_a_missing_value_says_what_is_missing():
+    reason = {"feature": "util_late_per_month_36m", "value": 0.25, "months": 24.0}
+    assert reason_sentence(reason)[0] == "近3年有 6 笔水电气账单逾期缴费（24 个月的账单中）"
+    assert reason_sentence({"feature": "tax_revenue_cv", "value": None}) == MISSING_FEATURE["tax_revenue_cv"]
+    assert BY_NAME["util_late_per_month_36m"].actionable
