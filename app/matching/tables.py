@@ -35,6 +35,7 @@ class NeedFacts:
     grade: str | None = None
     pd: float | None = None
     source_counts: dict = field(default_factory=dict)
+    # On a list whose measures restrict pure credit loans (no_credit_loans), or give priority (priority).
     blacklisted: bool = False
     redlisted: bool = False
     attributes: dict = field(default_factory=dict)

@@ -71,7 +71,8 @@ def _firm_failures(need, rules, grades):
         "pd": _score_rule_fails(need, rules, grades, "pd"),
         "sources": any(need.source_counts.get(f"{r['source']}:{r['months']}", 0) < max(r["months"], 1)
                        for r in rules.get("required_sources", ())),
-        "blacklist": need.blacklisted and rules.get("blacklist_policy", "exclude") == "exclude",
+        "blacklist": (need.blacklisted and need.guarantee == "credit"
+                      and rules.get("blacklist_policy", "exclude") == "exclude"),
     }
     return {name for name, failed in checks.items() if failed}
 
