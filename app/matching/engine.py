@@ -61,10 +61,11 @@ class Plan:
             guarantee, kind, black = present // (2 * kinds), (present // 2) % kinds, present % 2
             g_fail = ((products.guarantee_mask[None, :] >> guarantee[:, None].astype(np.uint8)) & 1) == 0
             k_fail = ((products.kind_mask[None, :] >> kind[:, None].astype(np.uint8)) & 1) == 0
-            # A black list's measure (过惩相当) restricts pure credit loans only: the need's guarantee says
-            # whether the loan would be one; the product's policy excludes it or sends it to review.
+            # A black list's measure (过惩相当) restricts pure credit loans only: a loan is one when the need
+            # offers no guarantee and the product lends on credit; the product's policy then excludes the
+            # loan or sends it to review.
             restricted = (black == 1) & (guarantee == CREDIT)
-            b_fail = restricted[:, None] & products.black_exclude[None, :]
+            b_fail = restricted[:, None] & (products.black_exclude & products.lends_on_credit)[None, :]
             return _bits(g_fail, "guarantee") | _bits(k_fail, "subject_kind") | _bits(b_fail, "blacklist")
 
         return _Lookup.build(codes, rows)

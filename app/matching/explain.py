@@ -101,7 +101,8 @@ def _sources(p):
 
 def _blacklist(p):
     """`listed`: the firm is under a black list's credit-loan restriction and this loan would be one."""
-    restricted = bool(p.needs.black[p.i]) and GUARANTEE_TYPES[p.needs.guarantee[p.i]] == "credit"
+    restricted = (bool(p.needs.black[p.i]) and GUARANTEE_TYPES[p.needs.guarantee[p.i]] == "credit"
+                  and bool(p.products.lends_on_credit[p.j]))
     return {"listed": restricted, "policy": p.rules.get("blacklist_policy", "exclude")}
 
 

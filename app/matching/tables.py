@@ -209,6 +209,11 @@ class ProductTable:
     def __len__(self):
         return len(self.ids)
 
+    @cached_property
+    def lends_on_credit(self):
+        """Which products accept a loan without guarantee (信用)."""
+        return ((self.guarantee_mask >> np.uint8(GUARANTEE_TYPES.index("credit"))) & 1) == 1
+
     @property
     def source_keys(self):
         return tuple(self.sources)
