@@ -61,7 +61,8 @@ def ingest(session, paths, region_code, actor=None, on_file=None):
 
 def _sync_lists(session, summary, actor):
     """List and delist 失信被执行人 from the court records a run loaded, and re-match those firms (their
-    re-scoring is the run's, as for any subject whose records changed)."""
+    re-scoring is the run's, as for any subject whose records changed). Committed here, like each
+    file: the lists follow the records that are loaded, whatever the caller does next."""
     batch_ids = [f["batch_id"] for f in summary["files"]
                  if f["status"] == "loaded" and f["batch_id"] and f["source"] == "court_case"]
     if not batch_ids:
@@ -71,6 +72,7 @@ def _sync_lists(session, summary, actor):
     changed = lists.sync_court_entries(session, subject_ids, actor)
     for subject_id in changed:
         matches.rematch_subject(session, subject_id)
+    session.commit()
 
 
 def purge_kept_files(session, upload_dir, reject_dir, retention_days, now=None):
