@@ -12,12 +12,16 @@ from app.entities import (
     FeedbackUpload,
     FinancingNeed,
     Institution,
+    ListEntry,
+    Objection,
     Product,
+    RepairRequest,
     User,
 )
 from app.entities.users import LENDER_OFFICER
 from app.extensions import db
 from app.services.consents import SCREENING
+from app.services.objections import may_handle
 
 
 def role_required(*roles):
@@ -103,6 +107,21 @@ def published_product_or_404(product_id):
 def active_institution_or_404(institution_id):
     """An active institution."""
     return _get_or_404(Institution, institution_id, lambda i: i.active)
+
+
+def handled_objection_or_404(objection_id):
+    """A review request or objection the current user answers (data admins: objections to data items)."""
+    return _get_or_404(Objection, objection_id, lambda o: may_handle(current_user, o))
+
+
+def repair_request_or_404(request_id):
+    """A credit repair request (the regulator decides every one)."""
+    return _get_or_404(RepairRequest, request_id, lambda _r: True)
+
+
+def list_entry_or_404(entry_id):
+    """A red or black list entry (the regulator keeps the lists)."""
+    return _get_or_404(ListEntry, entry_id, lambda _e: True)
 
 
 def registered_version_or_404(root, version):

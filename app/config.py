@@ -118,6 +118,36 @@ class Config:
     REPORT_FONT_INDEX = 2
     # Days within which an objection (异议) to credit data is answered (征信业管理条例 art. 25: 20 days).
     OBJECTION_ANSWER_DAYS = 20
+    # Publicity of an administrative penalty by severity, in months (国家发展改革委《信用修复管理办法》,
+    # in force 2026-04-01): 轻微 not published (at most 3 months when published), 一般 3 months to
+    # 1 year, 严重 1 to 3 years. `max` caps a department's publicity end, `default` stands in for a
+    # missing one (0: not published); `min` is how long a penalty stays published before repair may
+    # be asked (轻微: at once, once the obligation it imposed is fulfilled).
+    PENALTY_PUBLICITY_MONTHS = {"minor": {"min": 0, "max": 3, "default": 0},
+                                "general": {"min": 3, "max": 12, "default": 12},
+                                "serious": {"min": 12, "max": 36, "default": 36}}
+    # The red and black lists the platform keeps, each with its legal basis, its exit condition and
+    # its measures (国办发〔2020〕49号, 过惩相当: a list changes matching only as its measures say;
+    # app/common/vocab.py LIST_MEASURES). `court_dishonest` is filled from 司法涉诉 records flagged
+    # 失信被执行人 and left when the court no longer flags the case.
+    LIST_KINDS = {
+        "court_dishonest": {
+            "type": "black", "name": "失信被执行人名单", "measures": ["no_credit_loans"],
+            "basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》（法释〔2017〕7号）",
+            "exit": "履行生效法律文书确定的义务，或人民法院决定删除失信信息"},
+        "serious_dishonest": {
+            "type": "black", "name": "严重失信主体名单", "measures": ["no_credit_loans"],
+            "basis": "《国务院办公厅关于进一步完善失信约束制度构建诚信建设长效机制的指导意见》（国办发〔2020〕49号）",
+            "exit": "名单期限届满，或完成信用修复并经认定部门同意移出"},
+        "honest_taxpayer": {
+            "type": "red", "name": "纳税信用A级纳税人名单", "measures": ["priority"],
+            "basis": "《纳税缴费信用管理办法》（2025年7月1日起施行）",
+            "exit": "纳税信用等级评定不再为A级"},
+        "trustworthy": {
+            "type": "red", "name": "守信激励对象名单", "measures": ["priority"],
+            "basis": "《社会信用体系建设规划纲要（2014—2020年）》与本区社会信用体系建设规划",
+            "exit": "名单期限届满，或出现失信行为"},
+    }
     # Subjects sampled from the current population to compare model versions on the model admin page.
     MODEL_COMPARE_SAMPLE = 500
     # A monthly source with no batch for this many days is shown as stale.

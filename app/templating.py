@@ -74,6 +74,9 @@ VOCABULARY_FILTERS = {
     "run_trigger": vocab.RUN_TRIGGERS, "objection_kind": vocab.OBJECTION_KINDS,
     "objection_status": vocab.OBJECTION_STATUSES, "repayment": vocab.REPAYMENT_METHODS,
     "blacklist_policy": vocab.BLACKLIST_POLICIES, "source_name": vocab.SOURCE_NAMES, "queue_scope": vocab.QUEUE_SCOPES,
+    "repair_status": vocab.REPAIR_STATUSES, "penalty_state": vocab.PENALTY_STATES,
+    "severity": vocab.PENALTY_SEVERITIES, "list_type": vocab.LIST_TYPES, "list_measure": vocab.LIST_MEASURES,
+    "list_source": vocab.LIST_SOURCES, "list_status": vocab.LIST_ENTRY_STATUSES,
 }
 
 

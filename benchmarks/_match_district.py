@@ -74,9 +74,10 @@ def _firms(rng, count, today, towns):
             scores.append({"subject_id": i, "model_version_id": 1, "grade": grades[level], "score": 700 - 50 * level,
                            "pd": (level + 1) * 0.02 * float(rng.uniform(0.5, 1.5)), "reasons": [], "completeness": {},
                            "data_as_of": today})
-        for list_type, share in (("black", 0.02), ("red", 0.05)):
+        for list_type, list_kind, share in (("black", "serious_dishonest", 0.02), ("red", "trustworthy", 0.05)):
             if rng.random() < share:
-                lists.append({"subject_id": i, "list_type": list_type, "list_name": "基准名单", "basis": "-",
+                lists.append({"subject_id": i, "list_kind": list_kind, "list_type": list_type, "list_name": "基准名单",
+                              "basis": "-",
                               "reason": "-", "exit_conditions": "-", "listed_on": today, "status": "active"})
         needs.append({"id": i, "subject_id": i, "term_months": int(rng.choice([3, 6, 12, 18, 24, 36, 60])),
                       "amount": Decimal(int(np.clip(rng.lognormal(np.log(50), 1.0), 1, 5000) * 10_000)),

@@ -202,9 +202,12 @@ def add_score(subject, grade, pd, as_of=None):
     return score
 
 
-def add_list_entry(subject, list_type, status="active"):
-    """A red or black list entry about `subject`."""
-    entry = e.ListEntry(subject_id=subject.id, list_type=list_type, list_name="测试名单", basis="测试依据",
+def add_list_entry(subject, list_type, status="active", list_kind=None):
+    """A red or black list entry about `subject`, on `list_kind` (by default the configured general list
+    of its type: a black list restricting pure credit loans, a red list giving priority)."""
+    list_kind = list_kind or ("serious_dishonest" if list_type == "black" else "trustworthy")
+    entry = e.ListEntry(subject_id=subject.id, list_kind=list_kind, list_type=list_type, list_name="测试名单",
+                        basis="测试依据",
                         reason="测试", exit_conditions="测试", listed_on=utcnow().date(), status=status)
     db.session.add(entry)
     db.session.flush()

@@ -4,7 +4,8 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import FeedbackUpload, IngestionRun, SourceBatch
+from app.entities import FeedbackUpload, IngestionRun, Objection, RepairRequest, SourceBatch, SourceRecord
+from app.entities.base import utcnow
 from app.extensions import db
 
 from . import factories
@@ -44,6 +45,7 @@ TABLE = {
     "firm.score_review": ("POST", {"firm", "firm_other"}),
     "firm.score_objection": ("POST", {"firm", "firm_other"}),
     "firm.report_pdf": ("GET", {"firm", "firm_other"}),
+    "firm.score_repair": ("POST", {"firm", "firm_other"}),
     "lender.dashboard": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.application_assign": ("POST", {"lender_admin"}),
     "lender.application_detail": ("GET", {"officer", "lender_admin"}),
@@ -72,6 +74,13 @@ TABLE = {
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),
     "regulator.overdue_applications": ("GET", {"regulator"}),
+    "regulator.objection_queue": ("GET", {"regulator", "data_admin"}),
+    "regulator.objection_answer": ("GET", {"regulator", "data_admin"}),
+    "regulator.repair_queue": ("GET", {"regulator"}),
+    "regulator.repair_decision": ("GET", {"regulator"}),
+    "regulator.list_entries": ("GET", {"regulator"}),
+    "regulator.list_add": ("POST", {"regulator"}),
+    "regulator.list_entry": ("GET", {"regulator"}),
     "dataadmin.dashboard": ("GET", {"data_admin"}),
     "dataadmin.upload": ("GET", {"data_admin"}),
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
@@ -99,7 +108,22 @@ def url_args(world, batch, release):
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
-            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv"}
+            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
+            **credit_requests(world)}
+
+
+def credit_requests(world):
+    """An objection to one of the world firm's records, a repair request on it, and a list entry."""
+    firm = world["firm"]
+    factories.add_records(firm, "penalty", [(None, {"decision_no": "测罚〔2026〕1号", "severity": "general"})])
+    record = db.session.scalars(db.select(SourceRecord).where(SourceRecord.subject_id == firm.id)).first()
+    objection = Objection(subject_id=firm.id, source_record_id=record.id, kind="data", description="不对",
+                          due_on=utcnow().date())
+    repair = RepairRequest(subject_id=firm.id, source_record_id=record.id, description="已整改")
+    db.session.add_all([objection, repair])
+    entry = factories.add_list_entry(firm, "black")
+    db.session.commit()
+    return {"objection_id": objection.id, "request_id": repair.id, "entry_id": entry.id}
 
 
 def identity_release(world):

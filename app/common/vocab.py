@@ -143,7 +143,21 @@ RUN_STATUSES = Vocabulary({"queued": _l("排队中"), "running": _l("评分中")
 RUN_TRIGGERS = Vocabulary({"activation": _l("启用新模型"), "ingest": _l("数据归集后"), "manual": _l("手动发起"),
                            "cli": _l("命令行")})
 OBJECTION_KINDS = Vocabulary({"review": _l("人工复核"), "data": _l("数据异议")})
-OBJECTION_STATUSES = Vocabulary({"open": _l("处理中"), "resolved": _l("已答复"), "rejected": _l("不予受理")})
+# A review request is answered (resolved); an objection to a data item is upheld or rejected.
+OBJECTION_STATUSES = Vocabulary({"open": _l("处理中"), "resolved": _l("已答复"), "upheld": _l("异议成立"),
+                                 "rejected": _l("异议不成立")})
+OBJECTION_DECISIONS = OBJECTION_STATUSES.subset("upheld", "rejected")
+# A credit repair (信用修复) request on a penalty.
+REPAIR_STATUSES = Vocabulary({"open": _l("审核中"), "approved": _l("已修复"), "rejected": _l("不予修复")})
+REPAIR_DECISIONS = REPAIR_STATUSES.subset("approved", "rejected")
+# Where a penalty stands in its publicity (行政处罚信息公示).
+PENALTY_STATES = Vocabulary({"published": _l("公示中"), "unpublished": _l("不予公示"), "expired": _l("公示期满"),
+                             "repaired": _l("已信用修复")})
+PENALTY_SEVERITIES = Vocabulary({"minor": _l("轻微"), "general": _l("一般"), "serious": _l("严重")})
+# What a red or black list entry does (过惩相当: each list names its measures in LIST_KINDS, config).
+LIST_MEASURES = Vocabulary({"no_credit_loans": _l("不予办理纯信用贷款"), "priority": _l("优先推荐（绿色通道）")})
+LIST_SOURCES = Vocabulary({"regulator": _l("监管部门认定"), "court_case": _l("司法涉诉（失信被执行人）")})
+LIST_ENTRY_STATUSES = Vocabulary({"active": _l("在列"), "removed": _l("已移出")})
 # What a 查询记录 entry was a view of, by the prefix of its `what`.
 ACCESS_KINDS = Vocabulary({"application": _l("融资申请"), "score": _l("信用评分详情"),
                            "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选"),

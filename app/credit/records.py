@@ -42,9 +42,12 @@ def _latest(source, frame):
     return frame.drop_duplicates(subset=list(source.natural_key), keep="last").reset_index(drop=True)
 
 
-def records_from_db(session, subject_ids=None, sources=None, id_range=None):
+def records_from_db(session, subject_ids=None, sources=None, id_range=None, penalties=None):
     """The current records of the given subjects (all when None; or ids within `id_range`, both ends
     included) from the database.
+
+    `penalties` (a penalties.PublicityRules), when given, keeps only the penalties in force on its day
+    (not repaired, still published), as scoring must; training reads the history as it was.
 
     The payloads are fetched as text and each source's are parsed as one JSON array: decoding
     hundreds of thousands of small documents one at a time (what the driver does with a JSON
@@ -60,8 +63,10 @@ def records_from_db(session, subject_ids=None, sources=None, id_range=None):
     grouped = {}
     for source_name, payload in session.connection().execute(query):
         grouped.setdefault(source_name, []).append(payload)
-    return {name: typed_payloads(get_source(name), json.loads(f"[{','.join(texts)}]"))
-            for name, texts in grouped.items()}
+    parsed = {name: json.loads(f"[{','.join(texts)}]") for name, texts in grouped.items()}
+    if penalties is not None and "penalty" in parsed:
+        parsed["penalty"] = penalties.used(parsed["penalty"])
+    return {name: typed_payloads(get_source(name), payloads) for name, payloads in parsed.items()}
 
 
 def typed_payloads(source, payloads):

@@ -225,21 +225,25 @@ def score_features(scorer, features, subjects, present):
             for i, code in enumerate(subjects["code"].to_numpy())]
 
 
-def subject_row(session, subject_id, as_of, towns, loan=None):
-    """(feature row, completeness) of one subject from its stored records (the lean path)."""
-    records = subject_records(session, subject_id)
+def subject_row(session, subject_id, as_of, towns, loan=None, penalties=None):
+    """(feature row, completeness) of one subject from its stored records (the lean path); `penalties`
+    as in records_from_db."""
+    records = subject_records(session, subject_id, penalties)
     completeness = {name: bool(records.get(name)) for name in COMPLETENESS_SOURCES}
     return subject_features(records, as_of, towns, loan, context=True), completeness
 
 
-def score_subject(session, scorer, subject_id, as_of, towns):
+def score_subject(session, scorer, subject_id, as_of, towns, penalties=None):
     """One subject scored from its stored records, as refresh_scores would score it (not stored)."""
-    row, completeness = subject_row(session, subject_id, as_of, towns)
+    row, completeness = subject_row(session, subject_id, as_of, towns, penalties=penalties)
     return {"subject_id": subject_id, **scorer.score_row(row, with_chart=True), "completeness": completeness}
 
 
-def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None, on_chunk=None):
+def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None, on_chunk=None, penalties=None):
     """Score the given subjects (all when None) and stage one CreditScore row each; returns the count.
+
+    `penalties` (a penalties.PublicityRules): only penalties in force on its day are used, so that a
+    repaired or expired penalty stops counting from that day (信用修复管理办法), whatever `as_of`.
 
     `on_chunk(scored, total)` is called after each chunk is staged (a background run reports
     progress and commits there).
@@ -255,9 +259,10 @@ def refresh_scores(session, bundle, towns, subject_ids=None, as_of=None, on_chun
     for start in range(0, len(subjects), CHUNK):
         chunk = subjects.iloc[start:start + CHUNK]
         if subject_ids is None:  # every subject: a chunk is all ids in its range (a cheaper query)
-            frames = records_from_db(session, id_range=(int(chunk["id"].min()), int(chunk["id"].max())))
+            frames = records_from_db(session, id_range=(int(chunk["id"].min()), int(chunk["id"].max())),
+                                     penalties=penalties)
         else:
-            frames = records_from_db(session, chunk["id"].tolist())
+            frames = records_from_db(session, chunk["id"].tolist(), penalties=penalties)
         computed_at = utcnow()
         rows = [{**row, "model_version_id": version.id, "data_as_of": as_of, "computed_at": computed_at}
                 for row in score_frame(bundle, frames, chunk, as_of, towns)]

@@ -22,13 +22,16 @@ NAN = float("nan")
 DAY = timedelta(days=1)
 
 
-def subject_records(session, subject_id):
-    """The subject's current records as stored: {source name: [payload, …]}."""
+def subject_records(session, subject_id, penalties=None):
+    """The subject's current records as stored: {source name: [payload, …]}; with `penalties` (a
+    penalties.PublicityRules) only the penalties in force on its day (see records_from_db)."""
     query = select(SourceRecord.source, SourceRecord.payload).where(
         SourceRecord.subject_id == subject_id, SourceRecord.superseded_by_id.is_(None))
     records = {}
     for source, payload in session.execute(query):
         records.setdefault(source, []).append(payload)
+    if penalties is not None and "penalty" in records:
+        records["penalty"] = penalties.used(records["penalty"])
     return records
 
 

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
@@ -66,22 +66,36 @@ class ScoringRun(BackgroundRun, db.Model):
 
 
 class ListEntry(Timestamped, db.Model):
-    """A red-list (守信激励) or black-list (失信惩戒) entry with its legal basis and exit terms."""
+    """A red-list (守信激励) or black-list (失信惩戒) entry with its legal basis and exit terms.
+
+    `list_kind` names one of the configured lists (LIST_KINDS), whose measures say what the entry
+    does; `list_type` and `list_name` are copied from it when the entry is made. An entry found in a
+    department record (a 失信被执行人 court case) points at that record.
+    """
 
     __tablename__ = "list_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    list_kind: Mapped[str] = mapped_column(String(40), server_default="")
     list_type: Mapped[str] = mapped_column(String(8))
     list_name: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(32), default="regulator", server_default="regulator")
+    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"), index=True)
     basis: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     exit_conditions: Mapped[str] = mapped_column(Text)
     notified_at: Mapped[datetime | None]
     listed_on: Mapped[date]
+    # The end of the listing term, when the basis sets one; the entry is left on that day.
+    ends_on: Mapped[date | None]
     removed_on: Mapped[date | None]
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[str] = mapped_column(String(12), default="active")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
 
 
 class Objection(Timestamped, db.Model):
@@ -101,6 +115,11 @@ class Objection(Timestamped, db.Model):
     response: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The record that corrected the disputed one, when the objection was upheld with a correction.
+    correction_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"))
+
+    subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
+    record: Mapped["SourceRecord | None"] = relationship(foreign_keys=[source_record_id])  # noqa: F821
 
 
 class RepairRequest(Timestamped, db.Model):
@@ -117,3 +136,8 @@ class RepairRequest(Timestamped, db.Model):
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The corrected penalty record (marked repaired) that superseded the one repaired.
+    correction_record_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"))
+
+    subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
+    record: Mapped["SourceRecord | None"] = relationship(foreign_keys=[source_record_id])  # noqa: F821

@@ -52,3 +52,8 @@ class ReviewForm(FlaskForm):
 class ObjectionForm(FlaskForm):
     record_id = SelectField(_l("有异议的数据"), coerce=int, validate_choice=False)
     description = _reason(_l("异议说明（哪里不对，应当是什么）"))
+
+
+class RepairForm(FlaskForm):
+    record_id = SelectField(_l("申请修复的行政处罚"), coerce=int, validate_choice=False)
+    description = _reason(_l("修复说明（已履行的义务、已纠正的行为）"))

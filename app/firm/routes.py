@@ -19,9 +19,21 @@ from app.common.money import wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
 from app.extensions import db
-from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
+from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, RepairForm, ReviewForm
 from app.forms import ActionForm, StepForm, show_error, submit_step
-from app.services import applications, consents, identity, loans, matches, needs, objections, reports, scores
+from app.services import (
+    applications,
+    consents,
+    identity,
+    lists,
+    loans,
+    matches,
+    needs,
+    objections,
+    repairs,
+    reports,
+    scores,
+)
 from app.services.consents import UNDERWRITING_CATEGORIES
 from app.services.report_pdf import ReportUnavailable, render
 
@@ -273,9 +285,21 @@ def score():
     # firm a score and grade it does not have.
     improvement = view and scores.improvement(db.session, config["MODEL_REGISTRY"], config["REGION_CODE"],
                                               subject.id, view.score)
+    penalties = repairs.penalties_of(db.session, subject.id)
     return render_template("firm/score.html", subject=subject, view=view, improvement=improvement,
                            describe=scores.describe, requests=objections.objections_of(db.session, subject.id),
-                           review_form=ReviewForm(), objection_form=_objection_form(subject.id))
+                           review_form=ReviewForm(), objection_form=_objection_form(subject.id),
+                           penalties=penalties, repair_form=_repair_form(penalties),
+                           repair_requests=repairs.requests_of(db.session, subject.id),
+                           list_entries=lists.entries_of(db.session, subject.id))
+
+
+def _repair_form(penalties):
+    form = RepairForm()
+    form.record_id.choices = [
+        (p.record.id, " · ".join(str(p.record.payload.get(k)) for k in ("decision_no", "authority", "decided_on")))
+        for p in penalties if p.may_request]
+    return form
 
 
 @bp.get("/report.pdf")
@@ -329,3 +353,22 @@ def score_objection():
     return _file(form, lambda: objections.object_to_record(
         db.session, current_user.subject, current_user, form.record_id.data, form.description.data),
         _("已提交数据异议，将于 %(due)s 前答复。"))
+
+
+@bp.post("/score/repair")
+@firm_only
+def score_repair():
+    """Ask for credit repair (信用修复) of one of the firm's penalties in publicity."""
+    form = RepairForm()
+    try:
+        if not form.validate():
+            raise InvalidInput(next((e for field in form for e in field.errors), _("请检查填写的内容。")))
+        repairs.request_repair(db.session, current_user.subject, current_user, form.record_id.data,
+                               form.description.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已提交信用修复申请，监管部门审核后告知结果。"), "success")
+    return redirect(url_for("firm.score"))

@@ -143,7 +143,7 @@ def _load_rows(session, source, export, batch, context, result):
     parsed = ParsedColumns()
     cells, rejects, check_failed = check_export(export, source, context.towns, context.subjects, parsed)
     typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source, parsed)
-    payload = _payload_frame(source, typed)
+    payload = payload_frame(source, typed)
     keys = join_columns(payload[list(source.natural_key)])
     digests = payload_digests(payload)
     hashes = hex_digests(digests, payload.index)
@@ -237,7 +237,7 @@ def hex_digests(digests, index):
     return pd.Series([text[i:i + 16] for i in range(0, len(text), 16)], index=index, dtype=str)
 
 
-def _payload_frame(source, typed):
+def payload_frame(source, typed):
     """Typed values as stored in JSON: dates as YYYY-MM-DD, whole numbers as integers."""
     payload = typed.copy(deep=False)  # copy-on-write: only the columns replaced below are new
     for column in source.columns:

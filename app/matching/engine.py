@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.common.vocab import SUBJECT_KINDS
+from app.common.vocab import GUARANTEE_TYPES, SUBJECT_KINDS
 
 from .rules import BIT, EXTRA_RULES, RULE_NAMES
 
 PAIRS_PER_CHUNK = 1 << 18
+CREDIT = GUARANTEE_TYPES.index("credit")
 
 
 def _bits(condition, rule):
@@ -60,7 +61,11 @@ class Plan:
             guarantee, kind, black = present // (2 * kinds), (present // 2) % kinds, present % 2
             g_fail = ((products.guarantee_mask[None, :] >> guarantee[:, None].astype(np.uint8)) & 1) == 0
             k_fail = ((products.kind_mask[None, :] >> kind[:, None].astype(np.uint8)) & 1) == 0
-            b_fail = (black[:, None] == 1) & products.black_exclude[None, :]
+            # A black list's measure (过惩相当) restricts pure credit loans only: a loan is one when the need
+            # offers no guarantee and the product lends on credit; the product's policy then excludes the
+            # loan or sends it to review.
+            restricted = (black == 1) & (guarantee == CREDIT)
+            b_fail = restricted[:, None] & (products.black_exclude & products.lends_on_credit)[None, :]
             return _bits(g_fail, "guarantee") | _bits(k_fail, "subject_kind") | _bits(b_fail, "blacklist")
 
         return _Lookup.build(codes, rows)

@@ -100,7 +100,10 @@ def _sources(p):
 
 
 def _blacklist(p):
-    return {"listed": bool(p.needs.black[p.i]), "policy": p.rules.get("blacklist_policy", "exclude")}
+    """`listed`: the firm is under a black list's credit-loan restriction and this loan would be one."""
+    restricted = (bool(p.needs.black[p.i]) and GUARANTEE_TYPES[p.needs.guarantee[p.i]] == "credit"
+                  and bool(p.products.lends_on_credit[p.j]))
+    return {"listed": restricted, "policy": p.rules.get("blacklist_policy", "exclude")}
 
 
 def _extra(p, slot):

@@ -35,6 +35,7 @@ class NeedFacts:
     grade: str | None = None
     pd: float | None = None
     source_counts: dict = field(default_factory=dict)
+    # On a list whose measures restrict pure credit loans (no_credit_loans), or give priority (priority).
     blacklisted: bool = False
     redlisted: bool = False
     attributes: dict = field(default_factory=dict)
@@ -207,6 +208,11 @@ class ProductTable:
 
     def __len__(self):
         return len(self.ids)
+
+    @cached_property
+    def lends_on_credit(self):
+        """Which products accept a loan without guarantee (信用)."""
+        return ((self.guarantee_mask >> np.uint8(GUARANTEE_TYPES.index("credit"))) & 1) == 1
 
     @property
     def source_keys(self):

@@ -152,10 +152,10 @@ def _sources(r):
 
 def _blacklist(r):
     if not r["listed"]:
-        return _("未列入失信黑名单")
+        return _("不受失信惩戒措施限制")
     if r["policy"] == "review":
-        return _("已列入失信黑名单，产品须人工审查后办理")
-    return _("已列入失信黑名单，产品不受理")
+        return _("已列入失信黑名单，纯信用贷款须人工审查后办理")
+    return _("已列入失信黑名单，不予办理纯信用贷款")
 
 
 SENTENCES = {

@@ -1,20 +1,39 @@
-"""Routes of the regulator area."""
+"""Routes of the regulator area: the market read-only, and the reviews, repairs and lists it owns.
+
+The data admin shares the objection queue, for objections to department data items."""
 from io import BytesIO
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from app.access import role_required
+from app.access import handled_objection_or_404, list_entry_or_404, repair_request_or_404, role_required
 from app.common import tables
+from app.common.errors import InvalidInput, NotAllowed
 from app.common.ids import page_number
 from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import market, market_figures, match_supervision, monitoring, response_clock
+from app.forms import show_error
+from app.regulator.forms import CELL_PREFIX, ListEntryForm, ListExitForm, ObjectionAnswerForm, RepairDecisionForm
+from app.services import (
+    list_kinds,
+    lists,
+    market,
+    market_figures,
+    match_supervision,
+    monitoring,
+    objections,
+    repairs,
+    response_clock,
+    scores,
+)
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 
 regulator_only = role_required("regulator")
+objection_handlers = role_required("regulator", "data_admin")
 
 
 def _segment():
@@ -85,3 +104,133 @@ def overdue_applications():
     """超时未处理申请: overdue applications of every institution, and each institution's response times."""
     report = response_clock.overdue_report(db.session, utcnow(), request.args.get("page", 1, type=page_number))
     return render_template("regulator/overdue.html", report=report)
+
+
+@bp.get("/objections")
+@objection_handlers
+def objection_queue():
+    """异议处理: open requests with their answer-by dates (overdue first), and the latest answers."""
+    return render_template("regulator/objections.html", queue=objections.queue(db.session, current_user),
+                           answered=objections.answered(db.session, current_user))
+
+
+@bp.route("/objections/<id:objection_id>", methods=["GET", "POST"])
+@objection_handlers
+def objection_answer(objection_id):
+    """Answer one request; an upheld objection may correct the disputed record."""
+    objection = handled_objection_or_404(objection_id)
+    form = ObjectionAnswerForm()
+    columns = objections.correction_columns(objection) if objection.status == "open" else []
+    if form.validate_on_submit():
+        changes = {c.name: request.form.get(CELL_PREFIX + c.name, c.text) for c in columns}
+        try:
+            objections.decide(db.session, objection, current_user, form.decision.data, form.response.data, changes)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        except NotAllowed as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("已答复，企业可在信用评分页面看到答复。"), "success")
+            return redirect(url_for("regulator.objection_queue"))
+    record_table = None
+    if objection.record is not None:
+        record_table = scores.record_view(objection.record)
+    return render_template("regulator/objection.html", objection=objection, form=form, columns=columns,
+                           record=record_table, cell_prefix=CELL_PREFIX,
+                           values={c.name: request.form.get(CELL_PREFIX + c.name, c.text) for c in columns})
+
+
+@bp.get("/repairs")
+@regulator_only
+def repair_queue():
+    """信用修复审核: open requests, and the latest decisions."""
+    return render_template("regulator/repairs.html", queue=repairs.queue(db.session),
+                           decided=repairs.decided(db.session))
+
+
+@bp.route("/repairs/<id:request_id>", methods=["GET", "POST"])
+@regulator_only
+def repair_decision(request_id):
+    """Decide one repair request."""
+    repair = repair_request_or_404(request_id)
+    form = RepairDecisionForm()
+    if form.validate_on_submit():
+        try:
+            repairs.decide(db.session, repair, current_user, form.decision.data, form.note.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        except NotAllowed as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("已作出修复决定，企业已重新评分。"), "success")
+            return redirect(url_for("regulator.repair_queue"))
+    return render_template("regulator/repair.html", repair=repair, form=form,
+                           record=scores.record_view(repair.record) if repair.record else None)
+
+
+def _entry_form():
+    form = ListEntryForm()
+    form.list_kind.choices = [(key, f"{kind['name']}（{kind['type'] == 'black' and _('黑名单') or _('红名单')}）")
+                              for key, kind in list_kinds.list_kinds().items()]
+    return form
+
+
+@bp.get("/lists")
+@regulator_only
+def list_entries():
+    """红黑名单: entries by status and list, with the form that adds one."""
+    status = request.args.get("status", "active")
+    status = status if status in ("active", "removed", "") else "active"
+    kind = request.args.get("kind") or None
+    page = request.args.get("page", 1, type=page_number)
+    rows, more = lists.entries(db.session, status, kind if kind in list_kinds.list_kinds() else None, page)
+    return render_template("regulator/lists.html", entries=rows, more=more, page=page, status=status, kind=kind,
+                           kinds=list_kinds.list_kinds(), form=_entry_form())
+
+
+@bp.post("/lists")
+@regulator_only
+def list_add():
+    """Put a subject on a list (the subject is re-scored and re-matched)."""
+    form = _entry_form()
+    if form.validate_on_submit():
+        try:
+            subject = lists.subject_by_code(db.session, form.subject_code.data)
+            entry = lists.add_entry(db.session, current_user, subject, form.list_kind.data, form.reason.data,
+                                    form.listed_on.data, form.ends_on.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("已列入名单。"), "success")
+            return redirect(url_for("regulator.list_entry", entry_id=entry.id))
+    rows, more = lists.entries(db.session)
+    return render_template("regulator/lists.html", entries=rows, more=more, page=1, status="active", kind=None,
+                           kinds=list_kinds.list_kinds(), form=form), 400
+
+
+@bp.route("/lists/<id:entry_id>", methods=["GET", "POST"])
+@regulator_only
+def list_entry(entry_id):
+    """One entry, with the form that records its exit."""
+    entry = list_entry_or_404(entry_id)
+    form = ListExitForm()
+    if entry.status == "active" and form.validate_on_submit():
+        try:
+            lists.remove_entry(db.session, current_user, entry, form.reason.data, form.removed_on.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("已移出名单。"), "success")
+            return redirect(url_for("regulator.list_entry", entry_id=entry.id))
+    return render_template("regulator/list_entry.html", entry=entry, form=form,
+                           measures=list_kinds.measures_of(entry.list_kind))

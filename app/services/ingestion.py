@@ -19,7 +19,7 @@ from app.entities.base import utcnow
 from app.ingest import retention
 from app.ingest.runner import ingest_paths
 
-from . import models, runs, scoring_runs
+from . import lists, matches, models, runs, scoring_runs
 
 
 @dataclass
@@ -49,6 +49,7 @@ def ingest(session, paths, region_code, actor=None, on_file=None):
     `on_file(done, total)` is called after each file (see `ingest_paths`)."""
     summary = ingest_paths(session, paths, town_codes(region_code),
                            uploaded_by_id=actor.id if actor else None, on_file=on_file)
+    _sync_lists(session, summary, actor)
     result = Ingestion(summary, models.active_version(session))
     if result.model_version is None:
         return result
@@ -56,6 +57,22 @@ def ingest(session, paths, region_code, actor=None, on_file=None):
     if result.subject_ids:
         result.run = scoring_runs.start(session, "ingest", actor, result.subject_ids)
     return result
+
+
+def _sync_lists(session, summary, actor):
+    """List and delist 失信被执行人 from the court records a run loaded, and re-match those firms (their
+    re-scoring is the run's, as for any subject whose records changed). Committed here, like each
+    file: the lists follow the records that are loaded, whatever the caller does next."""
+    batch_ids = [f["batch_id"] for f in summary["files"]
+                 if f["status"] == "loaded" and f["batch_id"] and f["source"] == "court_case"]
+    if not batch_ids:
+        return
+    subject_ids = sorted(session.scalars(select(SourceRecord.subject_id)
+                                         .where(SourceRecord.batch_id.in_(batch_ids)).distinct()))
+    changed = lists.sync_court_entries(session, subject_ids, actor)
+    for subject_id in changed:
+        matches.rematch_subject(session, subject_id)
+    session.commit()
 
 
 def purge_kept_files(session, upload_dir, reject_dir, retention_days, now=None):

@@ -8,12 +8,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.credit.scoring import latest_per_subject
-from app.entities import CreditScore, CreditSubject, Institution, ListEntry, Product, SourceRecord
+from app.entities import CreditScore, CreditSubject, Institution, Product, SourceRecord
 from app.entities.base import utcnow
 from app.matching.tables import NeedFacts, ProductTerms
+
+from . import list_kinds
+from .publicity import publicity_rules
 
 ID_BATCH = 5000
 DAYS_A_YEAR = 365.25
@@ -62,15 +65,8 @@ def latest_scores(session, subject_ids):
 
 
 def active_lists(session, subject_ids, today):
-    """subject id → set of list types ('red', 'black') it is actively on."""
-    result = {}
-    for batch in _batches(subject_ids):
-        query = select(ListEntry.subject_id, ListEntry.list_type).where(
-            ListEntry.subject_id.in_(batch), ListEntry.status == "active",
-            or_(ListEntry.removed_on.is_(None), ListEntry.removed_on > today))
-        for sid, list_type in session.execute(query):
-            result.setdefault(sid, set()).add(list_type)
-    return result
+    """subject id → the measures of the red and black lists it is on today (app/services/lists.py)."""
+    return list_kinds.active_measures(session, subject_ids, today)
 
 
 def source_counts(session, subject_ids, key, today):
@@ -124,13 +120,9 @@ def _dishonest(session, subject_ids, _today):
 
 def _serious_penalty(session, subject_ids, today):
     records = _records(session, "penalty", subject_ids)
-
-    def in_force(p):
-        until = p.get("publicity_until")
-        return (p.get("severity") == "serious" and not p.get("repaired")
-                and (until is None or date.fromisoformat(until) >= today))
-
-    flagged = {sid for sid, rows in records.items() if any(in_force(p) for _period, p in rows)}
+    rules = publicity_rules(today)
+    flagged = {sid for sid, rows in records.items()
+               if any(p.get("severity") == "serious" and rules.in_force(p) for _period, p in rows)}
     return {sid: sid in flagged for sid in subject_ids}
 
 
@@ -171,7 +163,7 @@ def need_facts(session, needs, source_keys=(), attribute_names=(), today=None):
     subjects = {s.id: s for batch in _batches(subject_ids)
                 for s in session.scalars(select(CreditSubject).where(CreditSubject.id.in_(batch)))}
     scores = latest_scores(session, subject_ids)
-    lists = active_lists(session, subject_ids, today)
+    measures = active_lists(session, subject_ids, today)
     counts = {key: source_counts(session, subject_ids, key, today) for key in source_keys}
     attributes = {name: attribute_values(session, name, subjects, today) for name in attribute_names}
     facts = []
@@ -183,6 +175,7 @@ def need_facts(session, needs, source_keys=(), attribute_names=(), today=None):
             guarantee=need.guarantee, max_rate=need.max_rate, kind=subject.kind, industry=subject.industry_code,
             town=subject.town_code, age_years=firm_age_years(subject.established_on, today), grade=grade, pd=pd,
             source_counts={key: counts[key].get(subject.id, 0) for key in source_keys},
-            blacklisted="black" in lists.get(subject.id, ()), redlisted="red" in lists.get(subject.id, ()),
+            blacklisted="no_credit_loans" in measures.get(subject.id, ()),
+            redlisted="priority" in measures.get(subject.id, ()),
             attributes={name: attributes[name].get(subject.id) for name in attribute_names}))
     return facts

@@ -12,6 +12,8 @@ from app.credit.features import FEATURE_NAMES
 from app.credit.scoring import Scorer, refresh_scores
 from app.entities import ModelVersion
 
+from .publicity import publicity_rules
+
 _SCORERS = {}
 _SCORERS_LOCK = threading.Lock()
 
@@ -62,5 +64,6 @@ def refresh(session, root, region_code, subject_ids=None, on_chunk=None):
     """
     started = time.perf_counter()
     bundle = active_scorer(session, root).bundle
-    scored = refresh_scores(session, bundle, town_codes(region_code), subject_ids, on_chunk=on_chunk)
+    scored = refresh_scores(session, bundle, town_codes(region_code), subject_ids, on_chunk=on_chunk,
+                            penalties=publicity_rules())
     return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2)}

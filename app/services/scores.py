@@ -20,7 +20,8 @@ from app.credit.scoring import data_as_of, latest_per_subject, latest_score, sco
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.ingest.sources import SOURCES, get_source
 
-from . import consents, models
+from . import consents, models, objections
+from .publicity import publicity_rules
 
 EVIDENCE_ROWS = 12
 CHART_WIDTH = 240  # the bars' part of the chart, in SVG units
@@ -151,18 +152,35 @@ def display_value(column, value):
 
 
 def source_table(session, subject_id, source_name, limit=EVIDENCE_ROWS):
-    """The subject's latest current records of one source, as a table (newest first)."""
+    """The subject's latest current records of one source, as a table (newest first); a penalty only
+    while it is in force (a repaired or expired one is no longer shown), a record under an open
+    objection marked disputed (有异议)."""
     source = get_source(source_name)
     columns = [c for c in source.columns if c.kind not in HIDDEN_KINDS]
-    rows = session.execute(
-        select(SourceRecord.id, SourceRecord.payload, SourceRecord.received_at)
-        .where(SourceRecord.subject_id == subject_id, SourceRecord.source == source_name,
-               SourceRecord.superseded_by_id.is_(None))
-        .order_by(SourceRecord.period.desc(), SourceRecord.id.desc()).limit(limit)).all()
+    query = (select(SourceRecord.id, SourceRecord.payload, SourceRecord.received_at)
+             .where(SourceRecord.subject_id == subject_id, SourceRecord.source == source_name,
+                    SourceRecord.superseded_by_id.is_(None))
+             .order_by(SourceRecord.period.desc(), SourceRecord.id.desc()))
+    if source_name == "penalty":
+        rules = publicity_rules()
+        rows = [row for row in session.execute(query) if rules.in_force(row[1])][:limit]
+    else:
+        rows = session.execute(query.limit(limit)).all()
+    disputed = objections.disputed_records(session, [row[0] for row in rows])
     return {"source": source, "headers": [c.header for c in columns],
-            "rows": [{"id": record_id, "received_at": received, "cells": [display_value(c, payload.get(c.name))
-                                                                           for c in columns]}
+            "rows": [{"id": record_id, "received_at": received, "disputed": record_id in disputed,
+                      "cells": [display_value(c, payload.get(c.name)) for c in columns]}
                      for record_id, payload, received in rows]}
+
+
+def record_view(record):
+    """One stored record as a one-row table, with where it came from (its batch's file or provenance)."""
+    source = get_source(record.source)
+    columns = [c for c in source.columns if c.kind not in HIDDEN_KINDS]
+    return {"source": source, "headers": [c.header for c in columns], "batch": record.batch.file_name,
+            "current": record.superseded_by_id is None,
+            "rows": [{"id": record.id, "received_at": record.received_at, "disputed": False,
+                      "cells": [display_value(c, record.payload.get(c.name)) for c in columns]}]}
 
 
 def reason_evidence(session, subject_id, reasons):
@@ -205,7 +223,7 @@ def improvement(session, root, region_code, subject_id, score):
     except RegistryError:
         return None
     as_of = score.data_as_of if score is not None else data_as_of(session)
-    row, _completeness = subject_row(session, subject_id, as_of, town_codes(region_code))
+    row, _completeness = subject_row(session, subject_id, as_of, town_codes(region_code), penalties=publicity_rules())
     return suggest(active, row)
 
 

@@ -121,7 +121,8 @@ def screen_product(session, product, user, filters=None):
     rows = matches.eligible_needs(session, product)
     subject_ids = {subject.id for _fit, _need, subject in rows}
     scores = latest_scores(session, subject_ids)
-    red = {sid for sid, kinds in active_lists(session, subject_ids, utcnow().date()).items() if "red" in kinds}
+    red = {sid for sid, measures in active_lists(session, subject_ids, utcnow().date()).items()
+           if "priority" in measures}
     released = consents.consent_ids_in_force(session, user.institution_id, subject_ids, consents.SCREENING)
     priority_product = bool((product.rules or {}).get("red_list_priority"))
     result = []

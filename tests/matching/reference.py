@@ -55,6 +55,9 @@ def _terms_failures(need, product, min_coverage_pct):
         "amount": amount < product.amount_min or amount * min_coverage_pct / 100 > product.amount_max,
         "term": not product.term_min <= need.term_months <= product.term_max,
         "guarantee": need.guarantee not in product.guarantee_types,
+        # A black list restricts pure credit loans: a credit need, a product lending on credit.
+        "blacklist": (need.blacklisted and need.guarantee == "credit" and "credit" in product.guarantee_types
+                      and product.rules.get("blacklist_policy", "exclude") == "exclude"),
         "rate": need.max_rate is not None and Decimal(product.rate_min) > Decimal(need.max_rate),
     }
     return {name for name, failed in checks.items() if failed}
@@ -71,7 +74,6 @@ def _firm_failures(need, rules, grades):
         "pd": _score_rule_fails(need, rules, grades, "pd"),
         "sources": any(need.source_counts.get(f"{r['source']}:{r['months']}", 0) < max(r["months"], 1)
                        for r in rules.get("required_sources", ())),
-        "blacklist": need.blacklisted and rules.get("blacklist_policy", "exclude") == "exclude",
     }
     return {name for name, failed in checks.items() if failed}
 

@@ -56,7 +56,7 @@ def test_blacklisted_firm_is_excluded_or_reviewed_as_the_product_says(app):
     factories.add_list_entry(need.subject, "black", status="removed")
     assert verdict(need, excluding)[0]
     factories.add_list_entry(need.subject, "black")
-    assert verdict(need, excluding) == (False, {"blacklist": "已列入失信黑名单，产品不受理"})
+    assert verdict(need, excluding) == (False, {"blacklist": "已列入失信黑名单，不予办理纯信用贷款"})
     result = matches.evaluate_need(db.session, need)
     assert [m.product for m in result.eligible] == [reviewing] and result.eligible[0].review
 
