@@ -146,4 +146,5 @@ OBJECTION_KINDS = Vocabulary({"review": _l("人工复核"), "data": _l("数据�
 OBJECTION_STATUSES = Vocabulary({"open": _l("处理中"), "resolved": _l("已答复"), "rejected": _l("不予受理")})
 # What a 查询记录 entry was a view of, by the prefix of its `what`.
 ACCESS_KINDS = Vocabulary({"application": _l("融资申请"), "score": _l("信用评分详情"),
-                           "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选")})
+                           "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选"),
+                           "messages": _l("沟通问答")})
