@@ -119,14 +119,16 @@ def post(session, thread, user, body, upload=None, publish=False):
     if not can_see(thread, user):
         raise NotAllowed(_("您不是该会话的参与方。"))
     from_firm = side_of(user) == FIRM_SIDE
-    message = Message(thread=thread, sender_id=user.id, from_firm=from_firm, body=clean_body(body), sent_at=utcnow())
-    if upload is not None and upload.filename:
-        attachments.store(upload, message)
-    if publish:
-        if not from_firm:
-            raise NotAllowed(_("只有企业可以公开自己的回答。"))
-        faq.publish(session, _last_question(thread), message)
+    body = clean_body(body)
+    if publish and not from_firm:
+        raise NotAllowed(_("只有企业可以公开自己的回答。"))
+    question = _last_question(thread) if publish else None
+    message = Message(thread=thread, sender_id=user.id, from_firm=from_firm, body=body, sent_at=utcnow())
     session.add(message)
+    if upload is not None and upload.filename:
+        session.add(attachments.store(upload, message))
+    if question is not None:
+        faq.publish(session, question, message)
     thread.last_message_at = message.sent_at
     session.flush()
     _mark_read(session, thread, user, message.id)
@@ -135,7 +137,8 @@ def post(session, thread, user, body, upload=None, publish=False):
 
 
 def _last_question(thread):
-    question = next((m for m in reversed(thread.messages) if not m.from_firm and m.id is not None), None)
+    """The lender's latest message in the thread (the question a firm's answer is published with)."""
+    question = next((m for m in reversed(thread.messages) if not m.from_firm), None)
     if question is None:
         raise InvalidInput(_("机构还没有提问，没有可以公开的问答。"), "publish")
     return question
