@@ -27,7 +27,7 @@ KINDS = {
     "consent_expiring": _l("您给 %(institution)s 的授权（%(purpose)s）将于 %(date)s 到期。"),
     "objection_answered": _l("您提交的异议 #%(objection)s 已答复。"),
 }
-OUTCOMES = {"approved": _l("批准"), "declined": _l("拒绝")}
+OUTCOMES = {"approved": _l("予以批准"), "declined": _l("不予批准")}
 CHANNELS = ("email", "sms")
 PAGE_SIZE = 50
 

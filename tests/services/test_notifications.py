@@ -33,7 +33,7 @@ def test_the_text_is_written_in_the_readers_language(app, world):
     [note] = notifications.notify(db.session, world["users"]["firm"], "decision", institution="甲银行",
                                   application=7, outcome="declined")
     with app.test_request_context():
-        assert notifications.text_of(note) == "甲银行 对您的申请 #7 作出了决定：拒绝。"
+        assert notifications.text_of(note) == "甲银行 对您的申请 #7 作出了决定：不予批准。"
         with force_locale("en"):
             assert "declined" in notifications.text_of(note) and "#7" in notifications.text_of(note)
 
