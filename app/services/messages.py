@@ -146,13 +146,18 @@ def _last_question(thread):
 
 def _notify_other_side(session, thread, sender, from_firm):
     topic = "need" if thread.need_id else f"application:{thread.application_id}"
-    link = f"/messages/{thread.id}"
+    link = thread_link(thread)
     if not from_firm:
         notifications.notify(session, thread_subject(session, thread), "message", link=link,
                              sender=thread.institution.name, topic=topic)
         return
     for user in _lender_recipients(session, thread):
         notifications.notify(session, user, "message", link=link, sender=_firm_name(session, thread), topic=topic)
+
+
+def thread_link(thread):
+    """The path of the thread's page (where its notifications point)."""
+    return f"/messages/{thread.id}"
 
 
 def thread_subject(session, thread):
@@ -206,6 +211,7 @@ def read(session, thread, user):
     identified = side == FIRM_SIDE or consent is not None
     if side == LENDER_SIDE and consent is not None:
         consents.log_access(session, thread.subject_id, user, consent, f"messages:thread:{thread.id}")
+    notifications.mark_read_at(session, user, thread_link(thread))
     if messages:
         _mark_read(session, thread, user, messages[-1].id)
         now = utcnow()

@@ -117,6 +117,12 @@ def mark_read(notification):
         notification.read_at = utcnow()
 
 
+def mark_read_at(session, user, link):
+    """Mark the user's unread notifications that point at `link` read (the page they announce was opened)."""
+    session.execute(update(Notification).where(Notification.user_id == user.id, Notification.link == link,
+                                               Notification.read_at.is_(None)).values(read_at=utcnow()))
+
+
 def mark_all_read(session, user):
     """Mark every unread notification of the user read; returns how many."""
     return session.execute(update(Notification).where(Notification.user_id == user.id,

@@ -34,6 +34,9 @@ def test_an_officer_asks_about_a_screened_need_and_the_firm_is_told(app, screene
     assert note.kind == "message" and note.link == f"/messages/{thread.id}"
     assert messages.unread_count(db.session, firm_user) == 1
     assert messages.unread_count(db.session, screened["users"]["officer"]) == 0
+    messages.read(db.session, thread, firm_user)
+    db.session.commit()
+    assert note.read_at is not None and messages.unread_count(db.session, firm_user) == 0
 
 
 def test_a_second_question_goes_to_the_same_thread(app, screened):
