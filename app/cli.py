@@ -372,7 +372,8 @@ def backup_cli():
 def _backup_places():
     """(folders by archive name, the code's migrations folder) of this deployment."""
     config = current_app.config
-    return ({"models": config["MODEL_REGISTRY"], "uploads": config["UPLOAD_DIR"], "rejects": config["REJECT_DIR"]},
+    return ({"models": config["MODEL_REGISTRY"], "uploads": config["UPLOAD_DIR"], "rejects": config["REJECT_DIR"],
+             "attachments": config["MESSAGE_ATTACHMENT_DIR"]},
             current_app.extensions["migrate"].directory)
 
 
