@@ -130,10 +130,12 @@ def attachment_or_404(attachment_id):
     return _get_or_404(MessageAttachment, attachment_id, lambda a: _in_thread(a.message.thread))
 
 
-def screened_need_or_404(need_id):
-    """A need the current lender user's institution may ask about: its screening shows it, or its thread exists."""
+def screened_need_or_404(handle):
+    """The need behind a handle of the current lender user's institution (messages.need_handle), when the
+    institution may ask about it: its screening shows it, or its thread exists."""
     institution_id = current_user.institution_id
-    return _get_or_404(FinancingNeed, need_id, lambda n: messages.need_thread(db.session, n, institution_id) is not None
+    return _get_or_404(FinancingNeed, messages.need_id_of(handle, institution_id),
+                       lambda n: messages.need_thread(db.session, n, institution_id) is not None
                        or messages.need_in_screening(db.session, n, institution_id))
 
 

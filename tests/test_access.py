@@ -117,7 +117,8 @@ def conversation(world):
                                             factories.upload(factories.PDF_BYTES))
     note = notifications.notify(db.session, world["users"]["firm"], "objection_answered", objection=1)[0]
     db.session.commit()
-    return {"thread_id": message.thread_id, "attachment_id": message.attachments[0].id, "notification_id": note.id}
+    return {"thread_id": message.thread_id, "attachment_id": message.attachments[0].id, "notification_id": note.id,
+            "handle": messages.need_handle(world["need"].id, world["bank_a"].id)}
 
 
 def identity_release(world):

@@ -28,13 +28,17 @@ officer_only = role_required(LENDER_OFFICER)
 
 @bp.app_context_processor
 def unread_messages_helper():
-    """`unread_messages()` in templates: the current user's unread messages (the nav and dashboards)."""
+    """`unread_messages()` in templates: the current user's unread messages (the nav and dashboards);
+    `need_handle(id)`: a need's handle in the lender user's links."""
     def unread_messages():
         if not current_user.is_authenticated:
             return 0
         return service.unread_count(db.session, current_user)
 
-    return {"unread_messages": unread_messages}
+    def need_handle(need_id):
+        return service.need_handle(need_id, current_user.institution_id)
+
+    return {"unread_messages": unread_messages, "need_handle": need_handle}
 
 
 @bp.get("/messages/")
@@ -85,11 +89,12 @@ def thread(thread_id):
     return _show(record, form)
 
 
-@bp.route("/messages/needs/<id:need_id>", methods=["GET", "POST"])
+@bp.route("/messages/needs/<handle>", methods=["GET", "POST"])
 @officer_only
-def need_question(need_id):
-    """Ask the firm behind an (anonymised) need of the screening a question; once asked, its thread."""
-    need = screened_need_or_404(need_id)
+def need_question(handle):
+    """Ask the firm behind an (anonymised) need of the screening a question (the need named by its handle,
+    not its id); once asked, its thread."""
+    need = screened_need_or_404(handle)
     existing = service.need_thread(db.session, need, current_user.institution_id)
     if existing is not None and request.method == "GET":
         return redirect(url_for("messages.thread", thread_id=existing.id))

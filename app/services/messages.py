@@ -7,6 +7,8 @@ an application is between the firm and the institution handling it. Reading a th
 the firm's data (an application's, or a need's after the release) is a view logged in 查询记录 under
 the consent that allows it; the firm reading its own threads is not.
 """
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from flask import current_app
@@ -33,6 +35,40 @@ from app.entities.users import FIRM, LENDER_OFFICER
 from . import attachments, consents, faq, notifications, screening
 
 FIRM_SIDE, LENDER_SIDE = "firm", "lender"
+# The handle of a need in a lender's links: the need's id through a keyed permutation of 64-bit numbers
+# (a four-round Feistel network whose round function is HMAC-SHA256 of the institution and the round),
+# so the screening's anonymised rows carry no id another page could tie to the firm, and a handle is
+# worth nothing to another institution.
+HANDLE_ROUNDS = 4
+HALF = 0xFFFFFFFF
+
+
+def _round(institution_id, step, half):
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"need-handle:{institution_id}:{step}:{half}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def need_handle(need_id, institution_id):
+    """The handle of a need in `institution_id`'s links: "q" and 16 hex digits (its id, keyed and permuted;
+    the letter keeps it from reading as a number)."""
+    left, right = need_id >> 32, need_id & HALF
+    for step in range(HANDLE_ROUNDS):
+        left, right = right, left ^ _round(institution_id, step, right)
+    return f"q{(left << 32) | right:016x}"
+
+
+def need_id_of(handle, institution_id):
+    """The need id behind `institution_id`'s handle, None when it is no handle (any 16 hex digits give a
+    number: the caller checks that the need is one the institution may see)."""
+    digits = handle[1:] if handle.startswith("q") else ""
+    if len(digits) != 16 or any(ch not in "0123456789abcdef" for ch in digits):
+        return None
+    value = int(digits, 16)
+    left, right = value >> 32, value & HALF
+    for step in reversed(range(HANDLE_ROUNDS)):
+        left, right = right ^ _round(institution_id, step, left), left
+    return (left << 32) | right
 
 
 def side_of(user):

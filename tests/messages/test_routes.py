@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.entities import DataAccessLog, Message, MessageThread
 from app.extensions import db
+from app.services import messages
 
 from ..conftest import csrf_token, logged_in_client, page_text
 from ..factories import PDF_BYTES, ConsentFactory, show_in_screening
@@ -26,13 +27,17 @@ def _post(client, url, body="请问贵企业近一年的销售额？", file=None
     return client.post(url, data=data, content_type="multipart/form-data")
 
 
+def _ask_url(world, institution="bank_a"):
+    return f"/messages/needs/{messages.need_handle(world['need'].id, world[institution].id)}"
+
+
 def _only_thread():
     return db.session.scalars(select(MessageThread)).one()
 
 
 def test_an_officer_asks_anonymously_and_the_firm_answers(app, screened):
     officer = logged_in_client(app, screened["users"]["officer"])
-    url = f"/messages/needs/{screened['need'].id}"
+    url = _ask_url(screened)
     first = officer.get(url)
     assert first.status_code == 200 and screened["firm"].name not in page_text(first)
     response = _post(officer, url, file=(io.BytesIO(PDF_BYTES), "../../报价单.pdf"))
@@ -58,7 +63,7 @@ def test_an_officer_asks_anonymously_and_the_firm_answers(app, screened):
 
 def test_after_the_release_the_officer_sees_the_firm_and_the_view_is_logged(app, screened):
     officer = logged_in_client(app, screened["users"]["officer"])
-    _post(officer, f"/messages/needs/{screened['need'].id}")
+    _post(officer, _ask_url(screened))
     ConsentFactory(subject_id=screened["firm"].id, institution_id=screened["bank_a"].id, purpose_code="screening")
     db.session.commit()
     thread = _only_thread()
@@ -68,7 +73,11 @@ def test_after_the_release_the_officer_sees_the_firm_and_the_view_is_logged(app,
 
 def test_another_lender_cannot_ask_about_a_need_outside_its_screening(app, screened):
     other = logged_in_client(app, screened["users"]["officer_other"])
-    assert other.get(f"/messages/needs/{screened['need'].id}").status_code == 404
+    assert other.get(_ask_url(screened, "bank_b")).status_code == 404
+    assert other.get(_ask_url(screened)).status_code == 404  # bank A's handle names another need for bank B
+    officer = logged_in_client(app, screened["users"]["officer"])
+    for handle in ("q" + "0" * 16, "zz" * 8, "1234", str(screened["need"].id)):
+        assert officer.get(f"/messages/needs/{handle}").status_code == 404
 
 
 def test_attachments_download_as_attachments_and_others_get_404(app, world):

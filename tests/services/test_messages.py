@@ -39,6 +39,14 @@ def test_an_officer_asks_about_a_screened_need_and_the_firm_is_told(app, screene
     assert note.read_at is not None and messages.unread_count(db.session, firm_user) == 0
 
 
+def test_need_handles_name_no_id_and_differ_by_institution(app, world):
+    handles = {messages.need_handle(need_id, 1) for need_id in range(1, 1001)}
+    assert len(handles) == 1000 and all(len(h) == 17 and h.startswith("q") for h in handles)
+    assert all(messages.need_id_of(messages.need_handle(n, 7), 7) == n for n in (1, 2, 10**9, 2**62))
+    assert messages.need_handle(5, 1) != messages.need_handle(5, 2) and messages.need_handle(5, 1) != f"q{5:016x}"
+    assert [messages.need_id_of(h, 7) for h in ("", "q", "q" + "g" * 16, f"{5:016x}", "q" + "0" * 17)] == [None] * 5
+
+
 def test_a_second_question_goes_to_the_same_thread(app, screened):
     first, second = _ask(screened), _ask(screened, "还有一个问题")
     assert first.thread_id == second.thread_id
