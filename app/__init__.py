@@ -84,11 +84,11 @@ def register_extensions(app):
 
 def register_blueprints(app):
     """One blueprint per area; record ids in their routes are `<id:…>` (bounded to a primary key's range)."""
-    from app import api, auth, dataadmin, firm, lender, platform, regulator
+    from app import api, auth, dataadmin, firm, lender, messages, notifications, platform, regulator
     from app.common.ids import IdConverter
 
     app.url_map.converters["id"] = IdConverter
-    for module in (auth, firm, lender, regulator, dataadmin, platform, api):
+    for module in (auth, firm, lender, regulator, dataadmin, platform, messages, notifications, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
 
@@ -135,10 +135,12 @@ def register_commands(app):
         market_cli,
         matches_cli,
         models_cli,
+        notifications_cli,
+        outbox_cli,
         platform_cli,
         scores_cli,
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, market_cli, backup_cli, jobs_cli):
+                  clock_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli):
         app.cli.add_command(group)

@@ -13,6 +13,9 @@ from app.entities import (
     FinancingNeed,
     Institution,
     ListEntry,
+    MessageAttachment,
+    MessageThread,
+    Notification,
     Objection,
     Product,
     RepairRequest,
@@ -20,6 +23,7 @@ from app.entities import (
 )
 from app.entities.users import LENDER_OFFICER
 from app.extensions import db
+from app.services import messages
 from app.services.consents import SCREENING
 from app.services.objections import may_handle
 
@@ -129,3 +133,37 @@ def registered_version_or_404(root, version):
     if version not in versions(root):
         abort(404)
     return version
+
+
+def _in_thread(thread):
+    return messages.can_see(thread, current_user)
+
+
+def thread_or_404(thread_id):
+    """A thread of 银企线上沟通问答 the current user is a party to (its firm's user or its institution's staff)."""
+    return _get_or_404(MessageThread, thread_id, _in_thread)
+
+
+def attachment_or_404(attachment_id):
+    """An attachment of a thread the current user is a party to."""
+    return _get_or_404(MessageAttachment, attachment_id, lambda a: _in_thread(a.message.thread))
+
+
+def screened_need_or_404(handle):
+    """The need behind a handle of the current lender user's institution (messages.need_handle), when the
+    institution may ask about it: its screening shows it, or its thread exists."""
+    institution_id = current_user.institution_id
+    return _get_or_404(FinancingNeed, messages.need_id_of(handle, institution_id),
+                       lambda n: messages.need_thread(db.session, n, institution_id) is not None
+                       or messages.need_in_screening(db.session, n, institution_id))
+
+
+def party_application_or_404(application_id):
+    """An application of the current firm user, or one made to the current lender user's institution."""
+    return _get_or_404(Application, application_id,
+                       lambda a: _firms_own(a) if current_user.role == "firm" else _institutions_own(a))
+
+
+def own_notification_or_404(notification_id):
+    """One of the current user's notifications."""
+    return _get_or_404(Notification, notification_id, lambda n: n.user_id == current_user.id)

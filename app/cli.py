@@ -28,6 +28,8 @@ from app.services import (
     ingestion,
     match_runs,
     models,
+    notifications,
+    outbox,
     response_clock,
     scoring_runs,
 )
@@ -232,6 +234,40 @@ def expire_offers_command():
     click.echo(json.dumps({"expired": expired}))
 
 
+@click.group("notifications")
+def notifications_cli():
+    """Notification commands."""
+
+
+@notifications_cli.command("remind")
+@with_appcontext
+def remind_command():
+    """Notify firms of offers and consents that end soon, once each (run daily). Prints
+    {"offers": n, "consents": n} as JSON."""
+    sent = notifications.remind(db.session)
+    db.session.commit()
+    click.echo(json.dumps(sent))
+
+
+@click.group("outbox")
+def outbox_cli():
+    """E-mail/SMS outbox commands."""
+
+
+@outbox_cli.command("send")
+@with_appcontext
+def outbox_send_command():
+    """Hand the waiting e-mails and SMS to the configured sender (OUTBOX_SENDER), committing after each.
+    Prints {"sent": n, "failed": n} as JSON."""
+    try:
+        sender = outbox.sender_named(current_app.config["OUTBOX_SENDER"])
+    except KeyError as error:
+        raise click.ClickException(str(error.args[0])) from None
+    counts = outbox.send_pending(db.session, sender, after_each=db.session.commit)
+    db.session.commit()
+    click.echo(json.dumps(counts))
+
+
 @click.group("loans")
 def loans_cli():
     """Loan commands."""
@@ -336,7 +372,8 @@ def backup_cli():
 def _backup_places():
     """(folders by archive name, the code's migrations folder) of this deployment."""
     config = current_app.config
-    return ({"models": config["MODEL_REGISTRY"], "uploads": config["UPLOAD_DIR"], "rejects": config["REJECT_DIR"]},
+    return ({"models": config["MODEL_REGISTRY"], "uploads": config["UPLOAD_DIR"], "rejects": config["REJECT_DIR"],
+             "attachments": config["MESSAGE_ATTACHMENT_DIR"]},
             current_app.extensions["migrate"].directory)
 
 

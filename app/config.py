@@ -14,6 +14,7 @@ ENVIRONMENT_VARIABLES = {
     "JOBS_BACKEND": "JOBS_BACKEND", "REDIS_URL": "REDIS_URL", "METRICS_TOKEN": "METRICS_TOKEN",
     "SCORING_THREADS": "SCORING_THREADS", "REPORT_FONT_PATH": "REPORT_FONT_PATH",
     "REPORT_FONT_INDEX": "REPORT_FONT_INDEX",
+    "MESSAGE_ATTACHMENT_DIR": "MESSAGE_ATTACHMENT_DIR", "OUTBOX_SENDER": "OUTBOX_SENDER",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -109,6 +110,23 @@ class Config:
     # The largest request body a page takes (forms); the upload pages take MAX_UPLOAD_BYTES
     # (app/security.py). A bigger body is refused with 413 before it is read.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # 银企线上沟通问答 (docs/messages.md): attachments are kept here, outside the web root, under random
+    # names; at most this large (a scanned licence or a statement), one per message; a message at most
+    # this many characters (a long answer, not a document: those go as an attachment).
+    MESSAGE_ATTACHMENT_DIR = str(INSTANCE_DIR / "attachments")
+    MESSAGE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    MESSAGE_MAX_CHARS = 2000
+    # Notifications that also go out by e-mail or SMS, per channel, to users who gave an address for
+    # it; `flask outbox send` hands them to OUTBOX_SENDER (a name of app/services/outbox.SENDERS;
+    # "log" writes them to the log and marks them sent, until a real gateway is plugged in).
+    NOTIFICATION_CHANNELS = {
+        "email": ("info_requested", "decision", "offer_expiring", "message", "consent_expiring", "objection_answered"),
+        "sms": ("info_requested", "decision", "offer_expiring"),
+    }
+    OUTBOX_SENDER = "log"
+    # `flask notifications remind` warns of an offer or a consent ending within this many days.
+    REMIND_OFFER_DAYS = 3
+    REMIND_CONSENT_DAYS = 7
     # The model registry folder.
     MODEL_REGISTRY = str(PROJECT_DIR / "models")
     # The CJK font embedded in credit reports (信用报告, app/services/report_pdf.py): an OpenType/TrueType
@@ -228,6 +246,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     REJECT_DIR = None
     UPLOAD_DIR = None
+    MESSAGE_ATTACHMENT_DIR = None
     MODEL_REGISTRY = None
     # Tests see a decision in the odds at once.
     MATCH_ODDS_REFRESH_SECONDS = 0

@@ -8,15 +8,17 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.money import parse_number, yuan_to_wan
 from app.errors import refuse
 from app.extensions import db
+from app.services import messages
 
 # Rates and fees are percentages a year: above 100 % is a typing error (the legal cap is far lower).
 MAX_RATE_PCT = Decimal(100)
@@ -161,3 +163,20 @@ def query_code(name, vocabulary, what):
     if value is not None and value not in vocabulary:
         refuse(400, _("%(what)s没有“%(value)s”这一项，请从列表中选择。", what=what, value=value[:40]))
     return value
+
+
+class MessageForm(FlaskForm):
+    """A message of 银企线上沟通问答, with an optional attachment; the firm may let its answer be published
+    in the FAQ. The firm's and the lender's pages share it (the service checks the text and the file)."""
+
+    body = TextAreaField(_l("消息内容"), validators=[DataRequired(_l("请填写消息内容。")),
+                                                    ServiceCheck(lambda text: messages.clean_body(text))])
+    attachment = FileField(_l("附件（可不选；PDF、PNG、JPEG、Word .docx、Excel .xlsx）"))
+    publish = BooleanField(_l("同意将本回答连同机构的提问匿名公开到常见问答（不含企业和机构名称）"))
+
+
+class ContactForm(FlaskForm):
+    """Where notifications are also sent: an e-mail address and a mobile number, each may be blank."""
+
+    email = StringField(_l("电子邮箱（可不填）"), validators=[Optional()])
+    phone = StringField(_l("手机号码（可不填）"), validators=[Optional()])

@@ -27,6 +27,10 @@ STATE_CHANGING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 PROBE_PATHS = frozenset(("/healthz", "/readyz", "/metrics"))
 # Pages that take department files or lenders' feedback files: their body may reach MAX_UPLOAD_BYTES.
 UPLOAD_ENDPOINTS = frozenset(("dataadmin.upload", "lender.feedback_upload"))
+# Pages that take a message with an attachment: their body may reach the attachment limit and a
+# message's text (the service then refuses an attachment over MESSAGE_ATTACHMENT_MAX_BYTES in words).
+ATTACHMENT_ENDPOINTS = frozenset(("messages.thread", "messages.need_question", "messages.application_thread"))
+ATTACHMENT_FORM_ALLOWANCE = 256 * 1024
 
 
 class ConfigurationError(RuntimeError):
@@ -66,15 +70,19 @@ def check_production_settings(config):
 def body_limit_message():
     """Why a 413 was answered: the limit of the page that refused the body, in the user's language."""
     megabytes = f"{(request.max_content_length or 0) / (1024 * 1024):g} MB"
-    if request.endpoint in UPLOAD_ENDPOINTS:
+    if request.endpoint in UPLOAD_ENDPOINTS | ATTACHMENT_ENDPOINTS:
         return _("上传的文件过大：此页面最多接受 %(limit)s。", limit=megabytes)
     return _("提交的内容过大：此页面最多接受 %(limit)s。请缩短内容后重试。", limit=megabytes)
 
 
 def set_body_limit():
-    """Forms take MAX_CONTENT_LENGTH; the upload pages take MAX_UPLOAD_BYTES."""
+    """Forms take MAX_CONTENT_LENGTH; the upload pages take MAX_UPLOAD_BYTES; a message a bit more than its
+    largest attachment."""
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
+    elif request.endpoint in ATTACHMENT_ENDPOINTS:
+        request.max_content_length = max(current_app.config["MAX_CONTENT_LENGTH"],
+                                         current_app.config["MESSAGE_ATTACHMENT_MAX_BYTES"] + ATTACHMENT_FORM_ALLOWANCE)
 
 
 def _origin_of(url):

@@ -139,7 +139,8 @@ def _empty_tables():
 @pytest.fixture
 def app(database_url, tmp_path):
     """A fresh app on empty tables; its app context is pushed for the test."""
-    app = make_app(database_url, REJECT_DIR=str(tmp_path / "rejects"), UPLOAD_DIR=str(tmp_path / "uploads"))
+    app = make_app(database_url, REJECT_DIR=str(tmp_path / "rejects"), UPLOAD_DIR=str(tmp_path / "uploads"),
+                   MESSAGE_ATTACHMENT_DIR=str(tmp_path / "attachments"))
     with app.app_context():
         _empty_tables()
         yield app

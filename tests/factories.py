@@ -234,3 +234,34 @@ def months_ago(count):
     today = utcnow().date()
     index = today.year * 12 + today.month - 1 - count
     return date(index // 12, index % 12 + 1, 1)
+
+
+def show_in_screening(need, product):
+    """The stored match that puts `need` in the screening of `product`'s institution."""
+    db.session.add(e.Match(need_id=need.id, product_id=product.id, eligible=True, rule_results=[], fit=0.8))
+    db.session.commit()
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def office_file(main_part):
+    """The bytes of a minimal Office Open XML package whose main part is `main_part` (word/document.xml…)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(main_part, "<x/>")
+    return buffer.getvalue()
+
+
+def upload(data, name="营业执照.pdf"):
+    """A file as a form posts it (werkzeug FileStorage)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(stream=io.BytesIO(data), filename=name)

@@ -7,6 +7,7 @@ import pytest
 from app.entities import FeedbackUpload, IngestionRun, Objection, RepairRequest, SourceBatch, SourceRecord
 from app.entities.base import utcnow
 from app.extensions import db
+from app.services import messages, notifications
 
 from . import factories
 from .conftest import logged_in_client, make_app
@@ -90,6 +91,16 @@ TABLE = {
     "platform.model_list": ("GET", {"regulator", "platform_admin"}),
     "platform.model_activate": ("POST", {"regulator", "platform_admin"}),
     "platform.scores_refresh": ("POST", {"regulator", "platform_admin"}),
+    "messages.inbox": ("GET", {"firm", "firm_other", "officer", "officer_other", "lender_admin"}),
+    "messages.thread": ("GET", {"firm", "officer", "lender_admin"}),
+    "messages.need_question": ("GET", {"officer"}),
+    "messages.application_thread": ("GET", {"firm", "officer", "lender_admin"}),
+    "messages.attachment": ("GET", {"firm", "officer", "lender_admin"}),
+    "messages.faq_page": ("GET", EVERYONE),
+    "notifications.index": ("GET", LOGGED_IN),
+    "notifications.read": ("POST", {"firm"}),
+    "notifications.read_all": ("POST", LOGGED_IN),
+    "notifications.contacts": ("POST", LOGGED_IN),
     "api.health": ("GET", EVERYONE),
     "ops.healthz": ("GET", EVERYONE),
     "ops.readyz": ("GET", EVERYONE),
@@ -109,7 +120,7 @@ def url_args(world, batch, release):
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
             "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
-            **credit_requests(world)}
+            **credit_requests(world), **conversation(world)}
 
 
 def credit_requests(world):
@@ -124,6 +135,18 @@ def credit_requests(world):
     entry = factories.add_list_entry(firm, "black")
     db.session.commit()
     return {"objection_id": objection.id, "request_id": repair.id, "entry_id": entry.id}
+
+
+def conversation(world):
+    """A thread on the world's application with an attachment, the need in bank A's screening, and a
+    notification of the world's firm user."""
+    factories.show_in_screening(world["need"], world["product"])
+    message = messages.write_on_application(db.session, world["application"], world["users"]["firm"], "您好",
+                                            factories.upload(factories.PDF_BYTES))
+    note = notifications.notify(db.session, world["users"]["firm"], "objection_answered", objection=1)[0]
+    db.session.commit()
+    return {"thread_id": message.thread_id, "attachment_id": message.attachments[0].id, "notification_id": note.id,
+            "handle": messages.need_handle(world["need"].id, world["bank_a"].id)}
 
 
 def identity_release(world):
@@ -178,7 +201,8 @@ def _request(client, method, url):
 def test_route_access(app, world, persona, database_url, tmp_path):
     # CSRF is checked by its own tests; here a POST must reach the access check.
     unchecked = make_app(database_url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
-                         REJECT_DIR=str(tmp_path / "rejects"), UPLOAD_DIR=str(tmp_path / "uploads"))
+                         REJECT_DIR=str(tmp_path / "rejects"), UPLOAD_DIR=str(tmp_path / "uploads"),
+                         MESSAGE_ATTACHMENT_DIR=str(tmp_path / "attachments"))
     user = None if persona == ANON else world["users"][persona]
     args = url_args(world, batch_with_rejects(tmp_path / "rejects"), identity_release(world))
     rules = sorted(unchecked.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout",

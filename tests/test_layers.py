@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
-BLUEPRINTS = ("auth", "firm", "lender", "regulator", "platform", "dataadmin", "api", "ops")
+BLUEPRINTS = ("auth", "firm", "lender", "regulator", "platform", "dataadmin", "api", "ops", "messages", "notifications")
 ENGINES = ("matching", "credit", "ingest")
 
 

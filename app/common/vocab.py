@@ -161,4 +161,5 @@ LIST_ENTRY_STATUSES = Vocabulary({"active": _l("在列"), "removed": _l("已移�
 # What a 查询记录 entry was a view of, by the prefix of its `what`.
 ACCESS_KINDS = Vocabulary({"application": _l("融资申请"), "score": _l("信用评分详情"),
                            "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选"),
-                           "report": _l("信用报告")})
+                           "report": _l("信用报告"),
+                           "messages": _l("沟通问答")})

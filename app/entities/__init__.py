@@ -11,19 +11,30 @@ from .financing import (
     MarketSimulation,
     Match,
     MatchRun,
-    Message,
     RepaymentOutcome,
     SimulationRun,
 )
 from .institutions import Institution, Product, ProductVersion
+from .messages import (
+    FaqEntry,
+    Message,
+    MessageAttachment,
+    MessageThread,
+    Notification,
+    OutboxMessage,
+    ThreadRead,
+    UserContact,
+)
 from .reports import ReportIssue
 from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
+    "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
     "ListEntry", "Loan", "MarketSimulation",
-    "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
-    "RepaymentOutcome", "ReportIssue", "ScoringRun", "SimulationRun", "SourceBatch", "SourceRecord", "User",
+    "Match", "MatchRun", "Message", "MessageAttachment", "MessageThread", "ModelVersion", "Notification",
+    "OutboxMessage", "Objection", "Product", "ProductVersion", "RepairRequest",
+    "RepaymentOutcome", "ReportIssue", "ScoringRun", "SimulationRun", "SourceBatch", "SourceRecord", "ThreadRead",
+    "User", "UserContact",
 ]

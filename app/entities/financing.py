@@ -1,4 +1,4 @@
-"""Financing needs, matches, applications with their events, messages, loans, outcomes and the
+"""Financing needs, matches, applications with their events, loans, outcomes and the
 lenders' 贷后反馈 files."""
 from datetime import date, datetime
 from decimal import Decimal
@@ -189,20 +189,6 @@ class ApplicationEvent(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="events")
     actor: Mapped["User | None"] = relationship()  # noqa: F821
-
-
-class Message(db.Model):
-    """A message between a firm and an officer about a need or an application."""
-
-    __tablename__ = "message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int | None] = mapped_column(ForeignKey("financing_need.id"), index=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
-    sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    body: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None]
 
 
 class Loan(Timestamped, db.Model):

@@ -30,7 +30,7 @@ from app.common.vocab import (
 from app.entities import Application, ApplicationEvent
 from app.entities.base import utcnow
 
-from . import audit, consents, needs, response_clock
+from . import audit, consents, needs, notifications, response_clock
 from .products import current_version, failed_rules
 from .submissions import insert_once, posted_with
 
@@ -188,7 +188,9 @@ def request_info(application, officer, note, seen_version=None, now=None):
     note = (note or "").strip()
     if not note or len(note) > MAX_NOTE:
         raise InvalidInput(_("请写明需要补充的材料（不超过 %(n)d 字）。", n=MAX_NOTE), "note")
-    return advance(application, "info_requested", officer, note, seen_version=seen_version, now=now)
+    event = advance(application, "info_requested", officer, note, seen_version=seen_version, now=now)
+    _tell_firm(application, "info_requested")
+    return event
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,14 @@ def _decided(session, application, officer, action, now, **details):
     application.decided_by_id = officer.id
     application.decision_note = application.events[-1].note
     audit.record(session, officer, action, application, **details)
+    _tell_firm(application, "decision", outcome=application.status)
+
+
+def _tell_firm(application, kind, **params):
+    """Notify the applicant's users of a step the lender took (the bell, and e-mail/SMS where configured)."""
+    notifications.notify(object_session(application), application.subject, kind,
+                         link=f"/firm/applications/{application.id}", institution=application.institution.name,
+                         application=application.id, **params)
 
 
 def withdraw(application, user, seen_version=None, now=None):

@@ -15,7 +15,7 @@ from app.common.errors import InvalidInput, NotAllowed
 from app.entities import CreditSubject, ListEntry, SourceRecord
 from app.entities.base import utcnow
 
-from . import audit, rescoring
+from . import audit, notifications, rescoring
 from .list_kinds import list_kinds
 
 MAX_TEXT = 1000
@@ -82,6 +82,8 @@ def add_entry(session, user, subject, list_kind, reason, listed_on=None, ends_on
     session.flush()
     audit.record(session, user, "list.add", entry, subject=subject.id, list=list_kind, source=entry.source,
                  measures=",".join(sorted(kind["measures"])))
+    notifications.notify(session, subject, "listed", link="/firm/score", list=entry.list_name,
+                         list_type=entry.list_type)
     if refresh:
         rescoring.refresh_subject(session, subject.id)
     return entry
@@ -100,6 +102,8 @@ def remove_entry(session, user, entry, reason, removed_on=None, refresh=True):
     entry.removed_by_id = user.id if user is not None else None
     audit.record(session, user, "list.remove", entry, subject=entry.subject_id, list=entry.list_kind,
                  removed_on=removed_on.isoformat())
+    notifications.notify(session, session.get(CreditSubject, entry.subject_id), "delisted", link="/firm/score",
+                         list=entry.list_name)
     if refresh:
         rescoring.refresh_subject(session, entry.subject_id)
     return entry

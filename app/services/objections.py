@@ -17,12 +17,12 @@ from app.common.dates import local_date
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
 from app.common.region import town_codes
 from app.common.vocab import OBJECTION_DECISIONS
-from app.entities import Objection, SourceRecord
+from app.entities import CreditSubject, Objection, SourceRecord
 from app.entities.base import utcnow
 from app.entities.users import DATA_ADMIN, REGULATOR
 from app.ingest.corrections import CorrectionRefused, correct_record, editable_columns
 
-from . import audit, rescoring
+from . import audit, notifications, rescoring
 
 MAX_TEXT = 1000
 
@@ -141,6 +141,8 @@ def decide(session, objection, user, decision, response, changes=None):
     audit.record(session, user, f"objection.{decision}", objection, subject=objection.subject_id,
                  record=objection.source_record_id or "", correction=objection.correction_record_id or "",
                  overdue=objection.due_on < local_date())
+    notifications.notify(session, session.get(CreditSubject, objection.subject_id), "objection_answered",
+                         link="/firm/score", objection=objection.id)
     if objection.correction_record_id is None:
         session.flush()
         return None

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
 from app.common.region import town_codes
 from app.common.vocab import REPAIR_DECISIONS
-from app.entities import RepairRequest, SourceRecord
+from app.entities import CreditSubject, RepairRequest, SourceRecord
 from app.entities.base import utcnow
 from app.ingest.corrections import CorrectionRefused, correct_record
 
-from . import audit, rescoring
+from . import audit, notifications, rescoring
 from .publicity import publicity_rules
 
 MAX_TEXT = 1000
@@ -115,6 +115,8 @@ def decide(session, request, user, decision, note):
         request.correction_record_id = _mark_repaired(session, request)
     audit.record(session, user, f"repair.{decision}", request, subject=request.subject_id,
                  record=request.source_record_id, correction=request.correction_record_id or "")
+    notifications.notify(session, session.get(CreditSubject, request.subject_id), "repair_decided",
+                         link="/firm/score", request=request.id, outcome=decision)
     if decision != "approved":
         session.flush()
         return None

@@ -68,6 +68,8 @@ class ScreenedFirm:
     consent_id: int | None
     fit: float
     pd: float | None
+    # The handle a question about the need (银企线上沟通问答) is asked by; it names nobody.
+    need_id: int
     need: FinancingNeed | None = None
     subject: CreditSubject | None = None
 
@@ -133,10 +135,19 @@ def screen_product(session, product, user, filters=None):
                           int(round((fit or 0) * 100 / FIT_STEP)) * FIT_STEP, priority_product and subject.id in red)
         if _passes(profile, filters):
             consent_id = released.get(subject.id)
-            result.append(ScreenedFirm(profile, consent_id, fit or 0, pd, need if consent_id else None,
+            result.append(ScreenedFirm(profile, consent_id, fit or 0, pd, need.id, need if consent_id else None,
                                        subject if consent_id else None))
     result.sort(key=lambda r: (not r.profile.priority, -r.fit, r.pd if r.pd is not None else 2.0))
     return result[:MAX_ROWS]
+
+
+def need_profile(session, need):
+    """The anonymised profile of one need, as a lender asking about it sees it (no fit: it is not seen
+    through one product)."""
+    subject = need.subject
+    grade, _pd = latest_scores(session, {subject.id}).get(subject.id, (None, None))
+    return Profile(section_of(subject.industry_code), subject.town_code, subject.size_class, grade,
+                   amount_band(need.amount), term_band(need.term_months), None, False)
 
 
 def log_views(session, user, product, rows):
