@@ -12,7 +12,7 @@ ENVIRONMENT_VARIABLES = {
     "PRODUCTION": "PRODUCTION", "TRUSTED_PROXIES": "TRUSTED_PROXIES", "BEHIND_TLS": "BEHIND_TLS",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE": "REMEMBER_COOKIE_SECURE",
     "JOBS_BACKEND": "JOBS_BACKEND", "REDIS_URL": "REDIS_URL", "METRICS_TOKEN": "METRICS_TOKEN",
-    "SCORING_THREADS": "SCORING_THREADS",
+    "SCORING_THREADS": "SCORING_THREADS", "ID_HASH_KEY": "ID_HASH_KEY",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -21,6 +21,7 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
+DEVELOPMENT_ID_HASH_KEY = "dev-only-id-key-change-me"
 
 
 class Config:
@@ -61,6 +62,14 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     # Registration attempts per client address (each one checks a code and a username).
     REGISTER_RATE_LIMIT = "20 per hour"
+    # The key of the HMAC under which ID numbers are stored (with a mask, never whole: PIPL art. 28 makes
+    # them sensitive). Kept apart from SECRET_KEY so that rotating sessions' key does not orphan the
+    # stored hashes; a production run refuses the development key (docs/security.md).
+    ID_HASH_KEY = DEVELOPMENT_ID_HASH_KEY
+    # How long an invitation code stays usable: a subject's first code (issued by the platform admin and
+    # handed over in person or by post) and a firm owner's invitation of a colleague.
+    SUBJECT_CODE_DAYS = 14
+    MEMBER_INVITATION_DAYS = 7
     # Counters in the process (demo); production keeps them in Redis, shared by every worker and kept
     # across restarts (RATELIMIT_STORAGE_URI=redis://host:6379/0; a production run refuses memory://).
     RATELIMIT_STORAGE_URI = "memory://"

@@ -17,11 +17,11 @@ from .financing import (
 )
 from .institutions import Institution, Product, ProductVersion
 from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
-from .users import User
+from .users import Invitation, User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
+    "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution", "Invitation",
     "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
     "RepaymentOutcome", "ScoringRun", "SimulationRun", "SourceBatch", "SourceRecord", "User",
