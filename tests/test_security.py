@@ -139,6 +139,10 @@ def test_production_from_the_environment_refuses_the_development_key(monkeypatch
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", REAL_KEY)
+    monkeypatch.delenv("ID_HASH_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="ID_HASH_KEY"):
+        create_app()
+    monkeypatch.setenv("ID_HASH_KEY", REAL_KEY[::-1])
     assert create_app().config["SESSION_COOKIE_SECURE"] is True
 
 
