@@ -6,6 +6,7 @@ recognise) and `keyed_hash` (HMAC-SHA256 under ID_HASH_KEY, for matching): an un
 """
 import hashlib
 import hmac
+from datetime import date
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
@@ -29,19 +30,27 @@ def normalise(text):
     return text.replace(" ", "").replace("\u3000", "").strip().upper()
 
 
-def validate(text):
-    """The cleaned 18-character ID number, or InvalidIdNumber saying which part is wrong."""
+def validate(text, today=None):
+    """The cleaned 18-character ID number, or InvalidIdNumber saying which part is wrong.
+
+    The region code is not looked up: it names where the number was first issued, and stdnum's table
+    dates each county code (610203 from 2000), which would refuse residents born before the district
+    was formed. The birth date must exist and lie between 1900 and today.
+    """
     number = normalise(text)
     if len(number) != ID_LENGTH:
         raise InvalidIdNumber(WRONG_LENGTH)
+    if not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X") or not number.isascii():
+        raise InvalidIdNumber(WRONG_FORMAT)
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidIdNumber(WRONG_CHECK)
     try:
-        return ric.validate(number)
-    except stdnum_errors.InvalidChecksum:
-        raise InvalidIdNumber(WRONG_CHECK) from None
-    except stdnum_errors.InvalidComponent:
-        raise InvalidIdNumber(WRONG_DATE_OR_PLACE) from None
+        born = ric.get_birth_date(number)
     except stdnum_errors.ValidationError:
-        raise InvalidIdNumber(WRONG_FORMAT) from None
+        raise InvalidIdNumber(WRONG_DATE_OR_PLACE) from None
+    if not date(1900, 1, 1) <= born <= (today or date.today()) or number.startswith("00"):
+        raise InvalidIdNumber(WRONG_DATE_OR_PLACE)
+    return number
 
 
 def mask(number):

@@ -159,10 +159,10 @@ def _load_rows(session, source, export, batch, context, result):
     write[keep] = changes["write"].to_numpy()
     if source.name == "registration":
         result.warnings = int(check_failed[typed.index[keep]].sum())
-        hashes = registration.id_hashes(cells["legal_rep_id"].reindex(typed.index[write]), context.id_key)
-        context.subjects = registration.link_households(session, typed[write], hashes, context.subjects)
+        id_hashes = registration.id_hashes(cells["legal_rep_id"].reindex(typed.index[write]), context.id_key)
+        context.subjects = registration.link_households(session, typed[write], id_hashes, context.subjects)
         context.subjects = registration.upsert_subjects(session, typed[write], check_failed, context.subjects,
-                                                        hashes)
+                                                        id_hashes)
     rows = _record_rows(source, export, batch, context, typed[write], payload[write], keys[write], hashes[write])
     storing.retire(session, list(changes["replaced"].values()))
     storing.insert_records(session, rows)
