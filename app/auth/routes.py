@@ -124,7 +124,6 @@ def register():
             db.session.flush()
             user = accounts.create_user(db.session, form.username.data, form.password.data, "firm",
                                         form.display_name.data, subject=subject)
-            user.owner = True
         except InvalidInput as error:
             db.session.rollback()
             show_error(form, error)

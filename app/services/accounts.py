@@ -53,8 +53,9 @@ def find_user(session, username):
 def create_user(session, username, password, role, display_name, institution=None, subject=None):
     """Stage a new user after checking the role's attachments and the password.
 
-    `password` None makes an account that cannot log in (its hash matches no password) until a
-    password is set: one the platform acts for, such as the market simulation's firms.
+    A subject's first firm user is its owner. `password` None makes an account that cannot log in (its
+    hash matches no password) until a password is set: one the platform acts for, such as the market
+    simulation's firms.
     """
     if role not in ROLES:
         raise InvalidInput(_("未知角色：%(role)s", role=role), "role")
@@ -76,9 +77,17 @@ def create_user(session, username, password, role, display_name, institution=Non
         display_name=display_name.strip()[:MAX_DISPLAY_NAME] or username,
         institution=institution,
         subject=subject,
+        # A subject's first user owns its accounts (invites and removes colleagues: docs/accounts.md).
+        owner=role == FIRM and not _has_users(session, subject),
     )
     session.add(user)
     return user
+
+
+def _has_users(session, subject):
+    if subject.id is None:
+        return False
+    return session.scalar(select(User.id).where(User.subject_id == subject.id, User.role == FIRM).limit(1)) is not None
 
 
 def authenticate(session, username, password):

@@ -288,3 +288,11 @@ def test_the_locale_is_one_of_the_languages():
     assert user.locale is None
     set_locale(user, "en", ("zh", "en"))
     assert user.locale == "en"
+
+
+def test_a_subjects_first_user_owns_it(app):
+    subject = factories.SubjectFactory()
+    first = create_user(db.session, "first_user", "Apple-2026-red", "firm", "甲", subject=subject)
+    db.session.flush()
+    second = create_user(db.session, "second_user", "Apple-2026-red", "firm", "乙", subject=subject)
+    assert first.owner and not second.owner
