@@ -37,7 +37,8 @@ demo: setup demo-data
 # Production on one machine (docs/deploy.md): PostgreSQL, Redis, gunicorn's workers on BIND and the job
 # worker, in the foreground (Ctrl-C, or SIGTERM to the process group, stops both). The database is
 # created when missing and migrated; the metrics folder of gunicorn's processes is emptied at each start;
-# without SECRET_KEY in the environment, a random one kept in instance/secret-key signs the sessions.
+# without SECRET_KEY in the environment, a random one kept in instance/secret-key signs the sessions, and
+# without ID_HASH_KEY one kept in instance/id-hash-key keys the stored ID-number hashes.
 serve worker: DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yintai
 serve worker: REDIS_URL ?= redis://127.0.0.1:6379/0
 serve worker: RATELIMIT_STORAGE_URI ?= $(REDIS_URL)
@@ -49,10 +50,11 @@ SERVE_ENV = DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) RATELIMIT_STORAG
 serve: setup
 	@rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	@test -s instance/secret-key || (umask 077 && $(PY) -c "import secrets; print(secrets.token_hex(32))" > instance/secret-key)
+	@test -s instance/id-hash-key || (umask 077 && $(PY) -c "import secrets; print(secrets.token_hex(32))" > instance/id-hash-key)
 	@$(SERVE_ENV) $(PY) -c "from app.serving import ensure_database as e; e('$(DATABASE_URL)') and print('created', '$(DATABASE_URL)')"
 	$(SERVE_ENV) $(FLASK) db upgrade
 	@echo "打开 / open http://$(BIND)  (就绪 / ready: http://$(BIND)/readyz)"
-	@export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret-key)}"; $(SERVE_ENV) bash -c 'trap "kill -TERM \$$web \$$jobs 2>/dev/null" INT TERM; \
+	@export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret-key)}" ID_HASH_KEY="$${ID_HASH_KEY:-$$(cat instance/id-hash-key)}"; $(SERVE_ENV) bash -c 'trap "kill -TERM \$$web \$$jobs 2>/dev/null" INT TERM; \
 	  $(FLASK) jobs worker & jobs=$$!; \
 	  .venv/bin/gunicorn -c python:app.gunicorn_conf "app:create_app()" & web=$$!; \
 	  wait -n $$web $$jobs; status=$$?; kill -TERM $$web $$jobs 2>/dev/null; wait; exit $$status'

@@ -42,10 +42,13 @@ def _ensure_sqlite_folder(app):
 
 
 def select_locale():
-    """The language chosen with the switch, else Chinese."""
+    """The logged-in user's language, else the one chosen with the switch (kept in the session), else Chinese."""
     if not has_request_context():
         return "zh"
-    lang = session.get("lang")
+    from flask_login import current_user
+
+    user_locale = current_user.locale if current_user and current_user.is_authenticated else None
+    lang = user_locale or session.get("lang")
     return lang if lang in ("zh", "en") else "zh"
 
 

@@ -9,6 +9,7 @@ from app.credit.registry import versions
 from app.entities import (
     Application,
     Consent,
+    CreditSubject,
     FeedbackUpload,
     FinancingNeed,
     Institution,
@@ -21,7 +22,7 @@ from app.entities import (
     RepairRequest,
     User,
 )
-from app.entities.users import LENDER_OFFICER
+from app.entities.users import FIRM, LENDER_OFFICER
 from app.extensions import db
 from app.services import messages
 from app.services.consents import SCREENING
@@ -91,6 +92,26 @@ def institution_application_or_404(application_id):
 def institution_officer_or_404(user_id):
     """An active loan officer of the current lender user's institution."""
     return _get_or_404(User, user_id, lambda u: u.role == LENDER_OFFICER and u.active and _institutions_own(u))
+
+
+def institution_staff_or_404(user_id):
+    """A loan officer of the current lender user's institution, active or not."""
+    return _get_or_404(User, user_id, lambda u: u.role == LENDER_OFFICER and _institutions_own(u))
+
+
+def subject_member_or_404(user_id):
+    """A user of the current firm user's subject."""
+    return _get_or_404(User, user_id, lambda u: u.role == FIRM and _firms_own(u))
+
+
+def user_or_404(user_id):
+    """Any user (for the platform admin)."""
+    return _get_or_404(User, user_id, lambda u: True)
+
+
+def subject_or_404(subject_id):
+    """Any credit subject (for the platform admin)."""
+    return _get_or_404(CreditSubject, subject_id, lambda s: True)
 
 
 def institution_product_or_404(product_id):

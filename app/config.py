@@ -15,6 +15,7 @@ ENVIRONMENT_VARIABLES = {
     "SCORING_THREADS": "SCORING_THREADS", "REPORT_FONT_PATH": "REPORT_FONT_PATH",
     "REPORT_FONT_INDEX": "REPORT_FONT_INDEX",
     "MESSAGE_ATTACHMENT_DIR": "MESSAGE_ATTACHMENT_DIR", "OUTBOX_SENDER": "OUTBOX_SENDER",
+    "ID_HASH_KEY": "ID_HASH_KEY",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -23,6 +24,7 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
+DEVELOPMENT_ID_HASH_KEY = "dev-only-id-key-change-me"
 
 
 class Config:
@@ -63,6 +65,14 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     # Registration attempts per client address (each one checks a code and a username).
     REGISTER_RATE_LIMIT = "20 per hour"
+    # The key of the HMAC under which ID numbers are stored (with a mask, never whole: PIPL art. 28 makes
+    # them sensitive). Kept apart from SECRET_KEY so that rotating sessions' key does not orphan the
+    # stored hashes; a production run refuses the development key (docs/security.md).
+    ID_HASH_KEY = DEVELOPMENT_ID_HASH_KEY
+    # How long an invitation code stays usable: a subject's first code (issued by the platform admin and
+    # handed over in person or by post) and a firm owner's invitation of a colleague.
+    SUBJECT_CODE_DAYS = 14
+    MEMBER_INVITATION_DAYS = 7
     # Counters in the process (demo); production keeps them in Redis, shared by every worker and kept
     # across restarts (RATELIMIT_STORAGE_URI=redis://host:6379/0; a production run refuses memory://).
     RATELIMIT_STORAGE_URI = "memory://"

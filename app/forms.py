@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.common.errors import InvalidInput, NotAllowed
@@ -19,6 +19,7 @@ from app.common.money import parse_number, yuan_to_wan
 from app.errors import refuse
 from app.extensions import db
 from app.services import messages
+from app.services.accounts import MAX_DISPLAY_NAME, MAX_USERNAME
 
 # Rates and fees are percentages a year: above 100 % is a typing error (the legal cap is far lower).
 MAX_RATE_PCT = Decimal(100)
@@ -54,6 +55,17 @@ def submit_step(form, application, action, done_message, endpoint):
 
 class ActionForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+class AccountForm(FlaskForm):
+    """A new staff account made by an administrator: the password is generated and shown once."""
+
+    username = StringField(_l("用户名"), validators=[
+        DataRequired(_l("请输入用户名。")),
+        Length(max=MAX_USERNAME, message=_l("用户名不能超过 %(n)d 个字符。", n=MAX_USERNAME))])
+    display_name = StringField(_l("姓名"), validators=[
+        DataRequired(_l("请输入姓名。")),
+        Length(max=MAX_DISPLAY_NAME, message=_l("姓名不能超过 %(n)d 个字符。", n=MAX_DISPLAY_NAME))])
 
 
 class StepForm(FlaskForm):

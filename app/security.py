@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import DEVELOPMENT_SECRET_KEY
+from app.config import DEVELOPMENT_ID_HASH_KEY, DEVELOPMENT_SECRET_KEY
 
 # Every asset is the app's own (government intranets have no internet): nothing inline, nothing
 # from elsewhere, no framing, forms post only back here.
@@ -51,7 +51,7 @@ def register(app):
 
 
 def check_production_settings(config):
-    """Refuse to start a production run with a development secret key or per-process rate limits."""
+    """Refuse to start a production run with a development secret or ID-hash key, or per-process rate limits."""
     if not config.get("PRODUCTION"):
         return
     key = config.get("SECRET_KEY") or ""
@@ -61,6 +61,11 @@ def check_production_settings(config):
             f"PRODUCTION is set but SECRET_KEY is missing, the development key, or shorter than {minimum} "
             "characters: set SECRET_KEY to a long random value, e.g. "
             "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    id_key = config.get("ID_HASH_KEY") or ""
+    if id_key == DEVELOPMENT_ID_HASH_KEY or len(id_key) < minimum:
+        raise ConfigurationError(
+            f"PRODUCTION is set but ID_HASH_KEY is missing, the development key, or shorter than {minimum} "
+            "characters: set it to a long random value and keep it (stored ID-number hashes depend on it)")
     if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         raise ConfigurationError(
             "PRODUCTION is set but RATELIMIT_STORAGE_URI is memory://: login limits would be per worker "

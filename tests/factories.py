@@ -120,8 +120,8 @@ def build_world():
     firm = SubjectFactory(name="陈炉甲陶瓷有限公司")
     other_firm = SubjectFactory(name="红土乙果业有限公司", town_code="610203101")
     users = {
-        "firm": UserFactory(username="firm", role="firm", subject=firm),
-        "firm_other": UserFactory(username="firm_other", role="firm", subject=other_firm),
+        "firm": UserFactory(username="firm", role="firm", subject=firm, owner=True),
+        "firm_other": UserFactory(username="firm_other", role="firm", subject=other_firm, owner=True),
         "officer": UserFactory(username="officer", role="lender_officer", institution=bank_a),
         "officer_other": UserFactory(username="officer_other", role="lender_officer", institution=bank_b),
         "lender_admin": UserFactory(username="lender_admin", role="lender_admin", institution=bank_a),

@@ -25,6 +25,8 @@ TABLE = {
     "auth.login": ("GET", EVERYONE),
     "auth.register": ("GET", EVERYONE),
     "auth.set_language": ("GET", EVERYONE),
+    "auth.join": ("GET", EVERYONE),
+    "auth.change_password": ("GET", LOGGED_IN),
     "auth.logout": ("POST", LOGGED_IN),
     "auth.report_verify": ("GET", EVERYONE),
     "firm.dashboard": ("GET", {"firm", "firm_other"}),
@@ -47,6 +49,9 @@ TABLE = {
     "firm.score_objection": ("POST", {"firm", "firm_other"}),
     "firm.report_pdf": ("GET", {"firm", "firm_other"}),
     "firm.score_repair": ("POST", {"firm", "firm_other"}),
+    "firm.members_list": ("GET", {"firm", "firm_other"}),
+    "firm.member_invite": ("POST", {"firm", "firm_other"}),
+    "firm.member_remove": ("POST", set()),  # the URL names bank A's officer: no firm's member (tests/firm)
     "lender.dashboard": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.application_assign": ("POST", {"lender_admin"}),
     "lender.application_detail": ("GET", {"officer", "lender_admin"}),
@@ -68,6 +73,8 @@ TABLE = {
     "lender.feedback_upload": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.feedback_template": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
+    "lender.officers": ("GET", {"lender_admin"}),
+    "lender.officer_set_active": ("POST", {"lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.figures_export": ("GET", {"regulator"}),
     "regulator.model_monitoring": ("GET", {"regulator"}),
@@ -88,6 +95,10 @@ TABLE = {
     "dataadmin.upload_run": ("GET", {"data_admin"}),
     "platform.users": ("GET", {"platform_admin"}),
     "platform.audit_log": ("GET", {"platform_admin"}),
+    "platform.user_set_active": ("POST", {"platform_admin"}),
+    "platform.user_reset": ("POST", {"platform_admin"}),
+    "platform.subject_search": ("GET", {"platform_admin"}),
+    "platform.subject_code": ("POST", {"platform_admin"}),
     "platform.model_list": ("GET", {"regulator", "platform_admin"}),
     "platform.model_activate": ("POST", {"regulator", "platform_admin"}),
     "platform.scores_refresh": ("POST", {"regulator", "platform_admin"}),
@@ -119,7 +130,8 @@ def url_args(world, batch, release):
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
-            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
+            "user_id": world["users"]["officer"].id, "subject_id": world["firm"].id, "code": "en",
+            "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
             **credit_requests(world), **conversation(world)}
 
 

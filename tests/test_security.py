@@ -7,7 +7,7 @@ import pytest
 from flask import url_for
 
 from app import create_app
-from app.config import DEVELOPMENT_SECRET_KEY, Config, TestConfig
+from app.config import DEVELOPMENT_ID_HASH_KEY, DEVELOPMENT_SECRET_KEY, Config, TestConfig
 from app.extensions import csrf
 from app.security import ATTACHMENT_ENDPOINTS, UPLOAD_ENDPOINTS, ConfigurationError
 
@@ -108,7 +108,7 @@ def test_production_makes_the_cookies_secure_unless_told_otherwise(monkeypatch):
 
 def production(**changes):
     return {**TestConfig.settings(), "PRODUCTION": True, "SECRET_KEY": REAL_KEY,
-            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", **changes}
+            "ID_HASH_KEY": REAL_KEY[::-1], "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", **changes}
 
 
 @pytest.mark.parametrize(("change", "says"), [
@@ -117,6 +117,8 @@ def production(**changes):
     ({"SECRET_KEY": ""}, "SECRET_KEY"),
     ({"SECRET_KEY": "short-but-not-default"}, "SECRET_KEY"),
     ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
+    ({"ID_HASH_KEY": DEVELOPMENT_ID_HASH_KEY}, "ID_HASH_KEY"),
+    ({"ID_HASH_KEY": "short"}, "ID_HASH_KEY"),
 ])
 def test_production_refuses_to_start_with_development_settings(change, says):
     with pytest.raises(ConfigurationError, match=says):
@@ -137,6 +139,10 @@ def test_production_from_the_environment_refuses_the_development_key(monkeypatch
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", REAL_KEY)
+    monkeypatch.delenv("ID_HASH_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="ID_HASH_KEY"):
+        create_app()
+    monkeypatch.setenv("ID_HASH_KEY", REAL_KEY[::-1])
     assert create_app().config["SESSION_COOKIE_SECURE"] is True
 
 

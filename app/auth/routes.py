@@ -5,12 +5,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth.forms import LoginForm, RegisterForm
+from app.auth.forms import JoinForm, LoginForm, PasswordForm, RegisterForm
 from app.common.errors import InvalidInput
 from app.common.region import town_choices
 from app.extensions import db, limiter
 from app.forms import as_choices, show_error
-from app.services import accounts, reports, subjects
+from app.services import accounts, members, reports, subjects
 
 bp = Blueprint("auth", __name__)
 
@@ -83,12 +83,22 @@ def login():
             db.session.commit()
             form.password.errors.append(_("用户名或密码不正确。"))
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
+            # A language chosen on the login page is the user's choice from now on.
+            accounts.set_locale(user, session.get("lang"), current_app.config["LANGUAGES"])
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _fresh_session():
+    """Empty the session (nothing of an earlier login survives into the next) but keep the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def _safe_next(target):
@@ -106,7 +116,7 @@ def logout():
     accounts.end_all_sessions(current_user)
     db.session.commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.login"))
 
@@ -120,9 +130,7 @@ def register():
     form.town_code.choices = as_choices(town_choices())
     if form.validate_on_submit():
         try:
-            subject = subjects.register_subject(
-                db.session, form.kind.data, form.name.data, form.code.data, form.town_code.data,
-                established_on=form.established_on.data)
+            subject = _register_subject(form)
             db.session.flush()
             user = accounts.create_user(db.session, form.username.data, form.password.data, "firm",
                                         form.display_name.data, subject=subject)
@@ -138,9 +146,71 @@ def register():
     return render_template("auth/register.html", form=form), status
 
 
+def _register_subject(form):
+    """The subject a registration creates: by its code, or a farmer without one by ID number and village."""
+    if (form.code.data or "").strip():
+        return subjects.register_subject(db.session, form.kind.data, form.name.data, form.code.data,
+                                         form.town_code.data, established_on=form.established_on.data)
+    if form.kind.data != "farmer":
+        raise InvalidInput(_("请输入统一社会信用代码。"), "code")
+    if not (form.id_number.data or "").strip():
+        raise InvalidInput(_("请输入农户编码（承包方编码）；没有编码的农户请填写户主身份证号码和所在村。"), "code")
+    return subjects.register_farmer_by_id(db.session, form.name.data, form.id_number.data, form.town_code.data,
+                                          form.village.data, current_app.config["ID_HASH_KEY"])
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(_setting("REGISTER_RATE_LIMIT"), methods=["POST"],
+               error_message=lambda: _("来自您的网络地址的注册请求过多，已暂停注册。"))
+def join():
+    """A person joins a credit subject already on the platform, with an invitation code."""
+    form = JoinForm()
+    if request.method == "GET" and request.args.get("code"):
+        form.code.data = request.args["code"][:40]
+    if form.validate_on_submit():
+        try:
+            user = members.join(db.session, form.code.data, form.id_number.data, form.username.data,
+                                form.password.data, form.display_name.data, current_app.config["ID_HASH_KEY"])
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            accounts.set_locale(user, session.get("lang"), current_app.config["LANGUAGES"])
+            db.session.commit()
+            _fresh_session()
+            login_user(user)
+            flash(_("已加入“%(name)s”，欢迎使用。", name=user.subject.name), "success")
+            return redirect(url_for("firm.dashboard"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/join.html", form=form), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every other session of the account ends, this one goes on."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, current_user, form.current.data, form.password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session, under the new token
+            flash(_("密码已修改，其他设备上的登录已退出。"), "success")
+            return redirect(url_for("auth.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status
+
+
 @bp.get("/lang/<code>")
 def set_language(code):
-    """Switch the interface language (zh / en) and go back."""
+    """Switch the interface language (zh / en) and go back; a logged-in user keeps the choice."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, code, current_app.config["LANGUAGES"])
+            db.session.commit()
     return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))

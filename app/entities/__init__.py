@@ -27,11 +27,11 @@ from .messages import (
 )
 from .reports import ReportIssue
 from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
-from .users import User
+from .users import Invitation, User
 
 __all__ = [
     "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
+    "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution", "Invitation",
     "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "MessageAttachment", "MessageThread", "ModelVersion", "Notification",
     "OutboxMessage", "Objection", "Product", "ProductVersion", "RepairRequest",

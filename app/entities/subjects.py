@@ -29,8 +29,12 @@ class CreditSubject(Timestamped, db.Model):
     size_class: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(16), default="active")
     legal_rep_name: Mapped[str | None] = mapped_column(String(60))
-    # Only a masked form of the legal representative's ID number is ever stored.
+    # The legal representative's (a farmer household's: its head's) ID number is never stored whole: a
+    # mask for people, and a keyed hash (app/common/idnumbers.py) to match a person who proves it.
     legal_rep_id_masked: Mapped[str | None] = mapped_column(String(18))
+    legal_rep_id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A farmer registered without a household code names the village (村) within its town.
+    village: Mapped[str | None] = mapped_column(String(40))
 
     needs: Mapped[list["FinancingNeed"]] = relationship(back_populates="subject")  # noqa: F821
 

@@ -3,12 +3,12 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
-from .base import Timestamped
+from .base import Timestamped, utcnow
 
 FIRM = "firm"
 LENDER_OFFICER = "lender_officer"
@@ -38,6 +38,10 @@ class User(UserMixin, Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     last_login_at: Mapped[datetime | None]
+    # A firm's owner invites colleagues to its subject and removes them; other firm users do not.
+    owner: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The interface language the user chose (zh / en); None until they choose one.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     institution: Mapped["Institution | None"] = relationship()  # noqa: F821
     subject: Mapped["CreditSubject | None"] = relationship()  # noqa: F821
@@ -49,3 +53,36 @@ class User(UserMixin, Timestamped, db.Model):
     @property
     def is_active(self):
         return self.active
+
+
+SUBJECT_CODE = "subject"  # issued by the platform admin: the first user of an existing subject joins with it
+MEMBER_INVITATION = "member"  # issued by a firm's owner: a colleague joins the same subject
+INVITATION_KINDS = (SUBJECT_CODE, MEMBER_INVITATION)
+
+
+class Invitation(db.Model):
+    """A one-time code that lets a person join a credit subject as one of its users.
+
+    Only the code's SHA-256 is stored: the code is shown once to whoever issued it.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("credit_subject.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoked_at: Mapped[datetime | None]
+
+    subject: Mapped["CreditSubject"] = relationship()  # noqa: F821
+    issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+    def usable(self, now):
+        """Neither used, revoked nor expired at `now`."""
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at

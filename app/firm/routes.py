@@ -13,11 +13,13 @@ from app.access import (
     own_release_or_404,
     published_product_or_404,
     role_required,
+    subject_member_or_404,
 )
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.money import wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
+from app.entities.users import MEMBER_INVITATION
 from app.extensions import db
 from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, RepairForm, ReviewForm
 from app.forms import ActionForm, StepForm, show_error, submit_step
@@ -25,9 +27,11 @@ from app.services import (
     applications,
     consents,
     identity,
+    invitations,
     lists,
     loans,
     matches,
+    members,
     messages,
     needs,
     objections,
@@ -373,3 +377,44 @@ def score_repair():
         db.session.commit()
         flash(_("已提交信用修复申请，监管部门审核后告知结果。"), "success")
     return redirect(url_for("firm.score"))
+
+
+@bp.get("/members")
+@firm_only
+def members_list():
+    """The subject's users and open invitations; the owner invites and removes colleagues here."""
+    subject_id = current_user.subject_id
+    return render_template("firm/members.html", members=members.members_of(db.session, subject_id),
+                           pending=invitations.pending(db.session, subject_id, MEMBER_INVITATION),
+                           form=ActionForm())
+
+
+@bp.post("/members/invite")
+@firm_only
+def member_invite():
+    """Issue a one-time invitation for a colleague; its code is shown once, on this page only."""
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("firm.members_list"))
+    try:
+        invitation, code = members.invite(db.session, current_user, current_app.config["MEMBER_INVITATION_DAYS"])
+    except NotAllowed as error:
+        flash(error.message, "error")
+        return redirect(url_for("firm.members_list"))
+    db.session.commit()
+    return render_template("firm/invitation.html", invitation=invitation, code=code)
+
+
+@bp.post("/members/<id:user_id>/remove")
+@firm_only
+def member_remove(user_id):
+    """Remove a colleague: the account can no longer log in, its sessions end."""
+    member = subject_member_or_404(user_id)
+    try:
+        members.remove(db.session, current_user, member)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已移除成员 %(name)s。", name=member.display_name), "success")
+    return redirect(url_for("firm.members_list"))

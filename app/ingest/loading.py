@@ -66,6 +66,7 @@ class LoadContext:
     reject_dir: Path
     uploaded_by_id: int | None = None
     upload_dir: Path | None = None  # where uploads are kept: a file from there is recorded as kept
+    id_key: str | None = None  # ID_HASH_KEY: ID numbers are stored as its keyed hash too (none without it)
 
 
 def load_file(session, path, context):
@@ -158,7 +159,10 @@ def _load_rows(session, source, export, batch, context, result):
     write[keep] = changes["write"].to_numpy()
     if source.name == "registration":
         result.warnings = int(check_failed[typed.index[keep]].sum())
-        context.subjects = registration.upsert_subjects(session, typed[write], check_failed, context.subjects)
+        id_hashes = registration.id_hashes(cells["legal_rep_id"].reindex(typed.index[write]), context.id_key)
+        context.subjects = registration.link_households(session, typed[write], id_hashes, context.subjects)
+        context.subjects = registration.upsert_subjects(session, typed[write], check_failed, context.subjects,
+                                                        id_hashes)
     rows = _record_rows(source, export, batch, context, typed[write], payload[write], keys[write], hashes[write])
     storing.retire(session, list(changes["replaced"].values()))
     storing.insert_records(session, rows)

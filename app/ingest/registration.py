@@ -4,6 +4,7 @@ import re
 import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
+from app.common import idnumbers
 from app.entities import CreditSubject
 from app.entities.base import utcnow
 
@@ -20,7 +21,30 @@ def subject_index(session):
     session.flush()
     # Plain rows, all at once: the ORM's row handling costs more than the query.
     rows = session.connection().execute(select(table.c.uscc, table.c.household_id, table.c.id)).all()
-    return {uscc or household: subject_id for uscc, household, subject_id in rows}
+    # A farmer registered by ID number has no code yet: it is found by link_households, not by code.
+    return {uscc or household: subject_id for uscc, household, subject_id in rows if uscc or household}
+
+
+def id_hashes(raw_ids, key):
+    """The keyed hash of each row's ID number (None where the cell is empty or there is no key)."""
+    if key is None:
+        return pd.Series(None, index=raw_ids.index, dtype=object)
+    return raw_ids.map(lambda number: idnumbers.keyed_hash(number, key), na_action="ignore").astype(object)
+
+
+def link_households(session, typed, hashes, index):
+    """Known subjects for farmer rows whose household code is new: a farmer registered on the platform by
+    ID number (no code yet) whose head has the row's ID number. Returns the index with those codes added,
+    so that the rows update the registered subject (and give it the code) instead of creating another."""
+    new_farmer = (typed["kind"] == "farmer") & ~typed["subject_code"].isin(pd.Index(index)) & hashes.notna()
+    if not new_farmer.any():
+        return index
+    code_of = dict(zip(hashes[new_farmer], typed["subject_code"][new_farmer], strict=True))
+    table = CreditSubject.__table__
+    found = session.connection().execute(select(table.c.legal_rep_id_hash, table.c.id).where(
+        table.c.kind == "farmer", table.c.household_id.is_(None), table.c.uscc.is_(None),
+        table.c.legal_rep_id_hash.in_(list(code_of)))).all()
+    return {**index, **{code_of[digest]: subject_id for digest, subject_id in found}} if found else index
 
 
 def is_farmer(cells):
@@ -49,10 +73,11 @@ def _cell_values(series):
     return values.where(series.notna(), None).tolist()
 
 
-def _subject_rows(typed, check_failed):
+def _subject_rows(typed, check_failed, hashes):
     """The credit-subject columns of typed registration rows, one dict per row."""
     values = {name: _cell_values(typed[name]) for name in SUBJECT_FIELDS}
     values["legal_rep_id_masked"] = _cell_values(typed["legal_rep_id"])
+    values["legal_rep_id_hash"] = hashes.reindex(typed.index).where(lambda h: h.notna(), None).tolist()
     codes = typed["subject_code"].tolist()
     farmer = [kind == "farmer" for kind in values["kind"]]
     values["uscc"] = [None if f else code for f, code in zip(farmer, codes, strict=True)]
@@ -62,13 +87,15 @@ def _subject_rows(typed, check_failed):
     return codes, [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
 
 
-def upsert_subjects(session, typed, check_failed, index):
+def upsert_subjects(session, typed, check_failed, index, hashes):
     """Insert new subjects and update known ones from typed registration rows; returns the new index.
+
+    `hashes`: the keyed hash of each row's legal representative's ID number (id_hashes).
 
     Core statements with every column in every row: one executemany each (the ORM's bulk insert
     splits the rows into a statement per pattern of missing values).
     """
-    codes, rows = _subject_rows(typed, check_failed)
+    codes, rows = _subject_rows(typed, check_failed, hashes)
     new_rows, changed = [], []
     created_at = utcnow()  # one time for the batch, instead of the column default called per row
     for code, values in zip(codes, rows, strict=True):

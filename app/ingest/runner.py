@@ -43,7 +43,8 @@ def ingest_paths(session, paths, towns, uploaded_by_id=None, on_file=None):
     """
     reject_dir = Path(current_app.config["REJECT_DIR"])
     context = LoadContext(towns=frozenset(towns), subjects=subject_index(session), reject_dir=reject_dir,
-                          uploaded_by_id=uploaded_by_id, upload_dir=current_app.config.get("UPLOAD_DIR"))
+                          uploaded_by_id=uploaded_by_id, upload_dir=current_app.config.get("UPLOAD_DIR"),
+                          id_key=current_app.config.get("ID_HASH_KEY"))
     results = []
     paths = ordered(paths)
     for path in paths:

@@ -10,6 +10,7 @@ from app.access import (
     institution_feedback_upload_or_404,
     institution_officer_or_404,
     institution_product_or_404,
+    institution_staff_or_404,
     role_required,
 )
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
@@ -19,7 +20,7 @@ from app.entities.base import utcnow
 from app.entities.users import LENDER_ADMIN, LENDER_OFFICER
 from app.errors import refuse
 from app.extensions import db
-from app.forms import ActionForm, StepForm, query_code, show_error, submit_step
+from app.forms import AccountForm, ActionForm, StepForm, query_code, show_error, submit_step
 from app.ingest.uploads import UploadRefused, receive
 from app.lender.forms import (
     ApproveForm,
@@ -36,9 +37,11 @@ from app.lender.forms import (
     product_terms,
 )
 from app.services import (
+    accounts,
     applications,
     feedback,
     loans,
+    members,
     products,
     queues,
     ranking,
@@ -369,3 +372,44 @@ def product_retire(product_id):
         db.session.commit()
         flash(_("产品已下架。"), "success")
     return redirect(url_for("lender.product_list"))
+
+
+@bp.route("/officers", methods=["GET", "POST"])
+@admin_only
+def officers():
+    """The institution's loan officers; the admin adds one (a generated password, shown once) here."""
+    form = AccountForm()
+    if form.validate_on_submit():
+        password = accounts.temporary_password()
+        try:
+            officer = members.create_officer(db.session, current_user, form.username.data, form.display_name.data,
+                                             password)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            return render_template("secret_once.html", user=officer, password=password,
+                                   back=url_for("lender.officers"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("lender/officers.html", form=form, action_form=ActionForm(),
+                           officers=members.officers_of(db.session, current_user.institution_id)), status
+
+
+@bp.post("/officers/<id:user_id>/active")
+@admin_only
+def officer_set_active(user_id):
+    """Deactivate an officer (their sessions end at once) or bring one back."""
+    officer = institution_staff_or_404(user_id)
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("lender.officers"))
+    try:
+        accounts.set_active(db.session, current_user, officer, not officer.active)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已启用 %(name)s。", name=officer.display_name) if officer.active
+              else _("已停用 %(name)s，其登录已全部退出。", name=officer.display_name), "success")
+    return redirect(url_for("lender.officers"))

@@ -5,15 +5,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import jobs
-from app.access import registered_version_or_404, role_required
+from app.access import registered_version_or_404, role_required, subject_or_404, user_or_404
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES
 from app.credit.registry import RegistryError
 from app.entities import AuditEntry, Institution, User
+from app.entities.users import SUBJECT_CODE
 from app.extensions import db
-from app.forms import ActionForm
-from app.platform.forms import ActivateForm
-from app.services import activation, model_review, scoring_runs
+from app.forms import ActionForm, show_error
+from app.platform.forms import ActivateForm, StaffForm
+from app.services import accounts, activation, invitations, model_review, scoring_runs, subjects
 
 bp = Blueprint("platform", __name__, url_prefix="/platform")
 
@@ -21,14 +22,89 @@ platform_admin_only = role_required("platform_admin")
 governing = role_required(*GOVERNING_ROLES)
 
 
-@bp.get("/")
+def _staff_form():
+    form = StaffForm()
+    form.institution_id.choices = [(0, "—"), *((i.id, i.name) for i in db.session.scalars(
+        select(Institution).where(Institution.active.is_(True)).order_by(Institution.name)))]
+    return form
+
+
+@bp.route("/", methods=["GET", "POST"])
 @platform_admin_only
 def users():
-    """Every user with role and affiliation, and every institution."""
+    """Every user with role and affiliation, and every institution; a new staff account is made here."""
+    form = _staff_form()
+    if form.validate_on_submit():
+        institution = db.session.get(Institution, form.institution_id.data) if form.institution_id.data else None
+        try:
+            user, password = accounts.create_staff(db.session, current_user, form.role.data, form.username.data,
+                                                   form.display_name.data, institution)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            return render_template("secret_once.html", user=user, password=password, back=url_for("platform.users"))
     return render_template(
-        "platform/users.html",
+        "platform/users.html", form=form, action_form=ActionForm(),
         users=db.session.scalars(select(User).order_by(User.role, User.username)).all(),
-        institutions=db.session.scalars(select(Institution).order_by(Institution.name)).all())
+        institutions=db.session.scalars(select(Institution).order_by(Institution.name)).all()
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.post("/users/<id:user_id>/active")
+@platform_admin_only
+def user_set_active(user_id):
+    """Deactivate a user (their sessions end at once) or bring one back."""
+    user = user_or_404(user_id)
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("platform.users"))
+    try:
+        accounts.set_active(db.session, current_user, user, not user.active)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已启用 %(u)s。", u=user.username) if user.active
+              else _("已停用 %(u)s，其登录已全部退出。", u=user.username), "success")
+    return redirect(url_for("platform.users"))
+
+
+@bp.post("/users/<id:user_id>/reset")
+@platform_admin_only
+def user_reset(user_id):
+    """Give a user a new generated password (shown once); every session of theirs ends."""
+    user = user_or_404(user_id)
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("platform.users"))
+    password = accounts.reset_password(db.session, current_user, user)
+    db.session.commit()
+    return render_template("secret_once.html", user=user, password=password, back=url_for("platform.users"))
+
+
+@bp.get("/subjects")
+@platform_admin_only
+def subject_search():
+    """Find a credit subject by code or name, to issue the code its first user joins with."""
+    query = request.args.get("q", "")
+    return render_template("platform/subjects.html", query=query, form=ActionForm(),
+                           found=subjects.find_subjects(db.session, query))
+
+
+@bp.post("/subjects/<id:subject_id>/code")
+@platform_admin_only
+def subject_code(subject_id):
+    """Issue a subject's one-time code (replacing any earlier unused one); it is shown once, here."""
+    subject = subject_or_404(subject_id)
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("platform.subject_search"))
+    invitation, code = invitations.issue(db.session, SUBJECT_CODE, subject, current_user,
+                                         current_app.config["SUBJECT_CODE_DAYS"])
+    db.session.commit()
+    return render_template("platform/subject_code.html", subject=subject, invitation=invitation, code=code)
 
 
 @bp.get("/audit")

@@ -1,5 +1,7 @@
-"""Users: password hashing (argon2id), login, logout and firm self-registration."""
+"""Users: password hashing (argon2id), login, logout, password change and reset, activation, language."""
 import re
+import secrets
+import string
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -7,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.common.errors import InvalidInput
+from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import LENDER_ROLES, ROLES
 from app.entities import User
 from app.entities.base import utcnow
@@ -51,8 +53,9 @@ def find_user(session, username):
 def create_user(session, username, password, role, display_name, institution=None, subject=None):
     """Stage a new user after checking the role's attachments and the password.
 
-    `password` None makes an account that cannot log in (its hash matches no password) until a
-    password is set: one the platform acts for, such as the market simulation's firms.
+    A subject's first firm user is its owner. `password` None makes an account that cannot log in (its
+    hash matches no password) until a password is set: one the platform acts for, such as the market
+    simulation's firms.
     """
     if role not in ROLES:
         raise InvalidInput(_("未知角色：%(role)s", role=role), "role")
@@ -74,9 +77,17 @@ def create_user(session, username, password, role, display_name, institution=Non
         display_name=display_name.strip()[:MAX_DISPLAY_NAME] or username,
         institution=institution,
         subject=subject,
+        # A subject's first user owns its accounts (invites and removes colleagues: docs/accounts.md).
+        owner=role == FIRM and not _has_users(session, subject),
     )
     session.add(user)
     return user
+
+
+def _has_users(session, subject):
+    if subject.id is None:
+        return False
+    return session.scalar(select(User.id).where(User.subject_id == subject.id, User.role == FIRM).limit(1)) is not None
 
 
 def authenticate(session, username, password):
@@ -126,3 +137,71 @@ def load_session_user(session, session_id):
     if user is None or not user.active or user.session_token != token:
         return None
     return user
+
+
+def change_password(session, user, current, new):
+    """Stage the user's own change of password; every other session of the user ends.
+
+    The caller logs the current session in again under the new token (it is the user's own).
+    """
+    try:
+        _hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        raise InvalidInput(_("当前密码不正确。"), "current") from None
+    if new == current:
+        raise InvalidInput(_("新密码不能与当前密码相同。"), "password")
+    check_password_strength(new or "")
+    user.password_hash = hash_password(new)
+    end_all_sessions(user)
+    audit.record(session, user, "user.password_change", user)
+
+
+def temporary_password():
+    """A random password of 12 letters and digits, with at least one of each."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isalpha() for c in password) and any(c.isdigit() for c in password):
+            return password
+
+
+def reset_password(session, actor, user):
+    """Stage a new temporary password for `user` (returned, shown once) and end all their sessions."""
+    password = temporary_password()
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+    audit.record(session, actor, "user.password_reset", user, username=user.username)
+    return password
+
+
+def set_active(session, actor, user, active):
+    """Stage the (de)activation of a user; a deactivated user's sessions end. Nobody deactivates themselves."""
+    if user.id == actor.id and not active:
+        raise NotAllowed(_("不能停用自己的账户。"))
+    if user.active == active:
+        raise NotAllowed(_("该账户已处于此状态。"))
+    user.active = active
+    if not active:
+        end_all_sessions(user)
+    audit.record(session, actor, "user.activate" if active else "user.deactivate", user, username=user.username)
+
+
+def set_locale(user, locale, languages):
+    """Remember the user's interface language (one of `languages`); anything else is ignored."""
+    if locale in languages:
+        user.locale = locale
+
+
+def create_staff(session, actor, role, username, display_name, institution=None):
+    """Stage a staff account made by the platform admin, with a generated password; returns (user, password).
+
+    Firm users are not made here: they register, or join their subject with an invitation code.
+    """
+    if role == FIRM:
+        raise InvalidInput(_("融资主体用户通过注册或邀请码加入，不能由管理员直接创建。"), "role")
+    password = temporary_password()
+    user = create_user(session, username, password, role, display_name,
+                       institution=institution if role in LENDER_ROLES else None)
+    session.flush()
+    audit.record(session, actor, "user.create", user, username=user.username, role=role)
+    return user, password

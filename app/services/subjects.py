@@ -1,10 +1,11 @@
-"""Credit subjects: identifier checks and registration."""
+"""Credit subjects: identifier checks and registration (with a code, or a farmer by ID number and village)."""
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from stdnum.cn import uscc as uscc_std
 
+from app.common import idnumbers
 from app.common.dates import local_date
 from app.common.errors import InvalidInput
 from app.common.region import town_codes
@@ -15,6 +16,24 @@ from app.entities import CreditSubject
 USCC_PREFIXES = {"enterprise": ("91",), "individual_business": ("92",), "cooperative": ("93",)}
 _HOUSEHOLD = re.compile(r"^\d{18}$")
 MAX_NAME = 120
+MAX_VILLAGE = 40
+
+ID_REASONS = {
+    idnumbers.WRONG_LENGTH: lambda: _("身份证号码应为 18 位。"),
+    idnumbers.WRONG_FORMAT: lambda: _("身份证号码应为 17 位数字加 1 位数字或 X。"),
+    idnumbers.WRONG_DATE_OR_PLACE: lambda: _("身份证号码中的地区码或出生日期无效。"),
+    idnumbers.WRONG_CHECK: lambda: _("身份证号码校验位不正确，请核对后重新输入。"),
+}
+
+
+def valid_id_number(text, field="id_number"):
+    """The cleaned ID number, or InvalidInput in the user's language saying which part is wrong."""
+    if not (text or "").strip():
+        raise InvalidInput(_("请输入身份证号码。"), field)
+    try:
+        return idnumbers.validate(text)
+    except idnumbers.InvalidIdNumber as error:
+        raise InvalidInput(ID_REASONS[error.reason](), field) from None
 
 
 def normalise_code(text):
@@ -76,6 +95,43 @@ def register_subject(session, kind, name, code, town_code, industry_code=None, e
         subject.uscc = validate_uscc(code, kind)
         taken = select(CreditSubject).where(CreditSubject.uscc == subject.uscc)
     if session.scalar(taken) is not None:
-        raise InvalidInput(_("该信用主体已在平台注册，请联系其管理员。"), "code")
+        raise InvalidInput(_("该信用主体已在平台注册。请凭邀请码“加入已有主体”：已有账户的向本主体账户管理员索取，"
+                             "尚无账户的向平台管理员申领。"), "code")
     session.add(subject)
     return subject
+
+
+def register_farmer_by_id(session, name, id_number, town_code, village, key):
+    """Stage a farmer household without a household code, known by its head's ID number and village.
+
+    The ID number is kept as a keyed hash and a mask only; when a department source later brings the
+    household's code for the same ID number, ingestion links it to this subject (app/ingest/registration.py).
+    """
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(_("主体名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME), "name")
+    if town_code not in town_codes():
+        raise InvalidInput(_("请选择本区的乡镇（街道）。"), "town_code")
+    village = (village or "").strip()
+    if not village or len(village) > MAX_VILLAGE:
+        raise InvalidInput(_("请填写所在村（社区），不超过 %(n)d 个字符。", n=MAX_VILLAGE), "village")
+    number = valid_id_number(id_number)
+    digest = idnumbers.keyed_hash(number, key)
+    taken = select(CreditSubject.id).where(CreditSubject.kind == "farmer", CreditSubject.legal_rep_id_hash == digest)
+    if session.scalar(taken) is not None:
+        raise InvalidInput(_("该身份证号码已登记农户，请使用平台管理员发放的邀请码加入。"), "id_number")
+    subject = CreditSubject(kind="farmer", name=name, town_code=town_code, village=village, legal_rep_name=name,
+                            legal_rep_id_hash=digest, legal_rep_id_masked=idnumbers.mask(number))
+    session.add(subject)
+    return subject
+
+
+def find_subjects(session, text, limit=20):
+    """Subjects whose code is `text` or whose name contains it, by name (at most `limit`)."""
+    text = (text or "").strip()[:MAX_NAME]
+    if not text:
+        return []
+    code = normalise_code(text)
+    query = select(CreditSubject).where(or_(CreditSubject.uscc == code, CreditSubject.household_id == code,
+                                            CreditSubject.name.contains(text, autoescape=True)))
+    return session.scalars(query.order_by(CreditSubject.name).limit(limit)).all()

@@ -6,16 +6,21 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from app.auth.forms import RegisterForm
-from app.common.errors import InvalidInput
+from app.common.errors import InvalidInput, NotAllowed
 from app.entities import User
 from app.extensions import db
 from app.services.accounts import (
     MAX_USERNAME,
     authenticate,
+    change_password,
+    create_staff,
     create_user,
     end_all_sessions,
     hash_password,
     load_session_user,
+    reset_password,
+    set_active,
+    set_locale,
 )
 
 from .. import factories
@@ -224,3 +229,70 @@ def test_an_account_made_without_a_password_cannot_log_in(app):
     assert user.password_hash == "!"
     for password in ("", "!", "Yintai-demo-2026"):
         assert authenticate(db.session, "sim7-firm", password) is None
+
+
+def test_a_password_change_ends_every_other_session(app, world):
+    user = world["users"]["firm"]
+    old_session = user.get_id()
+    with pytest.raises(InvalidInput, match="当前密码不正确"):
+        change_password(db.session, user, "wrong-1234", "Pear-2026-green")
+    with pytest.raises(InvalidInput, match="不能与当前密码相同"):
+        change_password(db.session, user, PASSWORD, PASSWORD)
+    with pytest.raises(InvalidInput, match="至少"):
+        change_password(db.session, user, PASSWORD, "short1")
+    change_password(db.session, user, PASSWORD, "Pear-2026-green")
+    db.session.commit()
+    assert load_session_user(db.session, old_session) is None
+    assert authenticate(db.session, "firm", "Pear-2026-green") == user
+
+
+def test_a_reset_gives_a_new_password_and_ends_every_session(app, world):
+    user = world["users"]["officer"]
+    old_session = user.get_id()
+    password = reset_password(db.session, world["users"]["platform_admin"], user)
+    db.session.commit()
+    assert load_session_user(db.session, old_session) is None
+    assert authenticate(db.session, "officer", PASSWORD) is None
+    assert authenticate(db.session, "officer", password) == user
+
+
+def test_deactivation_ends_sessions_and_nobody_deactivates_themselves(app, world):
+    admin, officer = world["users"]["platform_admin"], world["users"]["officer"]
+    session_id = officer.get_id()
+    set_active(db.session, admin, officer, False)
+    assert load_session_user(db.session, session_id) is None
+    with pytest.raises(NotAllowed):
+        set_active(db.session, admin, officer, False)
+    with pytest.raises(NotAllowed):
+        set_active(db.session, admin, admin, False)
+    set_active(db.session, admin, officer, True)
+    assert officer.active
+
+
+def test_the_platform_admin_creates_staff_but_not_firm_users(app, world):
+    admin = world["users"]["platform_admin"]
+    user, password = create_staff(db.session, admin, "lender_officer", "bank_b_officer", "钱七", world["bank_b"])
+    db.session.commit()
+    assert user.institution == world["bank_b"] and authenticate(db.session, "bank_b_officer", password) == user
+    with pytest.raises(InvalidInput, match="注册或邀请码"):
+        create_staff(db.session, admin, "firm", "somefirm", "某")
+    with pytest.raises(InvalidInput, match="已被使用"):
+        create_staff(db.session, admin, "regulator", "officer", "重名")
+    with pytest.raises(InvalidInput, match="机构"):
+        create_staff(db.session, admin, "lender_admin", "nobank", "无机构")
+
+
+def test_the_locale_is_one_of_the_languages():
+    user = User(locale=None)
+    set_locale(user, "xx", ("zh", "en"))
+    assert user.locale is None
+    set_locale(user, "en", ("zh", "en"))
+    assert user.locale == "en"
+
+
+def test_a_subjects_first_user_owns_it(app):
+    subject = factories.SubjectFactory()
+    first = create_user(db.session, "first_user", "Apple-2026-red", "firm", "甲", subject=subject)
+    db.session.flush()
+    second = create_user(db.session, "second_user", "Apple-2026-red", "firm", "乙", subject=subject)
+    assert first.owner and not second.owner

@@ -4,12 +4,20 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from stdnum.cn import ric
 
+from app.common import idnumbers
 from app.common.codes import make_uscc
 from app.common.errors import InvalidInput
 from app.entities import CreditSubject
 from app.extensions import db
-from app.services.subjects import register_subject, validate_household_id, validate_uscc
+from app.services.subjects import (
+    find_subjects,
+    register_farmer_by_id,
+    register_subject,
+    validate_household_id,
+    validate_uscc,
+)
 
 from .. import factories
 
@@ -230,3 +238,46 @@ def test_two_farmers_without_uscc_can_both_register(app):
     register_subject(db.session, "farmer", "李秀英", HOUSEHOLD[:-1] + "2", "610203106")
     db.session.commit()
     assert subject_count() == 2
+
+
+HEAD_BODY = "61020319750505321"
+HEAD_ID = HEAD_BODY + ric.calc_check_digit(HEAD_BODY + "0")
+
+
+def test_a_farmer_without_a_code_registers_by_id_number_and_village(app):
+    farmer = register_farmer_by_id(db.session, "王建军", HEAD_ID, "610203106", "阿庄村", "k")
+    db.session.commit()
+    assert farmer.kind == "farmer" and farmer.identifier == "" and farmer.village == "阿庄村"
+    assert farmer.legal_rep_id_masked == "610203********" + HEAD_ID[-4:]
+    assert farmer.legal_rep_id_hash == idnumbers.keyed_hash(HEAD_ID, "k")
+    stored = " ".join(str(v) for v in db.session.execute(select(CreditSubject.__table__)).one())
+    assert HEAD_ID not in stored and HEAD_ID[6:14] not in stored
+
+
+@pytest.mark.parametrize(("changes", "field", "says"), [
+    ({"id_number": HEAD_ID[:-1] + ("0" if HEAD_ID[-1] != "0" else "1")}, "id_number", "校验位"),
+    ({"id_number": ""}, "id_number", "身份证"),
+    ({"village": ""}, "village", "村"),
+    ({"village": "村" * 41}, "village", "村"),
+    ({"town_code": "610203999"}, "town_code", "乡镇"),
+])
+def test_a_farmer_by_id_with_bad_input_is_refused(app, changes, field, says):
+    values = {"name": "王建军", "id_number": HEAD_ID, "town_code": "610203106", "village": "阿庄村", **changes}
+    with pytest.raises(InvalidInput, match=says) as caught:
+        register_farmer_by_id(db.session, key="k", **values)
+    assert caught.value.field == field
+
+
+def test_the_same_id_number_registers_one_farmer(app):
+    register_farmer_by_id(db.session, "王建军", HEAD_ID, "610203106", "阿庄村", "k")
+    db.session.commit()
+    with pytest.raises(InvalidInput, match="已登记农户"):
+        register_farmer_by_id(db.session, "王建军", HEAD_ID.lower(), "610203106", "阿庄村", "k")
+
+
+def test_find_subjects_by_code_or_name(app):
+    firm = factories.SubjectFactory(name="陈炉丙陶瓷有限公司")
+    factories.SubjectFactory(name="红土丁果业")
+    assert find_subjects(db.session, firm.uscc.lower()) == [firm]
+    assert find_subjects(db.session, "陶瓷") == [firm]
+    assert find_subjects(db.session, "%") == [] and find_subjects(db.session, "  ") == []
