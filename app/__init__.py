@@ -124,11 +124,12 @@ def register_operations(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|market|backup|jobs …` commands."""
     from app.cli import (
         applications_cli,
         backup_cli,
         clock_cli,
+        compliance_cli,
         data_cli,
         jobs_cli,
         loans_cli,
@@ -140,5 +141,5 @@ def register_commands(app):
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, market_cli, backup_cli, jobs_cli):
+                  clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli):
         app.cli.add_command(group)
