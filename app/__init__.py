@@ -124,7 +124,7 @@ def register_operations(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|market|backup|jobs …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|…` command groups."""
     from app.cli import (
         applications_cli,
         backup_cli,

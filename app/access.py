@@ -8,6 +8,7 @@ from app.common.ids import is_record_id
 from app.credit.registry import versions
 from app.entities import (
     Application,
+    ComplianceFlag,
     Consent,
     FeedbackUpload,
     FinancingNeed,
@@ -103,6 +104,11 @@ def published_product_or_404(product_id):
 def active_institution_or_404(institution_id):
     """An active institution."""
     return _get_or_404(Institution, institution_id, lambda i: i.active)
+
+
+def compliance_flag_or_404(flag_id):
+    """A compliance flag (the regulator's: every flag of every institution)."""
+    return _get_or_404(ComplianceFlag, flag_id, lambda f: True)
 
 
 def registered_version_or_404(root, version):

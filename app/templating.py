@@ -72,6 +72,8 @@ VOCABULARY_FILTERS = {
     "run_trigger": vocab.RUN_TRIGGERS, "objection_kind": vocab.OBJECTION_KINDS,
     "objection_status": vocab.OBJECTION_STATUSES, "repayment": vocab.REPAYMENT_METHODS,
     "blacklist_policy": vocab.BLACKLIST_POLICIES, "source_name": vocab.SOURCE_NAMES, "queue_scope": vocab.QUEUE_SCOPES,
+    "compliance_rule": vocab.COMPLIANCE_RULES, "compliance_mode": vocab.COMPLIANCE_MODES,
+    "compliance_target": vocab.COMPLIANCE_TARGETS, "licence_status": vocab.LICENCE_STATUSES,
 }
 
 

@@ -4,7 +4,7 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import FeedbackUpload, IngestionRun, SourceBatch
+from app.entities import ComplianceFlag, FeedbackUpload, IngestionRun, SourceBatch
 from app.extensions import db
 
 from . import factories
@@ -67,6 +67,10 @@ TABLE = {
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),
     "regulator.overdue_applications": ("GET", {"regulator"}),
+    "regulator.compliance_flags": ("GET", {"regulator"}),
+    "regulator.compliance_acknowledge": ("POST", {"regulator"}),
+    "regulator.scoreboard_page": ("GET", {"regulator"}),
+    "regulator.scoreboard_csv": ("GET", {"regulator"}),
     "dataadmin.dashboard": ("GET", {"data_admin"}),
     "dataadmin.upload": ("GET", {"data_admin"}),
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
@@ -94,7 +98,7 @@ def url_args(world, batch, release):
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
-            "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
+            "flag_id": compliance_flag(world).id, "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
 
 
 def identity_release(world):
@@ -103,6 +107,15 @@ def identity_release(world):
                                        purpose_code="screening", granted_by_id=world["users"]["firm"].id)
     db.session.commit()
     return release
+
+
+def compliance_flag(world):
+    """A flag of the decline-reasons rule on the world's application."""
+    found = ComplianceFlag(rule="decline_reasons", target_type="Application", target_id=world["application"].id,
+                           institution_id=world["bank_a"].id, details={"reasons": []})
+    db.session.add(found)
+    db.session.commit()
+    return found
 
 
 def feedback_upload(world):

@@ -158,3 +158,5 @@ COMPLIANCE_RULES = Vocabulary({
 })
 # What a rule does: refuse the action (where it has one) and flag, only flag, or nothing.
 COMPLIANCE_MODES = Vocabulary({"refuse": _l("拒绝并提示"), "flag": _l("仅标记"), "off": _l("停用")})
+# The kinds of record a compliance flag is about (ORM class names).
+COMPLIANCE_TARGETS = Vocabulary({"Product": _l("产品"), "Application": _l("融资申请"), "DataAccessLog": _l("查询记录")})

@@ -19,7 +19,7 @@ from app.entities.base import utcnow
 from app.extensions import db
 from app.firm.forms import ApplyForm, DeclineOfferForm, NeedForm, NoteForm, ObjectionForm, ReviewForm
 from app.forms import ActionForm, StepForm, show_error, submit_step
-from app.services import applications, consents, identity, loans, matches, needs, objections, scores
+from app.services import applications, consents, identity, loans, market, matches, needs, objections, scores
 from app.services.consents import UNDERWRITING_CATEGORIES
 
 bp = Blueprint("firm", __name__, url_prefix="/firm")
@@ -85,7 +85,7 @@ def need_detail(need_id):
     """A need with the products that fit it and the near misses with their reasons."""
     need = own_need_or_404(need_id)
     return render_template("firm/need_detail.html", need=need, result=matches.evaluate_need(db.session, need),
-                           form=ActionForm())
+                           summaries=market.institution_summaries(db.session), form=ActionForm())
 
 
 @bp.post("/needs/<id:need_id>/withdraw")

@@ -14,8 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.common.errors import InvalidInput, NotAllowed
-from app.common.vocab import COMPLIANCE_MODES, COMPLIANCE_RULES, INSTITUTION_KINDS
-from app.entities import ComplianceFlag
+from app.common.vocab import (
+    COMPLIANCE_MODES,
+    COMPLIANCE_RULES,
+    CONSENT_STATUSES,
+    DECLINE_REASONS,
+    INSTITUTION_KINDS,
+    LICENCE_STATUSES,
+)
+from app.entities import ComplianceFlag, Institution
 from app.entities.base import utcnow
 from app.matching.apr import annualised_rate, method_index
 
@@ -110,6 +117,11 @@ def apr_cap(kind):
         multiple = float(spec["lpr_multiple"])
         return Cap(round(multiple * rate, 3), multiple, rate, day)
     raise ValueError(f"COMPLIANCE_RULES['apr_cap']['caps'][{kind!r}]: give ceiling_pct or lpr_multiple")
+
+
+def caps():
+    """Institution kind → its APR Cap, for the kinds the apr_cap rule names (none when it is off)."""
+    return {kind: apr_cap(kind) for kind in rule("apr_cap").params.get("caps", {})} if rule("apr_cap").active else {}
 
 
 def worst_apr(rate_max, term_min, term_max, repayment, upfront_fee_pct, guarantee_fee_pct):
@@ -232,6 +244,11 @@ def flags(session, code=None, institution_id=None, acknowledged=None, page=1, pa
     return FlagPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
+def institutions(session):
+    """Every institution by name (the page's filter)."""
+    return session.scalars(select(Institution).order_by(Institution.name)).all()
+
+
 def open_counts(session):
     """Rule → flags not yet acknowledged (rules with none left out)."""
     return dict(session.execute(select(ComplianceFlag.rule, func.count(ComplianceFlag.id))
@@ -249,3 +266,26 @@ def acknowledge(session, found, user, note):
     found.acknowledged_by_id = user.id
     found.acknowledgement_note = note
     audit.record(session, user, "compliance.acknowledge", found, rule=found.rule, note=note)
+
+
+def describe(found):
+    """What a flag found, in one sentence of the user's language."""
+    d = found.details or {}
+    if found.rule == "apr_cap":
+        return _("年化综合融资成本 %(apr)s%%，超过%(kind)s上限 %(cap)s%%", apr=f"{d.get('apr', 0):.2f}",
+                 cap=f"{d.get('cap', 0):g}", kind=INSTITUTION_KINDS.label(d.get("kind")))
+    if found.rule == "apr_disclosure":
+        return _("批复名义年利率 %(rate)s%%，未同时披露年化综合融资成本", rate=f"{d.get('rate', 0):g}")
+    if found.rule == "decline_reasons":
+        reasons = [DECLINE_REASONS.label(code) for code in d.get("reasons") or []]
+        return _("拒绝原因：%(r)s", r="；".join(reasons)) if reasons else _("拒绝时未给出任何具体原因")
+    if found.rule == "response_overdue":
+        return _("办理时限 %(due)s（UTC），发现时已超时 %(n)s 个工作日", due=d.get("due_at", ""),
+                 n=d.get("working_days_late", ""))
+    if found.rule == "consent_view":
+        if not d.get("consent_id"):
+            return _("%(at)s（UTC）查看“%(what)s”，没有任何授权", at=d.get("at", ""), what=d.get("what", ""))
+        return _("%(at)s（UTC）查看“%(what)s”，所用授权 #%(id)s 当时不在有效期内或不属于该机构（现状态：%(status)s）",
+                 at=d.get("at", ""), what=d.get("what", ""), id=d["consent_id"],
+                 status=CONSENT_STATUSES.label(d.get("consent_status")))
+    return _("机构许可状态：%(s)s", s=LICENCE_STATUSES.label(d.get("licence_status")))

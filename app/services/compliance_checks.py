@@ -54,7 +54,7 @@ def _apr_cap(session, params, now):
         .join(Institution, Application.institution_id == Institution.id)
         .join(Product, Application.product_id == Product.id)
         .where(Application.approved_rate.is_not(None), _not_flagged("apr_cap", "Application", Application.id))).all()
-    aprs = _offer_aprs(offers)
+    aprs = offer_aprs(offers)
     for row, apr in zip(offers, aprs, strict=True):
         cap = caps.get(row.kind)
         if cap is not None and apr > cap.pct:
@@ -63,7 +63,7 @@ def _apr_cap(session, params, now):
     return found
 
 
-def _offer_aprs(offers):
+def offer_aprs(offers):
     """The APR of each offer: the one disclosed with it, else computed from its terms and its product's fees."""
     if not offers:
         return np.zeros(0)
@@ -72,7 +72,7 @@ def _offer_aprs(offers):
         [REPAYMENT_METHODS.index(r.approved_repayment or "annuity") for r in offers],
         [float(r.upfront_fee_pct or 0) for r in offers], [float(r.guarantee_fee_pct or 0) for r in offers])
     disclosed = np.array([np.nan if r.approved_apr is None else float(r.approved_apr) for r in offers])
-    return np.where(np.isnan(disclosed), computed, np.fmax(disclosed, computed))
+    return np.where(np.isnan(disclosed), computed, disclosed)
 
 
 def _apr_disclosure(session, params, now):
