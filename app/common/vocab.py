@@ -41,7 +41,7 @@ INSTITUTION_KINDS = Vocabulary({
     "bank": _l("银行"), "guarantee": _l("担保公司"), "pawn": _l("典当行"), "microloan": _l("小额贷款公司"),
 })
 # An institution's 经营许可 as its supervisor last said.
-LICENCE_STATUSES = Vocabulary({"valid": _l("正常"), "suspended": _l("暂停"), "revoked": _l("吊销")})
+LICENCE_STATUSES = Vocabulary({"valid": _l("许可有效"), "suspended": _l("许可暂停"), "revoked": _l("许可吊销")})
 ROLES = Vocabulary({
     "firm": _l("融资主体"), "lender_officer": _l("客户经理"), "lender_admin": _l("机构管理员"),
     "regulator": _l("监管部门"), "data_admin": _l("数据管理员"), "platform_admin": _l("平台管理员"),
