@@ -68,6 +68,8 @@ def run(url, open_count, decided_count):
             db.session.commit()
             daily, daily_s = _timed(lambda: compliance_checks.run(db.session))
             db.session.rollback()
+            per_rule = {code: _timed(lambda search=search: search(db.session, {}, utcnow()))[1]
+                        for code, search in compliance_checks.SEARCHES.items() if code != "apr_cap"}
             cards, board_s = _timed(lambda: scoreboard.scoreboard(db.session))
             _summaries, summary_s = _timed(lambda: scoreboard.public_summaries(db.session))
             _csv, csv_s = _timed(lambda: scoreboard.to_csv(cards))
@@ -77,7 +79,7 @@ def run(url, open_count, decided_count):
         database.drop()
     return {"open": open_count, "decided": decided_count, "views_outside_consent": outside,
             "first_run_s": first_s, "first_run_new": first["new"], "daily_run_s": daily_s,
-            "daily_run_new": sum(daily["new"].values()), "scoreboard_s": board_s, "public_summary_s": summary_s,
+            "daily_run_new": sum(daily["new"].values()), "daily_rule_s": per_rule, "scoreboard_s": board_s, "public_summary_s": summary_s,
             "csv_s": csv_s, "institutions": len(cards)}
 
 

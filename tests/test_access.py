@@ -98,7 +98,8 @@ def url_args(world, batch, release):
             "application_id": world["application"].id, "consent_id": world["consent"].id,
             "batch_id": batch.id, "institution_id": world["bank_a"].id, "release_id": release.id,
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
-            "flag_id": compliance_flag(world).id, "code": "en", "filename": "css/app.css", "version": "20260101-000000-0000"}
+            "flag_id": compliance_flag(world).id, "code": "en", "filename": "css/app.css",
+            "version": "20260101-000000-0000"}
 
 
 def identity_release(world):

@@ -7,7 +7,7 @@ reads little more than the day's new records.
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import and_, case, insert, not_, or_, select
 
 from app.common import workdays
 from app.common.vocab import DECLINE_REASONS, MAX_DECLINE_REASONS, REPAYMENT_METHODS
@@ -29,8 +29,10 @@ class Finding:
 
 
 def _not_flagged(code, target_type, id_column):
-    return ~exists().where(ComplianceFlag.rule == code, ComplianceFlag.target_type == target_type,
-                           ComplianceFlag.target_id == id_column)
+    # NOT IN a subquery: both databases hash (or index) the rule's flagged ids once, where a correlated
+    # NOT EXISTS probes the flags once per candidate row.
+    return id_column.not_in(select(ComplianceFlag.target_id).where(ComplianceFlag.rule == code,
+                                                                   ComplianceFlag.target_type == target_type))
 
 
 def _apr_cap(session, params, now):
@@ -47,13 +49,19 @@ def _apr_cap(session, params, now):
                                    product.repayment, product.upfront_fee_pct, product.guarantee_fee_pct)
         if apr > cap.pct:
             found.append(Finding("Product", product.id, product.institution_id, compliance.cap_details(apr, cap, kind)))
+    capped = {kind: cap.pct for kind, cap in caps.items() if cap is not None}
+    if not capped:
+        return found
+    # An offer's disclosed APR is compared in SQL; only offers made before disclosure are computed here.
+    over_cap = or_(Application.approved_apr.is_(None), Application.approved_apr > case(capped, value=Institution.kind))
     offers = session.execute(
         select(Application.id, Application.institution_id, Institution.kind, Application.approved_rate,
                Application.approved_term_months, Application.approved_repayment, Application.approved_apr,
                Product.upfront_fee_pct, Product.guarantee_fee_pct)
         .join(Institution, Application.institution_id == Institution.id)
         .join(Product, Application.product_id == Product.id)
-        .where(Application.approved_rate.is_not(None), _not_flagged("apr_cap", "Application", Application.id))).all()
+        .where(Application.approved_rate.is_not(None), over_cap,
+               _not_flagged("apr_cap", "Application", Application.id))).all()
     aprs = offer_aprs(offers)
     for row, apr in zip(offers, aprs, strict=True):
         cap = caps.get(row.kind)
@@ -153,10 +161,10 @@ def run(session, now=None):
         if not configured.active:
             continue
         findings = SEARCHES[code](session, configured.params, now)
-        session.add_all(ComplianceFlag(rule=code, target_type=f.target_type, target_id=f.target_id,
-                                       institution_id=f.institution_id, details=f.details, found_at=now)
-                        for f in findings)
+        if findings:  # one executemany: a first run over a market's history may find thousands
+            session.execute(insert(ComplianceFlag.__table__), [
+                {"rule": code, "target_type": f.target_type, "target_id": f.target_id,
+                 "institution_id": f.institution_id, "details": f.details, "found_at": now} for f in findings])
         new[code] = len(findings)
-    session.flush()
     unacknowledged = compliance.open_counts(session)
     return {"new": new, "open": {code: unacknowledged.get(code, 0) for code in new}}

@@ -49,7 +49,8 @@ def test_the_issues_offer_costs_38_13_percent():
 def test_a_cap_in_lpr_multiples_uses_the_configured_lpr(app):
     configure(app, "apr_cap", mode="refuse", caps={"pawn": {"lpr_multiple": 4}})
     cap = compliance.apr_cap("pawn")
-    assert cap.pct == pytest.approx(4 * app.config["ONE_YEAR_LPR_PCT"]) and cap.lpr_date == app.config["ONE_YEAR_LPR_DATE"]
+    assert cap.pct == pytest.approx(4 * app.config["ONE_YEAR_LPR_PCT"])
+    assert cap.lpr_date == app.config["ONE_YEAR_LPR_DATE"]
     assert "LPR" in cap.basis() and compliance.apr_cap("bank") is None
 
 
@@ -79,15 +80,16 @@ def test_a_product_above_the_cap_is_refused_at_publication_with_the_rules_messag
 
 
 def test_a_product_at_the_cap_is_published_and_not_flagged(world):
-    product = publish_product(db.session, world["bank_b"], microloan_admin(world),
-                              replace(COSTLY, rate_min=Decimal("12"), rate_max=Decimal("22"), upfront_fee_pct=Decimal("0")))
+    terms = replace(COSTLY, rate_min=Decimal("12"), rate_max=Decimal("22"), upfront_fee_pct=Decimal("0"))
+    product = publish_product(db.session, world["bank_b"], microloan_admin(world), terms)
     db.session.commit()
     assert product.status == "published" and found("apr_cap") == set()
 
 
 def test_an_edit_above_the_cap_is_refused(world):
     admin = microloan_admin(world)
-    product = publish_product(db.session, world["bank_b"], admin, replace(COSTLY, rate_min=Decimal("12"), rate_max=Decimal("20")))
+    terms = replace(COSTLY, rate_min=Decimal("12"), rate_max=Decimal("20"))
+    product = publish_product(db.session, world["bank_b"], admin, terms)
     db.session.commit()
     with pytest.raises(InvalidInput):
         update_product(db.session, product, admin, COSTLY)
@@ -120,7 +122,8 @@ def test_an_offer_above_the_cap_is_refused_on_its_rate(world):
         need=factories.NeedFactory(subject=world["firm"]), product=product, subject_id=world["firm"].id,
         institution_id=world["bank_b"].id, consent_id=consent.id, status="in_review")
     with pytest.raises(InvalidInput) as refusal:
-        applications.approve(db.session, application, world["users"]["officer_other"], factories.offer(rate=Decimal("30")))
+        applications.approve(db.session, application, world["users"]["officer_other"],
+                             factories.offer(rate=Decimal("30")))
     assert refusal.value.field == "rate"
 
 
@@ -198,8 +201,8 @@ def test_licence_suspension_refuses_publication_and_flags_products_still_publish
     world["bank_a"].licence_status = "suspended"
     db.session.commit()
     with pytest.raises(NotAllowed):
-        publish_product(db.session, world["bank_a"], world["users"]["lender_admin"], replace(COSTLY, rate_max=Decimal("6"),
-                                                                                            rate_min=Decimal("4")))
+        publish_product(db.session, world["bank_a"], world["users"]["lender_admin"],
+                        replace(COSTLY, rate_min=Decimal("4"), rate_max=Decimal("6")))
     db.session.rollback()
     assert found("licence_suspended") == {("Product", product.id)}
 
