@@ -30,7 +30,17 @@ def create_app(config=None):
     register_template_helpers(app)
     register_commands(app)
     register_operations(app)
+    check_compliance_rules(app)
     return app
+
+
+def check_compliance_rules(app):
+    """Refuse to start with a mistyped COMPLIANCE_RULES or LPR setting: the error names the setting."""
+    from app.services import compliance
+
+    with app.app_context():
+        compliance.caps()
+        compliance.lpr()
 
 
 def _ensure_sqlite_folder(app):

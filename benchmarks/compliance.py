@@ -79,7 +79,8 @@ def run(url, open_count, decided_count):
         database.drop()
     return {"open": open_count, "decided": decided_count, "views_outside_consent": outside,
             "first_run_s": first_s, "first_run_new": first["new"], "daily_run_s": daily_s,
-            "daily_run_new": sum(daily["new"].values()), "daily_rule_s": per_rule, "scoreboard_s": board_s, "public_summary_s": summary_s,
+            "daily_run_new": sum(daily["new"].values()),
+            "daily_rule_s": per_rule, "scoreboard_s": board_s, "public_summary_s": summary_s,
             "csv_s": csv_s, "institutions": len(cards)}
 
 

@@ -16,6 +16,7 @@ from app.services import applications, compliance, compliance_checks
 from app.services.products import publish_product, update_product
 
 from .. import factories
+from ..conftest import make_app
 from .test_response_clock import application_of
 
 # The case: a microloan product at 24–36 % with a 1 % upfront fee, repaid in equal principal.
@@ -63,6 +64,12 @@ def test_a_mistyped_configuration_fails_with_a_clear_message(app, rules, words):
     app.config["COMPLIANCE_RULES"] = rules
     with pytest.raises(ValueError, match=words):
         compliance.rules()
+
+
+def test_the_app_refuses_to_start_with_a_mistyped_cap(database_url):
+    rules = {"apr_cap": {"mode": "refuse", "caps": {"pawn": {"ceiling": 24}}}}
+    with pytest.raises(ValueError, match="ceiling_pct or lpr_multiple"):
+        make_app(database_url, COMPLIANCE_RULES=rules)
 
 
 def test_every_rule_has_its_search():
