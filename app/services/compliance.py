@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app.common.dates import local_time_text
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import (
     COMPLIANCE_MODES,
@@ -268,6 +269,10 @@ def acknowledge(session, found, user, note):
     audit.record(session, user, "compliance.acknowledge", found, rule=found.rule, note=note)
 
 
+def _when(iso):
+    return local_time_text(iso) if iso else ""
+
+
 def describe(found):
     """What a flag found, in one sentence of the user's language."""
     d = found.details or {}
@@ -280,12 +285,12 @@ def describe(found):
         reasons = [DECLINE_REASONS.label(code) for code in d.get("reasons") or []]
         return _("拒绝原因：%(r)s", r="；".join(reasons)) if reasons else _("拒绝时未给出任何具体原因")
     if found.rule == "response_overdue":
-        return _("办理时限 %(due)s（UTC），发现时已超时 %(n)s 个工作日", due=d.get("due_at", ""),
+        return _("办理时限 %(due)s，发现时已超时 %(n)s 个工作日", due=_when(d.get("due_at")),
                  n=d.get("working_days_late", ""))
     if found.rule == "consent_view":
         if not d.get("consent_id"):
-            return _("%(at)s（UTC）查看“%(what)s”，没有任何授权", at=d.get("at", ""), what=d.get("what", ""))
-        return _("%(at)s（UTC）查看“%(what)s”，所用授权 #%(id)s 当时不在有效期内或不属于该机构（现状态：%(status)s）",
-                 at=d.get("at", ""), what=d.get("what", ""), id=d["consent_id"],
+            return _("%(at)s 查看“%(what)s”，没有任何授权", at=_when(d.get("at")), what=d.get("what", ""))
+        return _("%(at)s 查看“%(what)s”，所用授权 #%(id)s 当时不在有效期内或不属于该机构（现状态：%(status)s）",
+                 at=_when(d.get("at")), what=d.get("what", ""), id=d["consent_id"],
                  status=CONSENT_STATUSES.label(d.get("consent_status")))
     return _("机构许可状态：%(s)s", s=LICENCE_STATUSES.label(d.get("licence_status")))
