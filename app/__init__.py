@@ -30,7 +30,17 @@ def create_app(config=None):
     register_template_helpers(app)
     register_commands(app)
     register_operations(app)
+    check_compliance_rules(app)
     return app
+
+
+def check_compliance_rules(app):
+    """Refuse to start with a mistyped COMPLIANCE_RULES or LPR setting: the error names the setting."""
+    from app.services import compliance
+
+    with app.app_context():
+        compliance.caps()
+        compliance.lpr()
 
 
 def _ensure_sqlite_folder(app):
@@ -127,11 +137,12 @@ def register_operations(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|…` command groups."""
     from app.cli import (
         applications_cli,
         backup_cli,
         clock_cli,
+        compliance_cli,
         data_cli,
         jobs_cli,
         loans_cli,
@@ -145,5 +156,5 @@ def register_commands(app):
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli):
+                  clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli):
         app.cli.add_command(group)

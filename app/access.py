@@ -8,6 +8,7 @@ from app.common.ids import is_record_id
 from app.credit.registry import versions
 from app.entities import (
     Application,
+    ComplianceFlag,
     Consent,
     CreditSubject,
     FeedbackUpload,
@@ -147,6 +148,9 @@ def repair_request_or_404(request_id):
 def list_entry_or_404(entry_id):
     """A red or black list entry (the regulator keeps the lists)."""
     return _get_or_404(ListEntry, entry_id, lambda _e: True)
+def compliance_flag_or_404(flag_id):
+    """A compliance flag (the regulator's: every flag of every institution)."""
+    return _get_or_404(ComplianceFlag, flag_id, lambda f: True)
 
 
 def registered_version_or_404(root, version):

@@ -1,4 +1,4 @@
-"""The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|market|backup|jobs …` commands."""
 import json
 import sys
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from app.services import (
     activation,
     applications,
     backup,
+    compliance_checks,
     feedback,
     ingestion,
     match_runs,
@@ -315,6 +316,26 @@ def escalate_command():
     escalated = response_clock.escalate_overdue(db.session, now)
     db.session.commit()
     click.echo(json.dumps({"escalated": len(escalated), "overdue": response_clock.overdue_count(db.session, now)}))
+
+
+@click.group("compliance")
+def compliance_cli():
+    """Compliance rule commands (docs/compliance.md)."""
+
+
+@compliance_cli.command("check")
+@with_appcontext
+def compliance_check_command():
+    """Run every active compliance rule and flag what it finds that is not flagged yet (run daily).
+
+    The last line is JSON: per rule, the flags found now ("new") and those still unacknowledged ("open").
+    """
+    try:
+        figures = compliance_checks.run(db.session)
+    except ValueError as error:  # a mistyped COMPLIANCE_RULES setting
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(json.dumps(figures, ensure_ascii=False))
 
 
 @click.group("market")

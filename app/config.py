@@ -226,6 +226,30 @@ class Config:
     # the last 12 + lag months.
     MATCH_SOURCE_LAG_MONTHS = 3
 
+    # The one-year loan prime rate (贷款市场报价利率, LPR) the APR caps refer to, with the day it was
+    # announced and where: the National Interbank Funding Center publishes it on the 20th of each
+    # month; update the three together when it changes.
+    ONE_YEAR_LPR_PCT = 3.0
+    ONE_YEAR_LPR_DATE = "2025-05-20"
+    ONE_YEAR_LPR_SOURCE = "全国银行间同业拆借中心 2025年5月20日贷款市场报价利率（LPR）公告：1年期LPR为3.0%"
+    # Compliance rules (docs/compliance.md): each rule's mode ("refuse": the action is refused with the
+    # rule's message, and what slipped through is flagged; "flag": only flagged; "off") and parameters.
+    # APR caps per institution kind are either a ceiling in % ({"ceiling_pct": 24}) or a multiple of the
+    # one-year LPR ({"lpr_multiple": 4}: the court protection of private lending stops at 4 × LPR,
+    # 最高人民法院关于审理民间借贷案件适用法律若干问题的规定, 2020 revision, art. 25). 24 % is the protected
+    # ceiling of the 2015 version of that rule and the supervisors' line for microloan companies'
+    # comprehensive financing cost (check the guideline in force), used here for every kind.
+    COMPLIANCE_RULES = {
+        "apr_cap": {"mode": "refuse", "caps": {"bank": {"ceiling_pct": 24}, "guarantee": {"ceiling_pct": 24},
+                                               "pawn": {"ceiling_pct": 24}, "microloan": {"ceiling_pct": 24}}},
+        "apr_disclosure": {"mode": "flag"},
+        "decline_reasons": {"mode": "flag"},
+        # Working days past the due time before an open application is flagged (0: as soon as it is late).
+        "response_overdue": {"mode": "flag", "min_working_days_late": 0},
+        "consent_view": {"mode": "flag"},
+        "licence_suspended": {"mode": "refuse"},
+    }
+
     @classmethod
     def settings(cls):
         """This class's settings as a dict; the environment is not read."""

@@ -60,7 +60,18 @@ from app.entities import (
     User,
 )
 from app.entities.users import FIRM, LENDER_ADMIN, LENDER_OFFICER
-from app.services import accounts, applications, loans, market, matches, models, needs, queues, response_clock
+from app.services import (
+    accounts,
+    applications,
+    compliance_checks,
+    loans,
+    market,
+    matches,
+    models,
+    needs,
+    queues,
+    response_clock,
+)
 from app.services.applications import Offer
 
 log = logging.getLogger(__name__)
@@ -312,12 +323,13 @@ class Replay:
         current_app.extensions.pop(market.TIMES_KEY, None)
 
     def daily_round(self, now):
-        """What the platform's daily jobs do: offers past their last day expire, overdue applications escalate
-        (and on Mondays the odds are refitted)."""
+        """What the platform's daily jobs do: offers past their last day expire, overdue applications escalate,
+        the compliance rules flag what they find (and on Mondays the odds are refitted)."""
         if beijing_day(now).weekday() == REFIT_WEEKDAY:
             self.refit_odds()
         applications.expire_offers(self.session, now=now)
         response_clock.escalate_overdue(self.session, now)
+        compliance_checks.run(self.session, now)
 
     def score_applicants(self, now, subject_ids):
         """Score the month's applicants as of its first day: the score their officers will see."""

@@ -77,6 +77,8 @@ VOCABULARY_FILTERS = {
     "repair_status": vocab.REPAIR_STATUSES, "penalty_state": vocab.PENALTY_STATES,
     "severity": vocab.PENALTY_SEVERITIES, "list_type": vocab.LIST_TYPES, "list_measure": vocab.LIST_MEASURES,
     "list_source": vocab.LIST_SOURCES, "list_status": vocab.LIST_ENTRY_STATUSES,
+    "compliance_rule": vocab.COMPLIANCE_RULES, "compliance_mode": vocab.COMPLIANCE_MODES,
+    "compliance_target": vocab.COMPLIANCE_TARGETS, "licence_status": vocab.LICENCE_STATUSES,
 }
 
 

@@ -4,7 +4,15 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
-from app.entities import FeedbackUpload, IngestionRun, Objection, RepairRequest, SourceBatch, SourceRecord
+from app.entities import (
+    ComplianceFlag,
+    FeedbackUpload,
+    IngestionRun,
+    Objection,
+    RepairRequest,
+    SourceBatch,
+    SourceRecord,
+)
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services import messages, notifications
@@ -89,6 +97,10 @@ TABLE = {
     "regulator.list_entries": ("GET", {"regulator"}),
     "regulator.list_add": ("POST", {"regulator"}),
     "regulator.list_entry": ("GET", {"regulator"}),
+    "regulator.compliance_flags": ("GET", {"regulator"}),
+    "regulator.compliance_acknowledge": ("POST", {"regulator"}),
+    "regulator.scoreboard_page": ("GET", {"regulator"}),
+    "regulator.scoreboard_csv": ("GET", {"regulator"}),
     "dataadmin.dashboard": ("GET", {"data_admin"}),
     "dataadmin.upload": ("GET", {"data_admin"}),
     "dataadmin.batch_rejects": ("GET", {"data_admin"}),
@@ -132,7 +144,7 @@ def url_args(world, batch, release):
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
             "user_id": world["users"]["officer"].id, "subject_id": world["firm"].id, "code": "en",
             "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
-            **credit_requests(world), **conversation(world)}
+            "flag_id": compliance_flag(world).id, **credit_requests(world), **conversation(world)}
 
 
 def credit_requests(world):
@@ -167,6 +179,15 @@ def identity_release(world):
                                        purpose_code="screening", granted_by_id=world["users"]["firm"].id)
     db.session.commit()
     return release
+
+
+def compliance_flag(world):
+    """A flag of the decline-reasons rule on the world's application."""
+    found = ComplianceFlag(rule="decline_reasons", target_type="Application", target_id=world["application"].id,
+                           institution_id=world["bank_a"].id, details={"reasons": []})
+    db.session.add(found)
+    db.session.commit()
+    return found
 
 
 def feedback_upload(world):

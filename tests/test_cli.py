@@ -122,3 +122,20 @@ def test_data_purge_uploads_removes_what_is_past_retention_once(app, tmp_path):
     assert (again["batches"], again["upload_folders"], again["reject_files"]) == (0, 0, 0)
     db.session.expire_all()
     assert db.session.get(SourceBatch, batch.id).files_removed_at is not None
+
+
+def test_compliance_check_flags_once_and_prints_counts_per_rule(app, world):
+    factories.put_in_status(world, "approved")  # an offer made without its APR disclosed
+    runner = app.test_cli_runner()
+    first = last_json(runner.invoke(args=["compliance", "check"]))
+    assert first["new"]["apr_disclosure"] == 1 and first["open"]["apr_disclosure"] == 1
+    assert set(first["new"]) == {"apr_cap", "apr_disclosure", "decline_reasons", "response_overdue", "consent_view",
+                                 "licence_suspended"}
+    again = last_json(runner.invoke(args=["compliance", "check"]))
+    assert again["new"]["apr_disclosure"] == 0 and again["open"]["apr_disclosure"] == 1
+
+
+def test_compliance_check_refuses_a_mistyped_configuration(app):
+    app.config["COMPLIANCE_RULES"] = {"apr_cap": {"mode": "sometimes"}}
+    result = app.test_cli_runner().invoke(args=["compliance", "check"])
+    assert result.exit_code != 0 and "mode 'sometimes'" in result.output

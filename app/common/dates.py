@@ -1,6 +1,6 @@
 """Calendar dates of the deployment: today where the users are, months as their first day."""
 from calendar import monthrange
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -13,6 +13,14 @@ def local_date(moment=None):
     moment = moment or clock.utcnow()
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def local_time_text(moment):
+    """A stored UTC time (naive datetime or ISO text) in minutes of the deployment's time zone: 2026-11-19 17:30."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return moment.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def month_of(day):

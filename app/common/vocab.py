@@ -40,6 +40,8 @@ SUBJECT_KINDS = Vocabulary({
 INSTITUTION_KINDS = Vocabulary({
     "bank": _l("银行"), "guarantee": _l("担保公司"), "pawn": _l("典当行"), "microloan": _l("小额贷款公司"),
 })
+# An institution's 经营许可 as its supervisor last said.
+LICENCE_STATUSES = Vocabulary({"valid": _l("许可有效"), "suspended": _l("许可暂停"), "revoked": _l("许可吊销")})
 ROLES = Vocabulary({
     "firm": _l("融资主体"), "lender_officer": _l("客户经理"), "lender_admin": _l("机构管理员"),
     "regulator": _l("监管部门"), "data_admin": _l("数据管理员"), "platform_admin": _l("平台管理员"),
@@ -163,3 +165,14 @@ ACCESS_KINDS = Vocabulary({"application": _l("融资申请"), "score": _l("信�
                            "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选"),
                            "report": _l("信用报告"),
                            "messages": _l("沟通问答")})
+
+# Compliance rules (app/services/compliance.py; their parameters and modes are the COMPLIANCE_RULES setting).
+COMPLIANCE_RULES = Vocabulary({
+    "apr_cap": _l("年化综合融资成本超过上限"), "apr_disclosure": _l("批复未披露年化综合融资成本"),
+    "decline_reasons": _l("拒绝未说明具体原因"), "response_overdue": _l("超过承诺时限未答复"),
+    "consent_view": _l("无有效授权查看企业数据"), "licence_suspended": _l("许可暂停或吊销的机构发布产品"),
+})
+# What a rule does: refuse the action (where it has one) and flag, only flag, or nothing.
+COMPLIANCE_MODES = Vocabulary({"refuse": _l("拒绝并提示"), "flag": _l("仅标记"), "off": _l("停用")})
+# The kinds of record a compliance flag is about (ORM class names).
+COMPLIANCE_TARGETS = Vocabulary({"Product": _l("产品"), "Application": _l("融资申请"), "DataAccessLog": _l("查询记录")})

@@ -1,5 +1,6 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
 from .audit import AuditEntry
+from .compliance import ComplianceFlag
 from .consent import Consent, DataAccessLog
 from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest, ScoringRun
 from .financing import (
@@ -30,7 +31,7 @@ from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import Invitation, User
 
 __all__ = [
-    "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
+    "Application", "ApplicationEvent", "AuditEntry", "ComplianceFlag", "Consent", "CreditScore", "CreditSubject",
     "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution", "Invitation",
     "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "MessageAttachment", "MessageThread", "ModelVersion", "Notification",

@@ -141,6 +141,8 @@ class Application(Timestamped, db.Model):
     # The offer of an approval (授信批复): amount, rate, term, repayment, guarantee, valid until.
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     approved_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    # The offer's annualised total cost (IRR, fees included) as disclosed to the firm with the offer.
+    approved_apr: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
     approved_term_months: Mapped[int | None]
     approved_repayment: Mapped[str | None] = mapped_column(String(16))
     approved_guarantee: Mapped[str | None] = mapped_column(String(16))

@@ -27,6 +27,8 @@ class Institution(Timestamped, db.Model):
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     response_limit_days: Mapped[int] = mapped_column(default=configured_response_limit)
     active: Mapped[bool] = mapped_column(default=True)
+    # 经营许可 (licence) as its supervisor last said: valid, suspended or revoked (LICENCE_STATUSES).
+    licence_status: Mapped[str] = mapped_column(String(12), default="valid", server_default="valid")
 
     products: Mapped[list["Product"]] = relationship(back_populates="institution")
 

@@ -30,6 +30,7 @@ from app.services import (
     invitations,
     lists,
     loans,
+    market,
     matches,
     members,
     messages,
@@ -105,7 +106,8 @@ def need_detail(need_id):
     """A need with the products that fit it and the near misses with their reasons."""
     need = own_need_or_404(need_id)
     return render_template("firm/need_detail.html", need=need, result=matches.evaluate_need(db.session, need),
-                           threads=messages.threads_of_need(db.session, need), form=ActionForm())
+                           threads=messages.threads_of_need(db.session, need),
+                           summaries=market.institution_summaries(db.session), form=ActionForm())
 
 
 @bp.post("/needs/<id:need_id>/withdraw")

@@ -1,4 +1,5 @@
-"""Forms of the regulator area: answers to objections, repair decisions, list entries and exits."""
+"""Forms of the regulator area: answers to objections, repair decisions, list entries and exits, notes on
+compliance flags."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -6,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.common.vocab import OBJECTION_DECISIONS, REPAIR_DECISIONS
 from app.forms import as_choices
+from app.services.compliance import MAX_NOTE
 from app.services.lists import MAX_TEXT
 
 # A correction's cells come as fields named with this prefix and the source's column name.
@@ -39,3 +41,11 @@ class ListEntryForm(FlaskForm):
 class ListExitForm(FlaskForm):
     reason = _text(_l("移出理由"), _l("请填写移出理由。"))
     removed_on = DateField(_l("移出日期（默认今天）"), validators=[Optional()])
+
+
+class AcknowledgeForm(FlaskForm):
+    """The regulator's note on a compliance flag: what was found out or done."""
+
+    note = TextAreaField(_l("处理说明"), validators=[
+        InputRequired(_l("请填写处理说明。")),
+        Length(max=MAX_NOTE, message=_l("处理说明不能超过 %(max)d 个字符。"))])

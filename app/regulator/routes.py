@@ -3,21 +3,36 @@
 The data admin shares the objection queue, for objections to department data items."""
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.access import handled_objection_or_404, list_entry_or_404, repair_request_or_404, role_required
+from app.access import (
+    compliance_flag_or_404,
+    handled_objection_or_404,
+    list_entry_or_404,
+    repair_request_or_404,
+    role_required,
+)
 from app.common import tables
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.ids import page_number
+from app.common.vocab import COMPLIANCE_RULES
 from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
 from app.forms import show_error
-from app.regulator.forms import CELL_PREFIX, ListEntryForm, ListExitForm, ObjectionAnswerForm, RepairDecisionForm
+from app.regulator.forms import (
+    CELL_PREFIX,
+    AcknowledgeForm,
+    ListEntryForm,
+    ListExitForm,
+    ObjectionAnswerForm,
+    RepairDecisionForm,
+)
 from app.services import (
+    compliance,
     list_kinds,
     lists,
     market,
@@ -27,6 +42,7 @@ from app.services import (
     objections,
     repairs,
     response_clock,
+    scoreboard,
     scores,
 )
 
@@ -234,3 +250,61 @@ def list_entry(entry_id):
             return redirect(url_for("regulator.list_entry", entry_id=entry.id))
     return render_template("regulator/list_entry.html", entry=entry, form=form,
                            measures=list_kinds.measures_of(entry.list_kind))
+
+
+def _flag_filters():
+    """The compliance page's filters from the query string (unknown values are ignored)."""
+    rule = request.args.get("rule", "")
+    acknowledged = {"yes": True, "no": False}.get(request.args.get("acknowledged", "no"))
+    return {"code": rule if rule in COMPLIANCE_RULES else None,
+            "institution_id": request.args.get("institution", type=int),
+            "acknowledged": acknowledged}
+
+
+@bp.get("/compliance")
+@regulator_only
+def compliance_flags():
+    """合规监测: the flags of the compliance rules, by rule / institution / acknowledged, and the rules in force."""
+    filters = _flag_filters()
+    found = compliance.flags(db.session, **filters, page=request.args.get("page", 1, type=page_number))
+    return render_template("regulator/compliance.html", page=found, filters=filters, form=AcknowledgeForm(),
+                           rules=compliance.rules(), caps=compliance.caps(), lpr=compliance.lpr(),
+                           open_counts=compliance.open_counts(db.session),
+                           institutions=compliance.institutions(db.session), describe=compliance.describe)
+
+
+@bp.post("/compliance/<id:flag_id>/acknowledge")
+@regulator_only
+def compliance_acknowledge(flag_id):
+    """Acknowledge a flag with a note (audited)."""
+    found = compliance_flag_or_404(flag_id)
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash("；".join(str(e) for e in errors), "error")
+        return redirect(url_for("regulator.compliance_flags"))
+    try:
+        compliance.acknowledge(db.session, found, current_user, form.note.data)
+    except (InvalidInput, NotAllowed) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已确认处理该标记。"), "success")
+    return redirect(url_for("regulator.compliance_flags"))
+
+
+@bp.get("/scoreboard")
+@regulator_only
+def scoreboard_page():
+    """机构服务评价: every institution's response times against its promise, approvals, APRs, decline reasons."""
+    return render_template("regulator/scoreboard.html", cards=scoreboard.scoreboard(db.session))
+
+
+@bp.get("/scoreboard.csv")
+@regulator_only
+def scoreboard_csv():
+    """The scoreboard as a CSV file."""
+    body = scoreboard.to_csv(scoreboard.scoreboard(db.session))
+    return Response(body.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=scoreboard.csv"})

@@ -30,7 +30,7 @@ from app.common.vocab import (
 from app.entities import Application, ApplicationEvent
 from app.entities.base import utcnow
 
-from . import audit, consents, needs, notifications, response_clock
+from . import audit, compliance, consents, needs, notifications, response_clock
 from .products import current_version, failed_rules
 from .submissions import insert_once, posted_with
 
@@ -241,16 +241,20 @@ def approve(session, application, officer, offer, note=None, seen_version=None, 
     check_officer(application, officer)
     check_move(application, "approved", seen_version)
     collateral = _checked_offer(application, offer, local_date(now))
+    apr, findings = compliance.check_offer(application, offer.rate, offer.term_months, offer.repayment)
     note = clean_note(note)
     advance(application, "approved", officer, note, seen_version=seen_version, now=now)
     application.approved_amount = offer.amount
     application.approved_rate = Decimal(offer.rate)
+    # Disclosed with the offer: the annualised total cost, fees included (PBoC 2021 rule on APR disclosure).
+    application.approved_apr = Decimal(f"{apr:.3f}")
     application.approved_term_months = offer.term_months
     application.approved_repayment = offer.repayment
     application.approved_guarantee = offer.guarantee
     application.approved_collateral = collateral
     application.offer_valid_until = offer.valid_until
     _decided(session, application, officer, "application.approve", now)
+    compliance.flag_findings(session, findings, application, application.institution_id, now)
 
 
 def decline(session, application, officer, reason_codes, note=None, seen_version=None, now=None):

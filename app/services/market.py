@@ -21,10 +21,11 @@ from app.entities import Application, CreditScore, Institution, Product, SourceR
 from app.matching.fit import Market
 from app.matching.odds import Decisions, OddsCalibration, reliability
 
-from . import response_clock
+from . import response_clock, scoreboard
 
 CACHE_KEY = "matching_odds"
 TIMES_KEY = "matching_response_days"
+SUMMARIES_KEY = "institution_summaries"
 
 
 def _platform_decisions(session):
@@ -120,6 +121,12 @@ def _response_days(session):
     return _kept(TIMES_KEY, lambda: (_fingerprint(session), local_date()), lambda: {
         institution: times.median for institution, times in response_clock.response_times(session).items()
         if times.median is not None})
+
+
+def institution_summaries(session):
+    """Institution id → the public summary of the lender scoreboard firms see (kept like the response times)."""
+    return _kept(SUMMARIES_KEY, lambda: (_fingerprint(session), local_date()),
+                 lambda: scoreboard.public_summaries(session))
 
 
 def market_for(session, products):

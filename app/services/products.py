@@ -17,7 +17,7 @@ from app.entities import Product, ProductVersion
 from app.entities.base import utcnow
 from app.matching.spec import validate_rules
 
-from . import audit, matches
+from . import audit, compliance, matches
 from .match_facts import product_terms
 from .needs import validate_amount, validate_term
 
@@ -77,14 +77,20 @@ def _columns(terms):
 
 
 def publish_product(session, institution, user, terms):
-    """Stage a published product of `institution` with `terms` (version 1) and match it with the open needs."""
+    """Stage a published product of `institution` with `terms` (version 1) and match it with the open needs.
+
+    The compliance rules may refuse it (InvalidInput on the rate above the APR cap, NotAllowed for a
+    suspended licence) or flag it (docs/compliance.md).
+    """
     terms = validated(terms)
+    findings = compliance.check_product(institution, terms)
     product = Product(institution=institution, **_columns(terms), status="published", version=1,
                       published_at=utcnow(), created_by_id=user.id)
     session.add(product)
     session.flush()
     session.add(ProductVersion(product_id=product.id, version=1, terms=snapshot(product), changed_by_id=user.id))
     audit.record(session, user, "product.publish", product, name=terms.name)
+    compliance.flag_findings(session, findings, product, institution.id)
     matches.rematch_product(session, product)
     return product
 
@@ -99,6 +105,7 @@ def update_product(session, product, user, terms):
     terms = validated(terms)
     if terms == product_terms(product):
         return product
+    findings = compliance.check_product(product.institution, terms)
     current_version(session, product)
     for key, value in _columns(terms).items():
         setattr(product, key, value)
@@ -106,6 +113,7 @@ def update_product(session, product, user, terms):
     session.add(ProductVersion(product_id=product.id, version=product.version, terms=snapshot(product),
                                changed_by_id=user.id))
     audit.record(session, user, "product.update", product, version=product.version)
+    compliance.flag_findings(session, findings, product, product.institution_id)
     matches.rematch_product(session, product)
     return product
 

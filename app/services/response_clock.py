@@ -57,13 +57,14 @@ def days_late(application, now):
     return workdays.working_days_late(application.due_at, now)
 
 
-def _overdue(now):
+def overdue_conditions(now):
+    """SQL conditions of an application overdue at `now`: its clock runs and its due time has passed."""
     return (Application.status.in_(RUNNING_STATUSES), Application.due_at < now)
 
 
 def overdue_count(session, now):
     """How many applications of every institution are overdue."""
-    return session.scalar(select(func.count(Application.id)).where(*_overdue(now)))
+    return session.scalar(select(func.count(Application.id)).where(*overdue_conditions(now)))
 
 
 @dataclass
@@ -82,7 +83,7 @@ def overdue_report(session, now, page=1, page_size=OVERDUE_PAGE_SIZE):
     """Overdue applications of every institution, the longest overdue first, and each institution's figures."""
     page = max(page, 1)
     applications = session.scalars(
-        select(Application).where(*_overdue(now))
+        select(Application).where(*overdue_conditions(now))
         .options(joinedload(Application.institution), joinedload(Application.product),
                  joinedload(Application.subject), joinedload(Application.assigned_to))
         .order_by(Application.due_at, Application.id).limit(page_size).offset((page - 1) * page_size)).all()
@@ -96,7 +97,7 @@ def escalate_overdue(session, now):
 
     Returns the applications escalated by this call; a second call at the same time escalates none.
     """
-    due = session.scalars(select(Application).where(*_overdue(now), Application.escalated_at.is_(None))
+    due = session.scalars(select(Application).where(*overdue_conditions(now), Application.escalated_at.is_(None))
                           .order_by(Application.id)).all()
     for application in due:
         application.escalated_at = now
@@ -163,7 +164,7 @@ def response_times(session, institution_ids=None, now=None):
     closing = closes_at()
     decided = select(Application.id, Application.institution_id, Application.created_at, Application.decided_at,
                      Application.due_at).where(Application.decided_at >= since)
-    late = select(Application.institution_id, func.count(Application.id)).where(*_overdue(now)).group_by(
+    late = select(Application.institution_id, func.count(Application.id)).where(*overdue_conditions(now)).group_by(
         Application.institution_id)
     if institution_ids is not None:
         decided = decided.where(Application.institution_id.in_(list(institution_ids)))
