@@ -1,10 +1,11 @@
 """Login and registration limits: per account and per address, shared by every worker through Redis,
 behind a configured number of trusted proxies; every refused login audited without the password."""
+import pytest
 import redis
 from sqlalchemy import select
 
 from app.entities import AuditEntry
-from app.extensions import db
+from app.extensions import db, limiter
 
 from .. import factories
 from ..conftest import csrf_token, make_app, page_text
@@ -129,7 +130,15 @@ def test_registration_is_limited_per_address(database_url, world):
     assert other.status_code != 429
 
 
-def test_an_unreachable_redis_degrades_to_limits_in_the_worker_not_a_500(database_url, world):
+@pytest.fixture()
+def storage_revived():
+    """The limiter object is one per process and marks its storage dead for good once it fails (a new app's
+    init_app does not clear that): made alive again after the test, so later tests count in their own storage."""
+    yield
+    limiter._storage_dead = False  # flask-limiter keeps no public way to say the storage is back
+
+
+def test_an_unreachable_redis_degrades_to_limits_in_the_worker_not_a_500(database_url, world, storage_revived):
     """Redis down (a closed port): logins still work and the limits still hold, in the worker's memory."""
     client = worker(database_url, "redis://127.0.0.1:1/0").test_client()
     assert [attempt(client, "firm").status_code for _ in range(3)] == [400, 400, 400]
