@@ -1,4 +1,6 @@
 """The lender's view of applicants' scores: only under the firm's consent in force, and every view logged."""
+import re
+
 from sqlalchemy import func, select
 
 from app.credit.features import sources_of
@@ -38,8 +40,9 @@ def test_a_lender_with_consent_sees_score_reasons_chart_peers_and_records_and_th
     page = _score_page(app, world)
     assert f'<span class="n">{score.score}</span>' in page and f'<span class="n">{score.grade}</span>' in page
     assert f"{score.pd * 100:.2f}%" in page and world["version"] in page
-    # The chart is SVG drawn on the server: no chart script (only the site's confirm.js is on every page).
-    assert "<svg" in page and page.count("<script") == page.count('<script src="/static/js/confirm.js"')
+    # The chart is SVG drawn on the server: no chart script (only the site-wide scripts are on the page).
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert "<svg" in page and all(re.search(r'src="/static/js/(confirm|cards)\.js"', tag) for tag in scripts)
     assert page.count("<rect") == len(score.contributions["items"]) + bool(score.contributions["other"])
     for reason in score.reasons:
         assert reason["zh"] in page
