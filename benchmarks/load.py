@@ -31,6 +31,7 @@ import argparse
 import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -58,6 +59,8 @@ WEIGHTS = {"firm": 6, "officer": 3, "regulator": 1}
 OFFICERS = ("officer_bank", "officer_microloan", "admin_bank")
 # Users started a second (each logs in at once), and how long past the ramp to wait for the last logins.
 SPAWN_RATE = 5
+# Seconds a user spends on a page before the next request of the journey (reading, filling a form).
+PAGE_THINK = (1.0, 4.0)
 RAMP_GRACE_SECONDS = 120
 
 # --- the market -----------------------------------------------------------------------------------------------
@@ -170,15 +173,24 @@ class Journey(HttpUser):
 
     abstract = True
     journey = ""
+    # Between journeys; within one, a user reads each page for PAGE_THINK seconds before the next.
     wait_time = between(2, 8)
+    think = PAGE_THINK
     # Users logged in so far (the measured part starts once every user has; a login costs an argon2id hash).
     logged_in = 0
 
+    def read(self):
+        """The time a person spends on a page before the next click."""
+        if self.think:
+            gevent.sleep(random.uniform(*self.think))
+
     def page(self, name, path, **kwargs):
+        self.read()
         with self.client.get(path, name=f"{self.journey} {name}", catch_response=True, **kwargs) as response:
             return self._checked(response)
 
     def post(self, name, path, data, **kwargs):
+        self.read()
         headers = {"Origin": self.host, "Referer": f"{self.host}{path}"}
         with self.client.post(path, data=data, name=f"{self.journey} {name}", headers=headers,
                               catch_response=True, **kwargs) as response:
@@ -259,12 +271,13 @@ class Recorder:
     """Every request's time and outcome, by journey (the part of its name before the first space)."""
 
     def __init__(self):
-        self.times, self.failures, self.pages = {}, {}, {}
+        self.times, self.failures, self.pages, self.page_times = {}, {}, {}, {}
         self.errors = []
 
     def __call__(self, name, response_time, exception, **_):
         journey = name.split(" ", 1)[0]
         self.pages[name] = self.pages.get(name, 0) + 1
+        self.page_times.setdefault(name, []).append(response_time)
         self.times.setdefault(journey, []).append(response_time)
         if exception is not None:
             self.failures[journey] = self.failures.get(journey, 0) + 1
@@ -313,7 +326,8 @@ def drive(url, user_classes, users, seconds, firm_logins, spawn_rate=SPAWN_RATE)
     runner.quit()
     figures = recorder.figures(elapsed)
     figures["errors_seen"] = recorder.errors
-    figures["pages"] = dict(sorted(recorder.pages.items()))
+    figures["pages"] = {name: {"requests": count, **{f"p{q}_ms": round(float(np.percentile(
+        recorder.page_times[name], q)), 1) for q in (50, 95)}} for name, count in sorted(recorder.pages.items())}
     figures["ramp"] = ramp
     return figures
 
@@ -322,7 +336,7 @@ def baseline(url, seconds, firm_logins):
     """One user of each journey alone on the server, with a short think time (more samples)."""
     figures = {}
     for journey, user_class in JOURNEYS.items():
-        alone = type(f"Alone{user_class.__name__}", (user_class,), {"wait_time": constant(0.5)})
+        alone = type(f"Alone{user_class.__name__}", (user_class,), {"wait_time": constant(0.5), "think": None})
         figures[journey] = drive(url, [alone], 1, seconds, firm_logins)[journey]
     return figures
 
