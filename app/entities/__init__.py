@@ -1,5 +1,5 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
-from .audit import AuditEntry
+from .audit import AuditChainHead, AuditEntry
 from .consent import Consent, DataAccessLog
 from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest, ScoringRun
 from .financing import (
@@ -20,7 +20,7 @@ from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import User
 
 __all__ = [
-    "Application", "ApplicationEvent", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
+    "Application", "ApplicationEvent", "AuditChainHead", "AuditEntry", "Consent", "CreditScore", "CreditSubject",
     "DataAccessLog", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
     "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "ModelVersion", "Objection", "Product", "ProductVersion", "RepairRequest",
