@@ -245,8 +245,8 @@ def sqlite_writer(request, app, source):
             number = 0
             while not stop.is_set() and number < count:
                 try:
-                    writer.execute("INSERT INTO audit_log (at, action, target_type, details, prev_hash, row_hash) VALUES "
-                                   "(CURRENT_TIMESTAMP, ?, 'Test', '{}', '', '')", (f"write.{number}",))
+                    writer.execute("INSERT INTO audit_log (at, action, target_type, details, prev_hash, row_hash) "
+                                   "VALUES (CURRENT_TIMESTAMP, ?, 'Test', '{}', '', '')", (f"write.{number}",))
                     writer.commit()
                 except sqlite3.Error as error:
                     errors.append(error)
