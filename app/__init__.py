@@ -124,9 +124,10 @@ def register_operations(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs …` commands."""
+    """The `flask platform|data|models|scores|matches|applications|loans|clock|market|backup|jobs|audit …` commands."""
     from app.cli import (
         applications_cli,
+        audit_cli,
         backup_cli,
         clock_cli,
         data_cli,
@@ -140,5 +141,5 @@ def register_commands(app):
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, market_cli, backup_cli, jobs_cli):
+                  clock_cli, market_cli, backup_cli, jobs_cli, audit_cli):
         app.cli.add_command(group)

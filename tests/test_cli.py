@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.common.dates import local_date
-from app.entities import FeedbackUpload, ScoringRun, SourceBatch
+from app.entities import AuditEntry, FeedbackUpload, ScoringRun, SourceBatch
 from app.extensions import db
 from app.services import accounts, models
 
@@ -122,3 +122,20 @@ def test_data_purge_uploads_removes_what_is_past_retention_once(app, tmp_path):
     assert (again["batches"], again["upload_folders"], again["reject_files"]) == (0, 0, 0)
     db.session.expire_all()
     assert db.session.get(SourceBatch, batch.id).files_removed_at is not None
+
+
+def test_audit_verify_prints_the_chains_state_and_fails_when_it_was_tampered_with(app):
+    from app.services import audit
+
+    from .services.test_audit import tamper
+
+    for number in range(3):
+        audit.record(db.session, None, "test.entry", None, target_type="Test", number=number)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert last_json(runner.invoke(args=["audit", "verify"])) == {"ok": True, "rows": 3, "first_broken": None}
+    first_id = db.session.scalar(select(func.min(AuditEntry.id)))
+    tamper("DELETE FROM audit_log WHERE id = :id", id=first_id)
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and "篡改" in broken.output and "tampered" in broken.output
+    assert json.loads(broken.output.strip().splitlines()[-1]) == {"ok": False, "rows": 1, "first_broken": first_id + 1}
