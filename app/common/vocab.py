@@ -147,3 +147,19 @@ OBJECTION_STATUSES = Vocabulary({"open": _l("处理中"), "resolved": _l("已答
 # What a 查询记录 entry was a view of, by the prefix of its `what`.
 ACCESS_KINDS = Vocabulary({"application": _l("融资申请"), "score": _l("信用评分详情"),
                            "ranking": _l("申请人信用排序"), "screening": _l("在线优企筛选")})
+
+# Every action the audit log records, as the audit page shows it (tests/common/test_vocab.py checks that each
+# code written anywhere in app/ has its name here).
+AUDIT_ACTIONS = Vocabulary({
+    "login.success": _l("登录成功"), "login.failed": _l("登录失败"), "user.register": _l("企业注册"),
+    "consent.grant": _l("授权查询"), "consent.revoke": _l("撤销授权"), "identity.release": _l("向机构披露身份"),
+    "firm_data.view": _l("查看企业数据"),
+    "product.publish": _l("发布产品"), "product.update": _l("修改产品"), "product.retire": _l("下架产品"),
+    "application.submit": _l("提交融资申请"), "application.assign": _l("分派申请"),
+    "application.approve": _l("批准申请"), "application.decline": _l("拒绝申请"),
+    "application.accept_offer": _l("企业接受批复"), "application.decline_offer": _l("企业放弃批复"),
+    "application.escalate": _l("超时申请上报"),
+    "loan.disburse": _l("放款"), "loan.report": _l("报送贷后月度情况"), "loan.feedback_upload": _l("上传贷后反馈文件"),
+    "data.upload": _l("上传部门数据"), "scores.refresh": _l("重新评分"), "model.activate": _l("启用模型版本"),
+    "objection.review": _l("申请人工复核评分"), "objection.data": _l("对数据提出异议"),
+})

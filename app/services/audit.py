@@ -13,18 +13,19 @@ from app.entities.base import utcnow
 VERIFY_BATCH = 1000
 
 
-def record(session, actor, action, target, target_type=None, **details):
+def record(session, actor, action, target, target_type=None, target_id=None, **details):
     """Stage an audit entry for `action` by `actor` on the ORM object `target`.
 
-    `target` may be None when the record does not exist (a login with an unknown username): then
-    `target_type` names the kind of record meant. The entry is chained when the session flushes it.
+    `target` may be None when the record does not exist (a login with an unknown username) or is not
+    loaded: then `target_type` (and `target_id`, if known) name the record meant. The entry is chained
+    when the session flushes it.
     """
     entry = AuditEntry(
         at=utcnow(),  # when it happened, not when the session happens to flush it
         actor_id=actor.id if actor is not None else None,
         action=action,
         target_type=target_type or type(target).__name__,
-        target_id=getattr(target, "id", None),
+        target_id=getattr(target, "id", target_id),
         details={k: str(v) for k, v in details.items()},
         ip=request.remote_addr if has_request_context() else None,
     )
