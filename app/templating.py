@@ -72,6 +72,7 @@ VOCABULARY_FILTERS = {
     "run_trigger": vocab.RUN_TRIGGERS, "objection_kind": vocab.OBJECTION_KINDS,
     "objection_status": vocab.OBJECTION_STATUSES, "repayment": vocab.REPAYMENT_METHODS,
     "blacklist_policy": vocab.BLACKLIST_POLICIES, "source_name": vocab.SOURCE_NAMES, "queue_scope": vocab.QUEUE_SCOPES,
+    "audit_action": vocab.AUDIT_ACTIONS,
 }
 
 

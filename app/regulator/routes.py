@@ -1,10 +1,9 @@
 """Routes of the regulator area."""
 from flask import Blueprint, render_template, request
-from sqlalchemy import select
 
+from app import audit_views
 from app.access import role_required
 from app.common.ids import page_number
-from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
 from app.services import market, match_supervision, response_clock, supervision
@@ -27,9 +26,22 @@ def dashboard():
 @bp.get("/audit")
 @regulator_only
 def audit_log():
-    """The latest audited actions."""
-    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
-    return render_template("audit.html", entries=entries)
+    """The audit log: filters (who, what, institution, dates), paging, export and the tamper check."""
+    return audit_views.show("regulator")
+
+
+@bp.get("/audit/verify")
+@regulator_only
+def audit_verify():
+    """The audit log with the result of re-hashing its whole chain."""
+    return audit_views.show_verified("regulator")
+
+
+@bp.get("/audit/export.csv")
+@regulator_only
+def audit_export():
+    """The filtered audit log as CSV."""
+    return audit_views.export()
 
 
 @bp.get("/matching")

@@ -52,3 +52,41 @@ def test_application_status_subsets_partition_the_lifecycle():
                                             (31, "dpd_31_90"), (90, "dpd_31_90"), (91, "dpd_90_plus")])
 def test_overdue_bands(days, band):
     assert vocab.overdue_band(days) == band
+
+
+def audited_action_codes():
+    """Every action code app/ hands to `audit.record`: a string written in the call, or one passed to the
+    function whose parameter the call forwards (as `_decided(…, "application.approve", …)` does)."""
+    import ast
+    from pathlib import Path
+
+    codes = set()
+    for path in (Path(vocab.__file__).resolve().parents[1]).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        for function in functions.values():
+            for call in ast.walk(function):
+                if not (isinstance(call, ast.Call) and ast.unparse(call.func) in ("audit.record", "record")
+                        and len(call.args) >= 3):
+                    continue
+                action = call.args[2]
+                if isinstance(action, ast.Constant):
+                    codes.add(action.value)
+                    continue
+                assert isinstance(action, ast.Name), f"{path}: an action that is neither a string nor a parameter"
+                position = [arg.arg for arg in function.args.args].index(action.id)
+                for forward in ast.walk(tree):
+                    if isinstance(forward, ast.Call) and ast.unparse(forward.func) == function.name:
+                        codes.add(forward.args[position].value)
+    return codes
+
+
+def test_every_audited_action_has_a_name_in_both_languages(app):
+    codes = audited_action_codes()
+    assert {"login.failed", "application.approve", "application.decline", "consent.grant"} <= codes
+    assert codes - set(vocab.AUDIT_ACTIONS) == set()
+    with app.test_request_context():
+        chinese = {code: vocab.AUDIT_ACTIONS.label(code) for code in vocab.AUDIT_ACTIONS}
+        with force_locale("en"):
+            english = {code: vocab.AUDIT_ACTIONS.label(code) for code in vocab.AUDIT_ACTIONS}
+    assert all(chinese[code] != english[code] and english[code].isascii() for code in chinese)
