@@ -64,6 +64,8 @@ TABLE = {
     "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
+    "regulator.audit_verify": ("GET", {"regulator"}),
+    "regulator.audit_export": ("GET", {"regulator"}),
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),
     "regulator.overdue_applications": ("GET", {"regulator"}),
@@ -73,6 +75,8 @@ TABLE = {
     "dataadmin.upload_run": ("GET", {"data_admin"}),
     "platform.users": ("GET", {"platform_admin"}),
     "platform.audit_log": ("GET", {"platform_admin"}),
+    "platform.audit_verify": ("GET", {"platform_admin"}),
+    "platform.audit_export": ("GET", {"platform_admin"}),
     "platform.model_list": ("GET", {"regulator", "platform_admin"}),
     "platform.model_activate": ("POST", {"regulator", "platform_admin"}),
     "platform.scores_refresh": ("POST", {"regulator", "platform_admin"}),
@@ -174,3 +178,5 @@ def test_route_access(app, world, persona, database_url, tmp_path):
                 assert response.status_code == 302 and "/login" in response.headers["Location"], where
         else:
             assert response.status_code in (403, 404), where
+    with unchecked.app_context():
+        db.engine.dispose()  # no connection of this second app outlives the test

@@ -9,6 +9,7 @@ a deleted tail shows too, and its row is the lock that keeps two writers from ch
 from datetime import datetime
 
 from sqlalchemy import DDL, JSON, ForeignKey, String, event, func, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.common.chain import GENESIS, entry_hash
@@ -52,6 +53,8 @@ class AuditChainHead(db.Model):
 
 
 HEAD_ID = 1
+# INSERT … ON CONFLICT DO NOTHING, per dialect: how the head is created when two writers find none.
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 # The triggers that make the log append-only, per dialect; the migration creates the same ones.
 APPEND_ONLY_DDL = {
@@ -121,17 +124,19 @@ def _lock_head(session):
     """Lock the chain head (PostgreSQL: its row; SQLite: the database's one writer lock) and return it.
 
     Writing first is what makes it a lock on SQLite too: a read alone would not keep another writer out
-    between reading the head and inserting after it. A missing head (a new database) starts at the last
-    entry there is.
+    between reading the head and inserting after it. A missing head (a database built without the
+    migration) is created at the last entry there is; of two writers creating it at once, one waits for
+    the other's and then locks that.
     """
-    locked = session.execute(update(AuditChainHead.__table__).where(AuditChainHead.id == HEAD_ID)
-                             .values(last_id=AuditChainHead.last_id)).rowcount
-    if locked:
-        return session.get(AuditChainHead, HEAD_ID, populate_existing=True)
-    last = session.execute(select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).first()
-    head = AuditChainHead(id=HEAD_ID, last_id=last.id if last else 0, last_hash=last.row_hash if last else GENESIS)
-    session.add(head)
-    return head
+    lock = update(AuditChainHead.__table__).where(AuditChainHead.id == HEAD_ID).values(last_id=AuditChainHead.last_id)
+    if not session.execute(lock).rowcount:
+        last = session.execute(select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc())
+                               .limit(1)).first()
+        insert = _INSERTS[session.get_bind().dialect.name](AuditChainHead.__table__).values(
+            id=HEAD_ID, last_id=last.id if last else 0, last_hash=last.row_hash if last else GENESIS)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
+        session.execute(lock)
+    return session.get(AuditChainHead, HEAD_ID, populate_existing=True)
 
 
 def _next_ids(session, head, count):
