@@ -2,9 +2,9 @@
 formula in a spreadsheet (CSV injection) and no ID number is shown whole.
 
 A text cell that starts with = + - @ or a tab or carriage return gets a leading single quote, which a
-spreadsheet shows as text; numbers stay numbers (a -5 written as a number is not text). ID numbers
-(18-character 居民身份证号码 and the old 15-digit ones) anywhere in a text cell keep their region prefix
-and last four characters.
+spreadsheet shows as text; numbers stay numbers (a -5 written as a number, or as the text "-5", is no
+formula). ID numbers (18-character 居民身份证号码 and the old 15-digit ones) anywhere in a text cell keep
+their region prefix and last four characters.
 """
 import csv
 import io
@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number written as text (a raw value in a reject report): no formula, so left as it is.
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 # A resident ID number: region (6), birth date (8, or 6 in the old form), sequence and check character.
 _MONTH_DAY = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 ID_NUMBER = re.compile(rf"(?<![0-9A-Za-z])[1-9]\d{{5}}(?:(?:19|20)\d{{2}}{_MONTH_DAY}\d{{3}}[0-9Xx]"
@@ -40,7 +42,7 @@ def safe_cell(value):
     if value is None or isinstance(value, bool | int | float | Decimal | date | datetime):
         return value
     text = mask_id_numbers_in(str(value))
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text) else text
 
 
 def safe_row(row):
