@@ -135,8 +135,10 @@ def _empty_tables():
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(t.name for t in tables)
-        with db.engine.begin() as connection, append_only_lifted(connection):
+        # On the session's own connection: a test may empty the tables with its session still in a transaction.
+        with append_only_lifted(db.session.connection()) as connection:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.session.commit()
         return
     # Without foreign-key checks: with them SQLite scans an unindexed referencing column (such as
     # source_record.superseded_by_id) once per deleted row, and emptying a district takes minutes.
