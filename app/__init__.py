@@ -137,9 +137,10 @@ def register_operations(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|…` command groups."""
+    """The `flask platform|data|models|…|compliance|market|backup|jobs|audit|notifications|outbox` groups."""
     from app.cli import (
         applications_cli,
+        audit_cli,
         backup_cli,
         clock_cli,
         compliance_cli,
@@ -156,5 +157,6 @@ def register_commands(app):
     )
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
-                  clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli):
+                  clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli,
+                  audit_cli):
         app.cli.add_command(group)

@@ -1,4 +1,5 @@
-"""The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|market|backup|jobs …` commands."""
+"""The `flask platform|data|models|scores|matches|applications|loans|clock|compliance|market|backup|jobs|audit`
+commands."""
 import json
 import sys
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from app.services import (
     accounts,
     activation,
     applications,
+    audit,
     backup,
     compliance_checks,
     feedback,
@@ -467,3 +469,22 @@ def worker_command(burst):
         raise click.ClickException("作业队列未启用：请设置 JOBS_BACKEND=rq 和 REDIS_URL / "
                                    "no job queue: set JOBS_BACKEND=rq and REDIS_URL")
     work(current_app._get_current_object(), burst=burst)
+
+
+@click.group("audit")
+def audit_cli():
+    """Audit log commands."""
+
+
+@audit_cli.command("verify")
+@with_appcontext
+def verify_audit_command():
+    """Re-hash the audit log and follow its chain, streamed; the last line is {"ok", "rows", "first_broken"}
+    and the exit status is 1 when an entry was changed, deleted or written around the platform."""
+    result = audit.verify(db.session)
+    if not result.ok:
+        click.echo(f"审计日志自第 {result.first_broken} 条起被篡改 / the audit log was tampered with from entry "
+                   f"{result.first_broken} on", err=True)
+    click.echo(json.dumps(result.as_dict()))
+    if not result.ok:
+        sys.exit(1)

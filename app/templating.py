@@ -79,6 +79,7 @@ VOCABULARY_FILTERS = {
     "list_source": vocab.LIST_SOURCES, "list_status": vocab.LIST_ENTRY_STATUSES,
     "compliance_rule": vocab.COMPLIANCE_RULES, "compliance_mode": vocab.COMPLIANCE_MODES,
     "compliance_target": vocab.COMPLIANCE_TARGETS, "licence_status": vocab.LICENCE_STATUSES,
+    "audit_action": vocab.AUDIT_ACTIONS,
 }
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import lightgbm as lgb
@@ -22,6 +23,7 @@ from app.config import TestConfig, normalise_database_url
 from app.credit import registry
 from app.credit.scoring import latest_score
 from app.entities import CreditScore, SourceRecord
+from app.entities.audit import APPEND_ONLY_DDL, DROP_APPEND_ONLY_DDL
 from app.extensions import db
 from app.ingest.runner import export_files
 from app.ingest.sources import source_for_file
@@ -118,19 +120,34 @@ def logged_in_client(app, user):
     return client
 
 
+@contextmanager
+def append_only_lifted(connection):
+    """The audit log's append-only triggers dropped for the block and created again after it, as a
+    database superuser could do: for emptying tables between tests and for simulating tampering."""
+    dialect = connection.dialect.name
+    for statement in DROP_APPEND_ONLY_DDL[dialect]:
+        connection.exec_driver_sql(statement)
+    yield connection
+    for statement in APPEND_ONLY_DDL[dialect]:
+        connection.exec_driver_sql(statement)
+
+
 def _empty_tables():
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(t.name for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # On the session's own connection: a test may empty the tables with its session still in a transaction.
+        with append_only_lifted(db.session.connection()) as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         db.session.commit()
         return
     # Without foreign-key checks: with them SQLite scans an unindexed referencing column (such as
     # source_record.superseded_by_id) once per deleted row, and emptying a district takes minutes.
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        for table in tables:
-            connection.execute(table.delete())
+        with append_only_lifted(connection):
+            for table in tables:
+                connection.execute(table.delete())
         connection.commit()
         connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # the connection goes back to the pool
         connection.commit()

@@ -87,6 +87,8 @@ TABLE = {
     "regulator.figures_export": ("GET", {"regulator"}),
     "regulator.model_monitoring": ("GET", {"regulator"}),
     "regulator.audit_log": ("GET", {"regulator"}),
+    "regulator.audit_verify": ("GET", {"regulator"}),
+    "regulator.audit_export": ("GET", {"regulator"}),
     "regulator.unmatched_needs": ("GET", {"regulator"}),
     "regulator.odds_reliability": ("GET", {"regulator"}),
     "regulator.overdue_applications": ("GET", {"regulator"}),
@@ -111,6 +113,8 @@ TABLE = {
     "platform.user_reset": ("POST", {"platform_admin"}),
     "platform.subject_search": ("GET", {"platform_admin"}),
     "platform.subject_code": ("POST", {"platform_admin"}),
+    "platform.audit_verify": ("GET", {"platform_admin"}),
+    "platform.audit_export": ("GET", {"platform_admin"}),
     "platform.model_list": ("GET", {"regulator", "platform_admin"}),
     "platform.model_activate": ("POST", {"regulator", "platform_admin"}),
     "platform.scores_refresh": ("POST", {"regulator", "platform_admin"}),
@@ -260,3 +264,5 @@ def test_route_access(app, world, persona, database_url, tmp_path):
                 assert response.status_code == 302 and "/login" in response.headers["Location"], where
         else:
             assert response.status_code in (403, 404), where
+    with unchecked.app_context():
+        db.engine.dispose()  # no connection of this second app outlives the test

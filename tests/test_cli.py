@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.common.dates import local_date
-from app.entities import FeedbackUpload, ScoringRun, SourceBatch
+from app.entities import AuditEntry, FeedbackUpload, ScoringRun, SourceBatch
 from app.extensions import db
 from app.services import accounts, models
 
@@ -139,3 +139,20 @@ def test_compliance_check_refuses_a_mistyped_configuration(app):
     app.config["COMPLIANCE_RULES"] = {"apr_cap": {"mode": "sometimes"}}
     result = app.test_cli_runner().invoke(args=["compliance", "check"])
     assert result.exit_code != 0 and "mode 'sometimes'" in result.output
+
+
+def test_audit_verify_prints_the_chains_state_and_fails_when_it_was_tampered_with(app):
+    from app.services import audit
+
+    from .services.test_audit import tamper
+
+    for number in range(3):
+        audit.record(db.session, None, "test.entry", None, target_type="Test", number=number)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert last_json(runner.invoke(args=["audit", "verify"])) == {"ok": True, "rows": 3, "first_broken": None}
+    first_id = db.session.scalar(select(func.min(AuditEntry.id)))
+    tamper("DELETE FROM audit_log WHERE id = :id", id=first_id)
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and "篡改" in broken.output and "tampered" in broken.output
+    assert json.loads(broken.output.strip().splitlines()[-1]) == {"ok": False, "rows": 1, "first_broken": first_id + 1}

@@ -81,3 +81,32 @@ def test_one_key_one_current_record_settles_what_concurrent_loads_left(empty_dat
             assert conn.execute(text("SELECT status FROM source_batch WHERE id = 2")).scalar() == "loaded"
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_existing_audit_entries_are_chained_and_then_refused_change(empty_database):
+    """Entries written before the chain existed get it on upgrade, verify, and can no longer be changed."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.services import audit
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="2c3936ed774e")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_log (id, at, action, target_type, details) VALUES "
+                              "(1, '2026-01-05 08:00:00', 'consent.grant', 'Consent', '{\"institution\": \"甲\"}'), "
+                              "(2, '2026-01-05 09:30:00.250000', 'consent.revoke', 'Consent', '{}')"))
+        upgrade()
+        assert audit.verify(db.session).as_dict() == {"ok": True, "rows": 2, "first_broken": None}
+        audit.record(db.session, None, "test.entry", None, target_type="Test")
+        db.session.commit()
+        assert audit.verify(db.session).as_dict() == {"ok": True, "rows": 3, "first_broken": None}
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text("DELETE FROM audit_log WHERE id = 1"))
+        db.session.rollback()
+        db.session.remove()
+        downgrade(revision="2c3936ed774e")
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_log WHERE id = 1"))  # the triggers went with the downgrade
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -132,8 +132,8 @@ def register():
         try:
             subject = _register_subject(form)
             db.session.flush()
-            user = accounts.create_user(db.session, form.username.data, form.password.data, "firm",
-                                        form.display_name.data, subject=subject)
+            user = accounts.register_firm_user(db.session, subject, form.username.data, form.password.data,
+                                               form.display_name.data)
         except InvalidInput as error:
             db.session.rollback()
             show_error(form, error)

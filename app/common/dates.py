@@ -1,6 +1,6 @@
 """Calendar dates of the deployment: today where the users are, months as their first day."""
 from calendar import monthrange
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -33,3 +33,9 @@ def add_months(day, months):
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def utc_start_of(day):
+    """The stored (naive UTC) time at which the deployment's calendar date `day` begins."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)

@@ -176,3 +176,31 @@ COMPLIANCE_RULES = Vocabulary({
 COMPLIANCE_MODES = Vocabulary({"refuse": _l("拒绝并提示"), "flag": _l("仅标记"), "off": _l("停用")})
 # The kinds of record a compliance flag is about (ORM class names).
 COMPLIANCE_TARGETS = Vocabulary({"Product": _l("产品"), "Application": _l("融资申请"), "DataAccessLog": _l("查询记录")})
+
+# Every action the audit log records, as the audit page shows it (tests/common/test_vocab.py checks that each
+# code written anywhere in app/ has its name here).
+AUDIT_ACTIONS = Vocabulary({
+    "login.success": _l("登录成功"), "login.failed": _l("登录失败"), "user.register": _l("企业注册"),
+    "consent.grant": _l("授权查询"), "consent.revoke": _l("撤销授权"), "identity.release": _l("向机构披露身份"),
+    "firm_data.view": _l("查看企业数据"),
+    "product.publish": _l("产品发布"), "product.update": _l("产品修改"), "product.retire": _l("产品下架"),
+    "application.submit": _l("提交融资申请"), "application.assign": _l("分派申请"),
+    "application.approve": _l("批准申请"), "application.decline": _l("拒绝申请"),
+    "application.accept_offer": _l("企业接受批复"), "application.decline_offer": _l("企业放弃批复"),
+    "application.escalate": _l("超时申请上报"),
+    "loan.disburse": _l("放款"), "loan.report": _l("报送贷后月度情况"), "loan.feedback_upload": _l("上传贷后反馈文件"),
+    "data.upload": _l("部门数据上传"), "scores.refresh": _l("重新评分"), "model.activate": _l("启用模型版本"),
+    "objection.review": _l("申请人工复核评分"), "objection.data": _l("数据异议"),
+    "objection.upheld": _l("异议成立"), "objection.rejected": _l("异议不成立"), "objection.resolved": _l("复核已答复"),
+    "repair.request": _l("申请信用修复"), "repair.approved": _l("同意信用修复"),
+    "repair.rejected": _l("不同意信用修复"),
+    "list.add": _l("列入红黑名单"), "list.remove": _l("移出红黑名单"),
+    "compliance.acknowledge": _l("确认合规标记"),
+    "user.create": _l("创建用户"), "user.activate": _l("启用用户"), "user.deactivate": _l("停用用户"),
+    "user.password_change": _l("修改密码"), "user.password_reset": _l("重置密码"),
+    "institution.officer_create": _l("机构创建客户经理账户"),
+    "invitation.issue.subject": _l("签发主体认领码"), "invitation.issue.member": _l("邀请企业成员"),
+    "invitation.revoke": _l("作废邀请码"),
+    "subject.join.subject": _l("凭认领码加入信用主体"), "subject.join.member": _l("受邀加入企业"),
+    "subject.member_remove": _l("移除企业成员"),
+})

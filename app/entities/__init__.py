@@ -1,5 +1,5 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
-from .audit import AuditEntry
+from .audit import AuditChainHead, AuditEntry
 from .compliance import ComplianceFlag
 from .consent import Consent, DataAccessLog
 from .credit import CreditScore, ListEntry, ModelVersion, Objection, RepairRequest, ScoringRun
@@ -31,8 +31,9 @@ from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import Invitation, User
 
 __all__ = [
-    "Application", "ApplicationEvent", "AuditEntry", "ComplianceFlag", "Consent", "CreditScore", "CreditSubject",
-    "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution", "Invitation",
+    "Application", "ApplicationEvent", "AuditChainHead", "AuditEntry", "ComplianceFlag", "Consent", "CreditScore",
+    "CreditSubject", "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
+    "Invitation",
     "ListEntry", "Loan", "MarketSimulation",
     "Match", "MatchRun", "Message", "MessageAttachment", "MessageThread", "ModelVersion", "Notification",
     "OutboxMessage", "Objection", "Product", "ProductVersion", "RepairRequest",

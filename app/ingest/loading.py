@@ -1,5 +1,4 @@
 """Loading one department export: validate, type, compare with what is stored, write, report."""
-import csv
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -9,6 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.common.checksums import file_sha256
+from app.common.exports import mask_id_text, write_csv
 from app.entities import SourceBatch
 from app.entities.base import utcnow
 
@@ -22,7 +22,6 @@ from .validation import (
     check_digit_failures,
     collapse_white_space,
     find_rejects,
-    mask_id_text,
     normalise_cells,
     nul_cells,
     typed_frame,
@@ -385,9 +384,7 @@ def _write_rejects(rejects, source, batch, context, result):
     context.reject_dir.mkdir(parents=True, exist_ok=True)
     path = context.reject_dir / f"batch-{batch.id}-{source.name}-rejects.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(REJECT_HEADER)
-        writer.writerows(table)
+        write_csv(f, REJECT_HEADER, table, lineterminator="\n")
     result.reject_file = str(path)
     result.reject_reasons = {REASONS[r][0]: int(n) for r, n in rejects["reason"].value_counts().items()}
 

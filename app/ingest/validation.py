@@ -242,14 +242,6 @@ def mask_id_numbers(series):
     return series.where(series.isna(), series.str[:6] + "********" + series.str[-4:])
 
 
-def mask_id_text(text):
-    """Any ID-number text masked for a report: the region prefix and last four characters of a long
-    one, stars for the rest (as many as there were characters, so a wrong length still shows)."""
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
 def typed_frame(frame, source, parsed=None):
     """The typed values of valid rows, money in 元, months as their first day.
 

@@ -4,12 +4,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import jobs
+from app import audit_views, jobs
 from app.access import registered_version_or_404, role_required, subject_or_404, user_or_404
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES
 from app.credit.registry import RegistryError
-from app.entities import AuditEntry, Institution, User
+from app.entities import Institution, User
 from app.entities.users import SUBJECT_CODE
 from app.extensions import db
 from app.forms import ActionForm, show_error
@@ -110,9 +110,22 @@ def subject_code(subject_id):
 @bp.get("/audit")
 @platform_admin_only
 def audit_log():
-    """The latest audited actions."""
-    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
-    return render_template("audit.html", entries=entries)
+    """The audit log: filters (who, what, institution, dates), paging, export and the tamper check."""
+    return audit_views.show("platform")
+
+
+@bp.get("/audit/verify")
+@platform_admin_only
+def audit_verify():
+    """The audit log with the result of re-hashing its whole chain."""
+    return audit_views.show_verified("platform")
+
+
+@bp.get("/audit/export.csv")
+@platform_admin_only
+def audit_export():
+    """The filtered audit log as CSV."""
+    return audit_views.export()
 
 
 @bp.get("/models")

@@ -6,8 +6,8 @@ from io import BytesIO
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from app import audit_views
 from app.access import (
     compliance_flag_or_404,
     handled_objection_or_404,
@@ -19,7 +19,6 @@ from app.common import tables
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.ids import page_number
 from app.common.vocab import COMPLIANCE_RULES
-from app.entities import AuditEntry
 from app.entities.base import utcnow
 from app.extensions import db
 from app.forms import show_error
@@ -93,9 +92,22 @@ def figures_export(name, fmt):
 @bp.get("/audit")
 @regulator_only
 def audit_log():
-    """The latest audited actions."""
-    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
-    return render_template("audit.html", entries=entries)
+    """The audit log: filters (who, what, institution, dates), paging, export and the tamper check."""
+    return audit_views.show("regulator")
+
+
+@bp.get("/audit/verify")
+@regulator_only
+def audit_verify():
+    """The audit log with the result of re-hashing its whole chain."""
+    return audit_views.show_verified("regulator")
+
+
+@bp.get("/audit/export.csv")
+@regulator_only
+def audit_export():
+    """The filtered audit log as CSV."""
+    return audit_views.export()
 
 
 @bp.get("/matching")

@@ -91,7 +91,7 @@ def _has_users(session, subject):
 
 
 def authenticate(session, username, password):
-    """The active user whose password matches, or None; upgrades an outdated hash."""
+    """The active user whose password matches (the login audited), or None; upgrades an outdated hash."""
     user = find_user(session, username or "")
     if user is None or not user.active:
         # Spend the same time as a real check so that timing does not reveal usernames.
@@ -104,6 +104,15 @@ def authenticate(session, username, password):
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    audit.record(session, user, "login.success", user)
+    return user
+
+
+def register_firm_user(session, subject, username, password, display_name):
+    """Stage the first user of a firm that registers itself, audited as its registration."""
+    user = create_user(session, username, password, FIRM, display_name, subject=subject)
+    session.flush()
+    audit.record(session, user, "user.register", user, subject=subject.id)
     return user
 
 

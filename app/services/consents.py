@@ -144,23 +144,31 @@ def revoke(session, consent, user):
     audit.record(session, user, "consent.revoke", consent)
 
 
-def log_access(session, subject_id, user, consent, what):
-    """Stage a 查询记录 entry: who looked at which of the subject's data, under which consent."""
+def log_access(session, subject_id, user, consent, what, audited=True):
+    """Stage a 查询记录 entry: who looked at which of the subject's data, under which consent; and its
+    audit entry (`audited` False: the caller audits a list of views as one)."""
     session.add(DataAccessLog(subject_id=subject_id, user_id=user.id,
                               institution_id=user.institution_id,
                               consent_id=consent.id if consent else None,
                               purpose=consent.purpose_code if consent else "supervision", what=what))
+    if audited:
+        audit.record(session, user, "firm_data.view", None, target_type="CreditSubject", target_id=subject_id,
+                     what=what, consent=consent.id if consent else "")
 
 
 def log_views(session, user, views):
-    """Stage a 查询记录 entry for each (subject id, consent id, what) of `views`, under that consent."""
+    """Stage a 查询记录 entry for each (subject id, consent id, what) of `views`, under that consent, and one
+    audit entry naming every subject the page showed."""
     views = list(views)
     if not views:
         return
     by_id = {consent.id: consent for consent in session.scalars(
         select(Consent).where(Consent.id.in_({consent_id for _subject, consent_id, _what in views})))}
     for subject_id, consent_id, what in views:
-        log_access(session, subject_id, user, by_id[consent_id], what)
+        log_access(session, subject_id, user, by_id[consent_id], what, audited=False)
+    audit.record(session, user, "firm_data.view", None, target_type="CreditSubject",
+                 subjects=",".join(str(subject_id) for subject_id, _consent, _what in views), what=views[0][2],
+                 count=len(views))
 
 
 def consents_of(session, subject_id, purpose=None):

@@ -9,8 +9,6 @@ reported with the same figures is "unchanged", so the same file sent twice adds 
 The file is one unit of work: the caller commits its loaded rows and its `FeedbackUpload` together.
 A crash before that commit keeps nothing of the file, and sending it again loads it whole.
 """
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from app.common.checksums import file_sha256
 from app.common.dates import local_date, month_of
 from app.common.errors import InvalidInput, NotAllowed, in_user_language
+from app.common.exports import csv_text
 from app.common.money import format_yuan
 from app.common.vocab import LENDER_ROLES
 from app.entities import FeedbackUpload, Institution, Loan, RepaymentOutcome
@@ -305,11 +304,6 @@ def template_csv(session, institution_id, today=None):
     query = (select(Loan).where(Loan.institution_id == institution_id,
                                 Loan.status.not_in(list(loans.CLOSED_LOAN_STATUSES)))
              .options(selectinload(Loan.outcomes)).order_by(Loan.reference))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([column.header for column in FEEDBACK_FILE.columns])
-    for loan in session.scalars(query):
-        latest = loan.latest_outcome
-        if latest is None or latest.month < month:
-            writer.writerow([loan.reference, month.strftime("%Y-%m"), "", "", "", ""])
-    return "\ufeff" + out.getvalue()
+    rows = ([loan.reference, month.strftime("%Y-%m"), "", "", "", ""] for loan in session.scalars(query)
+            if loan.latest_outcome is None or loan.latest_outcome.month < month)
+    return csv_text([column.header for column in FEEDBACK_FILE.columns], rows)

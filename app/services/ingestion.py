@@ -19,7 +19,7 @@ from app.entities.base import utcnow
 from app.ingest import retention
 from app.ingest.runner import ingest_paths
 
-from . import lists, matches, models, runs, scoring_runs
+from . import audit, lists, matches, models, runs, scoring_runs
 
 
 @dataclass
@@ -91,6 +91,8 @@ def stage_upload(session, received, upload_name, actor):
                        summary={"refused": [refused.as_json() for refused in received.refused]})
     session.add(run)
     session.flush()
+    audit.record(session, actor, "data.upload", run, file=upload_name, files=len(received.paths),
+                 refused=len(received.refused))
     return run
 
 

@@ -5,14 +5,13 @@ its applications overdue now; the regulator sees it all, firms a public summary 
 Response times cover the decisions of the last RESPONSE_TIME_WINDOW_DAYS (as the response clock measures
 them); approvals, APRs and decline reasons cover every decision on the platform.
 """
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
+from app.common import exports
 from app.common.vocab import APPROVED_STATUSES, DECIDED_STATUSES, DECLINE_REASONS, INSTITUTION_KINDS
 from app.entities import Application, Institution, Product
 from app.entities.base import utcnow
@@ -133,27 +132,20 @@ def _number(value, digits=2):
 
 
 def to_csv(cards):
-    """The scoreboard as CSV text (UTF-8 with BOM for Excel), one row per institution."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("机构"), _("类型"), _("承诺时限（工作日）"), _("近期办结"), _("用时中位数（工作日）"),
-                     _("90%分位（工作日）"), _("按时办结率（%）"), _("当前超时未办"), _("已决策"), _("批准"),
-                     _("批准率（%）"), _("批复笔数"), _("最低年化综合融资成本（%）"), _("最高年化综合融资成本（%）"),
-                     _("拒绝原因构成")])
+    """The scoreboard as CSV text (UTF-8 with BOM for Excel), one row per institution, written by the one safe
+    writer (app/common/exports.py)."""
+    header = [_("机构"), _("类型"), _("承诺时限（工作日）"), _("近期办结"), _("用时中位数（工作日）"),
+              _("90%分位（工作日）"), _("按时办结率（%）"), _("当前超时未办"), _("已决策"), _("批准"),
+              _("批准率（%）"), _("批复笔数"), _("最低年化综合融资成本（%）"), _("最高年化综合融资成本（%）"),
+              _("拒绝原因构成")]
+    rows = []
     for card in cards:
         times = card.times
-        writer.writerow([
-            csv_safe(card.institution.name), INSTITUTION_KINDS.label(card.institution.kind),
+        rows.append([
+            card.institution.name, str(INSTITUTION_KINDS.label(card.institution.kind)),
             card.institution.response_limit_days, times.decided if times else 0,
             _number(times.median if times else None, 1), "" if not times or times.p90 is None else times.p90,
             _share(times.on_time_share if times else None), card.overdue, card.decided, card.approved,
             _share(card.approval_rate), card.offers, _number(card.apr_min), _number(card.apr_max),
             "；".join(f"{DECLINE_REASONS.label(code)} {count}" for code, count in card.reasons)])
-    return out.getvalue()
-
-
-def csv_safe(text):
-    """A text cell a spreadsheet will not run as a formula (a leading = + - @, tab or CR is quoted away)."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return exports.csv_text(header, rows)

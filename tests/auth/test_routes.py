@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.common.codes import make_uscc
-from app.entities import CreditSubject, User
+from app.entities import AuditEntry, CreditSubject, User
 from app.extensions import db
 
 from .. import factories
@@ -30,6 +30,16 @@ def test_login_with_wrong_password_says_so(app, world):
     response = login(client, "firm", "wrong-password-1")
     assert response.status_code == 400
     assert "用户名或密码不正确" in page_text(response)
+
+
+def test_a_login_and_a_failed_one_are_both_audited(app, world):
+    client = app.test_client()
+    login(client, "firm", "wrong-password-1")
+    login(client, "firm")
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    firm_id = world["users"]["firm"].id
+    assert [(e.action, e.actor_id) for e in entries] == [("login.failed", None), ("login.success", firm_id)]
+    assert entries[0].details == {"username": "firm", "reason": "wrong_password"} and entries[1].ip == "127.0.0.1"
 
 
 def test_logout_really_ends_the_session(app, world):
@@ -70,6 +80,10 @@ def test_registration_creates_subject_and_user(app):
     assert response.status_code == 302
     subject = db.session.scalars(select(CreditSubject)).one()
     assert subject.uscc == GOOD_CODE and subject.town_code == "610203001"
+    registered = db.session.scalars(select(AuditEntry)).one()
+    user = db.session.scalars(select(User)).one()
+    assert (registered.action, registered.actor_id, registered.target_id) == ("user.register", user.id, user.id)
+    assert registered.details == {"subject": str(subject.id)}
     assert client.get("/firm/").status_code == 200
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app import jobs
-from app.entities import SourceBatch, SourceRecord
+from app.entities import AuditEntry, SourceBatch, SourceRecord
 from app.entities.base import utcnow
 from app.extensions import db
 
@@ -54,6 +54,9 @@ def test_upload_a_single_csv(app, world, tmp_path):
     assert response.status_code == 200
     assert "载入结果" in page_text(response)
     assert db.session.scalar(select(func.count(SourceRecord.id))) == 3
+    uploaded = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "data.upload")).one()
+    assert uploaded.actor_id == world["users"]["data_admin"].id and uploaded.target_type == "IngestionRun"
+    assert uploaded.details == {"file": "市场监管_主体登记_2025.csv", "files": "1", "refused": "0"}
 
 
 def test_upload_a_zip_written_by_windows_tools(app, world, tmp_path):

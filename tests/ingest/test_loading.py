@@ -266,3 +266,13 @@ def test_a_resend_differing_only_in_white_space_or_encoding_is_unchanged(app, tm
     assert (figures["status"], figures["inserted"], figures["updated"], figures["unchanged"]) == ("loaded", 0, 0, 3)
     assert db.session.scalar(select(CreditSubject.name).where(CreditSubject.uscc == exports.FIRM_A)) == (
         "陈炉甲 陶瓷有限公司")
+
+
+def test_the_reject_report_neutralises_formulas_and_masks_id_numbers(app, district, tmp_path):
+    ingest(district)
+    rows = [[exports.FIRM_A, "2025-07", '=HYPERLINK("http://evil.example","点此")', "1", "1", "是", "0"],
+            [exports.FIRM_A, "2025-08", "身份证610203199001011234", "1", "1", "是", "0"],
+            [exports.FIRM_A, "2025-09", "-100", "1", "1", "是", "0"]]
+    summary = ingest(exports.write_csv(tmp_path / "税务_月度申报_注入.csv", "tax_filing", rows))
+    raw = [r["原始值 raw value"] for r in reject_rows(summary["files"][0]["reject_file"])]
+    assert raw == ['\'=HYPERLINK("http://evil.example","点此")', "身份证610203********1234", "-100"]

@@ -104,7 +104,8 @@ def test_release_identifies_the_firm_until_it_is_revoked(app, world):
     html = page_text(screening(app, world)[0])
     assert world["other_firm"].name not in html and PURPOSE not in html
     actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions[-2:] == ["identity.release", "consent.revoke"]
+    # The firm shown once on the page and once through the API: each view audited.
+    assert actions[-4:] == ["identity.release", "firm_data.view", "firm_data.view", "consent.revoke"]
     logged = db.session.execute(select(DataAccessLog.subject_id, DataAccessLog.consent_id)).all()
     assert logged == [(world["other_firm"].id, release.id)] * 2
 

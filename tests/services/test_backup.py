@@ -123,7 +123,7 @@ def restore(url, tmp_path, archive, *options):
 def test_a_backup_restored_into_a_fresh_database_has_every_row_audit_entry_and_file(app, source, fresh_url,
                                                                                     tmp_path):
     before, entries = counts_of(source), audit_log_of(source)
-    assert [entry[3] for entry in entries] == ["identity.release", "consent.revoke", "test.entry"]
+    assert [entry[3] for entry in entries] == ["firm_data.view", "identity.release", "consent.revoke", "test.entry"]
     created, manifest = create_backup(app, tmp_path / "backups")
     assert manifest["row_counts"] == before and manifest["alembic_revision"] == created["alembic_revision"]
     assert manifest["database"]["kind"] == db.engine.dialect.name
@@ -245,8 +245,8 @@ def sqlite_writer(request, app, source):
             number = 0
             while not stop.is_set() and number < count:
                 try:
-                    writer.execute("INSERT INTO audit_log (at, action, target_type, details) VALUES "
-                                   "(CURRENT_TIMESTAMP, ?, 'Test', '{}')", (f"write.{number}",))
+                    writer.execute("INSERT INTO audit_log (at, action, target_type, details, prev_hash, row_hash) "
+                                   "VALUES (CURRENT_TIMESTAMP, ?, 'Test', '{}', '', '')", (f"write.{number}",))
                     writer.commit()
                 except sqlite3.Error as error:
                     errors.append(error)
@@ -283,7 +283,7 @@ def test_a_sqlite_backup_taken_while_the_platform_writes_is_one_consistent_state
     thread.join()
     assert errors == []  # no write was locked out by the backup
     restored = last_json(restore(fresh_url, tmp_path, created["archive"]))
-    written = manifest["row_counts"]["audit_log"] - 3
+    written = manifest["row_counts"]["audit_log"] - 4
     assert restored["tables"] == manifest["row_counts"] and 0 <= written <= 150
     actions = [entry[3] for entry in audit_log_of(fresh_url)]
-    assert actions[3:] == [f"write.{number}" for number in range(written)]  # a prefix of the writes, no gap
+    assert actions[4:] == [f"write.{number}" for number in range(written)]  # a prefix of the writes, no gap

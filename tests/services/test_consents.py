@@ -16,6 +16,7 @@ from app.services.consents import (
     consent_in_force,
     consents_in_force,
     log_access,
+    log_views,
     revoke,
 )
 
@@ -192,6 +193,25 @@ def test_log_access_records_who_looked_under_which_consent(parties):
     assert row.what == "信用报告"
     assert row.at is not None
     assert access_log_of(db.session, parties["subject"].id) == [row]
+    viewed = db.session.scalars(select(AuditEntry)).one()
+    assert (viewed.action, viewed.actor_id, viewed.target_type, viewed.target_id) == (
+        "firm_data.view", officer.id, "CreditSubject", parties["subject"].id)
+    assert viewed.details == {"what": "信用报告", "consent": str(given.id)}
+
+
+def test_a_list_of_views_is_one_audit_entry_naming_every_firm(parties):
+    given = consent(parties)
+    other = factories.SubjectFactory()
+    other_consent = factories.ConsentFactory(subject_id=other.id, institution_id=parties["bank"].id)
+    officer = factories.UserFactory(role="lender_officer", institution=parties["bank"])
+    db.session.commit()
+    log_views(db.session, officer, [(parties["subject"].id, given.id, "ranking:application:1"),
+                                    (other.id, other_consent.id, "ranking:application:2")])
+    db.session.commit()
+    assert len(db.session.scalars(select(DataAccessLog)).all()) == 2
+    viewed = db.session.scalars(select(AuditEntry)).one()
+    assert viewed.action == "firm_data.view" and viewed.details["count"] == "2"
+    assert viewed.details["subjects"] == f"{parties['subject'].id},{other.id}"
 
 
 def test_log_access_without_consent_is_recorded_as_supervision(parties):

@@ -301,6 +301,14 @@ def test_the_template_lists_the_loans_whose_month_is_not_reported(world, four_lo
     assert [line.split(",")[:2] for line in lines[1:]] == [[ref, month(0)] for ref in ("L-2", "L-3", "L-4")]
 
 
+def test_the_template_neutralises_a_reference_that_starts_like_a_formula(world):
+    factories.add_loan(world, "=1+2")
+    factories.add_loan(world, "-L-9")
+    db.session.commit()
+    lines = feedback.template_csv(db.session, world["bank_a"].id).lstrip("\ufeff").splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["'-L-9", "'=1+2"]
+
+
 def test_an_institution_is_found_by_name_or_id(world):
     bank = world["bank_a"]
     assert feedback.find_institution(db.session, bank.name) is bank
