@@ -56,3 +56,9 @@ def page(browser, live_server):
     page.base = live_server
     yield page
     context.close()
+
+
+def open_menu(page):
+    """On a phone the header's menu (pages, language, logout) folds behind its button: open it."""
+    if page.locator(".menu-button").is_visible() and not page.locator("nav.nav").is_visible():
+        page.click(".menu-button")

@@ -14,6 +14,7 @@ from app.services import invitations
 from app.services.accounts import hash_password
 
 from .. import factories
+from .conftest import open_menu
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots" / "accounts"
 WIDTHS = {"desk": 1280, "phone": 390}
@@ -130,6 +131,7 @@ def test_english_survives_login(app, screen):
     db.session.commit()
     page = screen
     page.goto(f"{page.base}/login")
+    open_menu(page)
     page.click("text=English")
     page.wait_for_load_state("load")
     assert page.locator("html").get_attribute("lang") == "en"

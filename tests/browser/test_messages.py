@@ -10,6 +10,7 @@ from app.extensions import db
 
 from .. import factories
 from ..factories import PASSWORD
+from .conftest import open_menu
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -31,6 +32,7 @@ def _log_in(page, username):
 
 
 def _log_out(page):
+    open_menu(page)
     page.click("header button:has-text('退出')")
     page.wait_for_load_state("load")
 
