@@ -6,7 +6,7 @@ Every figure is a count or sum over stored rows (docs/regulator.md says which ro
 into three frames — needs, applications, loans — and kept on the app until the market changes (checked at most
 every MATCH_ODDS_REFRESH_SECONDS), so the dashboard stays quick on a large market.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,8 @@ class Frames:
     needs: pd.DataFrame
     applications: pd.DataFrame
     loans: pd.DataFrame
-    # The dashboards computed from these frames, by segment (they go with the frames when the market changes).
+    # The dashboards computed from these frames, by segment, and under None the part every segment shares
+    # (they go with the frames when the market changes).
     boards: dict = field(default_factory=dict)
 
 
@@ -393,13 +394,18 @@ def dashboard(session, segment="subject_kind"):
     """Everything the dashboard shows, for the breakdown by `segment` (computed once per segment and market)."""
     f = frames(session)
     if segment not in f.boards:
-        unmet = match_supervision.unmatched_needs(session)
-        f.boards[segment] = Dashboard(
-            funnel=funnel(f), months=by_month(f), segment=segment, segments=by_segment(f, segment),
-            totals=programme_totals(f), counts=supervision.market_counts(session),
-            institutions=supervision.by_institution(session), unmet_count=match_supervision.unmatched_count(session),
-            unmet_rules=match_supervision.failed_rule_totals(unmet)[:UNMET_RULES])
+        common = f.boards.get(None) or f.boards.setdefault(None, _common(session, f))
+        f.boards[segment] = replace(common, segment=segment, segments=by_segment(f, segment))
     return f.boards[segment]
+
+
+def _common(session, f):
+    """What every breakdown's dashboard shows alike, computed once per state of the market."""
+    unmet = match_supervision.unmatched_needs(session)
+    return Dashboard(funnel=funnel(f), months=by_month(f), segment=None, segments=[], totals=programme_totals(f),
+                     counts=supervision.market_counts(session), institutions=supervision.by_institution(session),
+                     unmet_count=match_supervision.unmatched_count(session),
+                     unmet_rules=match_supervision.failed_rule_totals(unmet)[:UNMET_RULES])
 
 
 def stage_names(segment):
