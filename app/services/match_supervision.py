@@ -48,6 +48,15 @@ def unmatched_needs(session, limit=MAX_NEEDS):
     return list(result.values())
 
 
+def unmatched_rule_totals(session, limit=MAX_NEEDS):
+    """failed_rule_totals of unmatched_needs(session, limit), read without loading the needs and products."""
+    newest = select(FinancingNeed.id).where(*_unmatched()).order_by(FinancingNeed.id.desc()).limit(limit)
+    total = Counter()
+    for (results,) in session.execute(select(Match.rule_results).where(Match.need_id.in_(newest.scalar_subquery()))):
+        total.update(r["rule"] for r in results if not r["passed"])
+    return total.most_common()
+
+
 def failed_rule_totals(entries):
     """How many (need, product) verdicts each rule failed, over all `entries`, most first."""
     total = Counter()

@@ -5,15 +5,15 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.common.dates import add_months, local_date
 from app.common.vocab import APPROVED_STATUSES, DECIDED_STATUSES
-from app.entities import Application, FinancingNeed, Loan, Match
+from app.entities import Application, FinancingNeed, Loan, Match, Product
 from app.entities.base import utcnow
 from app.extensions import db
 from app.matching.rules import section_of
-from app.services import market_figures
+from app.services import market_figures, match_supervision
 
 from .. import factories
 
@@ -200,3 +200,39 @@ def test_figures_are_kept_until_the_market_changes(app):
     factories.NeedFactory(subject=db.session.scalars(select(FinancingNeed)).first().subject)
     db.session.commit()
     assert len(market_figures.frames(db.session).needs) == len(first.needs) + 1
+
+
+def test_the_lender_breakdowns_are_labelled_with_the_names(market):
+    _needs, apps, *_ = direct()
+    institutions = {str(a.institution_id): a.institution.name for a in apps}
+    products = {str(a.product_id): f"{a.product.name} · {a.institution.name}" for a in apps}
+    assert {r.key: r.label for r in market_figures.by_segment(market, "institution")} == institutions
+    assert {r.key: r.label for r in market_figures.by_segment(market, "product")} == products
+
+
+def test_the_mean_apr_and_approved_amount_of_a_segment(market):
+    _needs, apps, *_ = direct()
+    rows = {row.key: row for row in market_figures.by_segment(market, "institution")}
+    for key, row in rows.items():
+        approved = [a for a in apps if str(a.institution_id) == key and a.status in APPROVED_STATUSES]
+        if approved:
+            mean = sum(float(a.approved_amount) for a in approved) / len(approved) / 10_000
+            assert row.mean_approved_wan == pytest.approx(mean, abs=0.01)
+            assert row.mean_apr is not None and row.mean_apr >= min(float(a.approved_rate) for a in approved) - 0.01
+
+
+def test_the_unmet_demand_rules_read_lean_equal_those_of_the_unmatched_needs(app):
+    build_market(needs=12)
+    products = db.session.scalars(select(Product)).all()
+    for n, need in enumerate(db.session.scalars(select(FinancingNeed).where(FinancingNeed.status == "open"))):
+        db.session.execute(delete(Match).where(Match.need_id == need.id))
+        for k, product in enumerate(products[:3]):
+            failed = ["amount", "term", "guarantee"][: 1 + (n + k) % 3]
+            db.session.add(Match(need_id=need.id, product_id=product.id, eligible=False, failed_count=len(failed),
+                                 rule_results=[{"rule": r, "passed": False} for r in failed]
+                                 + [{"rule": "region", "passed": True}]))
+    db.session.commit()
+    lean = match_supervision.unmatched_rule_totals(db.session)
+    assert lean and lean == match_supervision.failed_rule_totals(match_supervision.unmatched_needs(db.session))
+    assert dict(lean)["amount"] >= dict(lean)["guarantee"] and "region" not in dict(lean)
+    assert market_figures.dashboard(db.session).unmet_rules == lean[:market_figures.UNMET_RULES]
