@@ -59,6 +59,7 @@ from app.entities import (
     RepaymentOutcome,
     User,
 )
+from app.entities.base import refresh_statistics
 from app.entities.users import FIRM, LENDER_ADMIN, LENDER_OFFICER
 from app.services import (
     accounts,
@@ -79,6 +80,9 @@ log = logging.getLogger(__name__)
 MAX_SEED = 9999
 MAX_MONTHS = 60
 MAX_ACTIVITY = 20
+# What a replay writes in bulk: their planner statistics are refreshed once it ends.
+MARKET_TABLES = ("financing_need", "match", "consent", "application", "application_event", "loan",
+                 "repayment_outcome", "credit_score", "data_access_log")
 # Chance a firm without an open need or a running loan posts one in a month, by kind.
 POST_RATE = {"enterprise": 0.026, "individual_business": 0.022, "cooperative": 0.03, "farmer": 0.016}
 # A need's typical amount in 万元 by kind (log-normal around it) and the terms firms ask for.
@@ -693,6 +697,8 @@ def simulate(session, seed, months, until=None, truth_path=None, activity=1.0, o
             session.commit()
             if on_month is not None:
                 on_month(window, replay.added)
+        if replay is not None:
+            refresh_statistics(session, *MARKET_TABLES)
         session.commit()
     finally:
         config["MATCH_ODDS_REFRESH_SECONDS"] = live_refresh

@@ -17,6 +17,19 @@ def utcnow():
     return clock.utcnow()
 
 
+def refresh_statistics(session, *tables):
+    """After a bulk write (an ingest, a scoring or matching run, a market replay): PostgreSQL's planner
+    statistics of `tables` brought up to date at once. Until autovacuum's next pass the planner would take a
+    table of 400,000 fresh records for a few rows and scan a whole source to show one firm's (200 ms instead
+    of 0.1 ms a query). SQLite plans by its indexes without statistics, so nothing is done there."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote_identifier
+    for table in tables:
+        connection.exec_driver_sql(f"ANALYZE {quote(table)}")
+
+
 def money(value) -> Decimal:
     """Round a number of 元 to cents."""
     return Decimal(value).quantize(Decimal("0.01"))

@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from app.entities.base import refresh_statistics
+
 from .loading import FileResult, LoadContext, load_file
 from .registration import subject_index
 from .sources import SOURCES, source_for_file
@@ -51,7 +53,11 @@ def ingest_paths(session, paths, towns, uploaded_by_id=None, on_file=None):
         results.append(_load_one(session, path, context))
         if on_file is not None:
             on_file(len(results), len(paths))
-    return summarise(results)
+    summary = summarise(results)
+    if summary["totals"]["inserted"] + summary["totals"]["updated"]:
+        refresh_statistics(session, "source_record", "source_batch", "credit_subject")
+        session.commit()
+    return summary
 
 
 def _load_one(session, path, context, attempts=2):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.common.errors import NotAllowed
 from app.entities import MatchRun
-from app.entities.base import utcnow
+from app.entities.base import refresh_statistics, utcnow
 
 from . import matches, runs
 
@@ -50,6 +50,8 @@ def execute(session, run, on_progress=None):
     run.needs_total, run.needs_done = figures["needs"], figures["needs"]
     run.products, run.pairs, run.matches_stored = figures["products"], figures["pairs"], figures["stored"]
     runs.finish(session, run)
+    refresh_statistics(session, "match")
+    session.commit()
     return run
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.common.errors import NotAllowed
 from app.entities import ScoringRun
-from app.entities.base import utcnow
+from app.entities.base import refresh_statistics, utcnow
 
 from . import audit, models, runs
 
@@ -62,6 +62,8 @@ def execute(session, run, root, region_code, subject_ids=None):
         return run
     run.subjects_scored = run.subjects_total = summary["scored"]
     runs.finish(session, run)
+    refresh_statistics(session, "credit_score")
+    session.commit()
     return run
 
 

@@ -3,7 +3,7 @@ import csv
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.entities import CreditSubject, SourceBatch, SourceRecord
 from app.extensions import db
@@ -276,3 +276,21 @@ def test_the_reject_report_neutralises_formulas_and_masks_id_numbers(app, distri
     summary = ingest(exports.write_csv(tmp_path / "税务_月度申报_注入.csv", "tax_filing", rows))
     raw = [r["原始值 raw value"] for r in reject_rows(summary["files"][0]["reject_file"])]
     assert raw == ['\'=HYPERLINK("http://evil.example","点此")', "身份证610203********1234", "-100"]
+
+
+def _manual_analyses(table):
+    """How many times `table` was ANALYZEd by a command (autovacuum's passes are counted apart)."""
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    return db.session.scalar(text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = :t"), {"t": table})
+
+
+def test_an_ingest_that_wrote_rows_refreshes_the_planner_statistics(app, district):
+    """On PostgreSQL, a query for one firm's records must not plan as if the table were empty just after a big
+    load (a whole-source scan, 200 ms, until autovacuum's next pass)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the planner statistics are PostgreSQL's (SQLite plans by its indexes)")
+    before = _manual_analyses("source_record")
+    ingest(district)
+    assert _manual_analyses("source_record") == before + 1
+    ingest(district)  # nothing new: no statistics to refresh
+    assert _manual_analyses("source_record") == before + 1
