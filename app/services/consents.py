@@ -50,7 +50,7 @@ def _stage(session, subject, institution, user, purpose, purpose_text, categorie
 def grant_underwriting_consent(session, subject, institution, user, purpose_text):
     """Stage a short underwriting consent of `subject` for `institution` (PIPL art. 23)."""
     days = current_app.config["UNDERWRITING_CONSENT_DAYS"]
-    today = utcnow().date()
+    today = local_date()
     consent = _stage(session, subject, institution, user, UNDERWRITING, purpose_text, UNDERWRITING_CATEGORIES, days,
                      data_from=today - timedelta(days=3 * 365), data_to=today, fetch_frequency="once",
                      data_life_days=days)

@@ -10,9 +10,9 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.common.dates import local_date
 from app.credit.scoring import latest_per_subject
 from app.entities import CreditScore, CreditSubject, Institution, Product, SourceRecord
-from app.entities.base import utcnow
 from app.matching.tables import NeedFacts, ProductTerms
 
 from . import list_kinds
@@ -158,7 +158,7 @@ def firm_age_years(established_on, today):
 
 def need_facts(session, needs, source_keys=(), attribute_names=(), today=None):
     """The facts of each need's firm, in the order of `needs`."""
-    today = today or utcnow().date()
+    today = today or local_date()
     subject_ids = {n.subject_id for n in needs}
     subjects = {s.id: s for batch in _batches(subject_ids)
                 for s in session.scalars(select(CreditSubject).where(CreditSubject.id.in_(batch)))}

@@ -36,7 +36,7 @@ def _description(text):
 
 def _due_on():
     """Today plus the answer period (征信业管理条例: an objection is answered within 20 days)."""
-    return utcnow().date() + timedelta(days=current_app.config["OBJECTION_ANSWER_DAYS"])
+    return local_date() + timedelta(days=current_app.config["OBJECTION_ANSWER_DAYS"])
 
 
 def request_review(session, subject, user, score, description):

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.common.dates import local_date
 from app.common.errors import InvalidInput
 from app.common.region import town_codes
 from app.entities import CreditSubject, FinancingNeed
-from app.entities.base import utcnow
 from app.matching.rules import SECTIONS, section_of
 
 from . import consents, matches
@@ -123,7 +123,7 @@ def screen_product(session, product, user, filters=None):
     rows = matches.eligible_needs(session, product)
     subject_ids = {subject.id for _fit, _need, subject in rows}
     scores = latest_scores(session, subject_ids)
-    red = {sid for sid, measures in active_lists(session, subject_ids, utcnow().date()).items()
+    red = {sid for sid, measures in active_lists(session, subject_ids, local_date()).items()
            if "priority" in measures}
     released = consents.consent_ids_in_force(session, user.institution_id, subject_ids, consents.SCREENING)
     priority_product = bool((product.rules or {}).get("red_list_priority"))

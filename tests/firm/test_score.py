@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from app.common.dates import local_date
 from app.entities import AuditEntry, CreditScore, Objection, SourceRecord
-from app.entities.base import utcnow
 from app.extensions import db
 from app.services import scores
 
@@ -44,7 +44,7 @@ def test_a_review_request_and_a_data_objection_are_recorded_audited_and_listed(a
         ("review", world["subject_id"], "open"), ("data", world["subject_id"], "open")]
     latest = db.session.scalars(select(CreditScore.id).where(CreditScore.subject_id == world["subject_id"])).first()
     assert requests[0].credit_score_id == latest and requests[1].source_record_id == record.id
-    assert all(o.due_on == utcnow().date() + timedelta(days=20) for o in requests)
+    assert all(o.due_on == local_date() + timedelta(days=20) for o in requests)
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor_id == world["users"]["firm"].id))
     assert {"objection.review", "objection.data"} <= set(actions)
     assert "人工复核" in page and "数据异议" in page and "该月营业收入填报有误" in page

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.common.dates import local_date
 from app.entities import Match
-from app.entities.base import utcnow
 from app.extensions import db
 from app.matching.explain import sentence
 from app.matching.tables import ProductTerms
@@ -32,7 +32,7 @@ def verdict(need, made):
 
 
 def test_firm_age_is_explained_in_years(app):
-    young = factories.SubjectFactory(established_on=utcnow().date() - timedelta(days=int(1.55 * 365.25)))
+    young = factories.SubjectFactory(established_on=local_date() - timedelta(days=int(1.55 * 365.25)))
     need = factories.NeedFactory(subject=young)
     eligible, failed = verdict(need, product(min_age_years=2.0))
     assert not eligible
