@@ -16,6 +16,7 @@ from app.access import (
     subject_member_or_404,
 )
 from app.common.errors import InvalidInput, NotAllowed
+from app.common.language import english
 from app.common.money import wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
@@ -276,7 +277,7 @@ def identity_revoke(release_id):
 
 def _objection_form(subject_id):
     form = ObjectionForm()
-    form.record_id.choices = [(record_id, f"{source.department} · {source.title} · {summary}")
+    form.record_id.choices = [(record_id, f"{source.label(english())} · {summary}")
                               for record_id, source, summary in scores.latest_records(db.session, subject_id)]
     return form
 

@@ -18,6 +18,8 @@ from app.common.vocab import LIST_TYPES, PURPOSES
 from app.entities import Application, Consent, CreditSubject, Notification, OutboxMessage, User, UserContact
 from app.entities.base import utcnow
 
+from .list_kinds import list_words
+
 # Kind → its sentence; the parameters are filled in the reader's language when shown.
 KINDS = {
     "info_requested": _l("%(institution)s 请您为申请 #%(application)s 补充材料。"),
@@ -40,6 +42,8 @@ def _words(params):
     words = dict(params)
     if "purpose" in words:
         words["purpose"] = str(PURPOSES.label(words["purpose"]))
+    if "list_kind" in words:  # the list's name in the reader's language (older notifications have none)
+        words["list"] = list_words(words["list_kind"], "name", words.get("list"))
     if "list_type" in words:
         words["list_type"] = str(LIST_TYPES.label(words["list_type"]))
     if "outcome" in words:
