@@ -82,9 +82,10 @@ def members_of(session, subject_id):
 
 
 def create_officer(session, admin, username, display_name, password):
-    """Stage a loan officer of the admin's institution."""
+    """Stage a loan officer of the admin's institution, whose generated `password` is changed at first login."""
     officer = accounts.create_user(session, username, password, LENDER_OFFICER, display_name,
                                    institution=admin.institution)
+    officer.password_temporary = True
     session.flush()
     audit.record(session, admin, "institution.officer_create", officer, username=officer.username)
     return officer
