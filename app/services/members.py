@@ -10,7 +10,7 @@ from app.common.errors import InvalidInput, NotAllowed
 from app.entities import User
 from app.entities.users import FIRM, LENDER_OFFICER, MEMBER_INVITATION, SUBJECT_CODE
 
-from . import accounts, audit, invitations
+from . import accounts, audit, invitations, notifications
 from .subjects import valid_id_number
 
 
@@ -73,6 +73,23 @@ def remove(session, owner, member):
     member.active = False
     accounts.end_all_sessions(member)
     audit.record(session, owner, "subject.member_remove", member, username=member.username)
+
+
+def transfer_ownership(session, owner, member):
+    """Stage the hand-over of the subject's ownership to an active colleague: the owner becomes a member,
+    both are notified, and the audit log names both."""
+    _require_owner(owner)
+    if member.subject_id != owner.subject_id or member.role != FIRM:
+        raise NotAllowed(_("该用户不属于本主体。"))
+    if member.id == owner.id:
+        raise NotAllowed(_("您已是本主体的账户管理员。"))
+    if not member.active:
+        raise NotAllowed(_("只能移交给在用的成员。"))
+    owner.owner, member.owner = False, True
+    audit.record(session, owner, "subject.owner_transfer", member, subject=owner.subject_id,
+                 to_user=member.username)
+    notifications.notify(session, member, "ownership_received", link="/firm/members", owner=owner.display_name)
+    notifications.notify(session, owner, "ownership_handed", link="/firm/members", member=member.display_name)
 
 
 def members_of(session, subject_id):

@@ -31,6 +31,8 @@ KINDS = {
     "repair_decided": _l("您的信用修复申请 #%(request)s 已处理：%(outcome)s。"),
     "listed": _l("您已被列入%(list)s（%(list_type)s），列入事由与移出条件见“我的信用评分”。"),
     "delisted": _l("您已移出%(list)s。"),
+    "ownership_received": _l("%(owner)s 已将本主体的账户管理员身份移交给您：您现在可以邀请和移除成员。"),
+    "ownership_handed": _l("您已将本主体的账户管理员身份移交给 %(member)s，您现在是普通成员。"),
 }
 OUTCOMES = {"approved": _l("予以批准"), "declined": _l("不予批准"), "rejected": _l("不予修复")}
 CHANNELS = ("email", "sms")
