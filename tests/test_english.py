@@ -12,7 +12,7 @@ from app.extensions import db
 from app.services import notifications
 
 from . import factories
-from .conftest import logged_in_client
+from .conftest import logged_in_client, pdf_text
 from .test_access import PERSONAS, TABLE, batch_with_rejects, identity_release, url_args
 
 # CJK ideographs and the full-width punctuation that goes with them (，。：（）、；〔〕).
@@ -102,3 +102,14 @@ def test_every_page_of_a_role_is_english(app, scored_world, persona, tmp_path):
                 left[url] = found
     report = "\n".join(f"{url}: {' | '.join(runs)}" for url, runs in left.items())
     assert not left, f"Chinese left on English pages:\n{report}"
+
+
+def test_the_credit_report_is_english(app, scored_world):
+    firm_user = scored_world["users"]["firm"]
+    firm_user.locale = "en"
+    more_states(scored_world)
+    response = logged_in_client(app, firm_user).get("/firm/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "Credit report" in text or "credit report" in text
+    assert chinese_left(text, data_texts(db.session)) == []

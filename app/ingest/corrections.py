@@ -90,7 +90,7 @@ def correct_record(session, record, changes, provenance, subject_code, towns):
     editable = {c.name for c in editable_columns(record)}
     if not editable:
         raise CorrectionRefused("市场主体登记数据请由市场监管部门报送更正文件", "registration data is corrected by "
-                                "市场监管's own file", None)
+                                "the market regulator's own file", None)
     unknown = set(changes) - editable
     if unknown:
         raise CorrectionRefused("不能更正的字段", f"columns that cannot be corrected: {', '.join(sorted(unknown))}")

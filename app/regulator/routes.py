@@ -18,6 +18,7 @@ from app.access import (
 from app.common import tables
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.ids import page_number
+from app.common.language import english
 from app.common.vocab import COMPLIANCE_RULES, LIST_TYPES
 from app.entities.base import utcnow
 from app.extensions import db
@@ -293,7 +294,7 @@ def compliance_acknowledge(flag_id):
     form = AcknowledgeForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
-            flash("；".join(str(e) for e in errors), "error")
+            flash(("; " if english() else "；").join(str(e) for e in errors), "error")
         return redirect(url_for("regulator.compliance_flags"))
     try:
         compliance.acknowledge(db.session, found, current_user, form.note.data)

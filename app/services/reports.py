@@ -94,8 +94,10 @@ def data_sources(session, subject_id):
         .where(SourceRecord.subject_id == subject_id, SourceRecord.superseded_by_id.is_(None))
         .group_by(SourceRecord.source)).all()
     found = {name: (count, first, last) for name, count, first, last in rows}
-    return [{"source": vocab.SOURCE_NAMES.label(s.name) if s.name in vocab.SOURCE_NAMES else s.title,
-             "department": SOURCE_NAMES_EN[s.name][0] if str(get_locale()) == "en" else s.department,
+    english = str(get_locale()) == "en"
+    return [{"source": vocab.SOURCE_NAMES.label(s.name) if s.name in vocab.SOURCE_NAMES
+             else (SOURCE_NAMES_EN[s.name][1] if english else s.title),
+             "department": SOURCE_NAMES_EN[s.name][0] if english else s.department,
              "records": found[s.name][0],
              "first": found[s.name][1].isoformat()[:7] if found[s.name][1] else "—",
              "last": found[s.name][2].isoformat()[:7] if found[s.name][2] else "—"}
