@@ -86,11 +86,12 @@ demo-data: setup
 	  print('市场 / market:', s['applications'], s['loans'])"
 
 # The browser tests drive Debian's Chromium through Playwright (never a downloaded browser);
-# the CJK fonts make Chinese render in screenshots. Installed when missing (needs root, as in CI).
+# the CJK fonts make Chinese render in screenshots; poppler-utils gives pdftotext, which reads the report PDF
+# back in its browser test. Installed when missing (needs root, as in CI).
 browser:
-	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
 	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q && \
-	  apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-noto-cjk; } || \
+	  apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-noto-cjk poppler-utils; } || \
 	  echo "chromium could not be installed: the browser tests will be skipped (and fail in CI)"
 
 test: setup browser

@@ -162,19 +162,35 @@ class Config:
         "court_dishonest": {
             "type": "black", "name": "失信被执行人名单", "measures": ["no_credit_loans"],
             "basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》（法释〔2017〕7号）",
-            "exit": "履行生效法律文书确定的义务，或人民法院决定删除失信信息"},
+            "exit": "履行生效法律文书确定的义务，或人民法院决定删除失信信息",
+            "name_en": "List of dishonest judgment debtors",
+            "basis_en": "Supreme People's Court provisions on publishing the list of dishonest judgment debtors "
+                        "(Fa Shi [2017] No. 7)",
+            "exit_en": "The obligations of the effective legal document are met, or the court removes the record"},
         "serious_dishonest": {
             "type": "black", "name": "严重失信主体名单", "measures": ["no_credit_loans"],
             "basis": "《国务院办公厅关于进一步完善失信约束制度构建诚信建设长效机制的指导意见》（国办发〔2020〕49号）",
-            "exit": "名单期限届满，或完成信用修复并经认定部门同意移出"},
+            "exit": "名单期限届满，或完成信用修复并经认定部门同意移出",
+            "name_en": "List of seriously dishonest subjects",
+            "basis_en": "General Office of the State Council, guidance on improving the system of constraints on "
+                        "dishonesty (Guo Ban Fa [2020] No. 49)",
+            "exit_en": "The listing period ends, or the credit is repaired and the listing department agrees to "
+                       "remove it"},
         "honest_taxpayer": {
             "type": "red", "name": "纳税信用A级纳税人名单", "measures": ["priority"],
             "basis": "《纳税缴费信用管理办法》（2025年7月1日起施行）",
-            "exit": "纳税信用等级评定不再为A级"},
+            "exit": "纳税信用等级评定不再为A级",
+            "name_en": "List of grade-A taxpayers",
+            "basis_en": "Measures for the administration of tax and fee payment credit (in force from 2025-07-01)",
+            "exit_en": "The tax credit grade is no longer A"},
         "trustworthy": {
             "type": "red", "name": "守信激励对象名单", "measures": ["priority"],
             "basis": "《社会信用体系建设规划纲要（2014—2020年）》与本区社会信用体系建设规划",
-            "exit": "名单期限届满，或出现失信行为"},
+            "exit": "名单期限届满，或出现失信行为",
+            "name_en": "List of trustworthy subjects for incentives",
+            "basis_en": "Outline of the plan for building the social credit system (2014–2020) and the district's "
+                        "social credit plan",
+            "exit_en": "The listing period ends, or the subject acts dishonestly"},
     }
     # Subjects sampled from the current population to compare model versions on the model admin page.
     MODEL_COMPARE_SAMPLE = 500
@@ -232,6 +248,9 @@ class Config:
     ONE_YEAR_LPR_PCT = 3.0
     ONE_YEAR_LPR_DATE = "2025-05-20"
     ONE_YEAR_LPR_SOURCE = "全国银行间同业拆借中心 2025年5月20日贷款市场报价利率（LPR）公告：1年期LPR为3.0%"
+    # The same source for readers who chose English.
+    ONE_YEAR_LPR_SOURCE_EN = ("National Interbank Funding Center, loan prime rate announcement of 2025-05-20: "
+                              "one-year LPR 3.0%")
     # Compliance rules (docs/compliance.md): each rule's mode ("refuse": the action is refused with the
     # rule's message, and what slipped through is flagged; "flag": only flagged; "off") and parameters.
     # APR caps per institution kind are either a ceiling in % ({"ceiling_pct": 24}) or a multiple of the

@@ -7,12 +7,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.common import vocab
+from app.common.language import english
 from app.common.money import format_rate, format_wan, format_yuan
 from app.common.region import current_region, town_choices, town_name
 from app.credit.reasons import reason_sentence
-from app.ingest.sources import get_source
+from app.ingest.sources import column_label, get_source
 from app.matching.explain import sentence
 from app.matching.rules import ATTRIBUTES, RULES, SECTION_NAMES
+from app.services.list_kinds import list_words
 
 
 def localtime(value, fmt="%Y-%m-%d %H:%M"):
@@ -54,9 +56,8 @@ def size_label(code):
 
 
 def source_label(name):
-    """A department source as its department and title, e.g. 税务 · 月度纳税申报."""
-    source = get_source(name)
-    return f"{source.department} · {source.title}"
+    """A department source as its department and title in the reader's language, e.g. 税务 · 月度纳税申报."""
+    return get_source(name).label(english())
 
 
 def access_kind(what):
@@ -81,6 +82,15 @@ VOCABULARY_FILTERS = {
     "compliance_target": vocab.COMPLIANCE_TARGETS, "licence_status": vocab.LICENCE_STATUSES,
     "audit_action": vocab.AUDIT_ACTIONS,
 }
+
+
+# Full-width punctuation of Chinese text and what English text uses in its place.
+PUNCTUATION_EN = {"：": ": ", "（": " (", "）": ")", "、": ", ", "，": ", ", "。": ". ", "；": "; "}
+
+
+def punctuation(mark):
+    """A punctuation mark written between a template's pieces, in the reader's language: `{{ punct("：") }}`."""
+    return PUNCTUATION_EN.get(mark, mark) if english() else mark
 
 
 def plain_reason(reason):
@@ -109,5 +119,6 @@ def register(app):
     app.jinja_env.globals.update(vocab=vocab, region=current_region, town_options=town_choices,
                                  section_options=section_choices,
                                  section_label=section_label, plain_reason=plain_reason, size_label=size_label,
-                                 source_label=source_label,
+                                 source_label=source_label, english=english, punct=punctuation, list_words=list_words,
+                                 column_label=column_label,
                                  rule_label=lambda name: str(RULES[name].label) if name in RULES else name)

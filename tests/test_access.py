@@ -60,6 +60,7 @@ TABLE = {
     "firm.members_list": ("GET", {"firm", "firm_other"}),
     "firm.member_invite": ("POST", {"firm", "firm_other"}),
     "firm.member_remove": ("POST", set()),  # the URL names bank A's officer: no firm's member (tests/firm)
+    "firm.member_make_owner": ("POST", set()),  # the same: tests/firm/test_routes_members.py
     "lender.dashboard": ("GET", {"officer", "officer_other", "lender_admin"}),
     "lender.application_assign": ("POST", {"lender_admin"}),
     "lender.application_detail": ("GET", {"officer", "lender_admin"}),

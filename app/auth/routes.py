@@ -21,6 +21,25 @@ HOME_BY_ROLE = {
 }
 
 
+# What a user with a temporary password may still reach: the page that changes it, the language switch,
+# logging out, and what needs no person (assets, probes).
+BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "auth.set_language", "static", "api.health",
+                          "ops.healthz", "ops.readyz", "ops.metrics_page"}
+
+
+@bp.before_app_request
+def temporary_password_first():
+    """A password an administrator set is changed before any other page: others send the user to the
+    change (an API call is refused with 403)."""
+    if request.endpoint in BEFORE_PASSWORD_CHANGE or not accounts.must_change_password(current_user):
+        return None
+    message = _("您的密码是管理员设置的临时密码，请先修改密码。")
+    if request.blueprint == "api":
+        return {"error": message}, 403
+    flash(message, "info")
+    return redirect(url_for("auth.change_password"))
+
+
 @bp.get("/")
 def index():
     """Anonymous visitors see what the platform is; users go to their own home."""

@@ -202,5 +202,5 @@ AUDIT_ACTIONS = Vocabulary({
     "invitation.issue.subject": _l("签发主体认领码"), "invitation.issue.member": _l("邀请企业成员"),
     "invitation.revoke": _l("作废邀请码"),
     "subject.join.subject": _l("凭认领码加入信用主体"), "subject.join.member": _l("受邀加入企业"),
-    "subject.member_remove": _l("移除企业成员"),
+    "subject.member_remove": _l("移除企业成员"), "subject.owner_transfer": _l("移交企业账户管理员身份"),
 })

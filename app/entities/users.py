@@ -42,6 +42,9 @@ class User(UserMixin, Timestamped, db.Model):
     owner: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The interface language the user chose (zh / en); None until they choose one.
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The password was set by an administrator (a new staff account, a reset, an officer made by its
+    # institution's admin): the user must choose their own before any other page (docs/accounts.md).
+    password_temporary: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     institution: Mapped["Institution | None"] = relationship()  # noqa: F821
     subject: Mapped["CreditSubject | None"] = relationship()  # noqa: F821

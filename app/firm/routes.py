@@ -1,7 +1,7 @@
 """Routes of the firm area; every one is limited to firm users and their own records."""
 from io import BytesIO
 
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from app.access import (
     subject_member_or_404,
 )
 from app.common.errors import InvalidInput, NotAllowed
+from app.common.language import english
 from app.common.money import wan_to_yuan
 from app.credit.scoring import latest_score
 from app.entities.base import utcnow
@@ -276,7 +277,7 @@ def identity_revoke(release_id):
 
 def _objection_form(subject_id):
     form = ObjectionForm()
-    form.record_id.choices = [(record_id, f"{source.department} · {source.title} · {summary}")
+    form.record_id.choices = [(record_id, f"{source.label(english())} · {summary}")
                               for record_id, source, summary in scores.latest_records(db.session, subject_id)]
     return form
 
@@ -405,6 +406,26 @@ def member_invite():
         return redirect(url_for("firm.members_list"))
     db.session.commit()
     return render_template("firm/invitation.html", invitation=invitation, code=code)
+
+
+@bp.post("/members/<id:user_id>/owner")
+@firm_only
+def member_make_owner(user_id):
+    """The owner hands the subject's ownership to a colleague (confirmed in the page) and becomes a member."""
+    member = subject_member_or_404(user_id)
+    if not current_user.owner:
+        abort(403)
+    if not ActionForm().validate():
+        flash(_("页面已过期，请刷新后重试。"), "error")
+        return redirect(url_for("firm.members_list"))
+    try:
+        members.transfer_ownership(db.session, current_user, member)
+    except NotAllowed as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已将账户管理员身份移交给 %(name)s。", name=member.display_name), "success")
+    return redirect(url_for("firm.members_list"))
 
 
 @bp.post("/members/<id:user_id>/remove")

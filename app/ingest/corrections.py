@@ -18,7 +18,7 @@ from app.entities.base import utcnow
 from . import storing
 from .loading import check_export, hex_digests, join_columns, payload_digests, payload_frame
 from .reading import Export
-from .sources import get_source
+from .sources import choice_label, column_label, get_source
 from .validation import REASONS, typed_frame
 
 # Registration corrections also change the subject's own row: they come as 市场监管's file.
@@ -43,6 +43,8 @@ class EditableColumn:
     kind: str
     text: str
     choices: tuple = ()
+    header_en: str = ""
+    choices_en: tuple = ()
 
 
 def _text(column, value):
@@ -67,15 +69,16 @@ def editable_columns(record):
     source = get_source(record.source)
     if source.name in UNCORRECTABLE_SOURCES:
         return []
-    return [EditableColumn(c.name, c.header, c.kind, _text(c, record.payload.get(c.name)), _choice_texts(c))
+    return [EditableColumn(c.name, c.header, c.kind, _text(c, record.payload.get(c.name)), _choice_texts(c),
+                           column_label(c, english=True), _choice_texts(c, english=True))
             for c in source.columns if c.kind not in ("code", "id_number") and c.name not in source.natural_key]
 
 
-def _choice_texts(column):
-    """The department's word for each allowed value (the first, where several mean one)."""
+def _choice_texts(column, english=False):
+    """The department's word for each allowed value (the first, where several mean one), or its English name."""
     words = {}
     for text, code in column.choices.items():
-        words.setdefault(code, text)
+        words.setdefault(code, choice_label(column, code, english=True) if english else text)
     return tuple(words.values())
 
 
@@ -87,7 +90,7 @@ def correct_record(session, record, changes, provenance, subject_code, towns):
     editable = {c.name for c in editable_columns(record)}
     if not editable:
         raise CorrectionRefused("市场主体登记数据请由市场监管部门报送更正文件", "registration data is corrected by "
-                                "市场监管's own file", None)
+                                "the market regulator's own file", None)
     unknown = set(changes) - editable
     if unknown:
         raise CorrectionRefused("不能更正的字段", f"columns that cannot be corrected: {', '.join(sorted(unknown))}")

@@ -7,10 +7,14 @@ from app.entities import SourceBatch, SourceRecord
 from app.entities.base import utcnow
 
 from .sources import SOURCES
+from .validation import REASONS
+
+# A batch keeps its reject reasons as their Chinese words: (Chinese, English) of each.
+REASON_WORDS = {words[0]: words for words in REASONS.values()}
 
 
 def source_health(session, stale_after_days):
-    """One row per declared source, in the registry's order."""
+    """One row per declared source, in the registry's order; `top_reasons`: ((Chinese, English), rows)."""
     batches = session.scalars(select(SourceBatch).where(SourceBatch.status == "loaded")
                               .order_by(SourceBatch.id)).all()
     records = dict(session.execute(
@@ -30,6 +34,6 @@ def source_health(session, stale_after_days):
             "source": source, "batches": len(own), "last": last, "age_days": age,
             "stale": age is None or age > stale_after_days, "records": records.get(source.name, 0),
             "rows_read": read, "reject_rate": (sum(b.rows_rejected for b in own) / read) if read else None,
-            "top_reasons": reasons.most_common(3),
+            "top_reasons": [(REASON_WORDS.get(text, (text, text)), n) for text, n in reasons.most_common(3)],
         })
     return rows

@@ -44,6 +44,29 @@ class Source:
         """The column called `name`."""
         return next(c for c in self.columns if c.name == name)
 
+    def label(self, english=False):
+        """The department and the export's title, e.g. 税务 · 月度纳税申报 (English: Tax · monthly filings)."""
+        if english:
+            return " · ".join(SOURCE_NAMES_EN.get(self.name, (self.department, self.title)))
+        return f"{self.department} · {self.title}"
+
+
+def column_label(column, english=False):
+    """A column's header as the department names it, or its English name with the unit, e.g. "due (yuan)"."""
+    if not english:
+        return column.header
+    name = COLUMN_NAMES_EN.get(column.name, column.name.replace("_", " "))
+    return f"{name} ({UNITS_EN[column.unit]})" if column.unit else name
+
+
+def choice_label(column, code, english=False):
+    """The department's word for a choice column's stored code, or its English name."""
+    if english:
+        if isinstance(code, bool):
+            return "yes" if code else "no"
+        return CHOICE_NAMES_EN.get(code, str(code).replace("_", " "))
+    return next((text for text, stored in column.choices.items() if stored == code), str(code))
+
 
 def _code(header="信用主体代码"):
     return Column(header, "subject_code", "code")
@@ -149,6 +172,45 @@ SOURCES = (
         Column("拒绝原因", "decline_reasons", "text", required=False),
     ), natural_key=("institution", "application_no"), period="applied_on"),
 )
+
+# English names of the departments' words, for readers who chose English (the stored data keeps codes).
+SOURCE_NAMES_EN = {
+    "registration": ("Market regulation", "business registration"),
+    "tax_filing": ("Tax", "monthly tax filings"), "tax_grade": ("Tax", "tax credit grade"),
+    "social_insurance": ("Social insurance", "monthly contributions"),
+    "housing_fund": ("Housing fund", "monthly contributions"), "utilities": ("Utilities", "monthly bills"),
+    "logistics": ("Warehousing and logistics", "monthly volumes"), "operations": ("Operations", "monthly figures"),
+    "court_case": ("Courts", "court cases"), "penalty": ("Administrative penalties", "penalty decisions"),
+    "procurement": ("Government procurement", "contract awards"),
+    "loan_feedback": ("Financial institutions", "loan feedback"),
+    "application_history": ("Financial institutions", "loan application decisions"),
+}
+UNITS_EN = {"元": "yuan", "万元": "10k yuan"}
+COLUMN_NAMES_EN = {
+    "subject_code": "credit subject code", "kind": "subject type", "town_code": "town code",
+    "established_on": "established on", "size_class": "size", "legal_rep_name": "legal representative",
+    "legal_rep_id": "legal representative's ID number", "on_time": "filed on time", "vat": "VAT",
+    "points": "evaluation points", "grade": "tax credit grade", "insured": "insured people",
+    "members": "contributing members", "utility": "utility", "paid_on_time": "paid on time",
+    "freight_tonnes": "freight (t)", "storage_tonnes": "storage (t)", "provenance": "data source",
+    "case_no": "case number", "role": "role in the case", "filed_on": "filed on",
+    "dishonest": "dishonest judgment debtor",
+    "decision_no": "decision number", "authority": "issuing authority", "decided_on": "decided on",
+    "publicity_until": "published until", "repaired": "credit repaired", "project_no": "project number",
+    "awarded_on": "awarded on", "loan_no": "loan number", "institution_kind": "institution type",
+    "disbursed_on": "disbursed on", "maturity_on": "matures on", "annual_rate": "annual rate (%)",
+    "outcome": "repayment status", "max_days_past_due": "most days past due", "application_no": "application number",
+    "applied_on": "applied on", "term_months": "term (months)", "reference": "loan account number",
+    "month": "report month", "days_past_due": "days past due", "outstanding": "outstanding balance",
+    "declared": "declared status",
+}
+CHOICE_NAMES_EN = {
+    "individual_business": "individual business", "active": "in business", "enforced": "judgment debtor",
+    "third_party": "third party", "pending": "on trial", "enforcing": "in enforcement",
+    "terminated": "enforcement ended", "self_reported": "self-reported", "verified": "verified by the platform",
+    "current": "not yet due", "microloan": "microloan company", "guarantee": "guarantee company",
+    "pawn": "pawn shop",
+}
 
 REGISTRY = {source.name: source for source in SOURCES}
 

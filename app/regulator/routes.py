@@ -18,7 +18,8 @@ from app.access import (
 from app.common import tables
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.ids import page_number
-from app.common.vocab import COMPLIANCE_RULES
+from app.common.language import english
+from app.common.vocab import COMPLIANCE_RULES, LIST_TYPES
 from app.entities.base import utcnow
 from app.extensions import db
 from app.forms import show_error
@@ -204,7 +205,7 @@ def repair_decision(request_id):
 
 def _entry_form():
     form = ListEntryForm()
-    form.list_kind.choices = [(key, f"{kind['name']}（{kind['type'] == 'black' and _('黑名单') or _('红名单')}）")
+    form.list_kind.choices = [(key, f"{list_kinds.list_words(key, 'name')} ({LIST_TYPES.label(kind['type'])})")
                               for key, kind in list_kinds.list_kinds().items()]
     return form
 
@@ -293,7 +294,7 @@ def compliance_acknowledge(flag_id):
     form = AcknowledgeForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
-            flash("；".join(str(e) for e in errors), "error")
+            flash(("; " if english() else "；").join(str(e) for e in errors), "error")
         return redirect(url_for("regulator.compliance_flags"))
     try:
         compliance.acknowledge(db.session, found, current_user, form.note.data)

@@ -161,6 +161,7 @@ def change_password(session, user, current, new):
         raise InvalidInput(_("新密码不能与当前密码相同。"), "password")
     check_password_strength(new or "")
     user.password_hash = hash_password(new)
+    user.password_temporary = False
     end_all_sessions(user)
     audit.record(session, user, "user.password_change", user)
 
@@ -175,12 +176,19 @@ def temporary_password():
 
 
 def reset_password(session, actor, user):
-    """Stage a new temporary password for `user` (returned, shown once) and end all their sessions."""
+    """Stage a new temporary password for `user` (returned, shown once, to be changed at the next login) and
+    end all their sessions."""
     password = temporary_password()
     user.password_hash = hash_password(password)
+    user.password_temporary = True
     end_all_sessions(user)
     audit.record(session, actor, "user.password_reset", user, username=user.username)
     return password
+
+
+def must_change_password(user):
+    """Whether a logged-in user still holds a password an administrator set (changed before anything else)."""
+    return bool(getattr(user, "is_authenticated", False) and user.password_temporary)
 
 
 def set_active(session, actor, user, active):
@@ -211,6 +219,7 @@ def create_staff(session, actor, role, username, display_name, institution=None)
     password = temporary_password()
     user = create_user(session, username, password, role, display_name,
                        institution=institution if role in LENDER_ROLES else None)
+    user.password_temporary = True
     session.flush()
     audit.record(session, actor, "user.create", user, username=user.username, role=role)
     return user, password

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.common.dates import local_time_text
 from app.common.errors import InvalidInput, NotAllowed
+from app.common.language import english
 from app.common.vocab import (
     COMPLIANCE_MODES,
     COMPLIANCE_RULES,
@@ -102,7 +103,8 @@ def lpr():
     """(one-year LPR in %, the day it was announced, its source) as configured."""
     config = current_app.config
     date.fromisoformat(config["ONE_YEAR_LPR_DATE"])  # a mistyped day fails here, not in a sentence
-    return float(config["ONE_YEAR_LPR_PCT"]), config["ONE_YEAR_LPR_DATE"], config["ONE_YEAR_LPR_SOURCE"]
+    source = config.get("ONE_YEAR_LPR_SOURCE_EN") if english() else None
+    return float(config["ONE_YEAR_LPR_PCT"]), config["ONE_YEAR_LPR_DATE"], source or config["ONE_YEAR_LPR_SOURCE"]
 
 
 def apr_cap(kind):

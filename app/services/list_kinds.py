@@ -3,6 +3,7 @@ matching reads (app/services/lists.py writes the entries)."""
 from flask import current_app
 from sqlalchemy import or_, select
 
+from app.common.language import english
 from app.common.vocab import LIST_MEASURES, LIST_TYPES
 from app.entities import ListEntry
 
@@ -18,6 +19,15 @@ def list_kinds():
             raise LookupError(f"list {key!r}: type must be one of {', '.join(LIST_TYPES)} and measures of "
                               f"{', '.join(LIST_MEASURES)} (got {kind['type']!r}, {sorted(unknown)})")
     return kinds
+
+
+def list_words(list_kind, part, stored=None):
+    """A configured list's name, basis or exit conditions (`part`) in the reader's language: in English the
+    list's `<part>_en` from LIST_KINDS; otherwise the text an entry stored when it was listed, else the list's."""
+    kind = current_app.config["LIST_KINDS"].get(list_kind, {})
+    if english() and kind.get(f"{part}_en"):
+        return kind[f"{part}_en"]
+    return stored if stored is not None else kind.get(part, "")
 
 
 def measures_of(list_kind):

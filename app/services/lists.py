@@ -83,7 +83,7 @@ def add_entry(session, user, subject, list_kind, reason, listed_on=None, ends_on
     audit.record(session, user, "list.add", entry, subject=subject.id, list=list_kind, source=entry.source,
                  measures=",".join(sorted(kind["measures"])))
     notifications.notify(session, subject, "listed", link="/firm/score", list=entry.list_name,
-                         list_type=entry.list_type)
+                         list_kind=entry.list_kind, list_type=entry.list_type)
     if refresh:
         rescoring.refresh_subject(session, subject.id)
     return entry
@@ -103,7 +103,7 @@ def remove_entry(session, user, entry, reason, removed_on=None, refresh=True):
     audit.record(session, user, "list.remove", entry, subject=entry.subject_id, list=entry.list_kind,
                  removed_on=removed_on.isoformat())
     notifications.notify(session, session.get(CreditSubject, entry.subject_id), "delisted", link="/firm/score",
-                         list=entry.list_name)
+                         list=entry.list_name, list_kind=entry.list_kind)
     if refresh:
         rescoring.refresh_subject(session, entry.subject_id)
     return entry

@@ -10,7 +10,7 @@ from app.common.errors import InvalidInput, NotAllowed
 from app.entities import User
 from app.entities.users import FIRM, LENDER_OFFICER, MEMBER_INVITATION, SUBJECT_CODE
 
-from . import accounts, audit, invitations
+from . import accounts, audit, invitations, notifications
 from .subjects import valid_id_number
 
 
@@ -75,6 +75,23 @@ def remove(session, owner, member):
     audit.record(session, owner, "subject.member_remove", member, username=member.username)
 
 
+def transfer_ownership(session, owner, member):
+    """Stage the hand-over of the subject's ownership to an active colleague: the owner becomes a member,
+    both are notified, and the audit log names both."""
+    _require_owner(owner)
+    if member.subject_id != owner.subject_id or member.role != FIRM:
+        raise NotAllowed(_("该用户不属于本主体。"))
+    if member.id == owner.id:
+        raise NotAllowed(_("您已是本主体的账户管理员。"))
+    if not member.active:
+        raise NotAllowed(_("只能移交给在用的成员。"))
+    owner.owner, member.owner = False, True
+    audit.record(session, owner, "subject.owner_transfer", member, subject=owner.subject_id,
+                 to_user=member.username)
+    notifications.notify(session, member, "ownership_received", link="/firm/members", owner=owner.display_name)
+    notifications.notify(session, owner, "ownership_handed", link="/firm/members", member=member.display_name)
+
+
 def members_of(session, subject_id):
     """The subject's users, owners first, then by username."""
     return session.scalars(select(User).where(User.subject_id == subject_id, User.role == FIRM)
@@ -82,9 +99,10 @@ def members_of(session, subject_id):
 
 
 def create_officer(session, admin, username, display_name, password):
-    """Stage a loan officer of the admin's institution."""
+    """Stage a loan officer of the admin's institution, whose generated `password` is changed at first login."""
     officer = accounts.create_user(session, username, password, LENDER_OFFICER, display_name,
                                    institution=admin.institution)
+    officer.password_temporary = True
     session.flush()
     audit.record(session, admin, "institution.officer_create", officer, username=officer.username)
     return officer

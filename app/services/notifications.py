@@ -18,6 +18,8 @@ from app.common.vocab import LIST_TYPES, PURPOSES
 from app.entities import Application, Consent, CreditSubject, Notification, OutboxMessage, User, UserContact
 from app.entities.base import utcnow
 
+from .list_kinds import list_words
+
 # Kind → its sentence; the parameters are filled in the reader's language when shown.
 KINDS = {
     "info_requested": _l("%(institution)s 请您为申请 #%(application)s 补充材料。"),
@@ -29,6 +31,8 @@ KINDS = {
     "repair_decided": _l("您的信用修复申请 #%(request)s 已处理：%(outcome)s。"),
     "listed": _l("您已被列入%(list)s（%(list_type)s），列入事由与移出条件见“我的信用评分”。"),
     "delisted": _l("您已移出%(list)s。"),
+    "ownership_received": _l("%(owner)s 已将本主体的账户管理员身份移交给您：您现在可以邀请和移除成员。"),
+    "ownership_handed": _l("您已将本主体的账户管理员身份移交给 %(member)s，您现在是普通成员。"),
 }
 OUTCOMES = {"approved": _l("予以批准"), "declined": _l("不予批准"), "rejected": _l("不予修复")}
 CHANNELS = ("email", "sms")
@@ -40,6 +44,8 @@ def _words(params):
     words = dict(params)
     if "purpose" in words:
         words["purpose"] = str(PURPOSES.label(words["purpose"]))
+    if "list_kind" in words:  # the list's name in the reader's language (older notifications have none)
+        words["list"] = list_words(words["list_kind"], "name", words.get("list"))
     if "list_type" in words:
         words["list_type"] = str(LIST_TYPES.label(words["list_type"]))
     if "outcome" in words:

@@ -31,10 +31,10 @@ from app.entities import (
     SourceRecord,
 )
 from app.entities.base import utcnow
-from app.ingest.sources import SOURCES, get_source
+from app.ingest.sources import SOURCE_NAMES_EN, SOURCES, choice_label, get_source
 from app.matching.rules import SECTION_NAMES, section_of
 
-from . import consents
+from . import consents, list_kinds
 
 CODE = re.compile(r"[0-9A-F]{16}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -58,8 +58,9 @@ def digest(content_bytes):
 
 def _choice(source_name, column_name, code):
     """A department's word for a coded value of one of its columns (e.g. 一般 for `general`)."""
-    column = next(c for c in get_source(source_name).columns if c.name == column_name)
-    return next((text for text, value in column.choices.items() if value == code), code or "")
+    if not code:
+        return ""
+    return choice_label(get_source(source_name).column(column_name), code, str(get_locale()) == "en")
 
 
 def _day(text):
@@ -93,8 +94,11 @@ def data_sources(session, subject_id):
         .where(SourceRecord.subject_id == subject_id, SourceRecord.superseded_by_id.is_(None))
         .group_by(SourceRecord.source)).all()
     found = {name: (count, first, last) for name, count, first, last in rows}
-    return [{"source": vocab.SOURCE_NAMES.label(s.name) if s.name in vocab.SOURCE_NAMES else s.title,
-             "department": s.department, "records": found[s.name][0],
+    english = str(get_locale()) == "en"
+    return [{"source": vocab.SOURCE_NAMES.label(s.name) if s.name in vocab.SOURCE_NAMES
+             else (SOURCE_NAMES_EN[s.name][1] if english else s.title),
+             "department": SOURCE_NAMES_EN[s.name][0] if english else s.department,
+             "records": found[s.name][0],
              "first": found[s.name][1].isoformat()[:7] if found[s.name][1] else "—",
              "last": found[s.name][2].isoformat()[:7] if found[s.name][2] else "—"}
             for s in SOURCES if s.name in found]
@@ -169,7 +173,8 @@ def list_entries(session, subject_id):
     """Red and black list entries about the subject, newest first."""
     entries = session.scalars(select(ListEntry).where(ListEntry.subject_id == subject_id)
                               .order_by(ListEntry.listed_on.desc(), ListEntry.id.desc()))
-    return [{"list": vocab.LIST_TYPES.label(e.list_type), "name": e.list_name, "reason": e.reason,
+    return [{"list": vocab.LIST_TYPES.label(e.list_type),
+             "name": list_kinds.list_words(e.list_kind, "name", e.list_name), "reason": e.reason,
              "listed_on": e.listed_on.isoformat(), "removed_on": e.removed_on.isoformat() if e.removed_on else "—",
              "status": _("有效") if e.status == "active" else _("已移出")} for e in entries]
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from app.common.language import english
 from app.common.money import format_yuan
 from app.common.region import town_codes
 from app.credit.features import BY_NAME, sources_of
@@ -18,7 +19,7 @@ from app.credit.reasons import sentence
 from app.credit.registry import RegistryError
 from app.credit.scoring import data_as_of, latest_per_subject, latest_score, score_history, subject_row
 from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
-from app.ingest.sources import SOURCES, get_source
+from app.ingest.sources import SOURCES, choice_label, column_label, get_source
 
 from . import consents, models, objections
 from .publicity import publicity_rules
@@ -145,7 +146,7 @@ def display_value(column, value):
     if column.kind == "bool":
         return _("是") if value else _("否")
     if column.kind == "choice":
-        return next((text for text, code in column.choices.items() if code == value), str(value))
+        return choice_label(column, value, english())
     if column.kind == "month":
         return str(value)[:7]
     return str(value)
@@ -167,7 +168,7 @@ def source_table(session, subject_id, source_name, limit=EVIDENCE_ROWS):
     else:
         rows = session.execute(query.limit(limit)).all()
     disputed = objections.disputed_records(session, [row[0] for row in rows])
-    return {"source": source, "headers": [c.header for c in columns],
+    return {"source": source, "headers": [column_label(c, english()) for c in columns],
             "rows": [{"id": record_id, "received_at": received, "disputed": record_id in disputed,
                       "cells": [display_value(c, payload.get(c.name)) for c in columns]}
                      for record_id, payload, received in rows]}
@@ -177,7 +178,7 @@ def record_view(record):
     """One stored record as a one-row table, with where it came from (its batch's file or provenance)."""
     source = get_source(record.source)
     columns = [c for c in source.columns if c.kind not in HIDDEN_KINDS]
-    return {"source": source, "headers": [c.header for c in columns], "batch": record.batch.file_name,
+    return {"source": source, "headers": [column_label(c, english()) for c in columns], "batch": record.batch.file_name,
             "current": record.superseded_by_id is None,
             "rows": [{"id": record.id, "received_at": record.received_at, "disputed": False,
                       "cells": [display_value(c, record.payload.get(c.name)) for c in columns]}]}

@@ -8,7 +8,7 @@ from stdnum.cn import uscc as uscc_std
 from app.common import idnumbers
 from app.common.dates import local_date
 from app.common.errors import InvalidInput
-from app.common.region import town_codes
+from app.common.region import current_region, town_codes, town_name
 from app.common.vocab import SUBJECT_KINDS
 from app.entities import CreditSubject
 
@@ -101,6 +101,26 @@ def register_subject(session, kind, name, code, town_code, industry_code=None, e
     return subject
 
 
+def valid_village(village, town_code):
+    """The typed village (村/社区) of a farmer in the chosen town, checked against the region's towns.
+
+    The region file lists towns, not villages (no public list of 印台区's villages is in the project's
+    sources), so a village is typed; what can be checked is that it is not a town itself and does not
+    name another town of the district than the one chosen.
+    """
+    village = (village or "").strip()
+    if not village or len(village) > MAX_VILLAGE:
+        raise InvalidInput(_("请填写所在村（社区），不超过 %(n)d 个字符。", n=MAX_VILLAGE), "village")
+    towns = {town["code"]: town["name"] for town in current_region()["towns"]}
+    if village in towns.values():
+        raise InvalidInput(_("请填写乡镇（街道）下的村（社区），而不是乡镇（街道）本身。"), "village")
+    elsewhere = [code for code, name in towns.items() if code != town_code and name in village]
+    if elsewhere:
+        named = town_name(elsewhere[0])
+        raise InvalidInput(_("所填的村（社区）写的是%(town)s，与所选乡镇（街道）不一致。", town=named), "village")
+    return village
+
+
 def register_farmer_by_id(session, name, id_number, town_code, village, key):
     """Stage a farmer household without a household code, known by its head's ID number and village.
 
@@ -112,9 +132,7 @@ def register_farmer_by_id(session, name, id_number, town_code, village, key):
         raise InvalidInput(_("主体名称不能为空，且不超过 %(n)d 个字符。", n=MAX_NAME), "name")
     if town_code not in town_codes():
         raise InvalidInput(_("请选择本区的乡镇（街道）。"), "town_code")
-    village = (village or "").strip()
-    if not village or len(village) > MAX_VILLAGE:
-        raise InvalidInput(_("请填写所在村（社区），不超过 %(n)d 个字符。", n=MAX_VILLAGE), "village")
+    village = valid_village(village, town_code)
     number = valid_id_number(id_number)
     digest = idnumbers.keyed_hash(number, key)
     taken = select(CreditSubject.id).where(CreditSubject.kind == "farmer", CreditSubject.legal_rep_id_hash == digest)

@@ -94,6 +94,7 @@ def test_a_farmer_without_a_code_registers_by_id_number_and_village(app):
 @pytest.mark.parametrize(("changes", "says"), [
     ({"id_number": WRONG_CHECK}, "校验位"), ({"id_number": ""}, "身份证号码"), ({"village": ""}, "所在村"),
     ({"kind": "enterprise"}, "请输入统一社会信用代码"),
+    ({"village": "阿庄镇"}, "而不是乡镇（街道）本身"), ({"village": "红土镇某村"}, "写的是红土镇，与所选乡镇"),
 ])
 def test_a_farmer_without_a_code_and_bad_input_is_refused(app, changes, says):
     response = post_form(app.test_client(), "/register", farmer(**changes))

@@ -1,7 +1,9 @@
 """A firm's members: the owner invites colleagues and removes them; other firms' users are not found."""
 import re
 
-from app.entities import User
+from sqlalchemy import func
+
+from app.entities import AuditEntry, Invitation, Notification, User
 from app.extensions import db
 
 from .. import factories
@@ -58,3 +60,44 @@ def test_a_member_who_is_not_the_owner_cannot_invite_or_remove(app, world):
     assert "只有本主体的账户管理员" in page_text(client.get("/firm/members"))
     post_action(client, f"/firm/members/{world['users']['firm'].id}/remove")
     assert db.session.get(User, world["users"]["firm"].id).active is True
+
+
+def test_the_owner_hands_ownership_to_a_member_audited_and_notified(app, world):
+    old_owner = world["users"]["firm"]
+    member = factories.UserFactory(username="member", role="firm", subject=world["firm"], display_name="同事乙")
+    db.session.commit()
+    page = page_text(logged_in_client(app, old_owner).get("/firm/members"))
+    assert f"/firm/members/{member.id}/owner" in page and "data-confirm" in page  # asked before it is done
+    response = post_action(logged_in_client(app, old_owner), f"/firm/members/{member.id}/owner")
+    assert response.status_code == 302
+    assert db.session.get(User, member.id).owner is True and db.session.get(User, old_owner.id).owner is False
+    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "subject.owner_transfer")).one()
+    assert entry.actor_id == old_owner.id and entry.details["to_user"] == "member"
+    kinds = {(n.user_id, n.kind) for n in db.session.scalars(db.select(Notification))}
+    assert kinds == {(member.id, "ownership_received"), (old_owner.id, "ownership_handed")}
+    # The new owner invites; the old one, now a member, no longer can.
+    assert post_action(logged_in_client(app, member), "/firm/members/invite").status_code == 200
+    post_action(logged_in_client(app, old_owner), "/firm/members/invite")
+    assert db.session.scalar(db.select(func.count()).select_from(Invitation)) == 1
+
+
+def test_ownership_goes_only_to_an_active_member_of_the_same_firm(app, world):
+    owner = logged_in_client(app, world["users"]["firm"])
+    other_firms_user = world["users"]["firm_other"]
+    assert post_action(owner, f"/firm/members/{other_firms_user.id}/owner").status_code == 404
+    assert post_action(owner, f"/firm/members/{world['users']['officer'].id}/owner").status_code == 404
+    removed = factories.UserFactory(username="gone", role="firm", subject=world["firm"], active=False)
+    db.session.commit()
+    response = post_action(owner, f"/firm/members/{removed.id}/owner")
+    assert response.status_code == 302 and db.session.get(User, removed.id).owner is False
+    assert "只能移交给在用的成员" in page_text(owner.get("/firm/members"))
+    assert db.session.get(User, world["users"]["firm"].id).owner is True
+
+
+def test_a_member_who_is_not_the_owner_cannot_hand_ownership(app, world):
+    member = factories.UserFactory(username="member", role="firm", subject=world["firm"])
+    db.session.commit()
+    response = post_action(logged_in_client(app, member), f"/firm/members/{member.id}/owner")
+    assert response.status_code == 403
+    assert db.session.get(User, member.id).owner is False
+    assert db.session.get(User, world["users"]["firm"].id).owner is True
