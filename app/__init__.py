@@ -139,6 +139,7 @@ def register_operations(app):
 def register_commands(app):
     """The `flask platform|data|models|…|compliance|market|backup|jobs|audit|notifications|outbox` groups."""
     from app.cli import (
+        api_cli,
         applications_cli,
         audit_cli,
         backup_cli,
@@ -158,5 +159,5 @@ def register_commands(app):
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
                   clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli,
-                  audit_cli):
+                  audit_cli, api_cli):
         app.cli.add_command(group)

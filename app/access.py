@@ -192,3 +192,13 @@ def party_application_or_404(application_id):
 def own_notification_or_404(notification_id):
     """One of the current user's notifications."""
     return _get_or_404(Notification, notification_id, lambda n: n.user_id == current_user.id)
+
+
+def token_application_or_404(token, application_id):
+    """An application made to the institution of the API token `token`."""
+    return _get_or_404(Application, application_id, lambda a: a.institution_id == token.institution_id)
+
+
+def token_product_or_404(token, product_id):
+    """A product of the institution of the API token `token`."""
+    return _get_or_404(Product, product_id, lambda p: p.institution_id == token.institution_id)

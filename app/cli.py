@@ -16,6 +16,7 @@ from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
+from app.entities import ApiToken
 from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
@@ -23,6 +24,7 @@ from app.jobs import simulation as simulation_runs
 from app.services import (
     accounts,
     activation,
+    api_tokens,
     applications,
     audit,
     backup,
@@ -488,3 +490,64 @@ def verify_audit_command():
     click.echo(json.dumps(result.as_dict()))
     if not result.ok:
         sys.exit(1)
+
+
+@click.group("api")
+def api_cli():
+    """The JSON API's tokens (docs/api.md)."""
+
+
+@api_cli.group("token")
+def token_cli():
+    """Tokens of institutions' and the regulator's systems."""
+
+
+@token_cli.command("create")
+@click.option("--institution", "institution_id", help="the lender's id or name (omit for a regulator's token)")
+@click.option("--scopes", required=True, help="comma-separated, e.g. applications:read,decisions:write")
+@click.option("--name", required=True, help="what the token is for, e.g. the loan system's name")
+@click.option("--by", "username", help="who answers for it (default: the institution's first admin; a regulator "
+                                       "for market:read)")
+@click.option("--days", default=None, type=int, help="days until it expires (default API_TOKEN_DEFAULT_DAYS)")
+@with_appcontext
+def token_create_command(institution_id, scopes, name, username, days):
+    """Make a token and print it once, as the last line's JSON (only its hash is kept)."""
+    institution = None
+    if institution_id:
+        institution = feedback.find_institution(db.session, institution_id)
+        if institution is None:
+            raise click.ClickException(f"{institution_id}: 没有这个机构 / no such institution")
+    if username:
+        holder = accounts.find_user(db.session, username)
+    else:
+        holder = api_tokens.default_holder(db.session, institution.id) if institution else None
+    if holder is None or (institution is not None and holder.institution_id != institution.id):
+        raise click.ClickException("请用 --by 指定令牌的负责人（该机构的工作人员或监管部门） / "
+                                   "name the token's holder with --by (staff of the institution, or a regulator)")
+    try:
+        token, plain = api_tokens.create(db.session, holder, holder, name, scopes.split(","),
+                                         days or current_app.config["API_TOKEN_DEFAULT_DAYS"])
+    except (InvalidInput, NotAllowed) as refusal:
+        db.session.rollback()
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    click.echo(json.dumps({"id": token.id, "token": plain, "institution_id": token.institution_id,
+                           "holder": holder.username, "scopes": token.scopes,
+                           "expires_at": token.expires_at.isoformat()}, ensure_ascii=False))
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--by", "username", required=True, help="the institution's admin or a platform admin (recorded)")
+@with_appcontext
+def token_revoke_command(token_id, username):
+    """Revoke a token now."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"{token_id}: 没有这个令牌 / no such token")
+    try:
+        api_tokens.revoke(db.session, token, accounts.find_user(db.session, username))
+    except NotAllowed as refusal:
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    click.echo(json.dumps({"id": token.id, "revoked_at": token.revoked_at.isoformat()}))

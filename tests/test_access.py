@@ -4,6 +4,7 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
+from app.api.endpoint import ENDPOINTS
 from app.entities import (
     ComplianceFlag,
     FeedbackUpload,
@@ -24,6 +25,7 @@ ANON = "anonymous"
 PERSONAS = ["firm", "firm_other", "officer", "officer_other", "lender_admin", "regulator",
             "data_admin", "platform_admin"]
 EVERYONE = {ANON, *PERSONAS}
+TOKEN_ONLY = frozenset()
 LOGGED_IN = set(PERSONAS)
 
 # endpoint → (method, personas allowed). `firm_other` and `officer_other` are real users of the
@@ -137,7 +139,12 @@ TABLE = {
     "api.market_summary": ("GET", {"regulator"}),
     "api.product_screening": ("GET", {"officer", "lender_admin"}),
     "api.odds_reliability": ("GET", {"regulator"}),
+    "api.openapi_json": ("GET", EVERYONE),
+    "api.api_docs": ("GET", EVERYONE),
 }
+# The token API (tests/api): a session is no token, so every persona's request is 401.
+TOKEN_ENDPOINTS = {f"api.{spec.view.__name__}": (spec.method, TOKEN_ONLY) for spec in ENDPOINTS}
+TABLE.update(TOKEN_ENDPOINTS)
 
 
 def url_args(world, batch, release):
@@ -231,7 +238,7 @@ def test_every_route_has_an_entry(app):
 
 
 def _request(client, method, url):
-    return client.get(url) if method == "GET" else client.post(url, data={})
+    return client.get(url) if method == "GET" else client.open(url, method=method, data={})
 
 
 @pytest.mark.parametrize("persona", [ANON, *PERSONAS])
@@ -254,7 +261,9 @@ def test_route_access(app, world, persona, database_url, tmp_path):
         method, allowed = TABLE[endpoint]
         response = _request(client, method, url)
         where = f"{persona} {method} {url} → {response.status_code}"
-        if persona in allowed:
+        if endpoint in TOKEN_ENDPOINTS:
+            assert response.status_code == 401, where
+        elif persona in allowed:
             assert response.status_code not in (401, 403, 404, 405), where
             assert "/login" not in response.headers.get("Location", "") or endpoint == "auth.logout", where
         elif persona == ANON:
