@@ -2,7 +2,7 @@
 import re
 import uuid
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -19,11 +19,11 @@ TITLES = {
 
 
 def request_id():
-    """This request's id: the client's X-Request-ID when well-formed, else a new one (kept on `g`)."""
-    if "request_id" not in g:
+    """This request's id: the client's X-Request-ID when well-formed, else a new one (kept with the request)."""
+    if "yintai.request_id" not in request.environ:
         given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    return g.request_id
+        request.environ["yintai.request_id"] = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return request.environ["yintai.request_id"]
 
 
 def _both(text):
