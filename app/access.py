@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from app.common.ids import is_record_id
 from app.credit.registry import versions
 from app.entities import (
+    ApiToken,
     Application,
     ComplianceFlag,
     Consent,
@@ -202,3 +203,8 @@ def token_application_or_404(token, application_id):
 def token_product_or_404(token, product_id):
     """A product of the institution of the API token `token`."""
     return _get_or_404(Product, product_id, lambda p: p.institution_id == token.institution_id)
+
+
+def institution_token_or_404(token_id):
+    """An API token of the current lender admin's institution."""
+    return _get_or_404(ApiToken, token_id, _institutions_own)

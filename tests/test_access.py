@@ -16,7 +16,7 @@ from app.entities import (
 )
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import messages, notifications
+from app.services import api_tokens, messages, notifications
 
 from . import factories
 from .conftest import logged_in_client, make_app
@@ -85,6 +85,8 @@ TABLE = {
     "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
     "lender.officers": ("GET", {"lender_admin"}),
     "lender.officer_set_active": ("POST", {"lender_admin"}),
+    "lender.api_token_list": ("GET", {"lender_admin"}),
+    "lender.api_token_revoke": ("POST", {"lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.figures_export": ("GET", {"regulator"}),
     "regulator.model_monitoring": ("GET", {"regulator"}),
@@ -155,7 +157,16 @@ def url_args(world, batch, release):
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
             "user_id": world["users"]["officer"].id, "subject_id": world["firm"].id, "code": "en",
             "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
-            "flag_id": compliance_flag(world).id, **credit_requests(world), **conversation(world)}
+            "flag_id": compliance_flag(world).id, "token_id": api_token(world).id, **credit_requests(world),
+            **conversation(world)}
+
+
+def api_token(world):
+    """An API token of bank A."""
+    token, _plain = api_tokens.create(db.session, world["users"]["lender_admin"], world["users"]["lender_admin"],
+                                      "信贷系统", ["applications:read"], 30)
+    db.session.commit()
+    return token
 
 
 def credit_requests(world):
