@@ -146,6 +146,7 @@ def register_commands(app):
         clock_cli,
         compliance_cli,
         data_cli,
+        exchange_cli,
         jobs_cli,
         loans_cli,
         market_cli,
@@ -159,5 +160,5 @@ def register_commands(app):
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
                   clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli,
-                  audit_cli, api_cli):
+                  audit_cli, api_cli, exchange_cli):
         app.cli.add_command(group)

@@ -29,6 +29,7 @@ from app.services import (
     audit,
     backup,
     compliance_checks,
+    exchange,
     feedback,
     ingestion,
     match_runs,
@@ -551,3 +552,51 @@ def token_revoke_command(token_id, username):
         raise click.ClickException(in_both_languages(refusal.message)) from None
     db.session.commit()
     click.echo(json.dumps({"id": token.id, "revoked_at": token.revoked_at.isoformat()}))
+
+
+@click.group("exchange")
+def exchange_cli():
+    """Signed batches with the city/province 信易贷 node (docs/exchange.md); no network: files only."""
+
+
+def _operator(username):
+    """The user a batch is recorded under: --by, else the first active platform admin."""
+    user = accounts.find_user(db.session, username) if username else exchange.operator(db.session)
+    if user is None:
+        raise click.ClickException("请用 --by 指定操作人 / name the operator with --by")
+    return user
+
+
+@exchange_cli.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", "username", help="who sends it (default: the first platform admin)")
+@with_appcontext
+def exchange_export_command(out, username):
+    """Write the signed batch of open needs (anonymised unless released), products and outcomes to OUT."""
+    try:
+        batch = exchange.export(db.session, _operator(username))
+    except NotAllowed as refusal:
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    out.write_text(json.dumps(batch, ensure_ascii=False, indent=1), encoding="utf-8")
+    db.session.commit()
+    click.echo(json.dumps({"batch_id": batch["batch_id"], "file": str(out),
+                           **{kind: len(batch[kind]) for kind in exchange.KINDS}}, ensure_ascii=False))
+
+
+@exchange_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "username", help="who takes it in (default: the first platform admin)")
+@with_appcontext
+def exchange_import_command(path, username):
+    """Take a signed batch of products and needs from the node; per-record rejects on the last line."""
+    try:
+        batch = json.loads(path.read_text(encoding="utf-8"))
+        record, new = exchange.import_batch(db.session, batch, _operator(username))
+    except json.JSONDecodeError:
+        raise click.ClickException(f"{path}: 不是 JSON / not JSON") from None
+    except (InvalidInput, NotAllowed) as refusal:
+        db.session.rollback()
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    click.echo(json.dumps({"batch_id": record.batch_id, "new": new, **record.counts, "rejects": record.rejects},
+                          ensure_ascii=False))
