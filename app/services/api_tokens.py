@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import LENDER_API_SCOPES, LENDER_ROLES, REGULATOR_API_SCOPES
@@ -91,7 +92,8 @@ def authenticate(session, plain, now=None):
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 128:
         return None
     now = now or utcnow()
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(plain))).first()
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(plain))
+                            .options(joinedload(ApiToken.user))).first()
     if token is None or token.status_at(now) != "active" or not token.user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
