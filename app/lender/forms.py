@@ -250,4 +250,4 @@ class ApiTokenForm(FlaskForm):
                                                         Length(max=80, message=_l("用途不能超过 80 个字符。"))])
     scopes = CheckboxesField(_l("权限范围"), choices=LENDER_API_SCOPES.choices(),
                              validators=[DataRequired(_l("请至少选择一项权限。"))])
-    days = IntegerField(_l("有效天数"), default=90, validators=[InputRequired(_l("请填写有效天数。"))])
+    days = IntegerField(_l("有效天数"), validators=[InputRequired(_l("请填写有效天数。"))])

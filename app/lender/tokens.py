@@ -1,5 +1,5 @@
 """The institution admin's API tokens: the list, a new token (shown once) and revoking one (docs/api.md)."""
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ from app.services import api_tokens
 def api_token_list():
     """The institution's tokens; a new one is made here and its token shown once."""
     form = ApiTokenForm()
+    if not form.is_submitted():
+        form.days.data = current_app.config["API_TOKEN_DEFAULT_DAYS"]
     if form.validate_on_submit():
         try:
             token, plain = api_tokens.create(db.session, current_user, current_user, form.name.data,

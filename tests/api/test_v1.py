@@ -1,5 +1,6 @@
 """The token API: each scope opens exactly its endpoints, other institutions' ids are 404, the services'
 rules hold, writes are idempotent, bulk uploads reject bad rows and write the good ones once."""
+import logging
 import threading
 from datetime import timedelta
 
@@ -262,3 +263,10 @@ def test_rate_limit_per_token_answers_429_with_retry_after(app, world, lender_to
     assert int(limited.headers["Retry-After"]) >= 1 and limited.mimetype == "application/problem+json"
     _token, other = make_token(world["users"]["officer"])
     assert client.get("/api/v1/applications", headers=bearer(other)).status_code == 200
+
+
+def test_log_lines_carry_the_request_id(app, world, lender_token, caplog):
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    app.test_client().get("/api/v1/applications", headers={**bearer(lender_token), "X-Request-ID": "trace-00000042"})
+    lines = [record.getMessage() for record in caplog.records if "/api/v1/applications" in record.getMessage()]
+    assert lines and all(line.startswith("[trace-00000042]") for line in lines)
