@@ -13,9 +13,9 @@ from .. import factories
 
 
 def node_batch(app, batch_id="node-0001", **records):
-    """A batch as the node would sign it, with the app's key."""
+    """A batch as the node would sign it, with the app's key (its records copied: a test may tamper with them)."""
     batch = {"format": exchange.FORMAT, "batch_id": batch_id, "region": "610200", "created_at": "2026-12-01T00:00:00Z",
-             "needs": [], "products": [], **records}
+             "needs": [], "products": [], **json.loads(json.dumps(records))}
     batch["signature"] = exchange.sign(batch, app.config["EXCHANGE_KEY"])
     return batch
 
