@@ -92,3 +92,4 @@ def test_cli_prints_the_token_once_as_json(app, world):
     revoked = runner.invoke(args=["api", "token", "revoke", str(printed["id"]), "--by", "lender_admin"])
     assert revoked.exit_code == 0, revoked.output
     assert app.test_client().get(LIST, headers=bearer(printed["token"])).status_code == 401
+
