@@ -31,6 +31,7 @@ from app.services import (
     compliance_checks,
     exchange,
     feedback,
+    idempotency,
     ingestion,
     match_runs,
     models,
@@ -600,3 +601,12 @@ def exchange_import_command(path, username):
     db.session.commit()
     click.echo(json.dumps({"batch_id": record.batch_id, "new": new, **record.counts, "rejects": record.rejects},
                           ensure_ascii=False))
+
+
+@api_cli.command("purge-keys")
+@with_appcontext
+def purge_keys_command():
+    """Delete the Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (run daily); prints {"purged": n}."""
+    purged = idempotency.purge(db.session)
+    db.session.commit()
+    click.echo(json.dumps({"purged": purged}))

@@ -12,7 +12,6 @@ from app.common.vocab import API_SCOPES, LENDER_API_SCOPES
 from app.entities import ApplicationEvent, DataAccessLog, IdempotencyKey, Loan, Product
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import idempotency
 
 from .. import factories
 from .conftest import bearer, make_token
@@ -162,7 +161,9 @@ def test_keys_expire_after_a_day(app, world, lender_token):
     db.session.commit()
     again = client.post(url, headers=bearer(lender_token, "old"))
     assert again.status_code == 409 and "Idempotent-Replayed" not in again.headers  # acted again: already retired
-    assert idempotency.purge(db.session) == 1 and db.session.scalars(db.select(IdempotencyKey)).all() == []
+    purged = app.test_cli_runner().invoke(args=["api", "purge-keys"])
+    assert purged.output.strip().splitlines()[-1] == '{"purged": 1}'
+    assert db.session.scalars(db.select(IdempotencyKey)).all() == []
 
 
 def test_concurrent_replays_act_once(app, world, lender_token, database_url):
