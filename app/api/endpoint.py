@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import partial, wraps
 
 from flask import current_app, g, has_request_context, jsonify, request
 from flask_babel import force_locale
@@ -98,7 +98,7 @@ def _refusal(error, rerun):
 
 def _run(spec, kwargs, parsed):
     """Call the view in Chinese; a refusal becomes a problem. Returns (status, body) or a response."""
-    call = lambda: spec.view(parsed, **kwargs) if parsed is not None else spec.view(**kwargs)  # noqa: E731
+    call = partial(spec.view, parsed, **kwargs) if parsed is not None else partial(spec.view, **kwargs)
     try:
         with force_locale("zh"):
             answer = call()
