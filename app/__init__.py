@@ -103,7 +103,10 @@ def register_blueprints(app):
     app.url_map.converters["id"] = IdConverter
     for module in (auth, firm, lender, regulator, dataadmin, platform, messages, notifications, api):
         app.register_blueprint(module.bp)
-    csrf.exempt(api.bp)
+    # Token requests carry no cookie a forged form could ride on (the session is never taken for them):
+    # CSRF does not apply to them, and only to them.
+    for name in api.token_endpoints():
+        csrf.exempt(app.view_functions[name])
 
 
 def register_errorhandlers(app):
@@ -139,12 +142,14 @@ def register_operations(app):
 def register_commands(app):
     """The `flask platform|data|models|…|compliance|market|backup|jobs|audit|notifications|outbox` groups."""
     from app.cli import (
+        api_cli,
         applications_cli,
         audit_cli,
         backup_cli,
         clock_cli,
         compliance_cli,
         data_cli,
+        exchange_cli,
         jobs_cli,
         loans_cli,
         market_cli,
@@ -158,5 +163,5 @@ def register_commands(app):
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
                   clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli,
-                  audit_cli):
+                  audit_cli, api_cli, exchange_cli):
         app.cli.add_command(group)

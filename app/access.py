@@ -3,10 +3,12 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from app.common.ids import is_record_id
 from app.credit.registry import versions
 from app.entities import (
+    ApiToken,
     Application,
     ComplianceFlag,
     Consent,
@@ -47,11 +49,12 @@ def role_required(*roles):
     return decorator
 
 
-def _get_or_404(model, record_id, visible):
+def _get_or_404(model, record_id, visible, options=()):
     """The record, when it exists and `visible(record)` holds; 404 otherwise (no hint it exists).
 
-    An id no primary key can hold (from a form or a query string) is not looked up at all."""
-    record = db.session.get(model, record_id) if is_record_id(record_id) else None
+    An id no primary key can hold (from a form or a query string) is not looked up at all. `options`:
+    loader options (the relations the caller reads, in the same statement)."""
+    record = db.session.get(model, record_id, options=list(options)) if is_record_id(record_id) else None
     if record is None or not visible(record):
         abort(404)
     return record
@@ -192,3 +195,20 @@ def party_application_or_404(application_id):
 def own_notification_or_404(notification_id):
     """One of the current user's notifications."""
     return _get_or_404(Notification, notification_id, lambda n: n.user_id == current_user.id)
+
+
+def token_application_or_404(token, application_id):
+    """An application made to the institution of the API token `token` (with its applicant and product,
+    which every answer shows)."""
+    return _get_or_404(Application, application_id, lambda a: a.institution_id == token.institution_id,
+                       options=(joinedload(Application.subject), joinedload(Application.product)))
+
+
+def token_product_or_404(token, product_id):
+    """A product of the institution of the API token `token`."""
+    return _get_or_404(Product, product_id, lambda p: p.institution_id == token.institution_id)
+
+
+def institution_token_or_404(token_id):
+    """An API token of the current lender admin's institution."""
+    return _get_or_404(ApiToken, token_id, _institutions_own)

@@ -16,6 +16,7 @@ from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
+from app.entities import ApiToken
 from app.entities.base import utcnow
 from app.extensions import db
 from app.ingest.runner import export_files
@@ -23,11 +24,14 @@ from app.jobs import simulation as simulation_runs
 from app.services import (
     accounts,
     activation,
+    api_tokens,
     applications,
     audit,
     backup,
     compliance_checks,
+    exchange,
     feedback,
+    idempotency,
     ingestion,
     match_runs,
     models,
@@ -488,3 +492,121 @@ def verify_audit_command():
     click.echo(json.dumps(result.as_dict()))
     if not result.ok:
         sys.exit(1)
+
+
+@click.group("api")
+def api_cli():
+    """The JSON API's tokens (docs/api.md)."""
+
+
+@api_cli.group("token")
+def token_cli():
+    """Tokens of institutions' and the regulator's systems."""
+
+
+@token_cli.command("create")
+@click.option("--institution", "institution_id", help="the lender's id or name (omit for a regulator's token)")
+@click.option("--scopes", required=True, help="comma-separated, e.g. applications:read,decisions:write")
+@click.option("--name", required=True, help="what the token is for, e.g. the loan system's name")
+@click.option("--by", "username", help="who answers for it (default: the institution's first admin; a regulator "
+                                       "for market:read)")
+@click.option("--days", default=None, type=int, help="days until it expires (default API_TOKEN_DEFAULT_DAYS)")
+@with_appcontext
+def token_create_command(institution_id, scopes, name, username, days):
+    """Make a token and print it once, as the last line's JSON (only its hash is kept)."""
+    institution = None
+    if institution_id:
+        institution = feedback.find_institution(db.session, institution_id)
+        if institution is None:
+            raise click.ClickException(f"{institution_id}: 没有这个机构 / no such institution")
+    if username:
+        holder = accounts.find_user(db.session, username)
+    else:
+        holder = api_tokens.default_holder(db.session, institution.id) if institution else None
+    if holder is None or (institution is not None and holder.institution_id != institution.id):
+        raise click.ClickException("请用 --by 指定令牌的负责人（该机构的工作人员或监管部门） / "
+                                   "name the token's holder with --by (staff of the institution, or a regulator)")
+    try:
+        token, plain = api_tokens.create(db.session, holder, holder, name, scopes.split(","),
+                                         days or current_app.config["API_TOKEN_DEFAULT_DAYS"])
+    except (InvalidInput, NotAllowed) as refusal:
+        db.session.rollback()
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    click.echo(json.dumps({"id": token.id, "token": plain, "institution_id": token.institution_id,
+                           "holder": holder.username, "scopes": token.scopes,
+                           "expires_at": token.expires_at.isoformat()}, ensure_ascii=False))
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--by", "username", required=True, help="the institution's admin or a platform admin (recorded)")
+@with_appcontext
+def token_revoke_command(token_id, username):
+    """Revoke a token now."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"{token_id}: 没有这个令牌 / no such token")
+    try:
+        api_tokens.revoke(db.session, token, accounts.find_user(db.session, username))
+    except NotAllowed as refusal:
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    click.echo(json.dumps({"id": token.id, "revoked_at": token.revoked_at.isoformat()}))
+
+
+@click.group("exchange")
+def exchange_cli():
+    """Signed batches with the city/province 信易贷 node (docs/exchange.md); no network: files only."""
+
+
+def _operator(username):
+    """The user a batch is recorded under: --by, else the first active platform admin."""
+    user = accounts.find_user(db.session, username) if username else exchange.operator(db.session)
+    if user is None:
+        raise click.ClickException("请用 --by 指定操作人 / name the operator with --by")
+    return user
+
+
+@exchange_cli.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", "username", help="who sends it (default: the first platform admin)")
+@with_appcontext
+def exchange_export_command(out, username):
+    """Write the signed batch of open needs (anonymised unless released), products and outcomes to OUT."""
+    try:
+        batch = exchange.export(db.session, _operator(username))
+    except NotAllowed as refusal:
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    out.write_text(json.dumps(batch, ensure_ascii=False, indent=1), encoding="utf-8")
+    db.session.commit()
+    click.echo(json.dumps({"batch_id": batch["batch_id"], "file": str(out),
+                           **{kind: len(batch[kind]) for kind in exchange.KINDS}}, ensure_ascii=False))
+
+
+@exchange_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "username", help="who takes it in (default: the first platform admin)")
+@with_appcontext
+def exchange_import_command(path, username):
+    """Take a signed batch of products and needs from the node; per-record rejects on the last line."""
+    try:
+        batch = json.loads(path.read_text(encoding="utf-8"))
+        record, new = exchange.import_batch(db.session, batch, _operator(username))
+    except json.JSONDecodeError:
+        raise click.ClickException(f"{path}: 不是 JSON / not JSON") from None
+    except (InvalidInput, NotAllowed) as refusal:
+        db.session.rollback()
+        raise click.ClickException(in_both_languages(refusal.message)) from None
+    db.session.commit()
+    click.echo(json.dumps({"batch_id": record.batch_id, "new": new, **record.counts, "rejects": record.rejects},
+                          ensure_ascii=False))
+
+
+@api_cli.command("purge-keys")
+@with_appcontext
+def purge_keys_command():
+    """Delete the Idempotency-Keys older than IDEMPOTENCY_KEY_HOURS (run daily); prints {"purged": n}."""
+    purged = idempotency.purge(db.session)
+    db.session.commit()
+    click.echo(json.dumps({"purged": purged}))

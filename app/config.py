@@ -15,7 +15,7 @@ ENVIRONMENT_VARIABLES = {
     "SCORING_THREADS": "SCORING_THREADS", "REPORT_FONT_PATH": "REPORT_FONT_PATH",
     "REPORT_FONT_INDEX": "REPORT_FONT_INDEX",
     "MESSAGE_ATTACHMENT_DIR": "MESSAGE_ATTACHMENT_DIR", "OUTBOX_SENDER": "OUTBOX_SENDER",
-    "ID_HASH_KEY": "ID_HASH_KEY",
+    "ID_HASH_KEY": "ID_HASH_KEY", "EXCHANGE_KEY": "EXCHANGE_KEY", "API_RATE_LIMIT": "API_RATE_LIMIT",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -25,6 +25,7 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 
 DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
 DEVELOPMENT_ID_HASH_KEY = "dev-only-id-key-change-me"
+DEVELOPMENT_EXCHANGE_KEY = "dev-only-exchange-key-change-me"
 
 
 class Config:
@@ -96,6 +97,20 @@ class Config:
     # Institutions' response times (median, p90, share decided on time; also the matching's speed) are
     # measured over decisions of this many days, about a quarter.
     RESPONSE_TIME_WINDOW_DAYS = 90
+    # The JSON API (docs/api.md). A token lives at most this many days (a lender's system rotates it
+    # yearly at the latest); its requests are limited per token, so one runaway script does not slow
+    # every other lender; an Idempotency-Key's first response is kept a day (Stripe's practice: a
+    # client retries within minutes, not days).
+    API_TOKEN_MAX_DAYS = 365
+    API_TOKEN_DEFAULT_DAYS = 90
+    API_RATE_LIMIT = "300 per minute"
+    IDEMPOTENCY_KEY_HOURS = 24
+    # Pages of the applications list: the default and the most a client may ask for.
+    API_PAGE_SIZE = 50
+    API_MAX_PAGE_SIZE = 200
+    # The HMAC-SHA256 key shared with the city/province 信易贷 node for signed batches (docs/exchange.md);
+    # a production run refuses the development key.
+    EXCHANGE_KEY = DEVELOPMENT_EXCHANGE_KEY
     # Underwriting consents are short-lived (Account Aggregator practice: about a month).
     UNDERWRITING_CONSENT_DAYS = 30
     # A release of identity to a lender's screening is a consent too, and every consent ends: half a

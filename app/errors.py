@@ -3,7 +3,7 @@ import time
 from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -38,6 +38,16 @@ def _messages():
 
 def error_response(status, message=None):
     """Render an error page or a JSON error body for `status`."""
+    if request.path.startswith("/api/"):
+        from app.common.problems import problem
+
+        if message is not None:
+            return problem(status, message, message), status
+        with force_locale("zh"):
+            zh = _messages().get(status, _("请求无法完成。"))
+        with force_locale("en"):
+            en = _messages().get(status, _("请求无法完成。"))
+        return problem(status, zh, en, message=_messages().get(status, _("请求无法完成。"))), status
     message = message or _messages().get(status, _("请求无法完成。"))
     if wants_json():
         return jsonify(error={"status": status, "message": message}), status

@@ -4,6 +4,7 @@ The table must name every endpoint: adding a route without an entry here fails t
 """
 import pytest
 
+from app.api.endpoint import ENDPOINTS
 from app.entities import (
     ComplianceFlag,
     FeedbackUpload,
@@ -15,7 +16,7 @@ from app.entities import (
 )
 from app.entities.base import utcnow
 from app.extensions import db
-from app.services import messages, notifications
+from app.services import api_tokens, messages, notifications
 
 from . import factories
 from .conftest import logged_in_client, make_app
@@ -24,6 +25,7 @@ ANON = "anonymous"
 PERSONAS = ["firm", "firm_other", "officer", "officer_other", "lender_admin", "regulator",
             "data_admin", "platform_admin"]
 EVERYONE = {ANON, *PERSONAS}
+TOKEN_ONLY = frozenset()
 LOGGED_IN = set(PERSONAS)
 
 # endpoint → (method, personas allowed). `firm_other` and `officer_other` are real users of the
@@ -84,6 +86,8 @@ TABLE = {
     "lender.feedback_detail": ("GET", {"officer", "lender_admin"}),
     "lender.officers": ("GET", {"lender_admin"}),
     "lender.officer_set_active": ("POST", {"lender_admin"}),
+    "lender.api_token_list": ("GET", {"lender_admin"}),
+    "lender.api_token_revoke": ("POST", {"lender_admin"}),
     "regulator.dashboard": ("GET", {"regulator"}),
     "regulator.figures_export": ("GET", {"regulator"}),
     "regulator.model_monitoring": ("GET", {"regulator"}),
@@ -138,7 +142,12 @@ TABLE = {
     "api.market_summary": ("GET", {"regulator"}),
     "api.product_screening": ("GET", {"officer", "lender_admin"}),
     "api.odds_reliability": ("GET", {"regulator"}),
+    "api.openapi_json": ("GET", EVERYONE),
+    "api.api_docs": ("GET", EVERYONE),
 }
+# The token API (tests/api): a session is no token, so every persona's request is 401.
+TOKEN_ENDPOINTS = {f"api.{spec.view.__name__}": (spec.method, TOKEN_ONLY) for spec in ENDPOINTS}
+TABLE.update(TOKEN_ENDPOINTS)
 
 
 def url_args(world, batch, release):
@@ -149,7 +158,16 @@ def url_args(world, batch, release):
             "upload_id": feedback_upload(world).id, "run_id": upload_run(world).id,
             "user_id": world["users"]["officer"].id, "subject_id": world["firm"].id, "code": "en",
             "filename": "css/app.css", "version": "20260101-000000-0000", "name": "funnel", "fmt": "csv",
-            "flag_id": compliance_flag(world).id, **credit_requests(world), **conversation(world)}
+            "flag_id": compliance_flag(world).id, "token_id": api_token(world).id, **credit_requests(world),
+            **conversation(world)}
+
+
+def api_token(world):
+    """An API token of bank A."""
+    token, _plain = api_tokens.create(db.session, world["users"]["lender_admin"], world["users"]["lender_admin"],
+                                      "信贷系统", ["applications:read"], 30)
+    db.session.commit()
+    return token
 
 
 def credit_requests(world):
@@ -232,7 +250,7 @@ def test_every_route_has_an_entry(app):
 
 
 def _request(client, method, url):
-    return client.get(url) if method == "GET" else client.post(url, data={})
+    return client.get(url) if method == "GET" else client.open(url, method=method, data={})
 
 
 @pytest.mark.parametrize("persona", [ANON, *PERSONAS])
@@ -255,7 +273,9 @@ def test_route_access(app, world, persona, database_url, tmp_path):
         method, allowed = TABLE[endpoint]
         response = _request(client, method, url)
         where = f"{persona} {method} {url} → {response.status_code}"
-        if persona in allowed:
+        if endpoint in TOKEN_ENDPOINTS:
+            assert response.status_code == 401, where
+        elif persona in allowed:
             assert response.status_code not in (401, 403, 404, 405), where
             assert "/login" not in response.headers.get("Location", "") or endpoint == "auth.logout", where
         elif persona == ANON:

@@ -177,6 +177,18 @@ COMPLIANCE_MODES = Vocabulary({"refuse": _l("拒绝并提示"), "flag": _l("仅�
 # The kinds of record a compliance flag is about (ORM class names).
 COMPLIANCE_TARGETS = Vocabulary({"Product": _l("产品"), "Application": _l("融资申请"), "DataAccessLog": _l("查询记录")})
 
+# What an API token may do (docs/api.md): an institution's system reads its applications and, under each
+# application's consent, the applicant's profile; records decisions, loans and monthly status; keeps its
+# products. The regulator's systems read the market's figures.
+API_SCOPES = Vocabulary({
+    "applications:read": _l("读取本机构的融资申请"), "profiles:read": _l("在授权内读取申请人信用档案"),
+    "decisions:write": _l("受理、补充材料、批准、拒绝"), "loans:write": _l("报送放款和月度还款状态"),
+    "products:write": _l("发布、修改、下架产品"), "market:read": _l("读取市场统计（监管部门）"),
+})
+LENDER_API_SCOPES = API_SCOPES.subset("applications:read", "profiles:read", "decisions:write", "loans:write",
+                                      "products:write")
+REGULATOR_API_SCOPES = API_SCOPES.subset("market:read")
+
 # Every action the audit log records, as the audit page shows it (tests/common/test_vocab.py checks that each
 # code written anywhere in app/ has its name here).
 AUDIT_ACTIONS = Vocabulary({
@@ -203,4 +215,6 @@ AUDIT_ACTIONS = Vocabulary({
     "invitation.revoke": _l("作废邀请码"),
     "subject.join.subject": _l("凭认领码加入信用主体"), "subject.join.member": _l("受邀加入企业"),
     "subject.member_remove": _l("移除企业成员"), "subject.owner_transfer": _l("移交企业账户管理员身份"),
+    "api_token.create": _l("创建接口令牌"), "api_token.revoke": _l("吊销接口令牌"),
+    "exchange.export": _l("向信易贷节点导出批次"), "exchange.import": _l("导入信易贷节点批次"),
 })

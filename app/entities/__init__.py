@@ -1,4 +1,5 @@
 """ORM entities of the platform (the top-level `models/` is the model registry, not this)."""
+from .api import ApiToken, ExchangeBatch, IdempotencyKey
 from .audit import AuditChainHead, AuditEntry
 from .compliance import ComplianceFlag
 from .consent import Consent, DataAccessLog
@@ -31,6 +32,7 @@ from .subjects import CreditSubject, IngestionRun, SourceBatch, SourceRecord
 from .users import Invitation, User
 
 __all__ = [
+    "ApiToken", "ExchangeBatch", "IdempotencyKey",
     "Application", "ApplicationEvent", "AuditChainHead", "AuditEntry", "ComplianceFlag", "Consent", "CreditScore",
     "CreditSubject", "DataAccessLog", "FaqEntry", "FeedbackUpload", "FinancingNeed", "IngestionRun", "Institution",
     "Invitation",

@@ -28,6 +28,7 @@ from app.common.vocab import (
     DECLARED_OUTCOMES,
     DECLINE_REASONS,
     GUARANTEE_TYPES,
+    LENDER_API_SCOPES,
     REPAYMENT_METHODS,
     SOURCE_NAMES,
     SUBJECT_KINDS,
@@ -240,3 +241,13 @@ def _extra_text(value):
     if isinstance(value, bool):
         return "是" if value else "否"
     return f"{Decimal(str(value)).normalize():f}"
+
+
+class ApiTokenForm(FlaskForm):
+    """A token for the institution's own systems: what it is for, what it may do, how long it lives."""
+
+    name = StringField(_l("用途（如信贷系统名称）"), validators=[DataRequired(_l("请填写令牌用途。")),
+                                                        Length(max=80, message=_l("用途不能超过 80 个字符。"))])
+    scopes = CheckboxesField(_l("权限范围"), choices=LENDER_API_SCOPES.choices(),
+                             validators=[DataRequired(_l("请至少选择一项权限。"))])
+    days = IntegerField(_l("有效天数"), validators=[InputRequired(_l("请填写有效天数。"))])

@@ -75,6 +75,16 @@ def in_force(institution_id, purpose=UNDERWRITING, now=None):
                 Consent.is_in_force(now or utcnow()))
 
 
+def released_subjects(session, subject_ids, now=None):
+    """Those of `subject_ids` that have released their identity to a lender (a screening consent in force):
+    their needs leave the platform with their name, the others' anonymised."""
+    ids = list(set(subject_ids))
+    if not ids:
+        return set()
+    return set(session.scalars(select(Consent.subject_id).where(
+        Consent.subject_id.in_(ids), Consent.purpose_code == SCREENING, Consent.is_in_force(now or utcnow()))))
+
+
 def consent_in_force(session, subject_id, institution_id, purpose=UNDERWRITING, now=None):
     """The subject's consent to the institution for the purpose in force now, or None.
 

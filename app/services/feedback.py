@@ -121,6 +121,20 @@ def upload(session, path, institution, uploader, now=None):
     record = FeedbackUpload(institution_id=institution.id, uploaded_by_id=uploader.id,
                             file_name=path.name, file_sha256=file_sha256(path), encoding=encoding,
                             rows_read=len(rows) + len(tally.rejects), received_at=now or utcnow())
+    return _load(session, record, rows, uploader, tally, now)
+
+
+def load_rows(session, rows, institution, uploader, name, sha256, now=None):
+    """Load rows of many loans' monthly status sent by `uploader`'s system through the API, as a file's
+    rows are loaded (same checks, per-row rejects, the same FeedbackUpload record named `name`)."""
+    check_uploader(institution, uploader)
+    record = FeedbackUpload(institution_id=institution.id, uploaded_by_id=uploader.id, file_name=name,
+                            file_sha256=sha256, encoding=None, rows_read=len(rows), received_at=now or utcnow())
+    return _load(session, record, list(rows), uploader, Tally(), now)
+
+
+def _load(session, record, rows, uploader, tally, now):
+    """Apply the well-formed `rows` under `record` and keep the figures and rejects on it."""
     session.add(record)
     session.flush()  # the reports point at it; on SQLite this also opens the transaction the savepoints need
     _apply(session, rows, record, uploader, tally, now)

@@ -15,7 +15,7 @@ from app.common.dates import add_months, local_date, month_of
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.money import format_wan
 from app.common.vocab import DECLARED_OUTCOMES, LOAN_STATUSES
-from app.entities import Loan, RepaymentOutcome
+from app.entities import Application, Loan, RepaymentOutcome
 from app.entities.base import utcnow
 
 from . import applications, audit, matches
@@ -70,6 +70,28 @@ def disburse(session, application, officer, amount_yuan, disbursed_on, reference
     audit.record(session, officer, "loan.disburse", loan, application=application.id,
                  amount=format_wan(amount_yuan), reference=reference)
     return loan
+
+
+def disburse_many(session, items, officer, now=None):
+    """Record many disbursements (each an (application id, amount in 元, date, loan account, note)) of the
+    officer's institution, each in a savepoint of its own: a refused one leaves nothing and says why, the
+    others are written. Returns per item {"index", "application_id", "loan_id"} or {…, "error"}."""
+    results = []
+    for index, (application_id, amount_yuan, disbursed_on, reference, note) in enumerate(items):
+        application = session.get(Application, application_id)
+        result = {"index": index, "application_id": application_id}
+        if application is None or application.institution_id != officer.institution_id:
+            results.append({**result, "error": _("本机构没有编号为 %(n)s 的申请。", n=application_id)})
+            continue
+        try:
+            with session.begin_nested():
+                loan = disburse(session, application, officer, amount_yuan, disbursed_on, reference, note, now=now)
+        except (InvalidInput, NotAllowed) as error:
+            session.refresh(application)
+            results.append({**result, "error": error.message})
+        else:
+            results.append({**result, "loan_id": loan.id})
+    return results
 
 
 def outcome_of(days_past_due, outstanding_yuan, declared=None):

@@ -84,6 +84,29 @@ def lender_view(session, application, user, now=None):
                      reason_evidence(session, subject.id, score.reasons))
 
 
+@dataclass
+class Profile:
+    """What an institution's system reads of an applicant: the consent it reads under, the latest score
+    (None if unscored) and the score's view (reasons with their records)."""
+
+    consent: object
+    score: CreditScore | None
+    view: ScoreView | None
+
+
+def api_profile(session, application, user, now=None):
+    """The applicant's profile for the lender's system, under the application's own consent (NotAllowed
+    saying why otherwise), logged in the firm's 查询记录 whether or not it is scored."""
+    consent = consents.application_consent(session, application, now)
+    consents.log_access(session, application.subject_id, user, consent, f"api:profile:application:{application.id}")
+    score = latest_score(session, application.subject_id)
+    if score is None:
+        return Profile(consent, None, None)
+    view = ScoreView(score, _version(session, score), chart_geometry(score),
+                     evidence=reason_evidence(session, application.subject_id, score.reasons))
+    return Profile(consent, score, view)
+
+
 def firm_view(session, subject):
     """The latest score with chart, history and the sources used; None if unscored."""
     score = latest_score(session, subject.id)
