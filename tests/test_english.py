@@ -23,7 +23,7 @@ DATA_COLUMNS = (
     e.Message.body, e.MessageAttachment.file_name, e.User.display_name, e.Objection.description,
     e.RepairRequest.description, e.ListEntry.reason, e.ListEntry.removed_reason, e.ModelVersion.activation_reason,
     e.SourceBatch.file_name, e.IngestionRun.upload_name, e.FeedbackUpload.file_name, e.Application.decision_note,
-    e.ApplicationEvent.note,
+    e.ApplicationEvent.note, e.ApiToken.name,
 )
 # Text in Chinese on purpose: the switch back to Chinese names its language in its own script.
 NAMES_OF_LANGUAGES = {"中文"}
@@ -52,9 +52,12 @@ def more_states(world):
 
 def visible_text(html):
     """A page's text as a reader meets it: tags, scripts and styles dropped; the `lang="zh"` parts (the
-    literal column names of a file format, marked as Chinese) dropped too."""
+    literal column names of a file format, marked as Chinese) and the `translate="no"` examples of machine data
+    dropped too."""
     html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
     html = re.sub(r'(?is)<(code|span|td|th|li)\b[^>]*\blang="zh"[^>]*>.*?</\1>', " ", html)
+    # Examples of machine data (the API reference's JSON), marked not to be translated.
+    html = re.sub(r'(?is)<(pre|code)\b[^>]*\btranslate="no"[^>]*>.*?</\1>', " ", html)
     return re.sub(r"<[^>]+>", " ", html)
 
 
@@ -77,6 +80,7 @@ def test_visible_text_ignores_markup_and_marked_chinese():
     html = '<p title="标题">Hello <code lang="zh">贷款账号</code> 世界</p><script>var a="脚本";</script>'
     assert chinese_left(html, set()) == ["世界"]
     assert chinese_left(html, {"你好世界"}) == []
+    assert chinese_left('<pre translate="no">{"name": "陶瓷贷"}</pre><pre>示例</pre>', set()) == ["示例"]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

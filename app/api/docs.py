@@ -5,6 +5,13 @@ from flask import jsonify, render_template, request
 
 from app.api.openapi import document
 from app.api.routes import bp
+from app.common.language import english
+
+
+def in_language(text):
+    """One side of a bilingual "中文 · English" text: the reader's (the document keeps both)."""
+    chinese, _dot, other = text.partition(" · ")
+    return (other or chinese) if english() else chinese
 
 
 @bp.get("/openapi.json")
@@ -19,4 +26,5 @@ def api_docs():
     doc = document(request.script_root + bp.url_prefix)
     operations = [(path, method.upper(), op) for path, item in doc["paths"].items() for method, op in item.items()]
     return render_template("api/docs.html", doc=doc, operations=operations,
-                           pretty=lambda value: json.dumps(value, ensure_ascii=False, indent=2))
+                           pretty=lambda value: json.dumps(value, ensure_ascii=False, indent=2),
+                           in_language=in_language)

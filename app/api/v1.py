@@ -221,7 +221,7 @@ def product_retire(product_id):
     return product_out(product)
 
 
-@endpoint(bp, "GET", "/market/figures", "market:read", "市场统计（监管）· The market's figures (regulator)",
+@endpoint(bp, "GET", "/market/figures", "market:read", "市场统计（监管） · The market's figures (regulator)",
           answer=b.MarketFigures, examples=EXAMPLES["market"])
 def market(**_none):
     """The funnel, months and programme totals of the whole market, as the regulator's dashboard shows them."""
