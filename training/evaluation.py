@@ -34,7 +34,22 @@ def evaluate(bundle, examples, truth=None):
     if truth is not None:
         report.update(_oracle(y[hold], p_hold, truth[hold], report["auc"]))
     report["fairness"] = _fairness(bundle, X[hold], y[hold], p_hold)
+    report["group_calibration"] = group_calibration(X[hold], y[hold], p_hold,
+                                                    None if truth is None else truth[hold])
     return report
+
+
+def fairness_groups(X):
+    """Each row's group in every fairness dimension (subject kind, town, size class, thin file)."""
+    return {"subject_kind": X["subject_kind"].astype(object), "town": X["town"].astype(object),
+            "size_class": X["size_class"].astype(object),
+            "thin_file": np.where(X["sources_present"] <= 1, "thin", "full")}
+
+
+def group_calibration(X, y, p, true_pd=None):
+    """Mean predicted PD, realised default rate and the oracle's mean PD per group of every dimension."""
+    groups = fairness_groups(X)
+    return [row for name in FAIRNESS_GROUPS for row in metrics.group_calibration(name, groups[name], y, p, true_pd)]
 
 
 def _training_scores(bundle, p_train):
@@ -64,9 +79,7 @@ def _oracle(y, p, true_pd, model_auc):
 
 def _fairness(bundle, X, y, p):
     approved = np.isin(bundle.scale.grades(p), APPROVED_GRADES)
-    groups = {"subject_kind": X["subject_kind"].astype(object), "town": X["town"].astype(object),
-              "size_class": X["size_class"].astype(object),
-              "thin_file": np.where(X["sources_present"] <= 1, "thin", "full")}
+    groups = fairness_groups(X)
     return {name: _records(metrics.fairness(y, approved, groups[name])) for name in FAIRNESS_GROUPS}
 
 
@@ -134,6 +147,13 @@ def model_card(version, metadata, report):
         lines += [f"### {group}", "", "| group | n | approval | ratio to best | TPR gap |", "|---|---|---|---|---|"]
         lines += [f"| {r['group']} | {r['n']:.0f} | {_f(r['approval_rate'], '.3f')} | {_f(r['ratio_to_best'], '.3f')}"
                   f"{' ⚠' if r['four_fifths_flag'] else ''} | {_f(r['tpr_gap'], '.3f')} |" for r in rows]
+        lines.append("")
+    if report.get("group_calibration"):
+        lines += ["## Calibration within groups (mean PD)", "",
+                  "| dimension | group | n | predicted | realised | oracle | predicted ÷ oracle |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['dimension']} | {r['group']} | {r['n']} | {_f(r['predicted_pd'])} | {_f(r['realised_pd'])} "
+                  f"| {_f(r['oracle_pd'])} | {_f(r['ratio_to_oracle'], '.3f')} |" for r in report["group_calibration"]]
         lines.append("")
     lines += ["## Use and limits", "",
               "- Reasons are TreeSHAP contributions in calibrated log-odds; town, subject type, size and "
