@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 
 from app.credit.metrics import auc, psi, reference_bins
+from app.credit.peers import with_peers
 
 from . import metrics
 from .scorecard import WoeScorecard
@@ -20,7 +21,8 @@ def evaluate(bundle, examples, truth=None):
     """The evaluation report (JSON-ready) of `bundle` on `examples`' holdout."""
     cuts = [pd.Timestamp(d) for d in bundle.metadata["split"]["cuts"]]
     train, _valid, hold = examples.parts(cuts)
-    X, y = examples.X, examples.y
+    # the version's own peer tables fill the percentile features (the baseline reads them too)
+    X, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
     baseline = WoeScorecard().fit(X[train], y[train])
@@ -160,5 +162,19 @@ def model_card(version, metadata, report):
               "industry are never named as reasons.",
               "- Case status and 失信 flags are today's values of cases filed before the as-of date; repaired "
               "penalties are never used (信用修复管理办法).",
-              "- A person activates a version; training never does.", ""]
+              "- Missing data is not evidence of risk by itself: a missing source stays missing (the trees learn where "
+              "it goes, and never raise a monotone feature's risk for it), and "
+              + ("each group of subject kind × file depth (thin: at most one operating source) has its own "
+                 "calibration offset, fitted on the validation loans, so a thin file's mean PD is thin files' own "
+                 "default rate and within it the PD follows the records it does have."
+                 if metadata["calibration"].get("group_offsets") else
+                 "this version has no per-group calibration (`--no-group-calibration`)."),
+              *(["- Group offsets (log-odds): " + ", ".join(f"{g} {d:+.3f}" for g, d in
+                                                             sorted(metadata["calibration"]["group_offsets"].items()))]
+                if metadata["calibration"].get("group_offsets") else []),
+              *(["- Electricity, revenue and headcount are also read as percentiles within the subject's kind and "
+                 "size (peer tables fitted on the training loans, stored with the version)."]
+                if metadata.get("peers") else []),
+              "- A person activates a version; training never does. A version whose holdout AUC is below its "
+              "baseline's or the active version's needs an override reason to be activated.", ""]
     return "\n".join(lines)
