@@ -46,7 +46,8 @@ def test_evaluate_reports_the_required_figures(trained, district):
     assert not [k for k in KEYS if k not in report]
     # Quality is a benchmark's business (a small district has few defaults); here: well-formed figures.
     assert 0 <= report["auc"] <= 1 and 0 < report["oracle_auc"] <= 1 and report["holdout"]["loans"] > 0
-    assert set(report["fairness"]) == {"subject_kind", "town", "size_class", "thin_file"}
+    assert set(report["fairness"]) == set(report["fairness_oracle"]) == {"subject_kind", "town", "size_class",
+                                                                         "thin_file"}
     calibration = report["group_calibration"]
     assert {r["dimension"] for r in calibration} == {"subject_kind", "town", "size_class", "thin_file"}
     for dimension in ("subject_kind", "thin_file"):  # each dimension's groups cover the holdout once

@@ -139,7 +139,7 @@ def test_the_json_line_has_every_figure(contract_report):
     assert {"rows", "rows_unlabelled", "auc", "ks", "logistic_auc", "lightgbm_default_auc", "seconds", "leakage",
             "inferred", "scheme", "chosen"} <= set(contract_report)
     assert contract_report["scheme"]["name"] == "repeated_stratified_cv"
-    assert contract_report["chosen"] in ("tuned_lightgbm", "logistic_scorecard", "lightgbm_default")
+    assert contract_report["chosen"] in ("tuned_lightgbm", "logistic_scorecard", "lightgbm_default", "blend")
     assert contract_report["inferred"]["opened"]["type"] == "date"
     assert contract_report["inferred"]["amount"]["type"] == "number"
     assert contract_report["inferred"]["flag"]["type"] == "flag"
