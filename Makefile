@@ -9,7 +9,12 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The demo district: generated once, then loaded through the ingestion path.
 DEMO_DISTRICT ?= instance/demo-district
-DEMO_FIRMS    ?= 3000
+# 6,000 firms with 60 months of records (seed 7): enough loans for the demo's own model to beat its WOE
+# baseline (3,000 firms × 48 months gave AUC 0.590 against the baseline's 0.611, and activation now
+# refuses a version that loses to its baseline; measured in docs/model.md).
+DEMO_FIRMS    ?= 6000
+DEMO_HISTORY  ?= 60
+DEMO_SEED     ?= 7
 DEMO_MONTHS   ?= 24
 FLASK         := $(PY) -m flask --app app
 
@@ -72,7 +77,7 @@ worker: setup
 demo-data: setup
 	$(FLASK) db upgrade
 	@test -f $(DEMO_DISTRICT)/_truth/loans.csv || \
-	  $(PY) -m training.synth --firms $(DEMO_FIRMS) --seed 7 --months 48 --out $(DEMO_DISTRICT)
+	  $(PY) -m training.synth --firms $(DEMO_FIRMS) --seed $(DEMO_SEED) --months $(DEMO_HISTORY) --out $(DEMO_DISTRICT)
 	@mkdir -p instance && $(FLASK) data ingest $(DEMO_DISTRICT) > instance/demo-ingest.json && \
 	  $(PY) -c "import json; s=json.loads(open('instance/demo-ingest.json').read().splitlines()[-1]); print('载入 / ingest:', s['totals'])"
 	$(FLASK) platform demo

@@ -123,8 +123,10 @@ def list_models():
 @click.argument("version")
 @click.option("--reason", required=True, help="why this version becomes the active one (audited)")
 @click.option("--by", "username", help="the platform admin or regulator who decided it (recorded)")
+@click.option("--override", default=None,
+              help="why a version losing to its baseline or to the active version is activated all the same (audited)")
 @with_appcontext
-def activate_model(version, reason, username):
+def activate_model(version, reason, username, override):
     """Activate a registered model version (after every registry check), audited, then re-score everyone.
 
     Refused while a full scoring run is in progress. Prints the run's figures as JSON.
@@ -138,7 +140,7 @@ def activate_model(version, reason, username):
                                        "only a platform admin or regulator may activate a model")
     try:
         run = activation.activate(db.session, config["MODEL_REGISTRY"], version, actor, reason,
-                                  via=f"cli:{username or 'operator'}")
+                                  via=f"cli:{username or 'operator'}", override=override)
     except registry.RegistryError as error:
         raise click.ClickException(f"模型版本不可用 / cannot activate: {error}") from None
     except (InvalidInput, NotAllowed) as refusal:

@@ -1,8 +1,9 @@
 """Scoring speed: `python -m benchmarks.scoring [--quick]`.
 
 On a synthetic district of 100,000 firms (`--quick`: 5,000) ingested into PostgreSQL through the
-platform's own path, with a model trained on it by `python -m training.train` into a temporary
-registry and activated:
+platform's own path, with a model trained by `python -m training.train` into a temporary registry and
+activated — on the district itself, or with `--quick` on the 20,000-firm district (MODEL_FIRMS), so that
+the model has its full size:
 
 - single: one subject's feature row → PD, score, grade, reasons (`Scorer.score_row`), against a bare
   LightGBM `booster.predict(row, pred_contrib=True)` on the same prepared row, interleaved in one run;
@@ -50,10 +51,14 @@ from app.services import activation, models, scoring_runs
 from benchmarks.ingest import district, say
 
 FIRMS, QUICK_FIRMS = 100_000, 5_000
+# The model --quick scores with is trained on a district of this size, so that it has the full model's
+# size (hundreds of trees, not the dozen a 5,000-firm district's few defaults stop at): the single row's
+# ratio to bare LightGBM is only meaningful on a model of the size production runs.
+MODEL_FIRMS = 20_000
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_scoring"
 REGION = Config.REGION_CODE
 APPLICANTS = 200
-GOALS = {"single_ratio_to_bare": 1.5, "from_db_p50_ms": 20, "refresh_100k_s": 300, "ranked_list_p95_ms": 150}
+GOALS = {"single_ratio_to_bare": 1.3, "from_db_p50_ms": 10, "refresh_100k_s": 300, "ranked_list_p95_ms": 150}
 
 
 def percentiles(seconds):
@@ -106,7 +111,8 @@ def load(app, folder, registry, version):
     summary = ingest_paths(db.session, export_files(folder), town_codes(REGION))
     seconds = time.perf_counter() - started
     say(f"ingest: {summary['totals']['inserted']:,} records in {seconds:.0f} s")
-    run = activation.activate(db.session, registry, version, None, "benchmark", via="benchmark")
+    run = activation.activate(db.session, registry, version, None, "benchmark", via="benchmark",
+                              override="benchmark: timing only, whatever the figures")
     db.session.commit()
     analyze()
     return round(seconds, 1), run
@@ -284,7 +290,8 @@ def main(argv=None):
     try:
         say("training a model version into a temporary registry …")
         registry = scratch / "models"
-        version = train(folder, registry)
+        trained_on = max(firms, MODEL_FIRMS)
+        version = train(folder if trained_on == firms else district(trained_on), registry)
         url = database.fresh()
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MODEL_REGISTRY": str(registry),
                           "REJECT_DIR": str(scratch / "rejects"), "UPLOAD_DIR": str(scratch / "uploads"),
@@ -293,6 +300,7 @@ def main(argv=None):
             db.create_all()
             ingest_seconds, run = load(app, folder, registry, version)
             result = {"quick": args.quick, "database": "postgresql", "ingest_s": ingest_seconds,
+                      "model_trained_on_firms": trained_on,
                       **measure(app, registry, firms, args.quick, run)}
             db.session.remove()
             db.engine.dispose()

@@ -340,7 +340,8 @@ def scored_world(app, world, small_district, model_registry):
     version = ACTIONABLE_VERSION
     app.config["MODEL_REGISTRY"] = str(root)
     ingestion.ingest(db.session, export_files(small_district), "610203")
-    run = activation.activate(db.session, root, version, world["users"]["platform_admin"], "测试模型", via="test")
+    run = activation.activate(db.session, root, version, world["users"]["platform_admin"], "测试模型", via="test",
+                              override="小样本测试模型")
     db.session.commit()
     scoring_runs.execute(db.session, run, root, "610203")
     counts = db.session.execute(select(SourceRecord.subject_id, func.count()).group_by(SourceRecord.subject_id)

@@ -47,7 +47,8 @@ def market(app, small_district, synthetic_district, model_registry):
         ingestion.ingest(db.session, export_files(small_district), "610203")
         build_demo(db.session, "610203")
         platform = db.session.scalars(select(User).where(User.username == "platform")).one()
-        run = activation.activate(db.session, root, version, platform, "测试模型", via="test")
+        run = activation.activate(db.session, root, version, platform, "测试模型", via="test",
+                                  override="小样本测试模型")
         db.session.commit()
         scoring_runs.execute(db.session, run, root, "610203")
         db.session.commit()

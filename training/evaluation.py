@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 
 from app.credit.metrics import auc, psi, reference_bins
+from app.credit.peers import with_peers
 
 from . import metrics
 from .scorecard import WoeScorecard
@@ -20,7 +21,8 @@ def evaluate(bundle, examples, truth=None):
     """The evaluation report (JSON-ready) of `bundle` on `examples`' holdout."""
     cuts = [pd.Timestamp(d) for d in bundle.metadata["split"]["cuts"]]
     train, _valid, hold = examples.parts(cuts)
-    X, y = examples.X, examples.y
+    # the version's own peer tables fill the percentile features (the baseline reads them too)
+    X, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
     baseline = WoeScorecard().fit(X[train], y[train])
@@ -34,7 +36,25 @@ def evaluate(bundle, examples, truth=None):
     if truth is not None:
         report.update(_oracle(y[hold], p_hold, truth[hold], report["auc"]))
     report["fairness"] = _fairness(bundle, X[hold], y[hold], p_hold)
+    if truth is not None:  # the same table for the grades the true PD would give: which flags the data itself raises
+        known = np.nan_to_num(truth[hold], nan=np.nanmean(truth[hold]))
+        report["fairness_oracle"] = _fairness(bundle, X[hold], y[hold], known)
+    report["group_calibration"] = group_calibration(X[hold], y[hold], p_hold,
+                                                    None if truth is None else truth[hold])
     return report
+
+
+def fairness_groups(X):
+    """Each row's group in every fairness dimension (subject kind, town, size class, thin file)."""
+    return {"subject_kind": X["subject_kind"].astype(object), "town": X["town"].astype(object),
+            "size_class": X["size_class"].astype(object),
+            "thin_file": np.where(X["sources_present"] <= 1, "thin", "full")}
+
+
+def group_calibration(X, y, p, true_pd=None):
+    """Mean predicted PD, realised default rate and the oracle's mean PD per group of every dimension."""
+    groups = fairness_groups(X)
+    return [row for name in FAIRNESS_GROUPS for row in metrics.group_calibration(name, groups[name], y, p, true_pd)]
 
 
 def _training_scores(bundle, p_train):
@@ -64,9 +84,7 @@ def _oracle(y, p, true_pd, model_auc):
 
 def _fairness(bundle, X, y, p):
     approved = np.isin(bundle.scale.grades(p), APPROVED_GRADES)
-    groups = {"subject_kind": X["subject_kind"].astype(object), "town": X["town"].astype(object),
-              "size_class": X["size_class"].astype(object),
-              "thin_file": np.where(X["sources_present"] <= 1, "thin", "full")}
+    groups = fairness_groups(X)
     return {name: _records(metrics.fairness(y, approved, groups[name])) for name in FAIRNESS_GROUPS}
 
 
@@ -135,10 +153,32 @@ def model_card(version, metadata, report):
         lines += [f"| {r['group']} | {r['n']:.0f} | {_f(r['approval_rate'], '.3f')} | {_f(r['ratio_to_best'], '.3f')}"
                   f"{' ⚠' if r['four_fifths_flag'] else ''} | {_f(r['tpr_gap'], '.3f')} |" for r in rows]
         lines.append("")
+    if report.get("group_calibration"):
+        lines += ["## Calibration within groups (mean PD)", "",
+                  "| dimension | group | n | predicted | realised | oracle | predicted ÷ oracle |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['dimension']} | {r['group']} | {r['n']} | {_f(r['predicted_pd'])} | {_f(r['realised_pd'])} "
+                  f"| {_f(r['oracle_pd'])} | {_f(r['ratio_to_oracle'], '.3f')} |" for r in report["group_calibration"]]
+        lines.append("")
     lines += ["## Use and limits", "",
               "- Reasons are TreeSHAP contributions in calibrated log-odds; town, subject type, size and "
               "industry are never named as reasons.",
               "- Case status and 失信 flags are today's values of cases filed before the as-of date; repaired "
               "penalties are never used (信用修复管理办法).",
-              "- A person activates a version; training never does.", ""]
+              "- Missing data is not evidence of risk by itself: a missing source stays missing (the trees learn where "
+              "it goes, and never raise a monotone feature's risk for it), and "
+              + ("each group of subject kind × file depth (thin: at most one operating source) has its own "
+                 "calibration offset, fitted on the validation loans, so a thin file's mean PD is thin files' own "
+                 "default rate and within it the PD follows the records it does have."
+                 if metadata["calibration"].get("group_offsets") else
+                 "the mean PD of each group of subject kind, size, town and file depth is shown against its "
+                 "realised rate below (per-group offsets, `--group-calibration`, are not used by this version)."),
+              *(["- Group offsets (log-odds): " + ", ".join(f"{g} {d:+.3f}" for g, d in
+                                                             sorted(metadata["calibration"]["group_offsets"].items()))]
+                if metadata["calibration"].get("group_offsets") else []),
+              *(["- Electricity, revenue and headcount are also read as percentiles within the subject's kind and "
+                 "size (peer tables fitted on the training loans, stored with the version)."]
+                if metadata.get("peers") else []),
+              "- A person activates a version; training never does. A version whose holdout AUC is below its "
+              "baseline's or the active version's needs an override reason to be activated.", ""]
     return "\n".join(lines)

@@ -88,3 +88,26 @@ def fairness(y, approved, groups):
     rows["four_fifths_flag"] = rows["ratio_to_best"] < 0.8
     rows["tpr_gap"] = rows["tpr"].max() - rows["tpr"]
     return rows.reset_index()
+
+
+def group_calibration(dimension, groups, y, p, true_pd=None):
+    """Mean predicted PD against the realised default rate (and the oracle's mean PD) in each group.
+
+    One dict per group, sorted by group: `{dimension, group, n, predicted_pd, oracle_pd, realised_pd,
+    ratio_to_oracle}`; the oracle's figures are None without `true_pd` (a real book) and are taken
+    over the group's rows whose true PD is known.
+    """
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    labels = pd.Series(np.asarray(groups, dtype=object)).fillna("unknown").astype(str).to_numpy()
+    truth = None if true_pd is None else np.asarray(true_pd, dtype=float)
+    rows = []
+    for group in sorted(set(labels)):
+        rows_of = labels == group
+        oracle = None
+        if truth is not None and np.any(rows_of & ~np.isnan(truth)):
+            oracle = float(np.nanmean(truth[rows_of]))
+        predicted = float(p[rows_of].mean())
+        rows.append({"dimension": dimension, "group": group, "n": int(rows_of.sum()), "predicted_pd": predicted,
+                     "oracle_pd": oracle, "realised_pd": float(y[rows_of].mean()),
+                     "ratio_to_oracle": predicted / oracle if oracle else None})
+    return rows

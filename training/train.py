@@ -22,7 +22,9 @@ from sklearn.linear_model import LogisticRegression
 
 from app.common.region import town_codes
 from app.config import Config
+from app.credit import peers
 from app.credit.features import BY_NAME, FEATURE_NAMES, categories
+from app.credit.peers import with_peers
 from app.credit.registry import ModelBundle, write_version
 from app.credit.scale import Scale
 
@@ -90,15 +92,53 @@ def metadata_for(examples, booster, params, calibration, cuts, towns):
     }
 
 
-def train(examples, towns, seed=0, truth=None):
-    """Fit, calibrate and evaluate; returns (booster, metadata, report)."""
+def ablate(examples, families):
+    """Blank every feature of the named families (an ablation: the model cannot use them)."""
+    names = [n for n in FEATURE_NAMES if BY_NAME[n].family in families]
+    unknown = set(families) - {BY_NAME[n].family for n in FEATURE_NAMES}
+    if unknown:
+        raise SystemExit(f"unknown feature families: {', '.join(sorted(unknown))}")
+    for name in names:
+        examples.X[name] = (pd.Categorical([None] * len(examples.X), categories=examples.X[name].cat.categories)
+                            if BY_NAME[name].kind == "cat" else np.nan)
+    return names
+
+
+def group_calibration_offsets(examples, rows, logit):
+    """The per-group log-odds offsets (subject kind × file depth) fitted on `rows` (the validation period)."""
+    X = examples.X[rows]
+    groups = peers.calibration_groups(X["subject_kind"].astype(object), X["sources_present"])
+    return peers.fit_group_offsets(logit, examples.y[rows], groups)
+
+
+def train(examples, towns, seed=0, truth=None, options=None):
+    """Fit, calibrate and evaluate; returns (booster, metadata, report).
+
+    The peer tables are fitted on the training period only, then fill the percentile features of
+    every loan (as scoring fills them from the stored tables). `options`: `ablate` (feature families
+    left blank), `peers` (on by default) and `group_calibration` (off by default: on the 50k district
+    measured, offsets fitted on the validation period moved farmers' mean PD away from their own, see
+    docs/model.md).
+    """
+    options = {"ablate": (), "peers": True, "group_calibration": False, **(options or {})}
     cuts = examples.split_dates()
     train_mask, valid_mask, _hold = examples.parts(cuts)
+    use_peers = options["peers"] and "peers" not in options["ablate"]
+    tables = peers.fit_tables(examples.X[train_mask]) if use_peers else None
+    examples.X = with_peers(examples.X, tables)
+    ablated = ablate(examples, options["ablate"]) if options["ablate"] else []
     booster, params = fit_booster(examples, train_mask, valid_mask, seed)
     raw_valid = booster.predict(examples.X[valid_mask], raw_score=True, num_iteration=booster.best_iteration)
     calibration = platt(raw_valid, examples.y[valid_mask])
+    if options["group_calibration"]:
+        logit = calibration["slope"] * raw_valid + calibration["intercept"]
+        calibration["group_offsets"] = group_calibration_offsets(examples, valid_mask, logit)
     booster.free_dataset()
     metadata = metadata_for(examples, booster, params, calibration, cuts, towns)
+    if tables is not None:
+        metadata["peers"] = tables
+    if ablated:
+        metadata["ablated"] = {"families": list(options["ablate"]), "features": ablated}
     bundle = ModelBundle("candidate", None, booster, metadata, Scale())
     report = evaluate(bundle, examples, truth)
     return booster, metadata, report
@@ -119,6 +159,10 @@ def parse_args(argv):
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="with --db: read the platform's loan reports up to this date (default: today)")
     parser.add_argument("--region", default=Config.REGION_CODE, help="region code of app/regions/<code>.json")
+    parser.add_argument("--ablate", default="", help="feature families to leave blank, comma separated (ablation)")
+    parser.add_argument("--no-peers", action="store_true", help="no peer tables (percentiles within peers missing)")
+    parser.add_argument("--group-calibration", action="store_true",
+                        help="per-group log-odds offsets after Platt scaling (off by default)")
     return parser.parse_args(argv)
 
 
@@ -141,7 +185,9 @@ def main(argv=None):
     towns = town_codes(args.region)
     examples = load_examples(args, towns)
     truth = dataset.truth_for(args.data, examples.loans) if args.data is not None else None
-    booster, metadata, report = train(examples, towns, args.seed, truth)
+    options = {"ablate": tuple(f for f in args.ablate.split(",") if f), "peers": not args.no_peers,
+               "group_calibration": args.group_calibration}
+    booster, metadata, report = train(examples, towns, args.seed, truth, options)
     metadata["training_seconds"] = round(time.perf_counter() - started, 1)
     version = new_version_name(examples.fingerprint)
     folder = write_version(args.out, version, booster, metadata, report, model_card(version, metadata, report))

@@ -14,6 +14,7 @@ import pandas as pd
 from app.ingest.sources import get_source
 
 from .panel import FrameWindows, Grid, latest, month_number, ratio
+from .peers import PEER_FEATURES, with_peers
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ FEATURES = (
     Feature("loan_term_months", "loan", reason=False),
     Feature("lender_kind", "loan", kind="cat", reason=False),
     Feature("loan_to_revenue", "loan"),
+    # Level features read within subject kind and size (percentile among peers, 0–100), from the peer
+    # tables fitted in training and stored with the model version (app.credit.peers).
+    Feature("elec_kwh_peer_pctl", "peers"),
+    Feature("revenue_peer_pctl", "peers"),
+    Feature("insured_peer_pctl", "peers"),
 )
 # The loan a subject's score assumes when no particular loan is asked about (a typical bank loan).
 REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
@@ -108,6 +114,9 @@ FEATURE_SOURCES = {"tax_grade_rank": ("tax_grade",), "tax_grade_drop": ("tax_gra
                    "revenue_per_insured_wan": ("tax_filing", "social_insurance"),
                    "revenue_to_capital": ("tax_filing", "registration"),
                    "elec_kwh_per_capital": ("utilities", "registration"),
+                   "elec_kwh_peer_pctl": ("utilities", "registration"),
+                   "revenue_peer_pctl": ("tax_filing", "registration"),
+                   "insured_peer_pctl": ("social_insurance", "registration"),
                    "declines_12m": ("application_history",), "applications_12m": ("application_history",)}
 
 
@@ -128,12 +137,14 @@ def categories(towns):
     }
 
 
-def build_features(frames, targets, towns, context=False):
+def build_features(frames, targets, towns, context=False, peers=None):
     """Features of each target row (`subject_code`, `as_of`), in FEATURE_NAMES order.
 
     `frames` maps source names to typed records (see app.credit.records). A target may name the
     loan asked about (`amount` in 元, `term_months`, `lender_kind`); otherwise REFERENCE_LOAN.
-    With `context`, the CONTEXT_NAMES columns follow (the model never reads them).
+    With `context`, the CONTEXT_NAMES columns follow (the model never reads them). The percentile
+    features within peers are filled from `peers` (a model version's fitted peer tables, see
+    app.credit.peers) and are missing without them; a ModelBundle fills them from its own tables.
     """
     targets = targets.reset_index(drop=True)
     as_of = pd.to_datetime(targets["as_of"])
@@ -151,10 +162,17 @@ def build_features(frames, targets, towns, context=False):
     out["as_of_month"] = as_of.dt.month.to_numpy()
     loan = {key: targets[key].to_numpy() for key in ("amount", "term_months", "lender_kind") if key in targets}
     loan_features(out, len(targets), loan)
+    peer_placeholders(out, len(targets))
     features = pd.DataFrame(out, index=targets.index)[list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if context else [])]
     for name, levels in categories(towns).items():
         features[name] = pd.Categorical(features[name], categories=levels)
-    return features
+    return with_peers(features, peers)
+
+
+def peer_placeholders(out, n):
+    """The percentile features, missing until a model version's peer tables fill them."""
+    for name in PEER_FEATURES:
+        out[name] = np.full(n, np.nan)
 
 
 def monthly_features(out, windows, published_year):

@@ -138,6 +138,11 @@ MISSING_FEATURE = {
                              "no full year of electricity or no registered capital: use against capital unknown"),
     "loan_to_revenue": ("无营业收入数据，无法计算申请金额与收入之比",
                         "no revenue data: amount asked against revenue unknown"),
+    "elec_kwh_peer_pctl": ("近12个月用电数据不全，无法与同类主体比较用电量",
+                           "electricity data of the last 12 months incomplete: no comparison with peers"),
+    "revenue_peer_pctl": ("无营业收入数据，无法与同类主体比较", "no revenue data: no comparison with peers"),
+    "insured_peer_pctl": ("无社保参保数据，无法与同类主体比较参保人数",
+                          "no social insurance data: no comparison of headcount with peers"),
 }
 
 
@@ -168,11 +173,38 @@ def _missing(value):
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+# A percentile among peers (app.credit.peers) in words: what is compared, and with whom.
+PEER_LEVELS = {"elec_kwh_peer_pctl": ("用电量", "Electricity use"), "revenue_peer_pctl": ("营业收入", "Revenue"),
+               "insured_peer_pctl": ("社保参保人数", "Insured headcount")}
+PEER_KINDS = {"farmer": ("农户", "farm households"), "individual_business": ("个体工商户", "individual businesses"),
+              "enterprise": ("企业", "enterprises"), "cooperative": ("合作社", "cooperatives")}
+PEER_SIZES = {"micro": ("微型", "micro"), "small": ("小型", "small"), "medium": ("中型", "medium-sized")}
+
+
+def _peer_sentence(feature, value, peer):
+    kind, size = (list(peer) + [None, None])[:2] if peer else (None, None)
+    zh_kind, en_kind = PEER_KINDS.get(kind, ("主体", "subjects"))
+    zh_size, en_size = PEER_SIZES.get(size, ("", ""))
+    zh_peers, en_peers = f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
+    zh_level, en_level = PEER_LEVELS[feature]
+    if value < 50:
+        share = f"{100 - value:.0f}%"
+        return f"{zh_level}低于{zh_peers}的 {share}", f"{en_level} below {share} of {en_peers}"
+    return f"{zh_level}高于{zh_peers}的 {value:.0f}%", f"{en_level} above {value:.0f}% of {en_peers}"
+
+
+# Without the subject's kind the peers are "similar subjects".
+TEXTS.update({name: (lambda v, name=name: _peer_sentence(name, v, None)) for name in PEER_LEVELS})
+
+
 def sentence(feature, value, context=None):
     """(Chinese, English) sentence for a feature's value; missing values say what data is missing.
 
-    `context` (features.CONTEXT_NAMES → value) turns a rate over months into a count of months or bills.
+    `context` (features.CONTEXT_NAMES → value) turns a rate over months into a count of months or bills;
+    its `peer` (subject kind, size class) names the peers a percentile among peers is read against.
     """
+    if feature in PEER_LEVELS and not _missing(value):
+        return _peer_sentence(feature, value, (context or {}).get("peer"))
     if _missing(value):
         if feature in MISSING_FEATURE:
             return MISSING_FEATURE[feature]
@@ -187,5 +219,6 @@ def reason_sentence(reason):
     """(Chinese, English) of a stored reason (feature, value and, for a rate, the months it covers)."""
     feature = reason["feature"]
     months = reason.get("months")
-    context = {RATE_MONTHS[feature]: months} if feature in RATE_MONTHS and months is not None else None
+    context = {RATE_MONTHS[feature]: months} if feature in RATE_MONTHS and months is not None else {}
+    context["peer"] = reason.get("peer")
     return sentence(feature, float("nan") if reason["value"] is None else reason["value"], context)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from app.common.checksums import file_sha256
 
+from .peers import group_offset, with_peers
 from .scale import Scale
 
 MODEL_FILE, METADATA_FILE, METRICS_FILE, CARD_FILE, SUMS_FILE = (
@@ -94,6 +95,7 @@ class ModelBundle:
         LightGBM keeps the category levels it was trained with; ours are fixed in the metadata,
         so a category's code is its position there (unknown levels are missing).
         """
+        frame = with_peers(frame, self.metadata.get("peers"))
         columns = []
         for spec in self.metadata["features"]:
             values = frame[spec["name"]]
@@ -110,23 +112,39 @@ class ModelBundle:
 
     def contributions(self, frame):
         """TreeSHAP contributions in calibrated log-odds: [rows, features + 1 (bias)]."""
-        return self.calibrated_contributions(self.booster.predict(self.prepare(frame), pred_contrib=True,
-                                                                 **predict_options()))
+        matrix = self.prepare(frame)
+        return self.calibrated_contributions(self.booster.predict(matrix, pred_contrib=True, **predict_options()),
+                                             matrix)
 
-    def calibrated_contributions(self, contrib):
-        """Raw TreeSHAP contributions mapped to calibrated log-odds (Platt is linear in log-odds)."""
+    def group_offsets(self, matrix):
+        """Each prepared row's calibration offset for its subject kind and file depth (0 without offsets)."""
+        offsets = self.metadata["calibration"].get("group_offsets")
+        if not offsets or matrix is None:
+            return 0.0
+        names = self.features
+        kinds = self.metadata["features"][names.index("subject_kind")]["categories"]
+        codes = matrix[:, names.index("subject_kind")]
+        kind = [None if np.isnan(c) else kinds[int(c)] for c in codes]
+        return group_offset(offsets, kind, matrix[:, names.index("sources_present")])
+
+    def calibrated_contributions(self, contrib, matrix=None):
+        """Raw TreeSHAP contributions mapped to calibrated log-odds (Platt is linear in log-odds; a
+        group's offset, when the version has them, joins the bias)."""
         slope, intercept = self.metadata["calibration"]["slope"], self.metadata["calibration"]["intercept"]
         contrib = contrib * slope
-        contrib[:, -1] += intercept
+        contrib[:, -1] += intercept + self.group_offsets(matrix)
         return contrib
 
-    def pd_from_logit(self, raw):
-        """Calibrated probability of default from raw log-odds (Platt scaling on unseen data)."""
+    def pd_from_logit(self, raw, matrix=None):
+        """Calibrated probability of default from raw log-odds (Platt scaling on unseen data, then the
+        group offsets of the prepared rows `matrix`, when the version has them)."""
         calibration = self.metadata["calibration"]
-        return 1 / (1 + np.exp(-(calibration["slope"] * np.asarray(raw) + calibration["intercept"])))
+        logit = calibration["slope"] * np.asarray(raw) + calibration["intercept"] + self.group_offsets(matrix)
+        return 1 / (1 + np.exp(-logit))
 
     def predict_pd(self, frame):
-        return self.pd_from_logit(self.raw_logit(frame))
+        matrix = self.prepare(frame)
+        return self.pd_from_logit(self.booster.predict(matrix, raw_score=True, **predict_options()), matrix)
 
 
 def load_version(folder, expected_features=None):

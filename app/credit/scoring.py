@@ -19,6 +19,7 @@ from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, build_features
+from .peers import PEER_FEATURES, row_percentiles
 from .reasons import RATE_MONTHS, sentence
 from .records import records_from_db
 from .registry import MODEL_FILE, predict_options
@@ -76,14 +77,29 @@ def _reason(name, value, contribution, context):
     months = context.get(RATE_MONTHS.get(name))
     if months is not None and _plain(months) is not None:
         reason["months"] = _plain(months)
+    if name in PEER_FEATURES and context.get("peer"):
+        reason["peer"] = list(context["peer"])
     return reason
+
+
+def _peer(kind, size):
+    """The (kind, size) a percentile among peers is read against, None where unknown."""
+    def text(value):
+        missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+        return None if missing else str(value)
+    return (text(kind), text(size))
 
 
 def _contexts(frame, rows):
     """Per row, the CONTEXT_NAMES values of a feature frame (empty where it has none)."""
     if frame is None or not set(CONTEXT_NAMES) <= set(frame.columns):
         return [{}] * rows
-    return frame[list(CONTEXT_NAMES)].astype(float).to_dict("records")
+    contexts = frame[list(CONTEXT_NAMES)].astype(float).to_dict("records")
+    if {"subject_kind", "size_class"} <= set(frame.columns):
+        for context, kind, size in zip(contexts, frame["subject_kind"].astype(object),
+                                       frame["size_class"].astype(object), strict=True):
+            context["peer"] = _peer(kind, size)
+    return contexts
 
 
 def _distinct(reasons):
@@ -121,6 +137,9 @@ class Scorer:
     def prepare_row(self, row):
         """The model's input for one feature row (name → value): a [1, features] float matrix,
         encoded exactly as ModelBundle.prepare encodes a frame."""
+        tables = self.bundle.metadata.get("peers")
+        if tables is not None:
+            row = {**row, **row_percentiles(row, tables)}
         values = [row[name] for name in self.names]
         for i, levels in self.codes.items():
             values[i] = levels.get(values[i], NAN)
@@ -136,7 +155,7 @@ class Scorer:
         else:
             threads = {"num_threads": 1} if len(matrix) < self.SINGLE_THREAD_ROWS else predict_options()
             raw = self.bundle.booster.predict(matrix, pred_contrib=True, **threads)
-        return self.bundle.calibrated_contributions(raw)
+        return self.bundle.calibrated_contributions(raw, matrix)
 
     def grade_of(self, contributions):
         """(PD, points, grade) arrays of calibrated contributions."""
@@ -182,7 +201,9 @@ class Scorer:
         pd_value = float(1 / (1 + np.exp(-contributions.sum(axis=1)[0])))  # as grade_of, on one number
         scale = self.bundle.scale
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
-                  "reasons": self.reasons(matrix, contributions, [{n: row.get(n) for n in CONTEXT_NAMES}])[0]}
+                  "reasons": self.reasons(matrix, contributions, [{
+                      **{n: row.get(n) for n in CONTEXT_NAMES},
+                      "peer": _peer(row.get("subject_kind"), row.get("size_class"))}])[0]}
         if with_chart:
             result["contributions"] = self.charts(matrix, contributions)[0]
         return result

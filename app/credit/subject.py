@@ -16,7 +16,15 @@ from sqlalchemy import select
 
 from app.entities import SourceRecord
 
-from .features import COMPLETENESS_SOURCES, CONTEXT_NAMES, FEATURE_NAMES, categories, loan_features, monthly_features
+from .features import (
+    COMPLETENESS_SOURCES,
+    CONTEXT_NAMES,
+    FEATURE_NAMES,
+    categories,
+    loan_features,
+    monthly_features,
+    peer_placeholders,
+)
 
 NAN = float("nan")
 DAY = timedelta(days=1)
@@ -170,6 +178,7 @@ def subject_features(records, as_of, towns, loan=None, context=False):
     out["sources_present"] = sum(bool(windows.has(name)[0]) for name in COMPLETENESS_SOURCES)
     out["as_of_month"] = as_of.month
     loan_features(out, 1, {key: [value] for key, value in (loan or {}).items()})
+    peer_placeholders(out, 1)
     row = {name: _scalar(out[name]) for name in FEATURE_NAMES + (CONTEXT_NAMES if context else ())}
     for name, levels in _levels(tuple(towns)).items():
         if row[name] not in levels:

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.common.vocab import ROLES
 from app.forms import AccountForm, as_choices
@@ -13,6 +13,9 @@ class ActivateForm(FlaskForm):
     reason = TextAreaField(_l("启用理由（记入审计日志）"), validators=[
         DataRequired(_l("请写明启用理由。")),
         Length(max=MAX_REASON, message=_l("启用理由不能超过 %(n)d 个字符。", n=MAX_REASON))])
+    # Only for a version that loses to its own baseline or to the active version (audited).
+    override = TextAreaField(_l("强制启用理由（仅当该版本不如基准或启用中版本时填写，记入审计日志）"), validators=[
+        Optional(), Length(max=MAX_REASON, message=_l("启用理由不能超过 %(n)d 个字符。", n=MAX_REASON))])
 
 
 class StaffForm(AccountForm):

@@ -151,7 +151,7 @@ def model_activate(version):
     registered_version_or_404(root, version)
     try:
         run = activation.activate(db.session, root, version, current_user, form.reason.data,
-                                  via=f"web:{current_user.username}")
+                                  via=f"web:{current_user.username}", override=form.override.data)
     except (InvalidInput, NotAllowed) as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("platform.model_list"))

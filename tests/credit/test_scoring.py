@@ -35,7 +35,8 @@ def loaded(app, synthetic_district):
 def test_activation_is_audited_and_its_run_scores_everyone(app, loaded, registry_root, world):
     root, version = registry_root
     admin = world["users"]["platform_admin"]
-    run = activation.activate(db.session, root, version, admin, "first model", via="test")
+    run = activation.activate(db.session, root, version, admin, "first model", via="test",
+                              override="test model")
     db.session.commit()
     row = db.session.scalars(select(ModelVersion).where(ModelVersion.is_active)).one()
     assert row.version == version and row.activated_by_id == admin.id and row.activation_reason == "first model"
@@ -77,7 +78,8 @@ def test_scores_are_as_of_the_month_after_the_last_delivered_month(app, loaded, 
     assert data_as_of(db.session, today=date(2030, 1, 1)) == expected
     assert data_as_of(db.session, today=date(2000, 1, 1)) == date(2000, 1, 1)  # never after today
     root, version = registry_root
-    run = activation.activate(db.session, root, version, world["users"]["platform_admin"], "first model", via="test")
+    run = activation.activate(db.session, root, version, world["users"]["platform_admin"], "first model", via="test",
+                              override="test model")
     db.session.commit()
     scoring_runs.execute(db.session, run, root, "610203")
     assert set(db.session.scalars(select(CreditScore.data_as_of))) == {min(expected, date.today())}

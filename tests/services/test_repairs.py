@@ -74,7 +74,8 @@ def penalised(app, world, small_district, penalty_model, tmp_path):
     (root / PENALTY_VERSION).symlink_to(penalty_model, target_is_directory=True)
     app.config["MODEL_REGISTRY"] = str(root)
     ingestion.ingest(db.session, export_files(small_district), "610203")
-    run = activation.activate(db.session, root, PENALTY_VERSION, world["users"]["platform_admin"], "测试", via="test")
+    run = activation.activate(db.session, root, PENALTY_VERSION, world["users"]["platform_admin"], "测试", via="test",
+                              override="小样本测试模型")
     db.session.commit()
     scoring_runs.execute(db.session, run, root, "610203")
     subject_id = db.session.scalars(select(SourceRecord.subject_id).where(SourceRecord.source == "tax_filing")).first()

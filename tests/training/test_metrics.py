@@ -28,3 +28,21 @@ def test_bootstrap_ratio_brackets_the_ratio():
     noisy = pd_true + rng.normal(0, 0.05, 800)
     low, high = metrics.bootstrap_ratio(y, noisy, pd_true, draws=200)
     assert low <= auc(y, noisy) / auc(y, pd_true) <= high
+
+
+def test_group_calibration_on_a_constructed_case():
+    groups = np.array(["农户"] * 4 + ["企业"] * 6 + [None] * 2, dtype=object)
+    y = np.array([1, 0, 0, 0] + [0, 0, 0, 0, 0, 1] + [0, 1])
+    p = np.array([0.10, 0.10, 0.20, 0.20] + [0.05] * 6 + [0.3, 0.5])
+    truth = np.array([0.20, 0.20, 0.10, np.nan] + [0.10] * 6 + [np.nan, np.nan])
+    rows = {r["group"]: r for r in metrics.group_calibration("subject_kind", groups, y, p, truth)}
+    assert set(rows) == {"农户", "企业", "unknown"}
+    farm = rows["农户"]
+    assert (farm["dimension"], farm["n"]) == ("subject_kind", 4)
+    assert farm["predicted_pd"] == pytest.approx(0.15)
+    assert farm["realised_pd"] == pytest.approx(0.25)
+    assert farm["oracle_pd"] == pytest.approx(0.5 / 3)  # the rows whose true PD is known
+    assert farm["ratio_to_oracle"] == pytest.approx(0.15 / (0.5 / 3))
+    assert rows["企业"]["ratio_to_oracle"] == pytest.approx(0.5)
+    assert rows["unknown"]["oracle_pd"] is None and rows["unknown"]["ratio_to_oracle"] is None
+    assert [r["oracle_pd"] for r in metrics.group_calibration("town", groups, y, p)] == [None] * 3

@@ -46,7 +46,14 @@ def test_evaluate_reports_the_required_figures(trained, district):
     assert not [k for k in KEYS if k not in report]
     # Quality is a benchmark's business (a small district has few defaults); here: well-formed figures.
     assert 0 <= report["auc"] <= 1 and 0 < report["oracle_auc"] <= 1 and report["holdout"]["loans"] > 0
-    assert set(report["fairness"]) == {"subject_kind", "town", "size_class", "thin_file"}
+    assert set(report["fairness"]) == set(report["fairness_oracle"]) == {"subject_kind", "town", "size_class",
+                                                                         "thin_file"}
+    calibration = report["group_calibration"]
+    assert {r["dimension"] for r in calibration} == {"subject_kind", "town", "size_class", "thin_file"}
+    for dimension in ("subject_kind", "thin_file"):  # each dimension's groups cover the holdout once
+        assert sum(r["n"] for r in calibration if r["dimension"] == dimension) == report["holdout"]["loans"]
+    assert all(set(r) == {"dimension", "group", "n", "predicted_pd", "oracle_pd", "realised_pd", "ratio_to_oracle"}
+               for r in calibration)
     # The training population's score bins, for the regulator's PSI against it (app/services/monitoring.py).
     kept = report["training_scores"]
     assert kept["n"] == report["holdout"]["train_loans"] and len(kept["shares"]) == len(kept["cuts"]) + 1

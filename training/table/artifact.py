@@ -11,7 +11,7 @@ import sklearn
 
 from app.common.checksums import file_sha256
 
-from .models import LOGISTIC
+from .models import BLEND, LOGISTIC, TUNED
 from .parsing import parse_values
 from .scorecard import BinnedLogisticScorecard
 
@@ -30,6 +30,15 @@ def library_versions():
 
 
 def _write_model(folder, chosen, model):
+    if chosen == BLEND:  # both parts, each in its own format, and a small JSON naming them
+        tuned, card = model.models
+        _write_model(folder, TUNED, tuned)
+        _write_model(folder, LOGISTIC, card)
+        path = folder / "blend.json"
+        parts = {"parts": [{"file": name, "sha256": file_sha256(folder / name)}
+                           for name in ("model.txt", "scorecard.json")], "combine": "mean of probabilities"}
+        path.write_text(json.dumps(parts, indent=1), encoding="utf-8")
+        return path, "blend"
     if chosen == LOGISTIC:
         path = folder / "scorecard.json"
         path.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -68,12 +77,22 @@ def load_model(folder):
         raise ArtifactError(f"{path.name} does not match the sha256 in {METADATA}")
     if metadata["model_kind"] == "lightgbm":
         return lgb.Booster(model_file=str(path)), metadata
+    if metadata["model_kind"] == "blend":
+        parts = json.loads(path.read_text(encoding="utf-8"))["parts"]
+        for part in parts:
+            if file_sha256(folder / part["file"]) != part["sha256"]:
+                raise ArtifactError(f"{part['file']} does not match the sha256 in {path.name}")
+        card = BinnedLogisticScorecard.from_dict(json.loads((folder / "scorecard.json").read_text(encoding="utf-8")))
+        return (lgb.Booster(model_file=str(folder / "model.txt")), card), metadata
     return BinnedLogisticScorecard.from_dict(json.loads(path.read_text(encoding="utf-8"))), metadata
 
 
 def score_rows(frame, model, metadata):
     """Probability of bad for each row of `frame` (cells as exported text), parsed as in training."""
     parsed = pd.DataFrame({f["name"]: parse_values(frame[f["name"]], f) for f in metadata["features"]})
+    if isinstance(model, tuple):  # a blend: the mean of the trees' and the scorecard's probabilities
+        booster, card = model
+        return (booster.predict(parsed) + card.predict_proba(parsed)[:, 1]) / 2
     if isinstance(model, lgb.Booster):
         return model.predict(parsed)
     return model.predict_proba(parsed)[:, 1]

@@ -14,10 +14,11 @@ from .artifact import save_model
 from .book import load_book
 from .evaluate import evaluate
 from .leakage import find_leaks
-from .models import DEFAULT, LOGISTIC, TUNED, fit_candidates
+from .models import BLEND, DEFAULT, LOGISTIC, TUNED, fit_candidates
 from .reading import BookError
 
-NAMES = {TUNED: "tuned LightGBM", LOGISTIC: "logistic scorecard", DEFAULT: "LightGBM (default parameters)"}
+NAMES = {TUNED: "tuned LightGBM", LOGISTIC: "logistic scorecard", DEFAULT: "LightGBM (default parameters)",
+         BLEND: "blend of the tuned LightGBM and the scorecard"}
 
 
 def build_parser():
@@ -57,6 +58,7 @@ def _metrics(result):
             "logistic_auc": rounded[LOGISTIC]["auc"], "logistic_ks": rounded[LOGISTIC]["ks"],
             "lightgbm_default_auc": rounded[DEFAULT]["auc"], "lightgbm_default_ks": rounded[DEFAULT]["ks"],
             "tuned_lightgbm_auc": rounded[TUNED]["auc"], "tuned_lightgbm_ks": rounded[TUNED]["ks"],
+            "blend_auc": rounded[BLEND]["auc"], "blend_ks": rounded[BLEND]["ks"],
             "candidates": rounded}
 
 
