@@ -1,5 +1,7 @@
 """Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`,
-which adds the platform's own loans labelled on their reports up to `--as-of`, default today).
+which adds the platform's own loans labelled on their reports up to `--as-of`, default today; or
+`--snapshot DIR`, a Parquet snapshot, with `--engine dask [--scheduler ADDRESS]` to build the features
+per partition of subjects on a Dask cluster — docs/scale.md).
 
 Out-of-time split, LightGBM with monotone constraints and early stopping on the validation period,
 Platt calibration on that period (data the trees did not learn from), evaluation on the newest
@@ -106,7 +108,7 @@ def train(examples, towns, seed=0, truth=None):
 
 def new_version_name(fingerprint):
     """A sortable, unique version name: UTC time and the data fingerprint's start."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{fingerprint.removeprefix('db:')[:8]}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{fingerprint.rsplit(':', 1)[-1][:8]}"
 
 
 def parse_args(argv):
@@ -114,18 +116,35 @@ def parse_args(argv):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, help="a district folder of department exports")
     source.add_argument("--db", help="a database URL of the platform (its stored department records)")
+    source.add_argument("--snapshot", type=Path,
+                        help="a Parquet snapshot of the platform's records (`flask data snapshot`)")
     parser.add_argument("--out", type=Path, default=Path("models"), help="the model registry folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="with --db: read the platform's loan reports up to this date (default: today)")
     parser.add_argument("--region", default=Config.REGION_CODE, help="region code of app/regions/<code>.json")
-    return parser.parse_args(argv)
+    parser.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
+                        help="dask: build the features per partition of subjects on a Dask cluster (needs --snapshot)")
+    parser.add_argument("--scheduler", help="with --engine dask: the scheduler's address (default: a LocalCluster)")
+    parser.add_argument("--workers", type=int, default=1, help="workers of the LocalCluster")
+    parser.add_argument("--memory-limit", default="6GiB", help="memory limit of each LocalCluster worker")
+    args = parser.parse_args(argv)
+    if args.engine == "dask" and args.snapshot is None:
+        parser.error("--engine dask reads a snapshot: give --snapshot DIR (flask data snapshot --out DIR)")
+    return args
 
 
 def load_examples(args, towns):
     """Examples from the folder or the database named on the command line."""
     if args.data is not None:
         return dataset.examples_from_folder(args.data, towns)
+    if args.snapshot is not None and args.engine == "dask":
+        from app.credit.cluster import dask_client
+
+        with dask_client(args.scheduler, args.workers, args.memory_limit):
+            return dataset.examples_from_snapshot(args.snapshot, towns, "dask")
+    if args.snapshot is not None:
+        return dataset.examples_from_snapshot(args.snapshot, towns)
     from app import create_app
     from app.common.dates import local_date
     from app.extensions import db

@@ -21,11 +21,16 @@ from sqlalchemy import Text, cast, select
 
 from app.common.checksums import file_sha256
 from app.entities import SourceBatch, SourceRecord
-from app.ingest.sources import SOURCES, get_source
+from app.ingest.loading import check_export, join_columns, payload_frame
+from app.ingest.reading import read_export_chunks
+from app.ingest.runner import export_files, ordered
+from app.ingest.sources import SOURCES, get_source, source_for_file
+from app.ingest.validation import typed_frame
 
 from .records import DATE_KINDS, typed_payloads
 
 MANIFEST = "manifest.json"
+SUBJECTS = "subjects.parquet"  # an export snapshot's subject numbering (code, id)
 ROWS_PER_READ = 200_000  # records fetched from the database at a time: memory stays flat on big batches
 ROW_GROUP = 50_000  # rows per Parquet row group; files are sorted by subject, so a subject range skips most
 NUMBER_KINDS = ("int", "decimal", "money", "year")
@@ -40,7 +45,7 @@ def arrow_schema(source):
         if column.kind in NUMBER_KINDS:
             kind = pa.float64()
         elif column.kind in DATE_KINDS:
-            kind = pa.timestamp("ns")
+            kind = pa.timestamp("us")
         elif column.kind == "bool":
             kind = pa.bool_()
         else:
@@ -59,7 +64,7 @@ def read_manifest(folder):
 
 def manifest_digest(batches):
     """sha256 over the batches written (id, source, file checksum, rows, files with their sha256)."""
-    canonical = json.dumps({key: batches[key] for key in sorted(batches, key=int)}, sort_keys=True)
+    canonical = json.dumps({key: batches[key] for key in sorted(batches)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -128,6 +133,81 @@ def _write_file(folder, source, period, name, frame, schema):
     return {"path": relative.as_posix(), "rows": len(frame), "sha256": file_sha256(path)}
 
 
+def write_export_snapshot(folder, out, towns, subject_ids=None, rows=ROWS_PER_READ):
+    """Snapshot a folder of department exports (validated as ingestion validates them) without a
+    database, read `rows` rows at a time; returns the figures as write_snapshot does.
+
+    Each export file is a batch keyed by its checksum (a file already in the snapshot is skipped).
+    Subjects are numbered in the order of registration unless `subject_ids` (code → id: the
+    platform's own) is given; later files supersede earlier ones key by key, as `read_district`.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(out)
+    ids = _subject_index(out, subject_ids)
+    written = added = 0
+    for path in ordered(export_files(folder)):
+        source = source_for_file(path.name)
+        digest = file_sha256(path) if source is not None else None
+        if source is None or digest in manifest["batches"]:
+            continue
+        files = _write_export(out, source, path, towns, ids, manifest, rows)
+        manifest["batches"][digest] = {"source": source.name, "file_sha256": digest, "file_name": path.name,
+                                       "rows": sum(f["rows"] for f in files), "files": files}
+        written += 1
+        added += manifest["batches"][digest]["rows"]
+    pd.DataFrame({"code": list(ids), "id": list(ids.values())}).to_parquet(out / SUBJECTS)
+    manifest["digest"] = manifest_digest(manifest["batches"])
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {"batches_written": written, "rows_written": added, "batches": len(manifest["batches"]),
+            "rows": sum(b["rows"] for b in manifest["batches"].values()), "digest": manifest["digest"]}
+
+
+def subject_index(folder):
+    """code → subject id of an export snapshot (see write_export_snapshot)."""
+    path = Path(folder) / SUBJECTS
+    if not path.exists():
+        return {}
+    frame = pd.read_parquet(path)
+    return dict(zip(frame["code"], frame["id"].astype(int), strict=True))
+
+
+def _subject_index(out, given):
+    if given is not None:
+        return dict(given)
+    return subject_index(out)
+
+
+def _write_export(out, source, path, towns, ids, manifest, rows):
+    files, schema = [], arrow_schema(source)
+    for part, export in enumerate(read_export_chunks(path, source, rows)):
+        cells, rejects, _ = check_export(export, source, towns, ids)
+        typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source)
+        if source.name == "registration":
+            for code in typed["subject_code"]:
+                ids.setdefault(code, len(ids) + 1)
+        typed = typed[typed["subject_code"].isin(pd.Index(list(ids)))].reset_index(drop=True)
+        first = manifest.get("next_record_id", 1)
+        manifest["next_record_id"] = first + len(typed)
+        frame = typed.assign(record_id=np.arange(first, first + len(typed), dtype=np.int64),
+                             subject_id=typed["subject_code"].map(ids).astype(np.int64),
+                             natural_key=join_columns(payload_frame(source, typed)[list(source.natural_key)]))
+        for period, piece in frame.groupby(_export_periods(source, frame), sort=True):
+            name = f"file-{len(manifest['batches'])}-{part}.parquet"
+            files.append(_write_file(out, source, period, name, piece, schema))
+    return files
+
+
+def _export_periods(source, frame):
+    """The partition of each row: its period's month (a year's is January, as the database stores it)."""
+    if source.period is None:
+        return pd.Series(NO_PERIOD, index=frame.index)
+    values = frame[source.period]
+    if source.column(source.period).kind == "year":
+        return values.map(lambda y: NO_PERIOD if pd.isna(y) else f"{int(y):04d}-01")
+    return values.dt.strftime("%Y-%m").fillna(NO_PERIOD)
+
+
 def read_records(folder, subject_range=None, sources=None, penalties=None):
     """The current records of the snapshot, as `records_from_db` returns them ({source: typed frame}).
 
@@ -146,6 +226,13 @@ def read_records(folder, subject_range=None, sources=None, penalties=None):
         if len(frame):
             frames[source.name] = _as_stored(source, frame, penalties)
     return frames
+
+
+def read_source(folder, name):
+    """One source's current records with their `subject_id` (e.g. the loans to partition by subject)."""
+    source = get_source(name)
+    frame = _read_source(Path(folder), source, read_manifest(folder), None)
+    return _as_stored(source, frame, None).assign(subject_id=frame["subject_id"].to_numpy())
 
 
 def _read_source(folder, source, manifest, subject_range):
