@@ -9,6 +9,7 @@ the same frames. A `LocalCluster` stands in when no scheduler address is given.
 import functools
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,89 @@ def score_partitions(folder, subjects, model_folder, as_of, towns, penalties=Non
         partition_scores, str(folder), str(model_folder), model_stamp(model_folder), as_of, towns, penalties,
         meta=meta)
     return scored.to_delayed()
+
+
+@dataclass(frozen=True)
+class DaskEngine:
+    """Where and how the Dask path runs: the snapshot it reads, the scheduler (a LocalCluster of
+    `workers` when none), each local worker's memory limit, and subjects per partition."""
+
+    snapshot: str
+    scheduler: str | None = None
+    workers: int = 1
+    memory_limit: str = "6GiB"
+    processes: bool = True
+    partition_size: int = SUBJECTS_PER_PARTITION
+    update: bool = True  # bring the snapshot up to date from the database first
+
+
+def computed(client, parts):
+    """Each partition's result as it is ready (on the client's cluster; in turn without one)."""
+    if client is None:
+        for part in parts:
+            yield part.compute()
+        return
+    from distributed import as_completed
+
+    for future in as_completed(client.compute(parts)):
+        yield future.result()
+        future.release()
+
+
+def store_scores(session, frame, extra):
+    """Insert a partition's score rows in bulk: COPY on PostgreSQL, executemany on SQLite.
+
+    `extra` (model_version_id, data_as_of, computed_at) is the same for every row.
+    """
+    if not len(frame):
+        return 0
+    names = [*SCORE_COLUMNS, "model_version_id", "data_as_of", "computed_at"]
+    rows = [(int(r[0]), float(r[1]), int(r[2]), str(r[3]), r[4], r[5], r[6], *extra)
+            for r in frame[SCORE_COLUMNS].itertuples(index=False, name=None)]
+    connection = session.connection()
+    columns = ", ".join(names)
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY credit_score ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in names)
+        # Column names from SCORE_COLUMNS (code, not input); the values are bound parameters.
+        connection.exec_driver_sql(f"INSERT INTO credit_score ({columns}) VALUES ({marks})", rows)  # nosec B608
+    return len(rows)
+
+
+def refresh_scores_on_dask(session, bundle, towns, engine, as_of=None, on_chunk=None, penalties=None):
+    """Score every subject on Dask and insert one CreditScore row each; returns the count.
+
+    The snapshot at `engine.snapshot` is first brought up to date (only the batches loaded since);
+    each partition of subjects is scored on a worker from it, and its rows are written as they
+    arrive, `on_chunk(scored, total)` after each (a run commits its progress there).
+    """
+    from sqlalchemy import select
+
+    from app.entities import CreditSubject
+    from app.entities.base import utcnow
+
+    from .scoring import data_as_of, model_version_row
+    from .snapshot import write_snapshot
+
+    if engine.update:
+        write_snapshot(session, engine.snapshot)
+    as_of = as_of or data_as_of(session)
+    version = model_version_row(session, bundle)
+    rows = session.execute(select(CreditSubject.id, CreditSubject.uscc, CreditSubject.household_id)
+                           .order_by(CreditSubject.id)).all()
+    subjects = pd.DataFrame({"id": [r[0] for r in rows], "code": [r[1] or r[2] for r in rows]})
+    if not len(subjects):
+        return 0
+    parts = score_partitions(engine.snapshot, subjects, bundle.folder, as_of, towns, penalties,
+                             engine.partition_size)
+    scored = 0
+    with dask_client(engine.scheduler, engine.workers, engine.memory_limit, engine.processes) as client:
+        for frame in computed(client, parts):
+            scored += store_scores(session, frame, (version.id, as_of, utcnow()))
+            if on_chunk is not None:
+                on_chunk(scored, len(subjects))
+    return scored

@@ -208,6 +208,19 @@ def _export_periods(source, frame):
     return values.dt.strftime("%Y-%m").fillna(NO_PERIOD)
 
 
+def data_as_of(folder, sources=("tax_filing", "social_insurance", "housing_fund", "utilities", "logistics",
+                                   "operations")):
+    """The first day after the last month the monthly sources hold (as scoring.data_as_of says of the
+    database), from the snapshot's partitions."""
+    months = [f["path"].split("/")[1].removeprefix("period=") for b in read_manifest(folder)["batches"].values()
+              if b["source"] in sources for f in b["files"]]
+    last = max((m for m in months if m != NO_PERIOD), default=None)
+    if last is None:
+        return None
+    year, month = map(int, last.split("-"))
+    return pd.Timestamp(year + month // 12, month % 12 + 1, 1).date()
+
+
 def read_records(folder, subject_range=None, sources=None, penalties=None):
     """The current records of the snapshot, as `records_from_db` returns them ({source: typed frame}).
 
