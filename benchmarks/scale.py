@@ -13,7 +13,8 @@ run (1M firms) does not ingest 100M records (hours; `benchmarks.ingest` measures
 registrations enter the database (the subjects whose scores are written), and the snapshot is
 written from the exports themselves (`snapshot.write_export_snapshot`, read in chunks); pandas runs
 where one process holds the district (features and training up to `--pandas-max` firms).
-Districts are generated once and cached under `--cache`.
+Districts are generated once and cached under `--cache` (default instance/bench-cache, git-ignored);
+the run's database, snapshot and model versions go to a temporary folder beside them.
 """
 import argparse
 import json
@@ -29,7 +30,7 @@ import psutil
 
 SEED, MONTHS = 42, 36
 FIRMS, QUICK_FIRMS = 1_000_000, 20_000
-CACHE = Path(os.environ.get("SCALE_CACHE", "/work/cache/dask"))
+CACHE = Path(__file__).resolve().parents[1] / "instance" / "bench-cache"
 PANDAS_MAX = 200_000  # above this one pandas process would not hold the district's records
 WORKER_MEMORY = "10GiB"  # the whole LocalCluster stays under 12 GB whatever its size (split per worker)
 REGION = "610203"

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.common.dates import local_date
+from app.credit import snapshot
 from app.entities import AuditEntry, CreditScore, FeedbackUpload, ScoringRun, SourceBatch
 from app.extensions import db
 from app.services import accounts, models
@@ -176,7 +177,9 @@ def test_scores_refresh_on_dask_stores_what_the_pandas_refresh_stored(app, score
         assert (row.reasons, row.contributions, row.completeness) == (
             expected.reasons, expected.contributions, expected.completeness)
         assert row.model_version_id == expected.model_version_id
-    assert (tmp_path / "snap" / "manifest.json").exists()
+    assert figures["data_fingerprint"] == snapshot.fingerprint(tmp_path / "snap")
+    runs = db.session.scalars(select(ScoringRun).order_by(ScoringRun.id)).all()
+    assert runs[0].data_fingerprint == snapshot.database_fingerprint(db.session)  # the pandas run: its batches
 
 
 def test_scores_refresh_on_dask_needs_a_snapshot_and_everyone(app):

@@ -170,7 +170,7 @@ def examples_from_db(session, towns, as_of):
     labelled = platform[platform["outcome"] != platform_labels.CENSORED]
     labelled = labelled.assign(bad=(labelled["outcome"] == platform_labels.BAD).astype(int))
     counts = count_labels(department, platform, twice.sum())
-    identity = sorted((k, len(v)) for k, v in frames.items())
+    identity = snapshot.database_fingerprint(session)  # the loaded batches, not only how many rows
     if len(platform):
         identity = [identity, sorted(zip(labelled["loan_id"].tolist(), labelled["outcome"].tolist(), strict=True))]
     digest = hashlib.sha256(str(identity).encode()).hexdigest()

@@ -73,6 +73,15 @@ def fingerprint(folder):
     return f"snapshot:{read_manifest(folder)['digest']}"
 
 
+def database_fingerprint(session):
+    """`batches:` and a sha256 over the loaded batches (id, source, file checksum, rows inserted and
+    updated): what a snapshot of the database would hold, without writing it."""
+    rows = session.execute(select(SourceBatch.id, SourceBatch.source, SourceBatch.file_sha256,
+                                  SourceBatch.rows_inserted, SourceBatch.rows_updated)
+                           .where(SourceBatch.status == "loaded").order_by(SourceBatch.id)).all()
+    return "batches:" + hashlib.sha256(json.dumps([list(row) for row in rows]).encode()).hexdigest()
+
+
 def write_snapshot(session, folder):
     """Write the loaded batches not yet in the snapshot at `folder`; returns the run's figures."""
     folder = Path(folder)

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.common.region import town_codes
-from app.credit import cluster, registry
+from app.credit import cluster, registry, snapshot
 from app.credit.features import FEATURE_NAMES
 from app.credit.scoring import Scorer, refresh_scores
 from app.entities import ModelVersion
@@ -68,7 +68,10 @@ def refresh(session, root, region_code, subject_ids=None, on_chunk=None, engine=
     if engine is not None:
         scored = cluster.refresh_scores_on_dask(session, bundle, town_codes(region_code), engine,
                                                 on_chunk=on_chunk, penalties=publicity_rules())
+        fingerprint = snapshot.fingerprint(engine.snapshot)
     else:
+        fingerprint = snapshot.database_fingerprint(session)
         scored = refresh_scores(session, bundle, town_codes(region_code), subject_ids, on_chunk=on_chunk,
                                 penalties=publicity_rules())
-    return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2)}
+    return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2),
+            "data_fingerprint": fingerprint}

@@ -58,6 +58,7 @@ def execute(session, run, root, region_code, subject_ids=None, engine=None):
     try:
         run.model_version = models.active_scorer(session, root).bundle.version
         summary = models.refresh(session, root, region_code, subject_ids, on_chunk=progress, engine=engine)
+        run.data_fingerprint = summary["data_fingerprint"]
     except Exception as error:  # a failed run must say why, and must not look as if it were running
         runs.fail(session, run, error)
         return run
@@ -74,4 +75,5 @@ def recent_runs(session, limit=10):
 def figures(run):
     """A run's outcome as the CLI prints it (JSON-ready)."""
     return {"run": run.id, "status": run.status, "model_version": run.model_version,
-            "scored": run.subjects_scored, "seconds": round(run.seconds, 2), "error": run.error}
+            "scored": run.subjects_scored, "seconds": round(run.seconds, 2), "error": run.error,
+            "data_fingerprint": run.data_fingerprint}
