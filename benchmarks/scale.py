@@ -19,6 +19,7 @@ the run's database, snapshot and model versions go to a temporary folder beside 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,13 +106,23 @@ def measured(label, command, env=None):
 
 
 def prepare(folder, work, whole):
-    """The database (every export when `whole`, else registrations only) with its migrations."""
+    """The database (every export when `whole`, else registrations only), ingested once and kept
+    beside the district (with the ingestion's figures), copied for the run and migrated."""
+    kept = folder.with_name(folder.name + ("-whole" if whole else "-registrations") + ".db")
+    figures = kept.with_suffix(".json")
+    if not figures.exists():
+        command, env = flask(kept, "db", "upgrade")
+        run_measured(command, env)
+        files = [str(folder)] if whole else [str(p) for p in folder.glob("市场监管_主体登记_*")]
+        command, env = flask(kept, "data", "ingest", *files)
+        result = measured("ingest" if whole else "ingest registrations", command, env)
+        result["out"] = {"totals": result["out"]["totals"]} if result["out"] else None
+        figures.write_text(json.dumps(result), encoding="utf-8")
     database = work / "platform.db"
+    shutil.copyfile(kept, database)
     command, env = flask(database, "db", "upgrade")
     run_measured(command, env)
-    files = [str(folder)] if whole else [str(p) for p in folder.glob("市场监管_主体登记_*")]
-    command, env = flask(database, "data", "ingest", *files)
-    return database, measured("ingest" if whole else "ingest registrations", command, env)
+    return database, json.loads(figures.read_text(encoding="utf-8"))
 
 
 def snapshot_stage(folder, work, database, whole):

@@ -83,53 +83,72 @@ def database_fingerprint(session):
 
 
 def write_snapshot(session, folder):
-    """Write the loaded batches not yet in the snapshot at `folder`; returns the run's figures."""
+    """Write the loaded batches not yet in the snapshot at `folder`; returns the run's figures.
+
+    The records are read in one pass in id order (the primary key: no scan per batch), ROWS_PER_READ
+    at a time, keeping those of the new batches that no correction has superseded.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(folder)
     done = {int(key) for key in manifest["batches"]}
-    batches = session.execute(select(SourceBatch.id, SourceBatch.source, SourceBatch.file_sha256)
-                              .where(SourceBatch.status == "loaded").order_by(SourceBatch.id)).all()
-    written = rows = 0
-    for batch_id, source_name, file_digest in batches:
-        if batch_id in done:
-            continue
-        files = _write_batch(session, folder, get_source(source_name), batch_id)
-        manifest["batches"][str(batch_id)] = {"source": source_name, "file_sha256": file_digest,
-                                              "rows": sum(f["rows"] for f in files), "files": files}
-        written += 1
-        rows += manifest["batches"][str(batch_id)]["rows"]
-    if written or not (folder / MANIFEST).exists():
+    new = {batch_id: {"source": source_name, "file_sha256": digest, "rows": 0, "files": []}
+           for batch_id, source_name, digest in session.execute(
+               select(SourceBatch.id, SourceBatch.source, SourceBatch.file_sha256)
+               .where(SourceBatch.status == "loaded").order_by(SourceBatch.id)).all() if batch_id not in done}
+    if new:
+        _write_batches(session, folder, new)
+    for batch_id, entry in new.items():
+        entry["rows"] = sum(f["rows"] for f in entry["files"])
+        manifest["batches"][str(batch_id)] = entry
+    if new or not (folder / MANIFEST).exists():
         manifest["digest"] = manifest_digest(manifest["batches"])
         temporary = folder / f"{MANIFEST}.tmp"
         temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         temporary.replace(folder / MANIFEST)  # the manifest names only files already written whole
-    return {"batches_written": written, "rows_written": rows, "batches": len(manifest["batches"]),
-            "rows": sum(b["rows"] for b in manifest["batches"].values()), "digest": manifest["digest"]}
+    return {"batches_written": len(new), "rows_written": sum(e["rows"] for e in new.values()),
+            "batches": len(manifest["batches"]), "rows": sum(b["rows"] for b in manifest["batches"].values()),
+            "digest": manifest["digest"]}
 
 
-def _write_batch(session, folder, source, batch_id):
-    """The batch's current records as Parquet files, one per period and block of ROWS_PER_READ rows."""
-    files, last, part = [], 0, 0
-    schema = arrow_schema(source)
+def _write_batches(session, folder, new):
+    """The new batches' current records as Parquet files: per block read, one per batch and period."""
     table = SourceRecord.__table__
+    last, part = 0, 0
     while True:
         query = (select(table.c.id, table.c.subject_id, table.c.natural_key, cast(table.c.payload, Text),
-                        table.c.period)
-                 .where(table.c.batch_id == batch_id, table.c.superseded_by_id.is_(None), table.c.id > last)
+                        table.c.period, table.c.batch_id)
+                 .where(table.c.id > last, table.c.superseded_by_id.is_(None), table.c.batch_id.in_(list(new)))
                  .order_by(table.c.id).limit(ROWS_PER_READ))
         block = session.connection().execute(query).all()
         if not block:
-            return files
+            return
         last = block[-1][0]
-        frame = typed_payloads(source, json.loads(f"[{','.join(row[3] for row in block)}]"))
-        frame.insert(0, "natural_key", [row[2] for row in block])
-        frame.insert(0, "subject_id", np.fromiter((row[1] for row in block), dtype=np.int64, count=len(block)))
-        frame.insert(0, "record_id", np.fromiter((row[0] for row in block), dtype=np.int64, count=len(block)))
-        periods = pd.Series([row[4].strftime("%Y-%m") if row[4] is not None else NO_PERIOD for row in block])
-        for period, piece in frame.groupby(periods, sort=True):
-            files.append(_write_file(folder, source, period, f"batch-{batch_id}-{part}.parquet", piece, schema))
+        by_batch = {}
+        for row in block:
+            by_batch.setdefault(row[5], []).append(row)
+        for batch_id, rows in by_batch.items():
+            source = get_source(new[batch_id]["source"])
+            for period, piece in _block_frame(source, rows):
+                new[batch_id]["files"].append(_write_file(folder, source, period, f"batch-{batch_id}-{part}.parquet",
+                                                          piece, arrow_schema(source)))
         part += 1
+
+
+def _block_frame(source, rows):
+    """(period, frame) pieces of one batch's rows of a block: typed columns with the record's identity."""
+    frame = typed_payloads(source, json.loads(f"[{','.join(row[3] for row in rows)}]"))
+    frame.insert(0, "natural_key", [row[2] for row in rows])
+    frame.insert(0, "subject_id", np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows)))
+    frame.insert(0, "record_id", np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
+    periods = pd.Series([_month(row[4]) for row in rows])
+    return frame.groupby(periods, sort=True)
+
+
+def _month(period):
+    if period is None:
+        return NO_PERIOD
+    return period.strftime("%Y-%m") if hasattr(period, "strftime") else str(period)[:7]
 
 
 def _write_file(folder, source, period, name, frame, schema):
