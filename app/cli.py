@@ -15,7 +15,7 @@ from app import jobs
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
 from app.credit import registry, snapshot
-from app.credit.cluster import DaskEngine
+from app.credit.cluster import SUBJECTS_PER_PARTITION, DaskEngine
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.entities.base import utcnow
 from app.extensions import db
@@ -174,8 +174,10 @@ def scores_cli():
               help="with --engine dask: the snapshot folder, brought up to date first (default SNAPSHOT_DIR)")
 @click.option("--workers", type=int, default=1, help="workers of the LocalCluster")
 @click.option("--memory-limit", default="6GiB", help="memory limit of each LocalCluster worker")
+@click.option("--partition-size", type=int, default=SUBJECTS_PER_PARTITION,
+              help="with --engine dask: subjects a partition")
 @with_appcontext
-def refresh_command(subject_ids, engine, scheduler, snapshot_dir, workers, memory_limit):
+def refresh_command(subject_ids, engine, scheduler, snapshot_dir, workers, memory_limit, partition_size):
     """Score every subject (or the given ones) with the active model, recorded as a scoring run.
 
     Prints a JSON summary; commits after each chunk (with --engine dask, after each partition), as a
@@ -189,7 +191,8 @@ def refresh_command(subject_ids, engine, scheduler, snapshot_dir, workers, memor
     if engine == "dask":
         if not (snapshot_dir or config.get("SNAPSHOT_DIR")):
             raise click.UsageError("--engine dask needs --snapshot DIR (or the SNAPSHOT_DIR setting)")
-        dask_engine = DaskEngine(snapshot_dir or config["SNAPSHOT_DIR"], scheduler, workers, memory_limit)
+        dask_engine = DaskEngine(snapshot_dir or config["SNAPSHOT_DIR"], scheduler, workers, memory_limit,
+                                 partition_size=partition_size)
     try:
         run = scoring_runs.start(db.session, "cli", subject_ids=subject_ids)
     except NotAllowed as refusal:

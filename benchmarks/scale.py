@@ -33,7 +33,8 @@ SEED, MONTHS = 42, 36
 FIRMS, QUICK_FIRMS = 1_000_000, 20_000
 CACHE = Path(__file__).resolve().parents[1] / "instance" / "bench-cache"
 PANDAS_MAX = 200_000  # above this one pandas process would not hold the district's records
-WORKER_MEMORY = "10GiB"  # the whole LocalCluster stays under 12 GB whatever its size (split per worker)
+QUICK_PARTITION = 5_000  # several partitions even on the quick district, so that two workers share them
+SUBJECTS_PER_PARTITION = 20_000
 REGION = "610203"
 
 
@@ -143,45 +144,48 @@ def engines(firms, pandas_max):
     return chosen + [("dask", 1), ("dask", 2)]
 
 
-def features_stage(snap, database, engine, workers):
+def features_stage(snap, database, engine, workers, partition):
     command = [sys.executable, "-m", "benchmarks.scale_stages", "features", str(snap), str(database), engine,
-               str(workers), WORKER_MEMORY]
+               str(workers), _per_worker(workers), str(partition)]
     return measured(f"features {engine} {workers or ''}", command)
 
 
-def training_stage(snap, registry, engine, workers):
+def training_stage(snap, registry, engine, workers, partition):
     command = [sys.executable, "-m", "training.train", "--snapshot", str(snap), "--out", str(registry),
                "--engine", engine]
     if engine == "dask":
-        command += ["--workers", str(workers), "--memory-limit", _per_worker(workers)]
+        command += ["--workers", str(workers), "--memory-limit", _per_worker(workers), "--partition-size",
+                    str(partition)]
     return measured(f"training {engine} {workers or ''}", command)
 
 
-def refresh_stage(snap, database, registry, engine, workers, whole):
+def refresh_stage(snap, database, registry, engine, workers, whole, partition):
     command = [sys.executable, "-m", "benchmarks.scale_stages", "refresh", str(snap), str(database), str(registry),
-               engine, str(workers), _per_worker(max(workers, 1)), "update" if whole else "keep"]
+               engine, str(workers), _per_worker(max(workers, 1)), "update" if whole else "keep", str(partition)]
     return measured(f"refresh {engine} {workers or ''}", command)
 
 
 def _per_worker(workers):
+    """Each LocalCluster worker's memory limit: 10 GiB in all, whatever the number of workers."""
     return f"{10 / max(workers, 1):.1f}GiB"
 
 
-def measure(firms, cache, work, pandas_max):
+def measure(firms, cache, work, pandas_max, partition):
     """Every stage with every engine at this size; the figures as a JSON-ready dict."""
     folder = district(firms, cache)
     whole = firms <= pandas_max
     database, ingest = prepare(folder, work, whole)
     snap, snapshot_figures = snapshot_stage(folder, work, database, whole)
-    result = {"firms": firms, "months": MONTHS, "seed": SEED, "ingest": ingest, "snapshot": snapshot_figures,
+    result = {"firms": firms, "months": MONTHS, "seed": SEED, "partition_size": partition,
+              "partitions": -(-firms // partition), "ingest": ingest, "snapshot": snapshot_figures,
               "stages": {}}
     registry = work / "models"
     for engine, workers in engines(firms, pandas_max):
         name = engine if engine == "pandas" else f"dask{workers}"
-        figures = {"features": features_stage(snap, database, engine, workers),
-                   "training": training_stage(snap, registry / name, engine, workers)}
+        figures = {"features": features_stage(snap, database, engine, workers, partition),
+                   "training": training_stage(snap, registry / name, engine, workers, partition)}
         version = figures["training"]["out"]["path"]
-        figures["refresh"] = refresh_stage(snap, database, version, engine, workers, whole)
+        figures["refresh"] = refresh_stage(snap, database, version, engine, workers, whole, partition)
         result["stages"][name] = figures
     result["ratios"] = ratios(result["stages"])
     result["pipeline_peak_mb"] = max([snapshot_figures["peak_mb"]] + [s["peak_mb"] for e in result["stages"].values()
@@ -207,11 +211,13 @@ def main(argv=None):
     parser.add_argument("--cache", type=Path, default=CACHE, help="where generated districts are kept")
     parser.add_argument("--pandas-max", type=int, default=PANDAS_MAX,
                         help="the largest district the pandas path and the whole ingestion are run on")
+    parser.add_argument("--partition-size", type=int, help="subjects a Dask partition (quick: 5,000; else 20,000)")
     args = parser.parse_args(argv)
+    partition = args.partition_size or (QUICK_PARTITION if args.quick else SUBJECTS_PER_PARTITION)
     firms = args.firms or (QUICK_FIRMS if args.quick else FIRMS)
     args.cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.cache, prefix="run-") as work:
-        result = measure(firms, args.cache, Path(work), args.pandas_max)
+        result = measure(firms, args.cache, Path(work), args.pandas_max, partition)
     print(json.dumps(result, ensure_ascii=False))
 
 

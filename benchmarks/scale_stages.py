@@ -1,8 +1,9 @@
 """The stages of `benchmarks.scale`, each run in a child process of its own so that it is measured alone.
 
 `python -m benchmarks.scale_stages export-snapshot DISTRICT SNAPSHOT DATABASE`
-`python -m benchmarks.scale_stages features SNAPSHOT DATABASE pandas|dask WORKERS MEMORY`
-`python -m benchmarks.scale_stages refresh SNAPSHOT DATABASE MODEL_FOLDER pandas|dask WORKERS MEMORY update|keep`
+`python -m benchmarks.scale_stages features SNAPSHOT DATABASE pandas|dask WORKERS MEMORY PARTITION`
+`python -m benchmarks.scale_stages refresh SNAPSHOT DATABASE MODEL_FOLDER pandas|dask WORKERS MEMORY update|keep
+PARTITION`
 Each prints its figures as one JSON object on its last line.
 """
 import json
@@ -42,7 +43,7 @@ def _subjects():
     return pd.DataFrame({"id": [r[0] for r in rows], "code": [r[1] or r[2] for r in rows]})
 
 
-def features(snap, database, engine, workers, memory):
+def features(snap, database, engine, workers, memory, partition):
     """Every subject's features as of the snapshot's data date, gathered in this process."""
     with _app(database).app_context():
         subjects = _subjects()
@@ -51,11 +52,11 @@ def features(snap, database, engine, workers, memory):
         frame = build_features(snapshot.read_records(snap), targets, TOWNS, context=True)
     else:
         with cluster.dask_client(None, int(workers), memory):
-            frame = cluster.compute_features(snap, targets, subjects["id"], TOWNS, context=True)
+            frame = cluster.compute_features(snap, targets, subjects["id"], TOWNS, context=True, size=int(partition))
     return {"rows": len(frame), "columns": frame.shape[1], "missing_share": round(float(frame.isna().mean().mean()), 4)}
 
 
-def refresh(snap, database, model_folder, engine, workers, memory, mode):
+def refresh(snap, database, model_folder, engine, workers, memory, mode, partition):
     """Score everyone with the given version (made the active one directly: no activation run)."""
     from app.credit.registry import load_version
     from app.credit.scoring import model_version_row
@@ -73,14 +74,16 @@ def refresh(snap, database, model_folder, engine, workers, memory, mode):
         if mode == "keep":  # an export snapshot: scored as of its own data date, the database not read
             from app.services.publicity import publicity_rules
 
-            dask_engine = cluster.DaskEngine(str(snap), None, int(workers), memory, update=False)
+            dask_engine = cluster.DaskEngine(str(snap), None, int(workers), memory, update=False,
+                                             partition_size=int(partition))
             scored = cluster.refresh_scores_on_dask(db.session, bundle, TOWNS, dask_engine,
                                                     as_of=snapshot.data_as_of(snap), penalties=publicity_rules())
             db.session.commit()
             return {"scored": scored}
         run = scoring_runs.start(db.session, "cli")
         db.session.commit()
-        dask_engine = cluster.DaskEngine(str(snap), None, int(workers), memory) if engine == "dask" else None
+        dask_engine = (cluster.DaskEngine(str(snap), None, int(workers), memory, partition_size=int(partition))
+                       if engine == "dask" else None)
         run = scoring_runs.execute(db.session, run, str(model_folder.parent), REGION, engine=dask_engine)
         return scoring_runs.figures(run)
 

@@ -133,7 +133,7 @@ def examples_from_folder(folder, towns):
     return examples_from_frames(read_district(Path(folder), towns), towns, folder_fingerprint(folder))
 
 
-def examples_from_snapshot(folder, towns, engine="pandas"):
+def examples_from_snapshot(folder, towns, engine="pandas", partition_size=cluster.SUBJECTS_PER_PARTITION):
     """Labelled loans of a Parquet snapshot (`flask data snapshot`), fingerprinted by its manifest.
 
     `engine` "pandas" reads every record into this process; "dask" builds the features per
@@ -147,7 +147,7 @@ def examples_from_snapshot(folder, towns, engine="pandas"):
         return examples_from_loans(snapshot.read_records(folder), loans, towns, snapshot.fingerprint(folder), counts)
 
     def features(targets, ordered):
-        return cluster.compute_features(folder, targets, ordered["subject_id"], towns)
+        return cluster.compute_features(folder, targets, ordered["subject_id"], towns, size=partition_size)
 
     return examples_from_loans({}, loans, towns, snapshot.fingerprint(folder), counts, features)
 

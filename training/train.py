@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from app.common.region import town_codes
 from app.config import Config
+from app.credit.cluster import SUBJECTS_PER_PARTITION
 from app.credit.features import BY_NAME, FEATURE_NAMES, categories
 from app.credit.registry import ModelBundle, write_version
 from app.credit.scale import Scale
@@ -128,6 +129,8 @@ def parse_args(argv):
     parser.add_argument("--scheduler", help="with --engine dask: the scheduler's address (default: a LocalCluster)")
     parser.add_argument("--workers", type=int, default=1, help="workers of the LocalCluster")
     parser.add_argument("--memory-limit", default="6GiB", help="memory limit of each LocalCluster worker")
+    parser.add_argument("--partition-size", type=int, default=SUBJECTS_PER_PARTITION,
+                        help="with --engine dask: subjects per partition (docs/scale.md, sizing)")
     args = parser.parse_args(argv)
     if args.engine == "dask" and args.snapshot is None:
         parser.error("--engine dask reads a snapshot: give --snapshot DIR (flask data snapshot --out DIR)")
@@ -142,7 +145,7 @@ def load_examples(args, towns):
         from app.credit.cluster import dask_client
 
         with dask_client(args.scheduler, args.workers, args.memory_limit):
-            return dataset.examples_from_snapshot(args.snapshot, towns, "dask")
+            return dataset.examples_from_snapshot(args.snapshot, towns, "dask", args.partition_size)
     if args.snapshot is not None:
         return dataset.examples_from_snapshot(args.snapshot, towns)
     from app import create_app
