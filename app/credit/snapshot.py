@@ -22,7 +22,7 @@ from sqlalchemy import Text, cast, select
 from app.common.checksums import file_sha256
 from app.entities import SourceBatch, SourceRecord
 from app.ingest.loading import check_export, join_columns, payload_frame
-from app.ingest.reading import read_export_chunks
+from app.ingest.reading import UnreadableExport, read_export_chunks
 from app.ingest.runner import export_files, ordered
 from app.ingest.sources import SOURCES, get_source, source_for_file
 from app.ingest.validation import typed_frame
@@ -174,12 +174,17 @@ def write_export_snapshot(folder, out, towns, subject_ids=None, rows=ROWS_PER_RE
     manifest = read_manifest(out)
     ids = _subject_index(out, subject_ids)
     written = added = 0
+    refused = []
     for path in ordered(export_files(folder)):
         source = source_for_file(path.name)
         digest = file_sha256(path) if source is not None else None
         if source is None or digest in manifest["batches"]:
             continue
-        files = _write_export(out, source, path, towns, ids, manifest, rows)
+        try:
+            files = _write_export(out, source, path, towns, ids, manifest, rows)
+        except UnreadableExport:  # as ingestion would refuse it (and read_district skip it)
+            refused.append(path.name)
+            continue
         manifest["batches"][digest] = {"source": source.name, "file_sha256": digest, "file_name": path.name,
                                        "rows": sum(f["rows"] for f in files), "files": files}
         written += 1
@@ -188,7 +193,8 @@ def write_export_snapshot(folder, out, towns, subject_ids=None, rows=ROWS_PER_RE
     manifest["digest"] = manifest_digest(manifest["batches"])
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return {"batches_written": written, "rows_written": added, "batches": len(manifest["batches"]),
-            "rows": sum(b["rows"] for b in manifest["batches"].values()), "digest": manifest["digest"]}
+            "rows": sum(b["rows"] for b in manifest["batches"].values()), "digest": manifest["digest"],
+            "refused": refused}
 
 
 def subject_index(folder):
