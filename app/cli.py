@@ -14,7 +14,8 @@ from flask_babel import force_locale, gettext
 from app import jobs
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import GOVERNING_ROLES, ROLES
-from app.credit import registry
+from app.credit import registry, snapshot
+from app.credit.cluster import SUBJECTS_PER_PARTITION, DaskEngine
 from app.demo import DEMO_PASSWORD, build_demo, demo_logins
 from app.entities import ApiToken
 from app.entities.base import utcnow
@@ -90,6 +91,19 @@ def ingest_command(path):
         sys.exit(1)
 
 
+@data_cli.command("snapshot")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="the snapshot folder (created; a later run adds only the batches loaded since)")
+@with_appcontext
+def snapshot_command(out_dir):
+    """Write the department records as Parquet partitioned by source and period, with a manifest.
+
+    Incremental: only the batches loaded since the last run are written; a run with nothing new
+    changes nothing. Prints the figures (batches and rows written, in all, the manifest's digest).
+    """
+    click.echo(json.dumps(snapshot.write_snapshot(db.session, out_dir)))
+
+
 @data_cli.command("purge-uploads")
 @with_appcontext
 def purge_uploads_command():
@@ -159,20 +173,39 @@ def scores_cli():
 
 @scores_cli.command("refresh")
 @click.option("--subject", "subject_ids", multiple=True, type=int, help="only these subject ids")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas",
+              help="dask: score everyone per partition of subjects on a Dask cluster, from a Parquet snapshot")
+@click.option("--scheduler", help="with --engine dask: the scheduler's address (default: a LocalCluster)")
+@click.option("--snapshot", "snapshot_dir", type=click.Path(file_okay=False),
+              help="with --engine dask: the snapshot folder, brought up to date first (default SNAPSHOT_DIR)")
+@click.option("--workers", type=int, default=1, help="workers of the LocalCluster")
+@click.option("--memory-limit", default="6GiB", help="memory limit of each LocalCluster worker")
+@click.option("--partition-size", type=int, default=SUBJECTS_PER_PARTITION,
+              help="with --engine dask: subjects a partition")
 @with_appcontext
-def refresh_command(subject_ids):
+def refresh_command(subject_ids, engine, scheduler, snapshot_dir, workers, memory_limit, partition_size):
     """Score every subject (or the given ones) with the active model, recorded as a scoring run.
 
-    Prints a JSON summary; commits after each chunk, as a background run from the web does.
+    Prints a JSON summary; commits after each chunk (with --engine dask, after each partition), as a
+    background run from the web does.
     """
     config = current_app.config
     subject_ids = list(subject_ids) or None
+    if engine == "dask" and subject_ids:
+        raise click.UsageError("--engine dask scores everyone; leave out --subject")
+    dask_engine = None
+    if engine == "dask":
+        if not (snapshot_dir or config.get("SNAPSHOT_DIR")):
+            raise click.UsageError("--engine dask needs --snapshot DIR (or the SNAPSHOT_DIR setting)")
+        dask_engine = DaskEngine(snapshot_dir or config["SNAPSHOT_DIR"], scheduler, workers, memory_limit,
+                                 partition_size=partition_size)
     try:
         run = scoring_runs.start(db.session, "cli", subject_ids=subject_ids)
     except NotAllowed as refusal:
         raise click.ClickException(in_both_languages(refusal.message)) from None
     db.session.commit()
-    run = scoring_runs.execute(db.session, run, config["MODEL_REGISTRY"], config["REGION_CODE"], subject_ids)
+    run = scoring_runs.execute(db.session, run, config["MODEL_REGISTRY"], config["REGION_CODE"], subject_ids,
+                               engine=dask_engine)
     if run.status != "done":
         raise click.ClickException(f"评分失败 / scoring failed: {run.error}")
     click.echo(json.dumps(scoring_runs.figures(run), ensure_ascii=False))

@@ -16,6 +16,7 @@ ENVIRONMENT_VARIABLES = {
     "REPORT_FONT_INDEX": "REPORT_FONT_INDEX",
     "MESSAGE_ATTACHMENT_DIR": "MESSAGE_ATTACHMENT_DIR", "OUTBOX_SENDER": "OUTBOX_SENDER",
     "ID_HASH_KEY": "ID_HASH_KEY", "EXCHANGE_KEY": "EXCHANGE_KEY", "API_RATE_LIMIT": "API_RATE_LIMIT",
+    "SNAPSHOT_DIR": "SNAPSHOT_DIR",
 }
 # What a production run (PRODUCTION=1 in the environment) has unless the environment says otherwise:
 # cookies only over HTTPS.
@@ -119,6 +120,13 @@ class Config:
     # Where reject reports and uploaded department files are kept.
     REJECT_DIR = str(INSTANCE_DIR / "rejects")
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    # The Parquet snapshot of the department records that the Dask path reads (`flask data snapshot`,
+    # `flask scores refresh --engine dask`); on a cluster, a folder every worker can read (docs/scale.md).
+    SNAPSHOT_DIR = str(INSTANCE_DIR / "snapshot")
+    # Exports larger than this are loaded STREAM_ROWS rows at a time, in flat memory (docs/ingestion.md):
+    # the whole-file path holds a file's cells several times over (a 1 GB export would need ~10 GB).
+    STREAM_EXPORT_BYTES = 256 * 1024 * 1024
+    STREAM_ROWS = 500_000
     # Days an uploaded original and a reject report are kept before `flask data purge-uploads` (daily)
     # or the next upload removes them; the batch keeps its checksum and counts. Originals hold
     # legal representatives' full ID numbers: kept no longer than re-loading a fixed file needs (PIPL
@@ -314,6 +322,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     REJECT_DIR = None
     UPLOAD_DIR = None
+    SNAPSHOT_DIR = None
     MESSAGE_ATTACHMENT_DIR = None
     MODEL_REGISTRY = None
     # Tests see a decision in the odds at once.

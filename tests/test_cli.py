@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.common.dates import local_date
-from app.entities import AuditEntry, FeedbackUpload, ScoringRun, SourceBatch
+from app.credit import snapshot
+from app.entities import AuditEntry, CreditScore, FeedbackUpload, ScoringRun, SourceBatch
 from app.extensions import db
 from app.services import accounts, models
 
@@ -156,3 +157,33 @@ def test_audit_verify_prints_the_chains_state_and_fails_when_it_was_tampered_wit
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and "篡改" in broken.output and "tampered" in broken.output
     assert json.loads(broken.output.strip().splitlines()[-1]) == {"ok": False, "rows": 1, "first_broken": first_id + 1}
+
+
+def test_scores_refresh_on_dask_stores_what_the_pandas_refresh_stored(app, scored_world, tmp_path):
+    before = db.session.scalar(select(func.count()).select_from(CreditScore))
+    result = app.test_cli_runner().invoke(args=["scores", "refresh", "--engine", "dask", "--workers", "1",
+                                                "--memory-limit", "2GiB", "--snapshot", str(tmp_path / "snap")])
+    assert result.exit_code == 0, result.output
+    figures = last_json(result)
+    assert figures["status"] == "done" and figures["scored"] == before > 10
+    rows = db.session.execute(select(CreditScore).order_by(CreditScore.id)).scalars().all()
+    pandas_rows = {row.subject_id: row for row in rows[:before]}
+    dask_rows = {row.subject_id: row for row in rows[before:]}
+    assert set(dask_rows) == set(pandas_rows)
+    for subject_id, row in dask_rows.items():
+        expected = pandas_rows[subject_id]
+        assert row.pd == pytest.approx(expected.pd, abs=1e-12)
+        assert (row.score, row.grade, row.data_as_of) == (expected.score, expected.grade, expected.data_as_of)
+        assert (row.reasons, row.contributions, row.completeness) == (
+            expected.reasons, expected.contributions, expected.completeness)
+        assert row.model_version_id == expected.model_version_id
+    assert figures["data_fingerprint"] == snapshot.fingerprint(tmp_path / "snap")
+    runs = db.session.scalars(select(ScoringRun).order_by(ScoringRun.id)).all()
+    assert runs[0].data_fingerprint == snapshot.database_fingerprint(db.session)  # the pandas run: its batches
+
+
+def test_scores_refresh_on_dask_needs_a_snapshot_and_everyone(app):
+    runner = app.test_cli_runner()
+    assert "--snapshot" in runner.invoke(args=["scores", "refresh", "--engine", "dask"]).output
+    assert "--subject" in runner.invoke(args=["scores", "refresh", "--engine", "dask", "--snapshot", "x",
+                                              "--subject", "1"]).output

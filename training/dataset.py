@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from app.common.checksums import file_sha256
+from app.credit import cluster, snapshot
 from app.credit.features import build_features
 from app.credit.records import read_district, records_from_db
 from app.ingest.runner import export_files
@@ -87,13 +88,17 @@ def department_loans(frames):
         "bad": labels(loans)})
 
 
-def examples_from_loans(frames, loans, towns, fingerprint, label_counts=None):
-    """Labelled loans (`LOAN_COLUMNS` and `bad`) with their features as of disbursement, oldest first."""
+def examples_from_loans(frames, loans, towns, fingerprint, label_counts=None, features=None):
+    """Labelled loans (`LOAN_COLUMNS` and `bad`) with their features as of disbursement, oldest first.
+
+    `features(targets, loans)`, when given, builds the feature frame instead of build_features on
+    `frames` (the Dask path: the same module, per partition of subjects).
+    """
     loans = loans.sort_values(["disbursed_on", "institution", "loan_no"]).reset_index(drop=True)
     targets = pd.DataFrame({"subject_code": loans["subject_code"], "as_of": loans["disbursed_on"],
                             "amount": loans["amount"], "term_months": loans["term_months"],
                             "lender_kind": loans["lender_kind"]})
-    X = build_features(frames, targets, towns)
+    X = build_features(frames, targets, towns) if features is None else features(targets, loans)
     keep = ["institution", "loan_no", "subject_code", "disbursed_on", "outcome", "source"]
     return LoanExamples(X, loans["bad"].to_numpy(dtype=int), loans[keep], fingerprint, label_counts)
 
@@ -128,6 +133,25 @@ def examples_from_folder(folder, towns):
     return examples_from_frames(read_district(Path(folder), towns), towns, folder_fingerprint(folder))
 
 
+def examples_from_snapshot(folder, towns, engine="pandas", partition_size=cluster.SUBJECTS_PER_PARTITION):
+    """Labelled loans of a Parquet snapshot (`flask data snapshot`), fingerprinted by its manifest.
+
+    `engine` "pandas" reads every record into this process; "dask" builds the features per
+    partition of subjects on the current Dask client (only the loans and their features come back).
+    """
+    loan_records = snapshot.read_source(folder, "loan_feedback")
+    loans = department_loans({"loan_feedback": loan_records})
+    loans = loans.assign(subject_id=loan_records["subject_id"].reindex(loans.index).to_numpy())
+    counts = count_labels(loans)
+    if engine == "pandas":
+        return examples_from_loans(snapshot.read_records(folder), loans, towns, snapshot.fingerprint(folder), counts)
+
+    def features(targets, ordered):
+        return cluster.compute_features(folder, targets, ordered["subject_id"], towns, size=partition_size)
+
+    return examples_from_loans({}, loans, towns, snapshot.fingerprint(folder), counts, features)
+
+
 def examples_from_db(session, towns, as_of):
     """Labelled loans from the database: the department's loan feedback among the stored records and
     the platform's own loans, labelled on their reports up to `as_of`.
@@ -146,7 +170,7 @@ def examples_from_db(session, towns, as_of):
     labelled = platform[platform["outcome"] != platform_labels.CENSORED]
     labelled = labelled.assign(bad=(labelled["outcome"] == platform_labels.BAD).astype(int))
     counts = count_labels(department, platform, twice.sum())
-    identity = sorted((k, len(v)) for k, v in frames.items())
+    identity = snapshot.database_fingerprint(session)  # the loaded batches, not only how many rows
     if len(platform):
         identity = [identity, sorted(zip(labelled["loan_id"].tolist(), labelled["outcome"].tolist(), strict=True))]
     digest = hashlib.sha256(str(identity).encode()).hexdigest()

@@ -1,5 +1,7 @@
 """Train a credit model version: `python -m training.train --data DIR --out models/` (or `--db URL`,
-which adds the platform's own loans labelled on their reports up to `--as-of`, default today).
+which adds the platform's own loans labelled on their reports up to `--as-of`, default today; or
+`--snapshot DIR`, a Parquet snapshot, with `--engine dask [--scheduler ADDRESS]` to build the features
+per partition of subjects on a Dask cluster — docs/scale.md).
 
 Out-of-time split, LightGBM with monotone constraints and early stopping on the validation period,
 Platt calibration on that period (data the trees did not learn from), evaluation on the newest
@@ -23,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from app.common.region import town_codes
 from app.config import Config
 from app.credit import peers
+from app.credit.cluster import SUBJECTS_PER_PARTITION
 from app.credit.features import BY_NAME, FEATURE_NAMES, categories
 from app.credit.peers import with_peers
 from app.credit.registry import ModelBundle, write_version
@@ -146,7 +149,7 @@ def train(examples, towns, seed=0, truth=None, options=None):
 
 def new_version_name(fingerprint):
     """A sortable, unique version name: UTC time and the data fingerprint's start."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{fingerprint.removeprefix('db:')[:8]}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{fingerprint.rsplit(':', 1)[-1][:8]}"
 
 
 def parse_args(argv):
@@ -154,6 +157,8 @@ def parse_args(argv):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, help="a district folder of department exports")
     source.add_argument("--db", help="a database URL of the platform (its stored department records)")
+    source.add_argument("--snapshot", type=Path,
+                        help="a Parquet snapshot of the platform's records (`flask data snapshot`)")
     parser.add_argument("--out", type=Path, default=Path("models"), help="the model registry folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
@@ -163,13 +168,30 @@ def parse_args(argv):
     parser.add_argument("--no-peers", action="store_true", help="no peer tables (percentiles within peers missing)")
     parser.add_argument("--group-calibration", action="store_true",
                         help="per-group log-odds offsets after Platt scaling (off by default)")
-    return parser.parse_args(argv)
+    parser.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
+                        help="dask: build the features per partition of subjects on a Dask cluster (needs --snapshot)")
+    parser.add_argument("--scheduler", help="with --engine dask: the scheduler's address (default: a LocalCluster)")
+    parser.add_argument("--workers", type=int, default=1, help="workers of the LocalCluster")
+    parser.add_argument("--memory-limit", default="6GiB", help="memory limit of each LocalCluster worker")
+    parser.add_argument("--partition-size", type=int, default=SUBJECTS_PER_PARTITION,
+                        help="with --engine dask: subjects per partition (docs/scale.md, sizing)")
+    args = parser.parse_args(argv)
+    if args.engine == "dask" and args.snapshot is None:
+        parser.error("--engine dask reads a snapshot: give --snapshot DIR (flask data snapshot --out DIR)")
+    return args
 
 
 def load_examples(args, towns):
     """Examples from the folder or the database named on the command line."""
     if args.data is not None:
         return dataset.examples_from_folder(args.data, towns)
+    if args.snapshot is not None and args.engine == "dask":
+        from app.credit.cluster import dask_client
+
+        with dask_client(args.scheduler, args.workers, args.memory_limit):
+            return dataset.examples_from_snapshot(args.snapshot, towns, "dask", args.partition_size)
+    if args.snapshot is not None:
+        return dataset.examples_from_snapshot(args.snapshot, towns)
     from app import create_app
     from app.common.dates import local_date
     from app.extensions import db

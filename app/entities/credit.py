@@ -63,6 +63,9 @@ class ScoringRun(BackgroundRun, db.Model):
     subjects_total: Mapped[int | None]
     subjects_scored: Mapped[int] = mapped_column(default=0)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Which data the scores were computed from: the snapshot manifest's digest on Dask, else the
+    # digest of the loaded batches (snapshot.database_fingerprint).
+    data_fingerprint: Mapped[str | None] = mapped_column(String(80))
 
 
 class ListEntry(Timestamped, db.Model):

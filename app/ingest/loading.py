@@ -1,19 +1,22 @@
 """Loading one department export: validate, type, compare with what is stored, write, report."""
+import csv
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from app.common.checksums import file_sha256
-from app.common.exports import mask_id_text, write_csv
+from app.common.exports import mask_id_text, safe_row, write_csv
+from app.config import Config
 from app.entities import SourceBatch
 from app.entities.base import utcnow
 
 from . import registration, storing
-from .reading import UnreadableExport, read_export
+from .reading import CSV_SUFFIXES, UnreadableExport, read_export, read_export_chunks
 from .retention import upload_folder
 from .sources import source_for_file
 from .validation import (
@@ -79,8 +82,10 @@ def load_file(session, path, context):
     previous = _loaded_batch(session, source, digest)
     if previous is not None:
         return _already_loaded(path, source, previous)
+    rows = stream_rows(path)
     try:
-        export = read_export(path, source)
+        chunks = read_export_chunks(path, source, rows) if rows else iter([read_export(path, source)])
+        export = next(chunks)
     except UnreadableExport as error:
         return FileResult(path.name, source.name, "refused", message=error.message, message_en=error.message_en)
     # From here on, until the caller commits, no other load of this source runs: whatever it stored
@@ -97,9 +102,35 @@ def load_file(session, path, context):
     session.add(batch)
     session.flush()
     result = FileResult(path.name, source.name, "loaded", batch_id=batch.id, rows_read=len(export.frame))
-    _load_rows(session, source, export, batch, context, result)
+    _load_rows(session, source, export, batch, context, result, streamed=bool(rows))
+    for export in chunks:  # a large export, the next rows; an unreadable chunk fails the whole file
+        part = FileResult(path.name, source.name, "loaded", batch_id=batch.id, rows_read=len(export.frame))
+        _load_rows(session, source, export, batch, context, part, streamed=True, first=False)
+        _add_counts(result, part)
     _finish_batch(batch, result)
     return result
+
+
+def stream_rows(path):
+    """Rows per chunk when `path` is a CSV export too large to read whole (STREAM_EXPORT_BYTES), else 0."""
+    settings = current_app.config if has_app_context() else Config.settings()
+    limit = settings.get("STREAM_EXPORT_BYTES", Config.STREAM_EXPORT_BYTES)
+    if path.suffix.lower() not in CSV_SUFFIXES or path.stat().st_size <= limit:
+        return 0
+    return settings.get("STREAM_ROWS", Config.STREAM_ROWS)
+
+
+COUNTED = ("rows_read", "inserted", "updated", "unchanged", "stale", "duplicates", "rejected", "warnings")
+
+
+def _add_counts(result, part):
+    """Add a streamed chunk's figures to its file's."""
+    for name in COUNTED:
+        setattr(result, name, getattr(result, name) + getattr(part, name))
+    result.reject_file = result.reject_file or part.reject_file
+    for reason, count in part.reject_reasons.items():
+        result.reject_reasons[reason] = result.reject_reasons.get(reason, 0) + count
+    result.message, result.message_en = result.message or part.message, result.message_en or part.message_en
 
 
 def _loaded_batch(session, source, digest):
@@ -139,7 +170,8 @@ def check_export(export, source, towns, known_codes, parsed=None):
     return cells, rejects, check_failed
 
 
-def _load_rows(session, source, export, batch, context, result):
+def _load_rows(session, source, export, batch, context, result, streamed=False, first=True):
+    """Validate, classify and stage one export's rows (or one chunk of a streamed export's)."""
     parsed = ParsedColumns()
     cells, rejects, check_failed = check_export(export, source, context.towns, context.subjects, parsed)
     typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source, parsed)
@@ -153,7 +185,8 @@ def _load_rows(session, source, export, batch, context, result):
     result.duplicates = int((~conflicts).sum() - keep.sum())
     periods = _period_range(source, typed[source.period][keep]) if source.period else None
     changes = _classify(session, source, keys[keep], hashes[keep], result, periods,
-                        _key_subjects(source, typed["subject_code"][keep], context.subjects))
+                        _key_subjects(source, typed["subject_code"][keep], context.subjects),
+                        _subject_range(typed["subject_code"][keep], context.subjects) if streamed else None)
     write = keep.copy()  # the rows to store: kept, and new or corrected
     write[keep] = changes["write"].to_numpy()
     if source.name == "registration":
@@ -166,7 +199,14 @@ def _load_rows(session, source, export, batch, context, result):
     storing.retire(session, list(changes["replaced"].values()))
     storing.insert_records(session, rows)
     storing.supersede(session, source.name, batch.id, changes["replaced"])
-    _write_rejects(rejects, source, batch, context, result)
+    _write_rejects(rejects, source, batch, context, result, append=not first)
+
+
+def _subject_range(codes, subjects):
+    """(first, last) subject id of a chunk's rows (None when it names none): exports come sorted by
+    subject, so a chunk's stored records are looked up in that range rather than in the whole file's."""
+    ids = [subjects[code] for code in pd.unique(codes) if code in subjects]
+    return (min(ids), max(ids)) if ids else None
 
 
 def join_columns(frame, sep="|"):
@@ -299,14 +339,14 @@ def _key_subjects(source, codes, subjects):
     return [i for i in (subjects.get(code) for code in codes.dropna().unique()) if i is not None]
 
 
-def _classify(session, source, keys, hashes, result, periods=None, subject_ids=None):
+def _classify(session, source, keys, hashes, result, periods=None, subject_ids=None, subject_range=None):
     """Compare with the stored current records: new, corrected (to write) or unchanged.
 
     A row equal to a version of its record that a correction has since replaced is stale (a file
     older than the correction, sent again): counted as unchanged, never written back over the
     correction (docs/ingestion.md).
     """
-    existing = storing.current_records(session, source.name, periods, subject_ids)
+    existing = storing.current_records(session, source.name, periods, subject_ids, subject_range)
     if existing:
         stored = keys.map({key: digest for key, (_, digest) in existing.items()})
     else:
@@ -372,7 +412,7 @@ def _raw_rows(frame, source):
     return _joined_cells(text, ",")
 
 
-def _write_rejects(rejects, source, batch, context, result):
+def _write_rejects(rejects, source, batch, context, result, append=False):
     result.rejected = int(rejects["index"].nunique())
     if not result.rejected:
         return
@@ -383,8 +423,12 @@ def _write_rejects(rejects, source, batch, context, result):
              for row, name, reason, raw in rejects[["index", "field", "reason", "raw"]].to_numpy(dtype=object)[order]]
     context.reject_dir.mkdir(parents=True, exist_ok=True)
     path = context.reject_dir / f"batch-{batch.id}-{source.name}-rejects.csv"
-    with open(path, "w", newline="", encoding="utf-8-sig") as f:
-        write_csv(f, REJECT_HEADER, table, lineterminator="\n")
+    if append and path.exists():  # a later chunk of a streamed export: its rows after the earlier ones'
+        with open(path, "a", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(safe_row(row) for row in table)
+    else:
+        with open(path, "w", newline="", encoding="utf-8-sig") as f:
+            write_csv(f, REJECT_HEADER, table, lineterminator="\n")
     result.reject_file = str(path)
     result.reject_reasons = {REASONS[r][0]: int(n) for r, n in rejects["reason"].value_counts().items()}
 

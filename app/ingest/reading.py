@@ -4,6 +4,7 @@ An Excel workbook is a zip of XML: before it is parsed, its declared expansion i
 settings (MAX_XLSX_UNZIPPED_BYTES, MAX_ZIP_RATIO), and openpyxl parses its XML with defusedxml
 (installed: openpyxl uses it by itself), which refuses entity declarations and external references.
 """
+import codecs
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -111,6 +112,45 @@ def read_export(path, source, limits=None):
     """Read `path` as an export of `source`; refuse it when a declared column is missing, or when it is
     a workbook expanding beyond `limits` ((bytes, ratio); by default the app's settings)."""
     frame, encoding = _read_raw(Path(path), limits)
+    return _declared(frame, encoding, source)
+
+
+def read_export_chunks(path, source, rows, limits=None):
+    """Read `path` as exports of at most `rows` rows each, one after another: a large CSV export in
+    flat memory. Row numbers go on across chunks; an Excel workbook (bounded by its limits) comes whole.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        yield read_export(path, source, limits)
+        return
+    encoding = _csv_encoding(path)
+    try:
+        with pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, chunksize=rows) as reader:
+            for frame in reader:
+                yield _declared(frame, encoding, source)
+    except pd.errors.ParserError as error:
+        raise UnreadableExport(f"CSV 格式错误：{error}", f"malformed CSV: {error}") from None
+    except pd.errors.EmptyDataError:
+        raise UnreadableExport("文件为空", "the file is empty") from None
+
+
+def _csv_encoding(path, block=1 << 20):
+    """The first of CSV_ENCODINGS that decodes the whole file (read a block at a time)."""
+    for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(block):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableExport("无法识别文件编码（应为 UTF-8 或 GBK）", "unknown encoding (expected UTF-8 or GBK)")
+
+
+def _declared(frame, encoding, source):
+    """The declared columns of a read export, named as the source names them, cells stripped."""
     frame.columns = [_normalise_header(c) for c in frame.columns]
     declared = [_normalise_header(c.header) for c in source.columns]
     missing = [h for h in declared if h not in frame.columns]

@@ -57,20 +57,23 @@ def insert_records(session, rows):
         connection.exec_driver_sql(f"INSERT INTO source_record ({names}) VALUES ({marks})", rows)  # nosec B608
 
 
-def current_records(session, source_name, periods=None, subject_ids=None):
+def current_records(session, source_name, periods=None, subject_ids=None, subject_range=None):
     """natural key → (id, payload hash) of the source's records that no correction superseded.
 
     `periods` (first, last), when given, keeps only the records of those periods; `subject_ids`,
     when given and few (a file of corrections), only the records of those subjects, found through
-    the subject index instead of among all the source's records. Many subjects are not looked up
-    a chunk at a time: one query per chunk can cost a scan each (a prepared statement's generic
-    plan on PostgreSQL), where one query costs one scan at most.
+    the subject index instead of among all the source's records; `subject_range` (first, last id),
+    when given, keeps only the records of subjects in that range (a chunk of a streamed export).
+    Many subjects are not looked up a chunk at a time: one query per chunk can cost a scan each (a
+    prepared statement's generic plan on PostgreSQL), where one query costs one scan at most.
     """
     table = SourceRecord.__table__
     query = (select(table.c.natural_key, table.c.id, table.c.payload_hash)
              .where(table.c.source == source_name, table.c.superseded_by_id.is_(None)))
     if periods is not None:
         query = query.where(table.c.period.between(*periods))
+    if subject_range is not None:  # a streamed chunk: only its subjects' records, in flat memory
+        query = query.where(table.c.subject_id.between(*subject_range))
     if subject_ids is not None and len(subject_ids) <= SUBJECTS_PER_LOOKUP:
         if not subject_ids:
             return {}
@@ -114,7 +117,10 @@ def supersede(session, source_name, batch_id, old_ids_by_key):
         return
     table = SourceRecord.__table__
     connection = session.connection()
-    query = select(table.c.natural_key, table.c.id).where(table.c.batch_id == batch_id, table.c.source == source_name)
+    # Of this batch's records, the current ones: a key sent again in a later chunk of a streamed
+    # export retires the batch's own earlier record (retire points it at itself until here).
+    query = select(table.c.natural_key, table.c.id).where(table.c.batch_id == batch_id, table.c.source == source_name,
+                                                          table.c.superseded_by_id.is_(None))
     new_ids = dict(connection.execute(query).all())
     statement = (update(table).where(table.c.id == bindparam("old_id"))
                  .values(superseded_by_id=bindparam("new_id")))

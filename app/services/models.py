@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.common.region import town_codes
-from app.credit import registry
+from app.credit import cluster, registry, snapshot
 from app.credit.features import FEATURE_NAMES
 from app.credit.scoring import Scorer, refresh_scores
 from app.entities import ModelVersion
@@ -57,13 +57,21 @@ def active_scorer(session, root):
     return scorer(root, version)
 
 
-def refresh(session, root, region_code, subject_ids=None, on_chunk=None):
+def refresh(session, root, region_code, subject_ids=None, on_chunk=None, engine=None):
     """Score subjects with the active model and stage their rows; returns the figures.
 
     The scoring step of a run (`scoring_runs.execute`); flows start a run rather than call this.
+    `engine` (a cluster.DaskEngine) scores everyone on Dask from a Parquet snapshot instead.
     """
     started = time.perf_counter()
     bundle = active_scorer(session, root).bundle
-    scored = refresh_scores(session, bundle, town_codes(region_code), subject_ids, on_chunk=on_chunk,
-                            penalties=publicity_rules())
-    return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2)}
+    if engine is not None:
+        scored = cluster.refresh_scores_on_dask(session, bundle, town_codes(region_code), engine,
+                                                on_chunk=on_chunk, penalties=publicity_rules())
+        fingerprint = snapshot.fingerprint(engine.snapshot)
+    else:
+        fingerprint = snapshot.database_fingerprint(session)
+        scored = refresh_scores(session, bundle, town_codes(region_code), subject_ids, on_chunk=on_chunk,
+                                penalties=publicity_rules())
+    return {"model_version": bundle.version, "scored": scored, "seconds": round(time.perf_counter() - started, 2),
+            "data_fingerprint": fingerprint}

@@ -46,8 +46,9 @@ def start(session, trigger, actor=None, subject_ids=None):
     return run
 
 
-def execute(session, run, root, region_code, subject_ids=None):
-    """Score the run's subjects with the active model, committing its progress after each chunk."""
+def execute(session, run, root, region_code, subject_ids=None, engine=None):
+    """Score the run's subjects with the active model, committing its progress after each chunk
+    (`engine`: a cluster.DaskEngine, to score everyone on Dask)."""
     runs.begin(session, run)
 
     def progress(scored, total):
@@ -56,7 +57,8 @@ def execute(session, run, root, region_code, subject_ids=None):
 
     try:
         run.model_version = models.active_scorer(session, root).bundle.version
-        summary = models.refresh(session, root, region_code, subject_ids, on_chunk=progress)
+        summary = models.refresh(session, root, region_code, subject_ids, on_chunk=progress, engine=engine)
+        run.data_fingerprint = summary["data_fingerprint"]
     except Exception as error:  # a failed run must say why, and must not look as if it were running
         runs.fail(session, run, error)
         return run
@@ -75,4 +77,5 @@ def recent_runs(session, limit=10):
 def figures(run):
     """A run's outcome as the CLI prints it (JSON-ready)."""
     return {"run": run.id, "status": run.status, "model_version": run.model_version,
-            "scored": run.subjects_scored, "seconds": round(run.seconds, 2), "error": run.error}
+            "scored": run.subjects_scored, "seconds": round(run.seconds, 2), "error": run.error,
+            "data_fingerprint": run.data_fingerprint}
