@@ -113,8 +113,15 @@ class Dashboard:
 def _frame(session, query, columns):
     """The query's rows as a frame, straight from the driver's tuples (every column is a plain number or text, so
     no SQLAlchemy type processing is needed; building from the tuples in C is several times quicker than from
-    row objects)."""
-    rows = session.connection().execute(query).cursor.fetchall()
+    row objects), on the session's own connection and transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # binary rows: numbers and times without text parsing
+        compiled = query.compile(dialect=connection.dialect)
+        with connection.connection.driver_connection.cursor(binary=True) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            rows = cursor.fetchall()
+    else:
+        rows = connection.execute(query).cursor.fetchall()
     return pd.DataFrame.from_records(rows, columns=columns, coerce_float=True) if rows \
         else pd.DataFrame({name: [] for name in columns})
 
@@ -124,9 +131,12 @@ def _number(column):
     return cast(column, Float)
 
 
-def _seconds(column):
+def _seconds(column, dialect):
     """A date or (naive UTC) time read as seconds since the epoch, a float (NULL stays NULL): the driver then
-    makes no date objects, and pandas turns the column into datetime64 at once."""
+    makes no date objects, and pandas turns the column into datetime64 at once. PostgreSQL's date_part gives
+    a float directly (its EXTRACT computes a numeric, twice as slow on a whole market)."""
+    if dialect == "postgresql":
+        return func.date_part("epoch", column)
     return cast(func.extract("epoch", column), Float)
 
 
@@ -141,23 +151,25 @@ def read_frames(session):
     The few institutions and products are read apart and joined in pandas, so the long frames carry only ids,
     codes, numbers and times."""
     matched = select(Match.need_id).where(Match.eligible.is_(True)).distinct()
+    dialect = session.get_bind().dialect.name
     needs = _frame(session, select(
-        FinancingNeed.id, FinancingNeed.subject_id, _number(FinancingNeed.amount), _seconds(FinancingNeed.created_at),
-        FinancingNeed.status, CreditSubject.kind, CreditSubject.size_class, CreditSubject.town_code,
-        CreditSubject.industry_code, FinancingNeed.id.in_(matched)).join(CreditSubject),
+        FinancingNeed.id, FinancingNeed.subject_id, _number(FinancingNeed.amount),
+        _seconds(FinancingNeed.created_at, dialect), FinancingNeed.status, CreditSubject.kind,
+        CreditSubject.size_class, CreditSubject.town_code, CreditSubject.industry_code,
+        FinancingNeed.id.in_(matched)).join(CreditSubject),
         ["id", "subject_id", "amount", "created_at", "status", "subject_kind", "size", "town", "industry_code",
          "has_match"])
     applications = _frame(session, select(
         Application.id, Application.need_id, Application.subject_id, Application.institution_id,
         Application.product_id, Application.status, _number(Application.amount),
         _number(Application.approved_amount), _number(Application.approved_rate),
-        Application.approved_term_months, Application.approved_repayment, _seconds(Application.created_at),
-        _seconds(Application.decided_at)),
+        Application.approved_term_months, Application.approved_repayment, _seconds(Application.created_at, dialect),
+        _seconds(Application.decided_at, dialect)),
         ["id", "need_id", "subject_id", "institution_id", "product_id", "status", "amount", "approved_amount",
          "approved_rate", "approved_term_months", "approved_repayment", "created_at", "decided_at"])
     loans = _frame(session, select(
         Loan.id, Loan.application_id, Loan.subject_id, _number(Loan.principal), Loan.status,
-        _seconds(Loan.disbursed_on), Application.approved_guarantee)
+        _seconds(Loan.disbursed_on, dialect), Application.approved_guarantee)
         .outerjoin(Application, Loan.application_id == Application.id),
         ["id", "application_id", "subject_id", "principal", "status", "disbursed_on", "guarantee"])
     institutions = {row.id: row for row in session.execute(select(Institution.id, Institution.name,
