@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
+from app.common.dates import local_date
 from app.common.errors import InvalidInput, NotAllowed
 from app.common.vocab import DECLINE_REASONS, MAX_DECLINE_REASONS
 from app.entities import Application, ApplicationEvent, AuditEntry, Consent
@@ -388,7 +389,7 @@ def test_an_offer_past_its_last_day_cannot_be_accepted_and_expires(app_in, world
 
 def test_only_offers_past_their_last_day_expire(app_in, world):
     application, _officer, _firm = app_in("approved")
-    application.offer_valid_until = date.today()
+    application.offer_valid_until = local_date()
     db.session.commit()
     assert applications.expire_offers(db.session) == 0
     assert applications.expire_offers(db.session, now=utcnow() + timedelta(days=2)) == 1

@@ -8,6 +8,7 @@ from stdnum.cn import ric
 
 from app.common import idnumbers
 from app.common.codes import make_uscc
+from app.common.dates import local_date
 from app.common.errors import InvalidInput
 from app.entities import CreditSubject
 from app.extensions import db
@@ -185,7 +186,7 @@ def test_register_subject_refuses_a_town_outside_the_district(app, town_code):
 
 
 def test_register_subject_refuses_a_future_establishment_date(app):
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = local_date() + timedelta(days=1)
     error = refused(register_subject, db.session, "enterprise", "未来公司", CODE, "610203100", None, tomorrow)
     assert error.field == "established_on"
     assert not db.session.new
