@@ -170,12 +170,12 @@ def model_card(version, metadata, report):
               + ("each group of subject kind × file depth (thin: at most one operating source) has its own "
                  "calibration offset, fitted on the validation loans, so a thin file's mean PD is thin files' own "
                  "default rate and within it the PD follows the records it does have."
-                 if metadata["calibration"].get("group_offsets") else
+                 if metadata.get("calibration", {}).get("group_offsets") else
                  "the mean PD of each group of subject kind, size, town and file depth is shown against its "
                  "realised rate below (per-group offsets, `--group-calibration`, are not used by this version)."),
               *(["- Group offsets (log-odds): " + ", ".join(f"{g} {d:+.3f}" for g, d in
                                                              sorted(metadata["calibration"]["group_offsets"].items()))]
-                if metadata["calibration"].get("group_offsets") else []),
+                if metadata.get("calibration", {}).get("group_offsets") else []),
               *(["- Electricity, revenue and headcount are also read as percentiles within the subject's kind and "
                  "size (peer tables fitted on the training loans, stored with the version)."]
                 if metadata.get("peers") else []),
