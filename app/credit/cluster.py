@@ -25,14 +25,18 @@ POSITION = "_position"
 @contextmanager
 def dask_client(address=None, workers=1, memory_limit="6GiB", processes=True):
     """A distributed Client on the scheduler at `address`, or on a LocalCluster of `workers` workers
-    (one thread each: the feature code and LightGBM are not shared across threads here)."""
+    (one thread each: the feature code and LightGBM are not shared across threads here), each held to
+    `memory_limit` when it is a process of its own."""
     from distributed import Client, LocalCluster
 
     if address:
         with Client(address) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
+    # A worker in threads of this process would measure this whole process against its limit (a web worker's
+    # or a test run's memory, not its own) and pause for good once that passed 80 % of it: no limit there.
+    limit = memory_limit if processes else 0
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, memory_limit=limit,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
 

@@ -1,4 +1,6 @@
 """The Dask path runs the one feature module per partition of subjects: the same frames as pandas."""
+import time
+
 import dask
 import pandas as pd
 import pytest
@@ -54,3 +56,13 @@ def test_dask_features_of_loans_at_their_own_dates_equal_the_pandas_ones(app, sn
     with dask.config.set(scheduler="synchronous"):
         got = cluster.compute_features(snapped, targets, loans["subject_code"].map(ids), TOWNS, size=5)
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_cluster_in_threads_of_a_large_process_still_runs_its_tasks():
+    """Workers in this process's threads are not held to a memory limit: they would measure the whole process
+    (a test run past 1 GB hung here, every worker paused) instead of their own work."""
+    ballast = bytes(range(256)) * (300 * 2**20 // 256)  # resident: this process well past the limit below
+    with cluster.dask_client(workers=1, processes=False, memory_limit="200MiB") as client:
+        time.sleep(1.5)  # the workers' memory monitor (every 0.1 s) has looked at the process
+        assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+    assert len(ballast) == 300 * 2**20
