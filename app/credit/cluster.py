@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.entities.base import bulk_insert
+
 from .features import COMPLETENESS_SOURCES, build_features
 from .snapshot import read_records
 
@@ -180,17 +182,7 @@ def store_scores(session, frame, extra):
     names = [*SCORE_COLUMNS, "model_version_id", "data_as_of", "computed_at"]
     rows = [(int(r[0]), float(r[1]), int(r[2]), str(r[3]), r[4], r[5], r[6], *extra)
             for r in frame[SCORE_COLUMNS].itertuples(index=False, name=None)]
-    connection = session.connection()
-    columns = ", ".join(names)
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY credit_score ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in names)
-        # Column names from SCORE_COLUMNS (code, not input); the values are bound parameters.
-        connection.exec_driver_sql(f"INSERT INTO credit_score ({columns}) VALUES ({marks})", rows)  # nosec B608
+    bulk_insert(session, "credit_score", names, rows)
     return len(rows)
 
 

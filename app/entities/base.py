@@ -30,6 +30,23 @@ def refresh_statistics(session, *tables):
         connection.exec_driver_sql(f"ANALYZE {quote(table)}")
 
 
+def bulk_insert(session, table, columns, rows):
+    """Insert `rows` (tuples in `columns` order) into `table` inside the session's transaction: COPY on
+    PostgreSQL, one executemany on SQLite. `table` and `columns` are names from code, never input."""
+    if not rows:
+        return
+    connection = session.connection()
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # nosec B608
+
+
 def money(value) -> Decimal:
     """Round a number of 元 to cents."""
     return Decimal(value).quantize(Decimal("0.01"))

@@ -5,6 +5,7 @@ import hashlib
 from sqlalchemy import bindparam, select, text, update
 
 from app.entities import SourceRecord
+from app.entities.base import bulk_insert
 
 SUBJECTS_PER_LOOKUP = 500  # well below any backend's limit of bound parameters
 KEYS_PER_LOOKUP = 500
@@ -42,19 +43,7 @@ def _lock_key(source_name):
 
 def insert_records(session, rows):
     """Insert record tuples (in RECORD_COLUMNS order) inside the session's transaction."""
-    if not rows:
-        return
-    connection = session.connection()
-    names = ", ".join(RECORD_COLUMNS)
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY source_record ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in RECORD_COLUMNS)
-        # Column names from RECORD_COLUMNS (code, not input); the values are bound parameters.
-        connection.exec_driver_sql(f"INSERT INTO source_record ({names}) VALUES ({marks})", rows)  # nosec B608
+    bulk_insert(session, "source_record", RECORD_COLUMNS, rows)
 
 
 def current_records(session, source_name, periods=None, subject_ids=None, subject_range=None):
