@@ -72,3 +72,19 @@ def test_the_model_monitoring_page(app, world, tmp_path):
     assert "评分稳定性（PSI）" in page and "2026-10" in page and 'id="t-calibration"' in page
     assert "该模型首次使用时的评分分布（40 个主体" in page
     assert logged_in_client(app, world["users"]["officer"]).get("/regulator/models").status_code in (403, 404)
+
+
+def test_a_second_regulator_reads_the_kept_figures_in_their_own_language(app, world):
+    """The figures are kept between views, but their words are not: an English reader after a Chinese one (the
+    market unchanged) gets the funnel's stages and the segments' names in English, and the Chinese reader after
+    them in Chinese."""
+    build_market(needs=40)
+    chinese = logged_in_client(app, world["users"]["regulator"])
+    english = logged_in_client(app, factories.UserFactory(role="regulator", locale="en"))
+    db.session.commit()
+    assert "有匹配产品" in page_text(chinese.get("/regulator/?by=subject_kind"))
+    page = page_text(english.get("/regulator/?by=subject_kind"))
+    assert "Matched" in page and "Farmer" in page
+    assert "有匹配产品" not in page and "农户" not in page
+    page = page_text(chinese.get("/regulator/?by=subject_kind"))
+    assert "有匹配产品" in page and "农户" in page and "Farmer" not in page
