@@ -207,7 +207,6 @@ def read_frames(session):
     needs["has_match"] = needs["has_match"].fillna(False).astype(bool)
     sections = {code: section_of(code) for code in needs["industry_code"].dropna().unique()}
     needs["industry"] = needs["industry_code"].map(sections)
-    needs["month"] = _month(needs["created_at"])
     applications["apr"] = _aprs(applications)
     product_names = {str(key): f"{row.name} · {institutions[row.institution_id].name}"
                      for key, row in products.items() if row.institution_id in institutions}
@@ -262,29 +261,31 @@ def need_stages(f):
 
 
 def _need_stages(f):
-    needs = f.needs.set_index("id")
-    apps, loans = f.applications, f.loans
-    approved = apps[apps["status"].isin(APPROVED_STATUSES)]
-    loan_rows = loans.merge(apps[["id", "need_id"]], left_on="application_id", right_on="id", how="inner",
-                            suffixes=("", "_application"))
-    stages = pd.DataFrame(index=needs.index)
-    stages["needs"] = True
-    stages["applied"] = needs.index.isin(apps["need_id"])
-    stages["matched"] = needs["has_match"].astype(bool) | stages["applied"]
-    stages["approved"] = needs.index.isin(approved["need_id"])
-    stages["disbursed"] = needs.index.isin(loan_rows["need_id"])
-    stages["repaid"] = needs.index.isin(loan_rows.loc[loan_rows["status"].isin(REPAID_STATUSES), "need_id"])
-    stages["defaulted"] = needs.index.isin(loan_rows.loc[loan_rows["status"].isin(DEFAULTED_STATUSES), "need_id"])
-    amounts = pd.DataFrame(index=needs.index)
-    for stage in ("needs", "matched", "applied"):
-        amounts[stage] = needs["amount"].where(stages[stage], 0.0)
-    amounts["approved"] = approved.groupby("need_id")["approved_amount"].max().reindex(needs.index).fillna(0.0)
-    principal = loan_rows.groupby("need_id")["principal"].sum()
-    amounts["disbursed"] = principal.reindex(needs.index).fillna(0.0)
-    for stage, statuses in (("repaid", REPAID_STATUSES), ("defaulted", DEFAULTED_STATUSES)):
-        amounts[stage] = loan_rows[loan_rows["status"].isin(statuses)].groupby("need_id")["principal"].sum() \
-            .reindex(needs.index).fillna(0.0)
-    return stages, amounts
+    needs, apps, loans = f.needs, f.applications, f.loans
+    ids = pd.Index(needs["id"].to_numpy(), name="id")
+    approved = apps[apps["status"].isin(APPROVED_STATUSES).to_numpy()]
+    # Each loan's need, through its application (loans without one, or of an unknown application, have none).
+    loan_needs = pd.Series(apps["need_id"].to_numpy(), index=apps["id"].to_numpy()).reindex(
+        loans["application_id"].to_numpy()).to_numpy()
+    known = ~pd.isna(loan_needs)
+    loan_needs, loan_status, principal = loan_needs[known], loans["status"].to_numpy()[known], \
+        loans["principal"].to_numpy(dtype=float)[known]
+    repaid, defaulted = np.isin(loan_status, REPAID_STATUSES), np.isin(loan_status, DEFAULTED_STATUSES)
+    applied = ids.isin(apps["need_id"])
+    stages = {"needs": np.ones(len(ids), dtype=bool), "matched": needs["has_match"].to_numpy(dtype=bool) | applied,
+              "applied": applied, "approved": ids.isin(approved["need_id"]), "disbursed": ids.isin(loan_needs),
+              "repaid": ids.isin(loan_needs[repaid]), "defaulted": ids.isin(loan_needs[defaulted])}
+    amount = needs["amount"].to_numpy(dtype=float)
+
+    def per_need(values, keys):
+        return pd.Series(values).groupby(keys).sum().reindex(ids).fillna(0.0).to_numpy()
+
+    amounts = {stage: np.where(stages[stage], amount, 0.0) for stage in ("needs", "matched", "applied")}
+    amounts["approved"] = approved.groupby("need_id")["approved_amount"].max().reindex(ids).fillna(0.0).to_numpy()
+    amounts["disbursed"] = per_need(principal, loan_needs)
+    amounts["repaid"] = per_need(principal[repaid], loan_needs[repaid])
+    amounts["defaulted"] = per_need(principal[defaulted], loan_needs[defaulted])
+    return pd.DataFrame(stages, index=ids), pd.DataFrame(amounts, index=ids)[list(stages)]
 
 
 def application_stages(f):
@@ -322,30 +323,32 @@ def funnel(f):
 def by_month(f):
     """Per month: needs posted, applications submitted, approvals and declines decided, loans disbursed (count and
     万元), each in the month it happened."""
-    apps = f.applications
-    decided = apps[apps["decided_at"].notna()]
+    apps, loans = f.applications, f.loans
+    decided = apps["decided_at"].notna().to_numpy()
+    status = apps["status"]
     months = {
-        "needs": f.needs.groupby("month")["id"].count(),
-        "needs_wan": f.needs.groupby("month")["amount"].sum() / WAN,
-        "applied": apps.groupby(_month(apps["created_at"]))["id"].count(),
-        "approved": decided[decided["status"].isin(APPROVED_STATUSES)].pipe(
-            lambda d: d.groupby(_month(d["decided_at"]))["id"].count()),
-        "declined": decided[decided["status"] == "declined"].pipe(
-            lambda d: d.groupby(_month(d["decided_at"]))["id"].count()),
-        "disbursed": f.loans.groupby(_month(f.loans["disbursed_on"]))["id"].count(),
-        "disbursed_wan": f.loans.groupby(_month(f.loans["disbursed_on"]))["principal"].sum() / WAN,
+        "needs": _per_month(f.needs["created_at"]),
+        "needs_wan": _per_month(f.needs["created_at"], weights=f.needs["amount"]) / WAN,
+        "applied": _per_month(apps["created_at"]),
+        "approved": _per_month(apps["decided_at"], decided & status.isin(APPROVED_STATUSES).to_numpy()),
+        "declined": _per_month(apps["decided_at"], decided & (status == "declined").to_numpy()),
+        "disbursed": _per_month(loans["disbursed_on"]),
+        "disbursed_wan": _per_month(loans["disbursed_on"], weights=loans["principal"]) / WAN,
     }
     table = pd.DataFrame(months).fillna(0).sort_index()
-    return [{"month": month, **{k: (round(float(v), 2) if k.endswith("_wan") else int(v)) for k, v in row.items()}}
+    return [{"month": str(np.datetime64(int(month), "M")),
+             **{k: (round(float(v), 2) if k.endswith("_wan") else int(v)) for k, v in row.items()}}
             for month, row in table.iterrows()]
 
 
-def _month(values):
-    """"YYYY-MM" of each date or time (formatted once per distinct month)."""
-    months = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
-    codes, uniques = pd.factorize(months)
-    names = np.array([str(month) for month in uniques] + [None], dtype=object)
-    return pd.Series(names[codes], index=values.index)
+def _per_month(times, rows=None, weights=None):
+    """Count (or sum of `weights`) of the `rows` (all when None) by the month of their time, months numbered from
+    1970-01 (rows without a time are left out)."""
+    stamps = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]")
+    keep = ~np.isnat(stamps) if rows is None else ~np.isnat(stamps) & rows
+    months = stamps[keep].astype("datetime64[M]").astype(np.int64)
+    values = np.ones(len(months)) if weights is None else np.asarray(weights, dtype=float)[keep]
+    return pd.Series(values).groupby(months).sum()
 
 
 # --- segments -------------------------------------------------------------------------------------------------
@@ -388,15 +391,15 @@ def by_segment(f, segment):
     stages, amounts = application_stages(f) if segment in LENDER_SEGMENTS else need_stages(f)
     shown = stage_names(segment)
     keys, names = _segment_keys(f, segment)
-    counts = stages[shown].groupby(keys).sum()
-    sums = amounts[shown].groupby(keys).sum() / WAN
+    counts = stages[shown].groupby(keys).sum().to_dict("index")
+    sums = (amounts[shown].groupby(keys).sum() / WAN).to_dict("index")
     decisions = _decisions(f, segment)
     rows = []
-    for key in counts.index:
+    for key, row_counts in counts.items():
         decided, rate, apr, approved_wan = decisions.get(key, (0, None, None, None))
         rows.append(SegmentRow(key=key, label=_segment_label(segment, key, names),
-                               counts={s: int(counts.at[key, s]) for s in shown},
-                               amounts_wan={s: round(float(sums.at[key, s]), 2) for s in shown},
+                               counts={s: int(row_counts[s]) for s in shown},
+                               amounts_wan={s: round(float(sums[key][s]), 2) for s in shown},
                                decided=decided, approval_rate=rate, mean_apr=apr, mean_approved_wan=approved_wan))
     _four_fifths(rows)
     return sorted(rows, key=lambda row: (-row.counts[shown[0]], row.label))
@@ -404,21 +407,23 @@ def by_segment(f, segment):
 
 def _decisions(f, segment):
     """Segment key → (decisions, approval rate, mean APR of approvals, mean approved 万元)."""
-    apps = f.applications.set_index("id")
+    apps = f.applications
     keys = _segment_keys(f, segment)[0]
-    if segment not in LENDER_SEGMENTS:
-        keys = apps["need_id"].map(keys)
-    decided = apps[apps["status"].isin(DECIDED_STATUSES)].copy()
-    decided["key"] = keys.reindex(decided.index)
-    decided["approved"] = decided["status"].isin(APPROVED_STATUSES)
-    approved = decided[decided["approved"]]
-    groups = decided.groupby("key")["approved"].agg(["size", "mean"])
-    aprs = approved.groupby("key")["apr"].mean()
-    amounts = approved.groupby("key")["approved_amount"].mean()
-    return {key: (int(size), round(float(rate), 4),
-                  round(float(aprs[key]), 2) if key in aprs.index and pd.notna(aprs[key]) else None,
-                  round(float(amounts[key]) / WAN, 2) if key in amounts.index else None)
-            for key, size, rate in groups.itertuples()}
+    keys = keys.reindex(apps["need_id"]) if segment not in LENDER_SEGMENTS else keys.reindex(apps["id"])
+    decided = apps["status"].isin(DECIDED_STATUSES).to_numpy()
+    decisions = pd.DataFrame({"key": keys.to_numpy()[decided],
+                              "approved": apps["status"].isin(APPROVED_STATUSES).to_numpy()[decided],
+                              "apr": apps["apr"].to_numpy(dtype=float)[decided],
+                              "amount": apps["approved_amount"].to_numpy(dtype=float)[decided]})
+    groups = decisions.groupby("key")["approved"].agg(["size", "mean"])
+    approvals = decisions[decisions["approved"]].groupby("key")[["apr", "amount"]].mean().to_dict("index")
+    result = {}
+    for key, size, rate in groups.itertuples():
+        approval = approvals.get(key)
+        result[key] = (int(size), round(float(rate), 4),
+                       round(float(approval["apr"]), 2) if approval and pd.notna(approval["apr"]) else None,
+                       round(float(approval["amount"]) / WAN, 2) if approval else None)
+    return result
 
 
 def _four_fifths(rows):
