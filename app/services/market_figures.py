@@ -4,17 +4,23 @@ time and by segment; approval rate, APR and amount by segment with the four-fift
 
 Every figure is a count or sum over stored rows (docs/regulator.md says which rows, stage by stage), read once
 into three frames — needs, applications, loans — and kept on the app until the market changes (checked at most
-every MATCH_ODDS_REFRESH_SECONDS), so the dashboard stays quick on a large market.
+every MATCH_ODDS_REFRESH_SECONDS), so the dashboard stays quick on a large market. With
+DASHBOARD_BACKGROUND_REFRESH a view that finds the market changed gets the kept figures, with the time they were read,
+while a thread of the process reads the market again.
 """
 import io
+import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from flask_babel import get_locale
+from flask import current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, cast, func, select
 
+from app.common import clock
 from app.common.dates import local_date
 from app.common.region import town_name
 from app.common.vocab import (
@@ -36,6 +42,7 @@ from app.entities import (
     Product,
     RepaymentOutcome,
 )
+from app.extensions import db
 from app.matching.apr import annualised_rate, method_index
 from app.matching.rules import ATTRIBUTES, SECTION_NAMES, section_of
 
@@ -43,6 +50,9 @@ from . import match_supervision, supervision
 from .market import _kept
 
 FIGURES_KEY = "market_figures"
+# The lock held by the thread that reads the market again (one per app and process).
+REFRESH_KEY = "market_figures_refresh"
+_REFRESH_LOCKS = threading.Lock()
 WAN = 10_000
 # A segment's approval rate below this share of the best segment's is flagged (the four-fifths rule), once
 # both have at least MIN_DECIDED decisions.
@@ -51,6 +61,8 @@ MIN_DECIDED = 20
 REPAID_STATUSES = ("repaid",)
 DEFAULTED_STATUSES = ("defaulted", "written_off")
 UNMET_RULES = 8
+# The languages of the pages (app.select_locale), for which boards are made ahead in a background reading.
+LANGUAGES = ("zh", "en")
 
 STAGES = Vocabulary({"needs": _l("融资需求"), "matched": _l("有匹配产品"), "applied": _l("已申请"),
                      "approved": _l("获批"), "disbursed": _l("已放款"), "repaid": _l("已结清"),
@@ -77,6 +89,8 @@ class Frames:
     stages: dict = field(default_factory=dict)
     # Product id (text) → "product · institution", for the breakdown by product.
     product_names: dict = field(default_factory=dict)
+    # When the market was read (UTC, by the platform's clock).
+    read_at: datetime | None = None
 
 
 @dataclass
@@ -110,6 +124,9 @@ class Dashboard:
     institutions: list = field(default_factory=list)
     unmet_count: int = 0
     unmet_rules: list = field(default_factory=list)
+    # When the figures' market was read (UTC), and whether a newer reading is under way.
+    as_of: datetime | None = None
+    refreshing: bool = False
 
 
 def _frame(session, query, columns, text=()):
@@ -161,6 +178,7 @@ def read_frames(session):
 
     The few institutions and products are read apart and joined in pandas, so the long frames carry only ids,
     codes, numbers and times."""
+    read_at = clock.utcnow()
     matched = select(Match.need_id).where(Match.eligible.is_(True)).distinct()
     dialect = session.get_bind().dialect.name
     needs = _frame(session, select(
@@ -210,7 +228,7 @@ def read_frames(session):
     applications["apr"] = _aprs(applications)
     product_names = {str(key): f"{row.name} · {institutions[row.institution_id].name}"
                      for key, row in products.items() if row.institution_id in institutions}
-    return Frames(needs, applications, loans, product_names=product_names)
+    return Frames(needs, applications, loans, product_names=product_names, read_at=read_at)
 
 
 def _aprs(applications):
@@ -242,8 +260,67 @@ def _fingerprint(session):
 
 
 def frames(session):
-    """The frames, kept on the app until the market changes."""
-    return _kept(FIGURES_KEY, lambda: _fingerprint(session), lambda: read_frames(session))
+    """The frames, kept on the app until the market changes. With DASHBOARD_BACKGROUND_REFRESH, once frames are kept,
+    a view that finds the market changed gets them at once while a background thread reads the new ones."""
+    app = current_app._get_current_object()
+    kept = app.extensions.get(FIGURES_KEY)  # (fingerprint, frames, checked at), as _kept keeps them
+    if kept is None or not app.config["DASHBOARD_BACKGROUND_REFRESH"]:
+        return _kept(FIGURES_KEY, lambda: _fingerprint(session), lambda: read_frames(session))
+    key, value, checked = kept
+    now = clock.utcnow()
+    if timedelta(0) <= now - checked < timedelta(seconds=app.config["MATCH_ODDS_REFRESH_SECONDS"]):
+        return value
+    if _fingerprint(session) == key:
+        app.extensions[FIGURES_KEY] = (key, value, now)
+    else:
+        _refresh_in_background(app)
+    return value
+
+
+def _refresh_lock(app):
+    with _REFRESH_LOCKS:
+        return app.extensions.setdefault(REFRESH_KEY, threading.Lock())
+
+
+def refreshing(app=None):
+    """Whether a background thread is reading the market again."""
+    return _refresh_lock(app or current_app._get_current_object()).locked()
+
+
+def _refresh_in_background(app):
+    """Read the market again in a thread of this process (its own app context and database session), unless one is
+    at it already; the new frames replace the kept ones once read. The fingerprint is read first, so a change made
+    while the frames are read is seen at the next check."""
+    lock = _refresh_lock(app)
+    if not lock.acquire(blocking=False):
+        return
+
+    def run():
+        try:
+            with app.app_context():
+                try:
+                    key = _fingerprint(db.session)
+                    value = read_frames(db.session)
+                    before = app.extensions.get(FIGURES_KEY)
+                    _prepare_boards(db.session, value, list(before[1].boards) if before else [])
+                    app.extensions[FIGURES_KEY] = (key, value, clock.utcnow())
+                finally:
+                    db.session.remove()
+        except Exception:  # the kept figures stay; the next view that finds the market changed tries again
+            app.logger.exception("the market figures could not be read again")
+        finally:
+            lock.release()
+
+    threading.Thread(target=run, name="market-figures", daemon=True).start()
+
+
+def wait_for_refresh(app, timeout=60):
+    """Wait until no background reading of the market is under way (tests, benchmarks); False on timeout."""
+    lock = _refresh_lock(app)
+    if lock.acquire(timeout=timeout):
+        lock.release()
+        return True
+    return False
 
 
 # --- stages ---------------------------------------------------------------------------------------------------
@@ -472,12 +549,24 @@ def programme_totals(f):
 def dashboard(session, segment="subject_kind"):
     """Everything the dashboard shows, for the breakdown by `segment` (computed once per segment, reader's language
     and state of the market: the boards hold words — stages, segment names — as well as figures)."""
-    f = frames(session)
-    language = str(get_locale())
+    board = _board(session, frames(session), str(get_locale()), segment)
+    return replace(board, refreshing=True) if refreshing() else board
+
+
+def _board(session, f, language, segment):
     if (language, segment) not in f.boards:
         common = f.boards.get((language, None)) or f.boards.setdefault((language, None), _common(session, f))
         f.boards[(language, segment)] = replace(common, segment=segment, segments=by_segment(f, segment))
     return f.boards[(language, segment)]
+
+
+def _prepare_boards(session, f, viewed):
+    """The boards `viewed` on the figures before (language, segment), made on the new frames `f` before these are
+    shown, so that the views after a background reading find them ready."""
+    for language, segment in viewed:
+        if segment is not None and language in LANGUAGES:
+            with force_locale(language):
+                _board(session, f, language, segment)
 
 
 def _common(session, f):
@@ -485,7 +574,7 @@ def _common(session, f):
     return Dashboard(funnel=funnel(f), months=by_month(f), segment=None, segments=[], totals=programme_totals(f),
                      counts=supervision.market_counts(session), institutions=supervision.by_institution(session),
                      unmet_count=match_supervision.unmatched_count(session),
-                     unmet_rules=match_supervision.unmatched_rule_totals(session)[:UNMET_RULES])
+                     unmet_rules=match_supervision.unmatched_rule_totals(session)[:UNMET_RULES], as_of=f.read_at)
 
 
 def stage_names(segment):

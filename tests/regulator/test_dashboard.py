@@ -88,3 +88,8 @@ def test_a_second_regulator_reads_the_kept_figures_in_their_own_language(app, wo
     assert "有匹配产品" not in page and "农户" not in page
     page = page_text(chinese.get("/regulator/?by=subject_kind"))
     assert "有匹配产品" in page and "农户" in page and "Farmer" not in page
+
+
+def test_the_dashboard_says_when_its_figures_were_read(regulator):
+    page = page_text(regulator.get("/regulator/"))
+    assert "数据截至 " in page

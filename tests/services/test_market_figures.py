@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import delete, select
 
 from app.common.dates import add_months, local_date
@@ -236,3 +237,52 @@ def test_the_unmet_demand_rules_read_lean_equal_those_of_the_unmatched_needs(app
     assert lean and lean == match_supervision.failed_rule_totals(match_supervision.unmatched_needs(db.session))
     assert dict(lean)["amount"] >= dict(lean)["guarantee"] and "region" not in dict(lean)
     assert market_figures.dashboard(db.session).unmet_rules == lean[:market_figures.UNMET_RULES]
+
+
+def test_a_changed_market_is_read_again_in_the_background_while_the_kept_figures_are_shown(app):
+    build_market(needs=10)
+    app.config["DASHBOARD_BACKGROUND_REFRESH"] = True
+    first = market_figures.frames(db.session)
+    assert first.read_at is not None
+    factories.NeedFactory(subject=db.session.scalars(select(FinancingNeed)).first().subject)
+    db.session.commit()
+    assert market_figures.frames(db.session) is first  # the view does not wait for the market to be read
+    assert market_figures.wait_for_refresh(app, timeout=30)
+    fresh = market_figures.frames(db.session)
+    assert len(fresh.needs) == len(first.needs) + 1 and fresh.read_at >= first.read_at
+    assert market_figures.frames(db.session) is fresh  # unchanged since: kept
+
+
+def test_a_failed_background_reading_keeps_the_figures_and_is_tried_again(app, monkeypatch):
+    build_market(needs=10)
+    app.config["DASHBOARD_BACKGROUND_REFRESH"] = True
+    first = market_figures.frames(db.session)
+    factories.NeedFactory(subject=db.session.scalars(select(FinancingNeed)).first().subject)
+    db.session.commit()
+    read = market_figures.read_frames
+    monkeypatch.setattr(market_figures, "read_frames", lambda session: 1 / 0)
+    assert market_figures.frames(db.session) is first
+    assert market_figures.wait_for_refresh(app, timeout=30)
+    assert app.extensions[market_figures.FIGURES_KEY][1] is first and not market_figures.refreshing(app)
+    monkeypatch.setattr(market_figures, "read_frames", read)
+    assert market_figures.frames(db.session) is first  # the market still differs from the kept figures': again
+    assert market_figures.wait_for_refresh(app, timeout=30)
+    assert len(market_figures.frames(db.session).needs) == len(first.needs) + 1
+
+
+def test_a_background_reading_makes_ready_the_boards_read_before_in_their_language(app):
+    build_market(needs=10)
+    app.config["DASHBOARD_BACKGROUND_REFRESH"] = True
+    with app.test_request_context():
+        with force_locale("en"):
+            english = market_figures.dashboard(db.session, "town")
+        market_figures.dashboard(db.session, "subject_kind")
+    factories.NeedFactory(subject=db.session.scalars(select(FinancingNeed)).first().subject)
+    db.session.commit()
+    market_figures.frames(db.session)
+    assert market_figures.wait_for_refresh(app, timeout=30)
+    fresh = market_figures.frames(db.session)
+    assert set(fresh.boards) >= {("en", "town"), ("en", None), ("zh", "subject_kind"), ("zh", None)}
+    assert fresh.boards[("en", None)].funnel[0][1] == english.funnel[0][1] == "Financing needs"
+    assert fresh.boards[("zh", None)].funnel[0][1] == "融资需求"
+    assert fresh.boards[("en", None)].funnel[0][2] == english.funnel[0][2] + 1
