@@ -140,7 +140,7 @@ def register_operations(app):
 
 
 def register_commands(app):
-    """The `flask platform|data|models|…|compliance|market|backup|jobs|audit|notifications|outbox` groups."""
+    """The `flask platform|data|models|…|compliance|lists|market|backup|jobs|audit|notifications|outbox` groups."""
     from app.cli import (
         api_cli,
         applications_cli,
@@ -151,6 +151,7 @@ def register_commands(app):
         data_cli,
         exchange_cli,
         jobs_cli,
+        lists_cli,
         loans_cli,
         market_cli,
         matches_cli,
@@ -163,5 +164,5 @@ def register_commands(app):
 
     for group in (platform_cli, data_cli, models_cli, scores_cli, matches_cli, applications_cli, loans_cli,
                   clock_cli, compliance_cli, market_cli, backup_cli, jobs_cli, notifications_cli, outbox_cli,
-                  audit_cli, api_cli, exchange_cli):
+                  audit_cli, api_cli, exchange_cli, lists_cli):
         app.cli.add_command(group)

@@ -34,6 +34,7 @@ from app.services import (
     feedback,
     idempotency,
     ingestion,
+    lists,
     match_runs,
     models,
     notifications,
@@ -357,6 +358,22 @@ def escalate_command():
     escalated = response_clock.escalate_overdue(db.session, now)
     db.session.commit()
     click.echo(json.dumps({"escalated": len(escalated), "overdue": response_clock.overdue_count(db.session, now)}))
+
+
+@click.group("lists")
+def lists_cli():
+    """Red and black list commands (docs/credit-governance.md)."""
+
+
+@lists_cli.command("close-expired")
+@with_appcontext
+def lists_close_expired_command():
+    """Close the entries whose term ended (run daily; the market replay does it in its daily round): each leaves
+    its list on its last day, audited and notified, and the subject is re-scored and re-matched. Prints
+    {"closed": n, "subjects": [...]} as JSON."""
+    subject_ids = lists.close_expired(db.session)
+    db.session.commit()
+    click.echo(json.dumps({"closed": len(subject_ids), "subjects": subject_ids}))
 
 
 @click.group("compliance")

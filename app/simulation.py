@@ -65,6 +65,7 @@ from app.services import (
     accounts,
     applications,
     compliance_checks,
+    lists,
     loans,
     market,
     matches,
@@ -328,12 +329,14 @@ class Replay:
 
     def daily_round(self, now):
         """What the platform's daily jobs do: offers past their last day expire, overdue applications escalate,
-        the compliance rules flag what they find (and on Mondays the odds are refitted)."""
+        the compliance rules flag what they find, list entries past their term leave their lists (and on Mondays the
+        odds are refitted)."""
         if beijing_day(now).weekday() == REFIT_WEEKDAY:
             self.refit_odds()
         applications.expire_offers(self.session, now=now)
         response_clock.escalate_overdue(self.session, now)
         compliance_checks.run(self.session, now)
+        lists.close_expired(self.session, beijing_day(now))
 
     def score_applicants(self, now, subject_ids):
         """Score the month's applicants as of its first day: the score their officers will see."""

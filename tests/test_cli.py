@@ -10,7 +10,7 @@ from app.common.dates import local_date
 from app.credit import snapshot
 from app.entities import AuditEntry, CreditScore, FeedbackUpload, ScoringRun, SourceBatch
 from app.extensions import db
-from app.services import accounts, models
+from app.services import accounts, lists, models
 
 from . import factories
 from .conftest import ACTIONABLE_VERSION
@@ -187,3 +187,15 @@ def test_scores_refresh_on_dask_needs_a_snapshot_and_everyone(app):
     assert "--snapshot" in runner.invoke(args=["scores", "refresh", "--engine", "dask"]).output
     assert "--subject" in runner.invoke(args=["scores", "refresh", "--engine", "dask", "--snapshot", "x",
                                               "--subject", "1"]).output
+
+
+def test_lists_close_expired_closes_the_entries_past_their_term(app, world):
+    today = local_date()
+    entry = lists.add_entry(db.session, world["users"]["regulator"], world["firm"], "trustworthy", "纳税信用A级",
+                            listed_on=today - timedelta(days=400), ends_on=today - timedelta(days=35))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert last_json(runner.invoke(args=["lists", "close-expired"])) == {"closed": 1, "subjects": [world["firm"].id]}
+    db.session.refresh(entry)
+    assert entry.status == "removed" and entry.removed_on == today - timedelta(days=35)
+    assert last_json(runner.invoke(args=["lists", "close-expired"])) == {"closed": 0, "subjects": []}

@@ -109,6 +109,23 @@ def remove_entry(session, user, entry, reason, removed_on=None, refresh=True):
     return entry
 
 
+def close_expired(session, today=None):
+    """Close every entry still marked in force whose term ended (`ends_on` on or before `today`, Beijing's date by
+    default): it leaves the list on its last day, with the reason, audited and notified like any exit (matching
+    already ignores an entry past its term), and the subject is re-scored and re-matched. Run daily; a second run
+    closes nothing. Returns the subject ids whose entries were closed."""
+    today = today or local_date()
+    ended = session.scalars(select(ListEntry).where(ListEntry.status == "active", ListEntry.ends_on.is_not(None),
+                                                     ListEntry.ends_on <= today)
+                            .order_by(ListEntry.id)).all()
+    for entry in ended:
+        remove_entry(session, None, entry, _("名单期限届满"), removed_on=entry.ends_on, refresh=False)
+    subject_ids = sorted({entry.subject_id for entry in ended})
+    for subject_id in subject_ids:
+        rescoring.refresh_subject(session, subject_id)
+    return subject_ids
+
+
 def _flagged_cases(session, subject_ids=None):
     """Current 司法涉诉 records flagged 失信被执行人 on a case not closed: natural key → record."""
     query = select(SourceRecord).where(SourceRecord.source == "court_case", SourceRecord.superseded_by_id.is_(None))

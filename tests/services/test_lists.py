@@ -1,10 +1,13 @@
 """Red and black lists: entries change matching only as their list's measures say (过惩相当), exits
 restore it, and 失信被执行人 court records list and delist the firm."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from app.common.dates import local_date
 from app.common.errors import InvalidInput
-from app.entities import AuditEntry, ListEntry, Match
+from app.entities import AuditEntry, ListEntry, Match, Notification
 from app.extensions import db
 from app.services import ingestion, lists, matches
 
@@ -89,3 +92,28 @@ def test_court_records_flagged_dishonest_list_and_delist_the_firm(world, tmp_pat
     db.session.expire_all()
     entry = db.session.get(ListEntry, entry.id)
     assert entry.status == "removed" and entry.removed_on is not None and "不再" in entry.removed_reason
+
+
+def test_an_entry_past_its_term_leaves_its_list_on_its_last_day(catalogue):
+    """Matching already ignores an entry past its term; the daily close records the exit, tells the firm and
+    re-matches it, and leaves an entry still in its term alone."""
+    regulator, firm, needs = catalogue["users"]["regulator"], catalogue["firm"], catalogue["needs"]
+    before = {kind: _eligible(need) for kind, need in needs.items()}
+    today = local_date()
+    ended = lists.add_entry(db.session, regulator, firm, "court_dishonest", "案件（2026）陕0203执7号被列为失信被执行人",
+                            listed_on=today - timedelta(days=30), ends_on=today + timedelta(days=1))
+    lasting = lists.add_entry(db.session, regulator, firm, "trustworthy", "连续三年纳税信用A级",
+                              listed_on=today - timedelta(days=30), ends_on=today + timedelta(days=2))
+    assert _eligible(needs["credit"]) == set()
+    assert lists.close_expired(db.session, today) == []
+    assert lists.close_expired(db.session, today + timedelta(days=1)) == [firm.id]
+    assert (ended.status, ended.removed_on) == ("removed", today + timedelta(days=1))
+    assert ended.removed_reason == "名单期限届满"
+    assert lasting.status == "active"
+    assert {kind: _eligible(need) for kind, need in needs.items()} == before
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "ListEntry",
+                                                                 AuditEntry.target_id == ended.id)).all()
+    assert actions == ["list.add", "list.remove"]
+    told = db.session.scalars(select(Notification).where(Notification.kind == "delisted")).all()
+    assert [n.params["list_kind"] for n in told] == ["court_dishonest"]
+    assert lists.close_expired(db.session, today + timedelta(days=1)) == []
