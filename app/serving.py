@@ -93,10 +93,15 @@ def ensure_database(url):
 
 
 def post_fork(server, worker):
-    """In a new worker: drop the database connections of the app preloaded in the master."""
+    """In a new worker: drop the database connections of the app preloaded in the master, then begin reading the
+    market for the regulator's dashboard in the background (DASHBOARD_BACKGROUND_REFRESH), so that the worker's
+    first dashboard view does not read it itself."""
     app = getattr(server.app, "callable", None)
     if app is not None:
         dispose_engines(app)
+        from app.services import market_figures
+
+        market_figures.warm_up(app)
 
 
 def child_exit(server, worker):

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from app import serving
 from app.extensions import db
+from app.services import market_figures
 
 from .conftest import PG_URL, make_app
 
@@ -127,3 +128,12 @@ def test_gunicorn_serves_the_app_with_its_configuration(tmp_path):
     written = log.read_text()
     assert "Booting worker" in written and written.count("Booting worker") == 2
     assert '"GET /login HTTP/1.1" 200' in written and "ms\n" in written  # the access log, with the time taken
+
+
+def test_a_forked_worker_begins_reading_the_market_for_the_dashboard(database_url):
+    app = make_app(database_url, DASHBOARD_BACKGROUND_REFRESH=True)
+    with app.app_context():
+        serving.post_fork(SimpleNamespace(app=SimpleNamespace(callable=app)), SimpleNamespace(pid=1))
+        assert market_figures.wait_for_refresh(app, timeout=30)
+        assert app.extensions[market_figures.FIGURES_KEY][1].read_at is not None
+        db.session.remove()

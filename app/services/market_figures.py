@@ -53,6 +53,8 @@ FIGURES_KEY = "market_figures"
 # The lock held by the thread that reads the market again (one per app and process).
 REFRESH_KEY = "market_figures_refresh"
 _REFRESH_LOCKS = threading.Lock()
+# How long a first view waits for a reading under way before reading the market itself.
+FIRST_READING_WAIT_SECONDS = 30
 WAN = 10_000
 # A segment's approval rate below this share of the best segment's is flagged (the four-fifths rule), once
 # both have at least MIN_DECIDED decisions.
@@ -264,6 +266,9 @@ def frames(session):
     a view that finds the market changed gets them at once while a background thread reads the new ones."""
     app = current_app._get_current_object()
     kept = app.extensions.get(FIGURES_KEY)  # (fingerprint, frames, checked at), as _kept keeps them
+    if kept is None and app.config["DASHBOARD_BACKGROUND_REFRESH"] and refreshing(app):
+        wait_for_refresh(app, timeout=FIRST_READING_WAIT_SECONDS)  # the reading begun at the worker's start
+        kept = app.extensions.get(FIGURES_KEY)
     if kept is None or not app.config["DASHBOARD_BACKGROUND_REFRESH"]:
         return _kept(FIGURES_KEY, lambda: _fingerprint(session), lambda: read_frames(session))
     key, value, checked = kept
@@ -275,6 +280,13 @@ def frames(session):
     else:
         _refresh_in_background(app)
     return value
+
+
+def warm_up(app):
+    """Begin reading the market in the background when nothing is kept yet (a web worker's start, so that its
+    first dashboard view finds the figures read or being read)."""
+    if app.config["DASHBOARD_BACKGROUND_REFRESH"] and FIGURES_KEY not in app.extensions:
+        _refresh_in_background(app)
 
 
 def _refresh_lock(app):

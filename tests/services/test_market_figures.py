@@ -286,3 +286,14 @@ def test_a_background_reading_makes_ready_the_boards_read_before_in_their_langua
     assert fresh.boards[("en", None)].funnel[0][1] == english.funnel[0][1] == "Financing needs"
     assert fresh.boards[("zh", None)].funnel[0][1] == "融资需求"
     assert fresh.boards[("en", None)].funnel[0][2] == english.funnel[0][2] + 1
+
+
+def test_a_first_view_waits_for_the_reading_begun_at_the_workers_start(app):
+    build_market(needs=10)
+    app.config["DASHBOARD_BACKGROUND_REFRESH"] = True
+    app.extensions.pop(market_figures.FIGURES_KEY, None)
+    market_figures.warm_up(app)
+    first = market_figures.frames(db.session)
+    assert app.extensions[market_figures.FIGURES_KEY][1] is first and len(first.needs) == 10
+    market_figures.warm_up(app)  # something kept: nothing to do
+    assert not market_figures.refreshing(app) and market_figures.frames(db.session) is first
