@@ -100,7 +100,7 @@ browser:
 	  echo "chromium could not be installed: the browser tests will be skipped (and fail in CI)"
 
 test: setup browser
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests -q -p no:cacheprovider
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests -q -p no:cacheprovider --durations=30
 
 lint: $(VENV_OK)
 	$(PY) -m ruff check .
