@@ -2,11 +2,14 @@
 
 On a synthetic district of 100,000 firms (`--quick`: 5,000) ingested into PostgreSQL through the
 platform's own path, with a model trained by `python -m training.train` into a temporary registry and
-activated — on the district itself, or with `--quick` on the 20,000-firm district (MODEL_FIRMS), so that
-the model has its full size:
+activated — on the district itself, or with `--quick` on the 20,000-firm district (MODEL_FIRMS) with
+exactly MODEL_ROUNDS boosting rounds (`--rounds`), so that the model has the size of one trained on a
+full 50,000-firm district (its tree count is what makes a one-row score cost what it costs):
 
 - single: one subject's feature row → PD, score, grade, reasons (`Scorer.score_row`), against a bare
-  LightGBM `booster.predict(row, pred_contrib=True)` on the same prepared row, interleaved in one run;
+  LightGBM `booster.predict(row, pred_contrib=True)` on the same prepared row with the same threads (one:
+  what `score_row` runs on), interleaved in one run; also against the default threads and against
+  LightGBM's single-row C call alone (what `score_row` itself calls);
 - from_db: one subject's features built from its stored records (the lean path), then scored;
 - batch: the refresh of every subject (records, features, score, reasons, chart, store) in rows/s,
   and the scoring part (prepared matrix → rows to store) against bare LightGBM on the same matrix;
@@ -51,10 +54,14 @@ from app.services import activation, models, scoring_runs
 from benchmarks.ingest import district, say
 
 FIRMS, QUICK_FIRMS = 100_000, 5_000
-# The model --quick scores with is trained on a district of this size, so that it has the full model's
-# size (hundreds of trees, not the dozen a 5,000-firm district's few defaults stop at): the single row's
-# ratio to bare LightGBM is only meaningful on a model of the size production runs.
+# The model --quick scores with is trained on a district of this size with a fixed number of rounds, so
+# that it has the full model's size (not the dozens of trees early stopping leaves on a small district's
+# few defaults): the single row's ratio to bare LightGBM is only meaningful on a model of the size
+# production runs. MODEL_ROUNDS is the tree count of `training.train` with its defaults (seed 0, early
+# stopping) on a full 50,000-firm district (`training.synth --seed 1`, 36 months), measured on 2026-12-05:
+# 175 trees (136 with --seed 1); docs/benchmarks.md.
 MODEL_FIRMS = 20_000
+MODEL_ROUNDS = 175
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_scoring"
 REGION = Config.REGION_CODE
 APPLICANTS = 200
@@ -95,10 +102,11 @@ class BenchDatabase:
         self.server.dispose()
 
 
-def train(folder, registry):
-    """Train a version on the district into `registry`; its name."""
+def train(folder, registry, rounds=None):
+    """Train a version on the district into `registry` (with `rounds`: exactly that many); its name."""
     done = subprocess.run([sys.executable, "-m", "training.train", "--data", str(folder), "--out", str(registry),
-                           "--seed", "1"], check=True, capture_output=True, text=True)
+                           "--seed", "1", *(["--rounds", str(rounds)] if rounds else [])],
+                          check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])["version"]
 
 
@@ -131,26 +139,44 @@ def sample_ids(count, seed=0):
 
 
 def bench_single(scorer, rows, repeats):
-    """Interleaved timings of score_row and of the bare LightGBM call on the same prepared rows."""
+    """Interleaved timings of score_row and of the bare LightGBM call on the same prepared rows.
+
+    `single_ratio_to_bare` compares with `predict(row, pred_contrib=True)` on the threads score_row
+    runs on (one: the single-row predictor is made with num_threads=1); beside it, the single-row C
+    call alone (what score_row calls). The three take turns, in an order that rotates. LightGBM's
+    default threads are timed in a loop of their own afterwards: such a call can leave its OpenMP pool
+    busy-waiting on the two cores, which would slow whatever runs next.
+    """
     prepared = [scorer.prepare_row(row) for row in rows]
     booster = scorer.bundle.booster
-    ours, bare, bare_one_thread = [], [], []
+    calls = [("bare", lambda matrix, _row: booster.predict(matrix, pred_contrib=True, num_threads=1)),
+             ("ours", lambda _matrix, row: scorer.score_row(row))]
+    if scorer.single_row.available:
+        calls.append(("c_call", lambda matrix, _row: scorer.single_row(matrix)))
+    timings = {key: [] for key, _ in calls}
     for k in range(repeats + 50):
         row, matrix = rows[k % len(rows)], prepared[k % len(rows)]
+        turn = k % len(calls)
+        for key, call in calls[turn:] + calls[:turn]:
+            started = time.perf_counter()
+            call(matrix, row)
+            if k >= 50:  # warm-up left out
+                timings[key].append(time.perf_counter() - started)
+    ours_p, bare_p = percentiles(timings["ours"]), percentiles(timings["bare"])
+    result = {"single_p50_ms": ours_p[0], "single_p99_ms": ours_p[2], "single_bare_p50_ms": bare_p[0],
+              "single_bare_p99_ms": bare_p[2], "single_ratio_to_bare": round(ours_p[0] / bare_p[0], 3)}
+    if "c_call" in timings:
+        c_p = percentiles(timings["c_call"])
+        result |= {"single_c_call_p50_ms": c_p[0], "single_ratio_to_c_call": round(ours_p[0] / c_p[0], 3)}
+    default = []
+    for k in range(repeats // 2 + 50):
         started = time.perf_counter()
-        booster.predict(matrix, pred_contrib=True)
-        middle = time.perf_counter()
-        scorer.score_row(row)
-        finished = time.perf_counter()
-        booster.predict(matrix, pred_contrib=True, num_threads=1)  # what score_row calls for one row
-        if k >= 50:  # warm-up left out
-            bare.append(middle - started)
-            ours.append(finished - middle)
-            bare_one_thread.append(time.perf_counter() - finished)
-    ours_p, bare_p, one_p = percentiles(ours), percentiles(bare), percentiles(bare_one_thread)
-    return {"single_p50_ms": ours_p[0], "single_p99_ms": ours_p[2], "single_bare_p50_ms": bare_p[0],
-            "single_bare_p99_ms": bare_p[2], "single_ratio_to_bare": round(ours_p[0] / bare_p[0], 3),
-            "single_bare_1thread_p50_ms": one_p[0], "single_ratio_to_bare_1thread": round(ours_p[0] / one_p[0], 3)}
+        booster.predict(prepared[k % len(rows)], pred_contrib=True)
+        if k >= 50:
+            default.append(time.perf_counter() - started)
+    default_p = percentiles(default)
+    return result | {"single_bare_default_threads_p50_ms": default_p[0],
+                     "single_ratio_to_bare_default_threads": round(ours_p[0] / default_p[0], 3)}
 
 
 def bench_from_db(scorer, ids, towns):
@@ -291,7 +317,8 @@ def main(argv=None):
         say("training a model version into a temporary registry …")
         registry = scratch / "models"
         trained_on = max(firms, MODEL_FIRMS)
-        version = train(folder if trained_on == firms else district(trained_on), registry)
+        rounds = MODEL_ROUNDS if trained_on != firms else None  # the full run's own model has its own size
+        version = train(folder if trained_on == firms else district(trained_on), registry, rounds)
         url = database.fresh()
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MODEL_REGISTRY": str(registry),
                           "REJECT_DIR": str(scratch / "rejects"), "UPLOAD_DIR": str(scratch / "uploads"),
@@ -300,7 +327,7 @@ def main(argv=None):
             db.create_all()
             ingest_seconds, run = load(app, folder, registry, version)
             result = {"quick": args.quick, "database": "postgresql", "ingest_s": ingest_seconds,
-                      "model_trained_on_firms": trained_on,
+                      "model_trained_on_firms": trained_on, "model_rounds": rounds or "early stopping",
                       **measure(app, registry, firms, args.quick, run)}
             db.session.remove()
             db.engine.dispose()

@@ -51,10 +51,13 @@ LABEL_DEFINITION = {
 }
 
 
-def fit_booster(examples, train, valid, seed):
-    """LightGBM on the training period, stopped early on the validation period."""
+def fit_booster(examples, train, valid, seed, rounds=None):
+    """LightGBM on the training period, stopped early on the validation period; with `rounds`, exactly
+    that many rounds instead (a model of a chosen size, e.g. for a speed benchmark on a small district)."""
     params = {**PARAMS, "seed": seed, "monotone_constraints": [BY_NAME[n].monotone for n in FEATURE_NAMES]}
     dtrain = lgb.Dataset(examples.X[train], examples.y[train], free_raw_data=False)
+    if rounds is not None:
+        return lgb.train(params, dtrain, num_boost_round=rounds), params
     dvalid = lgb.Dataset(examples.X[valid], examples.y[valid], reference=dtrain)
     booster = lgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, valid_sets=[dvalid],
                         callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
@@ -121,16 +124,16 @@ def train(examples, towns, seed=0, truth=None, options=None):
     every loan (as scoring fills them from the stored tables). `options`: `ablate` (feature families
     left blank), `peers` (on by default) and `group_calibration` (off by default: on the 50k district
     measured, offsets fitted on the validation period moved farmers' mean PD away from their own, see
-    docs/model.md).
+    docs/model.md); `rounds` (None: early stopping) fixes the number of boosting rounds.
     """
-    options = {"ablate": (), "peers": True, "group_calibration": False, **(options or {})}
+    options = {"ablate": (), "peers": True, "group_calibration": False, "rounds": None, **(options or {})}
     cuts = examples.split_dates()
     train_mask, valid_mask, _hold = examples.parts(cuts)
     use_peers = options["peers"] and "peers" not in options["ablate"]
     tables = peers.fit_tables(examples.X[train_mask]) if use_peers else None
     examples.X = with_peers(examples.X, tables)
     ablated = ablate(examples, options["ablate"]) if options["ablate"] else []
-    booster, params = fit_booster(examples, train_mask, valid_mask, seed)
+    booster, params = fit_booster(examples, train_mask, valid_mask, seed, options["rounds"])
     raw_valid = booster.predict(examples.X[valid_mask], raw_score=True, num_iteration=booster.best_iteration)
     calibration = platt(raw_valid, examples.y[valid_mask])
     if options["group_calibration"]:
@@ -168,6 +171,8 @@ def parse_args(argv):
     parser.add_argument("--no-peers", action="store_true", help="no peer tables (percentiles within peers missing)")
     parser.add_argument("--group-calibration", action="store_true",
                         help="per-group log-odds offsets after Platt scaling (off by default)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="exactly this many boosting rounds, no early stopping (a model of a fixed size)")
     parser.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
                         help="dask: build the features per partition of subjects on a Dask cluster (needs --snapshot)")
     parser.add_argument("--scheduler", help="with --engine dask: the scheduler's address (default: a LocalCluster)")
@@ -208,7 +213,7 @@ def main(argv=None):
     examples = load_examples(args, towns)
     truth = dataset.truth_for(args.data, examples.loans) if args.data is not None else None
     options = {"ablate": tuple(f for f in args.ablate.split(",") if f), "peers": not args.no_peers,
-               "group_calibration": args.group_calibration}
+               "group_calibration": args.group_calibration, "rounds": args.rounds}
     booster, metadata, report = train(examples, towns, args.seed, truth, options)
     metadata["training_seconds"] = round(time.perf_counter() - started, 1)
     version = new_version_name(examples.fingerprint)

@@ -37,6 +37,11 @@ class SingleRowContributions:
         self._config = ctypes.c_void_p()
         self._length = ctypes.c_int64()
         self._out = np.empty(n_features + 1, dtype=np.float64)
+        self._in = np.empty(n_features, dtype=np.float64)  # each row is copied here: its pointer is made once
+        # the pointers ctypes passes, made once (ndarray.ctypes costs a microsecond a call)
+        self._in_pointer = self._in.ctypes.data_as(ctypes.c_void_p)
+        self._out_pointer = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+        self._length_pointer = ctypes.byref(self._length)
         if _LIB is None or not hasattr(_LIB, "LGBM_BoosterPredictForMatSingleRowFastInit"):
             return
         self._booster = booster  # the config points into the booster: keep it alive as long
@@ -46,14 +51,17 @@ class SingleRowContributions:
             ctypes.byref(self._config)))
         self.available = True
 
-    def __call__(self, row):
-        """[1, features + 1] raw contributions of one prepared row (float64, n_features values)."""
-        row = np.ascontiguousarray(row, dtype=np.float64).reshape(-1)
+    def __call__(self, row, factor=1.0):
+        """[1, features + 1] raw contributions of one prepared row (float64, n_features values), each
+        multiplied by `factor` (a calibration's slope; 1 leaves them as they are)."""
+        row = np.asarray(row, dtype=np.float64)
+        if row.size != self.n_features:
+            raise ValueError(f"one row of {self.n_features} features expected, got {row.size} values")
         with self._lock:
+            np.copyto(self._in, row.reshape(-1))
             _check(_LIB.LGBM_BoosterPredictForMatSingleRowFast(
-                self._config, row.ctypes.data_as(ctypes.c_void_p), ctypes.byref(self._length),
-                self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))))
-            return self._out.reshape(1, -1).copy()
+                self._config, self._in_pointer, self._length_pointer, self._out_pointer))
+            return np.multiply(self._out, factor).reshape(1, -1)  # a new array: the buffer is reused
 
     def __del__(self):
         if self.available and _LIB is not None:

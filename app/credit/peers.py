@@ -11,6 +11,9 @@ The same goes for the group offsets of the calibration (metadata `calibration.gr
 shift of the log-odds per subject kind and file depth (thin: at most one operating source), fitted on
 the validation period, so that each group's mean PD matches its own default rate.
 """
+import bisect
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -146,3 +149,65 @@ def row_percentiles(row, tables):
 
 def _missing(value):
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+class RowPeers:
+    """`row_percentiles` for one row at a time without numpy: the tables as plain sorted lists, built once
+    per loaded version, looked up by bisection. It gives the same floats `_percentile` gives (the same
+    arithmetic as `np.interp` between two quantiles, and the same middle of a tied span).
+    """
+
+    MAX_GROUPS = 1000  # peer groups whose tables are remembered (kinds × sizes: a few dozen)
+
+    def __init__(self, tables):
+        self.tables = {level: {key: [float(v) for v in quantiles] for key, quantiles in tables.get(level, {}).items()}
+                       for level in LEVELS}
+        self._groups = {}
+
+    def _group(self, kind, size):
+        """((level, percentile feature, quantiles or None), …) of a subject kind and size class: the most
+        specific table that exists, as row_percentiles chooses it."""
+        kind = None if _absent(kind) else kind
+        size = None if _absent(size) else size
+        found = self._groups.get((kind, size))
+        if found is None:
+            keys = (f"{kind}|{size or '-'}", f"{kind}|{ANY}", ANY)
+            found = tuple((level, name, next((self.tables[level][k] for k in keys if k in self.tables[level]), None))
+                          for level, name in LEVELS.items())
+            if len(self._groups) < self.MAX_GROUPS:
+                self._groups[(kind, size)] = found
+        return found
+
+    def __call__(self, row):
+        """{percentile feature: value} of one feature row (name → value)."""
+        out = {}
+        for level, name, quantiles in self._group(row.get("subject_kind"), row.get("size_class")):
+            value = row.get(level)
+            if quantiles is None or _absent(value):
+                out[name] = np.nan
+            else:
+                out[name] = _list_percentile(float(value), quantiles)
+        return out
+
+
+def _absent(value):
+    """_missing without numpy (math.isnan is several times quicker on one float)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _list_percentile(value, q):
+    """`_percentile` of a known value on a plain list of quantiles."""
+    if value != value:
+        return np.nan
+    low, high = bisect.bisect_left(q, value), bisect.bisect_right(q, value)
+    last = len(q) - 1
+    if high > low:
+        position = (low + high) / 2 - 0.5
+    elif high == 0:  # below the lowest quantile: np.interp gives the first position
+        position = 0.0
+    elif low > last:  # above the highest
+        position = float(last)
+    else:  # np.interp's own arithmetic between the two quantiles around the value
+        j = high - 1
+        position = (1.0 / (q[j + 1] - q[j])) * (value - q[j]) + j
+    return min(max(position, 0), last) / last * 100

@@ -5,6 +5,7 @@ Two paths give the same figures: `score_frame` for many subjects at once (refres
 which skips pandas so that it costs little more than LightGBM's own call.
 """
 import math
+import operator
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, build_features
-from .peers import PEER_FEATURES, row_percentiles
+from .peers import PEER_FEATURES, RowPeers
 from .reasons import RATE_MONTHS, sentence
 from .records import records_from_db
 from .registry import MODEL_FILE, predict_options
@@ -133,14 +134,28 @@ class Scorer:
         self.reasonable = np.array([BY_NAME[name].reason for name in self.names])
         self.reason_indices = tuple(int(i) for i in np.flatnonzero(self.reasonable))
         self.single_row = SingleRowContributions(bundle.booster, len(self.names))
+        # What one row needs, looked up once per loaded version rather than once per row.
+        tables = bundle.metadata.get("peers")
+        self.row_peers = RowPeers(tables) if tables is not None else None
+        # the row's own values by one C-level lookup (a missing name still raises KeyError); the
+        # percentiles among peers, when the version has tables, go in at their places after it
+        self.peer_slots = tuple((i, name) for i, name in enumerate(self.names)
+                                if self.row_peers is not None and name in PEER_FEATURES)
+        own = [name for name in self.names if name not in {name for _, name in self.peer_slots}]
+        getter = operator.itemgetter(*own)
+        self.row_values = getter if len(own) > 1 else (lambda row: (getter(row),))
+        calibration = bundle.metadata["calibration"]
+        self.slope, self.intercept = calibration["slope"], calibration["intercept"]
+        self.has_offsets = bool(calibration.get("group_offsets"))
 
     def prepare_row(self, row):
         """The model's input for one feature row (name → value): a [1, features] float matrix,
         encoded exactly as ModelBundle.prepare encodes a frame."""
-        tables = self.bundle.metadata.get("peers")
-        if tables is not None:
-            row = {**row, **row_percentiles(row, tables)}
-        values = [row[name] for name in self.names]
+        values = list(self.row_values(row))
+        if self.peer_slots:
+            percentiles = self.row_peers(row)
+            for i, name in self.peer_slots:  # ascending places: each insert lands where it belongs
+                values.insert(i, percentiles[name])
         for i, levels in self.codes.items():
             values[i] = levels.get(values[i], NAN)
         try:
@@ -175,9 +190,19 @@ class Scorer:
                 for i, order in enumerate(orders)]
 
     def _row_reasons(self, values, contributions, context):
-        raised = [j for j in self.reason_indices if contributions[j] > 0]
-        ordered = sorted(raised, key=lambda j: (-contributions[j], j))
-        return _distinct(_reason(self.names[j], values[j], contributions[j], context) for j in ordered)
+        """reasons() of one row given as plain lists: what _distinct keeps of the same ordered stream."""
+        # the larger contribution first; equal ones keep their feature order (the sort is stable, also reversed)
+        ordered = sorted([j for j in self.reason_indices if contributions[j] > 0], key=contributions.__getitem__,
+                         reverse=True)
+        chosen, told = [], set()
+        for j in ordered:
+            reason = _reason(self.names[j], values[j], contributions[j], context)
+            if reason["zh"] not in told:
+                told.add(reason["zh"])
+                chosen.append(reason)
+                if len(chosen) == MAX_REASONS:
+                    break
+        return chosen
 
     def charts(self, matrix, contributions):
         """Per row, what the SHAP chart shows: the base log-odds, the reason features that moved the
@@ -194,16 +219,31 @@ class Scorer:
                            "other": round(float(items[i].sum() - items[i, shown].sum()), 4)})
         return charts
 
+    def _row_contributions(self, matrix):
+        """contributions() of one prepared row, with the calibration applied in place (the same
+        arithmetic as ModelBundle.calibrated_contributions: times the slope, then intercept plus the
+        group's offset onto the bias)."""
+        if not self.single_row.available:
+            return self.contributions(matrix)
+        contributions = self.single_row(matrix, self.slope)
+        offset = float(self.bundle.group_offsets(matrix)[0]) if self.has_offsets else 0.0
+        contributions[0, -1] += self.intercept + offset
+        return contributions
+
     def score_row(self, row, with_chart=False):
-        """PD, score, grade and reasons of one feature row (optionally the chart too)."""
+        """PD, score, grade and reasons of one feature row (optionally the chart too).
+
+        The same figures as score_features gives the row in a batch (tests/credit/test_subject.py), with
+        no pandas and no per-row lookups: this is the page's and the API's path.
+        """
         matrix = self.prepare_row(row)
-        contributions = self.contributions(matrix)
+        contributions = self._row_contributions(matrix)
         pd_value = float(1 / (1 + np.exp(-contributions.sum(axis=1)[0])))  # as grade_of, on one number
         scale = self.bundle.scale
+        context = {name: row.get(name) for name in CONTEXT_NAMES}
+        context["peer"] = _peer(row.get("subject_kind"), row.get("size_class"))
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
-                  "reasons": self.reasons(matrix, contributions, [{
-                      **{n: row.get(n) for n in CONTEXT_NAMES},
-                      "peer": _peer(row.get("subject_kind"), row.get("size_class"))}])[0]}
+                  "reasons": self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist(), context)}
         if with_chart:
             result["contributions"] = self.charts(matrix, contributions)[0]
         return result

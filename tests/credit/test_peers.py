@@ -91,3 +91,24 @@ def test_group_offsets_match_each_groups_default_rate():
         rows = groups == group
         assert np.mean(1 / (1 + np.exp(-(logit[rows] + delta)))) == pytest.approx(y[rows].mean(), rel=0.06)
     assert peers.group_offset(offsets, ["farmer", "cooperative"], [0, 3]).tolist() == [offsets["farmer/thin"], 0.0]
+
+
+def test_the_one_row_lookup_gives_the_batch_percentiles_exactly():
+    """RowPeers (plain lists, bisection) gives the very floats of row_percentiles and of the batch: on a
+    table's own quantiles (ties), between them, below and above every one, missing values and groups."""
+    tables = peers.fit_tables(population())
+    quantiles = [q for table in tables.values() for values in table.values() for q in values]
+    rng = np.random.default_rng(5)
+    probes = [*quantiles, *rng.choice(quantiles, 200) * rng.uniform(0.9, 1.1, 200), -1.0, 0.0, 1e12, np.nan]
+    rows = [{"subject_kind": kind, "size_class": size, "elec_kwh_12m": value, "tax_revenue_12m_wan": value,
+             "si_insured": value}
+            for value in probes
+            for kind, size in (("farmer", None), ("enterprise", "small"), ("individual_business", "medium"),
+                               (None, None), ("cooperative", "micro"))]
+    lookup = peers.RowPeers(tables)
+    whole = peers.with_peers(pd.DataFrame(rows), tables)
+    for i, row in enumerate(rows):
+        alone, reference = lookup(row), peers.row_percentiles(row, tables)
+        for name in peers.PEER_FEATURES:
+            assert alone[name] == reference[name] or np.isnan(alone[name]) and np.isnan(reference[name])
+            assert alone[name] == whole[name].iloc[i] or np.isnan(alone[name]) and np.isnan(whole[name].iloc[i])

@@ -1,6 +1,7 @@
 """The lean online path (one subject, no pandas) gives exactly what the batch path gives."""
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -8,12 +9,15 @@ from sqlalchemy import select
 from app.common.region import town_codes
 from app.credit.features import FEATURE_NAMES, build_features
 from app.credit.records import records_from_db
-from app.credit.scoring import Scorer, score_frame, score_subject
+from app.credit.registry import ModelBundle
+from app.credit.scoring import Scorer, score_features, score_frame, score_subject
 from app.credit.subject import subject_features, subject_records
 from app.entities import CreditSubject
 from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.services import models
+
+from ..conftest import ACTIONABLE_VERSION
 
 TOWNS = town_codes("610203")
 AS_OF = ("2026-11-27", "2025-04-15", "2024-03-31")
@@ -64,3 +68,45 @@ def test_a_feature_row_scored_alone_equals_its_row_in_a_frame(district_subjects,
     prepared = scorer.bundle.prepare(features)
     for i, row in enumerate(features.to_dict("records")):
         assert pd.DataFrame(scorer.prepare_row(row)).equals(pd.DataFrame(prepared[i:i + 1]))
+
+
+def _with_offsets(bundle):
+    """The bundle with per-group calibration offsets (as `training.train --group-calibration` fits them)."""
+    metadata = {**bundle.metadata, "calibration": {**bundle.metadata["calibration"], "group_offsets": {
+        "farmer/thin": 0.4, "farmer/full": -0.2, "enterprise/full": 0.1, "individual_business/thin": -0.3}}}
+    return ModelBundle(bundle.version, bundle.folder, bundle.booster, metadata, bundle.scale)
+
+
+@pytest.mark.parametrize("which", ["trained", "actionable", "offsets"])
+def test_the_one_row_fast_path_gives_what_the_batch_gives(district_subjects, model_registry, which):
+    """score_row (no pandas, LightGBM's single-row call, calibration and reasons in plain Python) gives
+    each feature row the PD, score, grade, reasons and chart score_features gives it in a batch."""
+    root, version = model_registry
+    bundle = models.scorer(root, ACTIONABLE_VERSION if which == "actionable" else version).bundle
+    scorer = Scorer(_with_offsets(bundle) if which == "offsets" else bundle)
+    assert scorer.single_row.available
+    frames = records_from_db(db.session)
+    compared = 0
+    for as_of in AS_OF:
+        targets = pd.DataFrame({"subject_code": district_subjects["code"], "as_of": pd.Timestamp(as_of)})
+        features = build_features(frames, targets, TOWNS, context=True)
+        batch = score_features(scorer, features, district_subjects, {})
+        for row, stored in zip(features.to_dict("records"), batch, strict=True):
+            alone = scorer.score_row(row, with_chart=True)
+            assert alone == {key: stored[key] for key in ("pd", "score", "grade", "reasons", "contributions")}
+            compared += bool(stored["reasons"])
+    assert compared > len(district_subjects)  # most rows have reasons to compare
+    if which == "offsets":  # the offsets did move the PDs
+        plain = score_features(Scorer(bundle), features, district_subjects, {})
+        assert any(a["pd"] != b["pd"] for a, b in zip(plain, batch, strict=True))
+
+
+def test_the_single_row_call_refuses_a_row_of_another_width(model_registry):
+    """LightGBM's single-row call reads as many values as the model has features: a shorter row would
+    be read past its end, so it is refused."""
+    root, version = model_registry
+    scorer = Scorer(models.scorer(root, version).bundle)
+    width = len(scorer.names)
+    assert scorer.single_row(np.zeros((1, width))).shape == (1, width + 1)
+    with pytest.raises(ValueError, match="features expected"):
+        scorer.single_row(np.zeros((1, width - 1)))

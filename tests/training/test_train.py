@@ -94,3 +94,21 @@ def test_registry_refuses_another_lightgbm_major(trained, tmp_path):
     (copy / "SHA256SUMS").write_text(sums)
     with pytest.raises(registry.RegistryError, match="major"):
         registry.load_version(copy, FEATURE_NAMES)
+
+
+def test_rounds_fix_the_size_and_evaluate_gives_the_targets_with_intervals(district, tmp_path):
+    """`--rounds N` trains exactly N trees (no early stopping: a model of a chosen size, as the scoring
+    benchmark needs); `--intervals` adds the issue-16 targets, each with a 95 % interval."""
+    result = run("training.train", "--data", str(district), "--out", str(tmp_path), "--seed", "1", "--rounds", "40")
+    bundle = registry.load_version(result["path"], FEATURE_NAMES)
+    assert bundle.booster.num_trees() == 40 and bundle.metadata["parameters"]["num_boost_round"] == 40
+    report = run("training.evaluate", "--model", result["path"], "--data", str(district), "--json",
+                 "--intervals", "30")
+    targets = report["targets"]
+    assert targets["draws"] > 0
+    for key in ("expected_auc_to_oracle", "auc_gain_over_baseline", "ece"):
+        assert targets[key]["value"] == pytest.approx(report[key])
+        assert isinstance(targets[key]["met"], bool) and len(targets[key]["ci95"]) == 2
+    assert {g["group"] for g in targets["four_fifths_subject_kind"]["groups"]} == {
+        r["group"] for r in report["fairness"]["subject_kind"]}
+    assert len(targets["group_calibration"]["groups"]) == len(report["group_calibration"])
