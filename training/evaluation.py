@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 
+from app.credit.features import FEATURE_NAMES
 from app.credit.metrics import auc, psi, reference_bins
 from app.credit.peers import with_peers
 
@@ -25,8 +26,9 @@ def evaluate(bundle, examples, truth=None):
     X, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
-    baseline = WoeScorecard().fit(X[train], y[train])
-    report["baseline_auc"] = auc(y[hold], baseline.predict_proba(X[hold])[:, 1])
+    inputs = X[[name for name in FEATURE_NAMES if name in X.columns]]  # the model's inputs, not the filter's months
+    baseline = WoeScorecard().fit(inputs[train], y[train])
+    report["baseline_auc"] = auc(y[hold], baseline.predict_proba(inputs[hold])[:, 1])
     report["auc_gain_over_baseline"] = report["auc"] - report["baseline_auc"]
     report["psi"] = psi(bundle.scale.points(p_train), bundle.scale.points(p_hold))
     report["training_scores"] = _training_scores(bundle, p_train)

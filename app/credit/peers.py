@@ -14,6 +14,8 @@ the validation period, so that each group's mean PD matches its own default rate
 import numpy as np
 import pandas as pd
 
+from . import health
+
 # level feature → the percentile feature that reads it within peers
 LEVELS = {"elec_kwh_12m": "elec_kwh_peer_pctl", "tax_revenue_12m_wan": "revenue_peer_pctl",
           "si_insured": "insured_peer_pctl"}
@@ -83,12 +85,16 @@ def percentiles(frame, tables):
 
 
 def with_peers(frame, tables):
-    """`frame` with its percentile features filled from `tables` (None: left as they are)."""
+    """`frame` with its percentile features filled from `tables` (None: left as they are), and its health
+    features from the health filter's parameters stored with them (`tables["health"]`, app.credit.health)."""
     if tables is None:
         return frame
     frame = frame.copy()
     for name, column in percentiles(frame, tables).items():
         frame[name] = column
+    if tables.get("health"):
+        for name, column in health.apply(frame, tables["health"]).items():
+            frame[name] = column
     return frame
 
 
@@ -129,7 +135,7 @@ def group_offset(offsets, kind, sources_present):
 
 
 def row_percentiles(row, tables):
-    """The percentile features of one feature row (name → value), as `percentiles` gives them in a frame."""
+    """The percentile (and health) features of one feature row (name → value), as `with_peers` fills them in a frame."""
     kind, size = row.get("subject_kind"), row.get("size_class")
     kind = None if _missing(kind) else kind
     size = None if _missing(size) else size
@@ -141,6 +147,8 @@ def row_percentiles(row, tables):
         value = row.get(level)
         value = np.nan if _missing(value) else float(value)
         out[name] = np.nan if quantiles is None else _percentile(value, quantiles)
+    if tables.get("health"):
+        out.update(health.row_features(row, tables["health"]))
     return out
 
 
