@@ -56,29 +56,57 @@ def _text(values):
     return values.where(values.notna(), None).to_numpy(dtype=object)
 
 
-def _logs(frame, signal):
-    """[row, lag] log of a signal's monthly values, newest first (NaN for missing and for zero or less:
-    a month without revenue or use says the month was not filed or not billed, not how large the firm is)."""
-    values = np.column_stack([pd.to_numeric(frame[f"hm_{signal}_{lag}"], errors="coerce").to_numpy(dtype=float)
-                              for lag in range(1, HEALTH_MONTHS + 1)])
+def _log(values):
+    """[row, lag] log of monthly values (NaN for missing and for zero or less: a month without revenue or
+    use says the month was not filed or not billed, not how large the firm is)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), np.nan)
 
 
-def _calendar(frame):
+def _calendar(as_of_month):
     """[row, lag] calendar month (0 = January) of each month of the window."""
-    as_of_month = pd.to_numeric(frame["as_of_month"], errors="coerce").to_numpy(dtype=float)
     as_of_month = np.where(np.isnan(as_of_month), 1, as_of_month).astype(int)
     lags = np.arange(1, HEALTH_MONTHS + 1)
     return (as_of_month[:, None] - 1 - lags[None, :]) % 12
 
 
-def _keys(frame):
-    kind, size = _text(frame["subject_kind"]), _text(frame["size_class"])
-    industry = _text(frame["industry_division"])
+def _rows(kind, size, industry, as_of_month, values):
+    """What the filter reads of some rows: their peer keys, calendar months and log signals."""
     full = np.array([f"{k}|{s or '-'}" for k, s in zip(kind, size, strict=True)], dtype=object)
     by_kind = np.array([f"{k}|{ANY}" for k in kind], dtype=object)
-    return full, by_kind, np.array([str(i) if i is not None else ANY for i in industry], dtype=object)
+    industry = np.array([str(i) if i is not None else ANY for i in industry], dtype=object)
+    return {"full": full, "by_kind": by_kind, "industry": industry, "calendar": _calendar(as_of_month),
+            "logs": {signal: _log(matrix) for signal, matrix in values.items()}}
+
+
+def _frame_rows(frame):
+    """`_rows` of a feature frame."""
+    def number(name):
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+
+    values = {signal: np.column_stack([number(f"hm_{signal}_{lag}") for lag in range(1, HEALTH_MONTHS + 1)])
+              for signal in SIGNALS}
+    return _rows(_text(frame["subject_kind"]), _text(frame["size_class"]), _text(frame["industry_division"]),
+                 number("as_of_month"), values)
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _plain(value):
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _row_rows(row):
+    """`_rows` of one feature row (name → value), without pandas: the same arrays a frame of it gives."""
+    values = {signal: np.array([[_number(row.get(f"hm_{signal}_{lag}")) for lag in range(1, HEALTH_MONTHS + 1)]],
+                               dtype=float) for signal in SIGNALS}
+    return _rows([_plain(row.get("subject_kind"))], [_plain(row.get("size_class"))],
+                 [_plain(row.get("industry_division"))], np.array([_number(row.get("as_of_month"))]), values)
 
 
 def _lookup(table, *keys):
@@ -98,11 +126,11 @@ def _season(table, industry, calendar):
 
 def fit(frame):
     """The filter's parameters, fitted on a training frame (the feature module's columns)."""
-    full, by_kind, industry = _keys(frame)
-    calendar = _calendar(frame)
+    rows_of = _frame_rows(frame)
+    full, by_kind, industry, calendar = (rows_of[k] for k in ("full", "by_kind", "industry", "calendar"))
     params = {"signals": {}}
     for signal in SIGNALS:
-        logs = _logs(frame, signal)
+        logs = rows_of["logs"][signal]
         known = np.sum(~np.isnan(logs), axis=1)
         usable = known >= MIN_MONTHS
         with np.errstate(invalid="ignore"), _quiet():
@@ -141,16 +169,18 @@ def fit(frame):
         r = float(np.clip(-gamma1, MIN_VARIANCE, 0.95))
         q = float(max(gamma0 - 2 * r, MIN_VARIANCE))
         params["signals"][signal] = {"season": season, "peers": peers, "q": round(q, 6), "r": round(r, 6)}
-    params["index"] = _fit_index(frame, params)
+    params["index"] = _fit_index(rows_of, params)
     return params
 
 
-def _fit_index(frame, params):
+def _fit_index(rows_of, params):
     """One common factor behind the signals' filtered levels: each signal's loading and own variance.
 
     With three signals the one-factor model is identified from the covariances: λ₁² = c₁₂c₁₃/c₂₃.
     """
-    levels = {signal: _levels(frame, signal, fitted)[0] for signal, fitted in params["signals"].items()}
+    names = list(params["signals"])
+    filtered = _levels(rows_of, params["signals"], names)[0]
+    levels = {name: filtered[:, k] for k, name in enumerate(names)}
     names = list(levels)
     if len(names) < 3:
         return {}
@@ -188,60 +218,80 @@ class _quiet:
 
 
 def _filter(z, q, r):
-    """Forward local-level filter of [row, lag] (newest first): (level now, level CHANGE_LAG months before)."""
-    n, months = z.shape
-    level, variance = np.zeros(n), np.full(n, max(1.0 - r, MIN_VARIANCE))
-    seen = np.zeros(n, dtype=bool)
-    earlier = np.full(n, np.nan)
+    """Forward local-level filter of [row, signal, lag] (newest first), `q` and `r` per signal:
+    (level now, level CHANGE_LAG months before), each [row, signal]."""
+    months = z.shape[-1]
+    known = ~np.isnan(z)
+    z = np.where(known, z, 0.0)
+    level = np.zeros(z.shape[:-1])
+    variance = np.broadcast_to(np.maximum(1.0 - r, MIN_VARIANCE), level.shape)
+    seen = np.zeros(level.shape, dtype=bool)
+    earlier = level
     for column in range(months - 1, -1, -1):  # oldest to newest
         variance = variance + q
-        known = ~np.isnan(z[:, column])
-        gain = np.where(known, variance / (variance + r), 0.0)
-        level = level + gain * np.where(known, z[:, column] - level, 0.0)
+        gain = np.where(known[..., column], variance / (variance + r), 0.0)
+        level = level + gain * (z[..., column] - level)
         variance = (1 - gain) * variance
-        seen |= known
+        seen |= known[..., column]
         if column == CHANGE_LAG:
             earlier = np.where(seen, level, np.nan)
     return np.where(seen, level, np.nan), earlier
 
 
 def apply(frame, params):
-    """{health feature: array} of the rows of `frame` (a DataFrame, or a dict of one-element lists)."""
-    frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
-    n = len(frame)
-    out = {name: np.full(n, np.nan) for name in HEALTH_FEATURES}
+    """{health feature: array} of the rows of a feature frame (`params`: `fit`'s)."""
+    out = {name: np.full(len(frame), np.nan) for name in HEALTH_FEATURES}
     if not params or not all(name in frame for name in HEALTH_INPUTS):
         return out
+    return _apply(_frame_rows(frame), params, out)
+
+
+def row_features(row, params):
+    """The health features of one feature row (name → value), as `apply` gives them in a frame."""
+    out = {name: np.full(1, np.nan) for name in HEALTH_FEATURES}
+    if params:
+        out = _apply(_row_rows(row), params, out)
+    return {name: float(values[0]) for name, values in out.items()}
+
+
+def _apply(rows_of, params, out):
+    n = len(rows_of["full"])
     index = params.get("index") or {}
-    weighted, earlier_weighted, precision = np.zeros(n), np.zeros(n), np.ones(n)
+    signals = list(params.get("signals", {}))
+    if not signals:
+        return out
+    levels, earliers = _levels(rows_of, params["signals"], signals)
+    weighted, precision = np.zeros(n), np.ones(n)
+    changed, change_precision = np.zeros(n), np.ones(n)
     seen, seen_earlier = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    for signal, fitted in params.get("signals", {}).items():
-        level, earlier = _levels(frame, signal, fitted)
+    for k, signal in enumerate(signals):
+        level, earlier = levels[:, k], earliers[:, k]
         out[LEVEL_FEATURES[signal]] = level
         if signal not in index:
             continue
         loading, own = index[signal]
         # the common factor's posterior mean given the known levels (factor ~ N(0, 1))
-        weighted += np.where(np.isnan(level), 0.0, loading / own * np.nan_to_num(level))
-        earlier_weighted += np.where(np.isnan(earlier) | np.isnan(level), 0.0, loading / own * np.nan_to_num(earlier))
-        precision += np.where(np.isnan(level), 0.0, loading ** 2 / own)
-        seen |= ~np.isnan(level)
-        seen_earlier |= ~np.isnan(earlier) & ~np.isnan(level)
+        known = ~np.isnan(level)
+        weighted += np.where(known, loading / own * np.where(known, level, 0.0), 0.0)
+        precision += np.where(known, loading ** 2 / own, 0.0)
+        seen |= known
+        # the change: of the signals known both now and CHANGE_LAG months before, weighted alike
+        both = known & ~np.isnan(earlier)
+        changed += np.where(both, loading / own * np.where(both, level - earlier, 0.0), 0.0)
+        change_precision += np.where(both, loading ** 2 / own, 0.0)
+        seen_earlier |= both
     out["health_index"] = np.where(seen, weighted / precision, np.nan)
-    out["health_index_change_6m"] = np.where(seen_earlier, (weighted - earlier_weighted) / precision, np.nan)
+    out["health_index_change_6m"] = np.where(seen_earlier, changed / change_precision, np.nan)
     return out
 
 
-def _levels(frame, signal, fitted):
-    """A signal's filtered level against peers (now, and CHANGE_LAG months before) for the rows of `frame`."""
-    full, by_kind, industry = _keys(frame)
-    z = _logs(frame, signal) - _season(fitted["season"], industry, _calendar(frame))
-    peer = np.array(_lookup(fitted["peers"], full, by_kind), dtype=float)
-    return _filter((z - peer[:, :1]) / peer[:, 1:], fitted["q"], fitted["r"])
-
-
-def row_features(row, params):
-    """The health features of one feature row (name → value), as `apply` gives them in a frame."""
-    columns = {name: [row.get(name)] for name in (*HEALTH_INPUTS, "as_of_month", "subject_kind", "size_class",
-                                                  "industry_division")}
-    return {name: float(values[0]) for name, values in apply(columns, params).items()}
+def _levels(rows_of, fitted, signals):
+    """The signals' filtered levels against peers (now, and CHANGE_LAG months before): [row, signal] each."""
+    z = []
+    for signal in signals:
+        adjusted = rows_of["logs"][signal] - _season(fitted[signal]["season"], rows_of["industry"], rows_of["calendar"])
+        peer = np.array(_lookup(fitted[signal]["peers"], rows_of["full"], rows_of["by_kind"]), dtype=float)
+        z.append((adjusted - peer[:, :1]) / peer[:, 1:])
+    q = np.array([fitted[signal]["q"] for signal in signals])
+    r = np.array([fitted[signal]["r"] for signal in signals])
+    return _filter(np.stack(z, axis=1), q, r)
