@@ -270,8 +270,9 @@ def row_features(row, params):
     seen_any = seen_earlier = False
     for signal in signals:
         fitted = params["signals"][signal]
-        season = _lookup(fitted["season"], [industry])[0]
-        mean, sd = _lookup(fitted["peers"], [full], [by_kind])[0]
+        table, peer_table = fitted["season"], fitted["peers"]
+        season = table[industry] if industry in table else table.get(ANY)
+        mean, sd = peer_table.get(full) or peer_table.get(by_kind) or peer_table.get(ANY)
         logs = row_logs[signal]
         q, r = fitted["q"], fitted["r"]
         level, variance, seen, earlier = 0.0, max(1.0 - r, MIN_VARIANCE), False, math.nan
