@@ -180,7 +180,14 @@ def model_card(version, metadata, report):
                 if metadata.get("calibration", {}).get("group_offsets") else []),
               *(["- Electricity, revenue and headcount are also read as percentiles within the subject's kind and "
                  "size (peer tables fitted on the training loans, stored with the version)."]
-                if metadata.get("peers") else []),
+                if any(key != "health" for key in metadata.get("peers") or {}) else []),
+              *(["- Business health is estimated from the monthly revenue, electricity and insured headcount by a "
+                 "forward (local-level Kalman) filter against the subject's peers; its seasonal offsets, peer "
+                 "figures and noise variances were fitted on the training loans and are stored with the version "
+                 "(noise variances q / r: " + ", ".join(
+                     f"{name} {fitted['q']:.3f} / {fitted['r']:.3f}"
+                     for name, fitted in metadata["peers"]["health"].get("signals", {}).items()) + ")."]
+                if (metadata.get("peers") or {}).get("health") else []),
               "- A person activates a version; training never does. A version whose holdout AUC is below its "
               "baseline's or the active version's needs an override reason to be activated.", ""]
     return "\n".join(lines)
