@@ -23,7 +23,8 @@ def evaluate(bundle, examples, truth=None):
     cuts = [pd.Timestamp(d) for d in bundle.metadata["split"]["cuts"]]
     train, _valid, hold = examples.parts(cuts)
     # the version's own peer tables fill the percentile features (the baseline reads them too)
-    X, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
+    described, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
+    X = _left_out(described, (bundle.metadata.get("ablated") or {}).get("features", ()))
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
     inputs = X[[name for name in FEATURE_NAMES if name in X.columns]]  # the model's inputs, not the filter's months
@@ -37,13 +38,25 @@ def evaluate(bundle, examples, truth=None):
     report["holdout"] = {"from": str(cuts[1].date()), "loans": int(hold.sum()), "train_loans": int(train.sum())}
     if truth is not None:
         report.update(_oracle(y[hold], p_hold, truth[hold], report["auc"]))
-    report["fairness"] = _fairness(bundle, X[hold], y[hold], p_hold)
+    # groups are what the loans are (subject kind, town, …), also when the model was trained without them
+    report["fairness"] = _fairness(bundle, described[hold], y[hold], p_hold)
     if truth is not None:  # the same table for the grades the true PD would give: which flags the data itself raises
         known = np.nan_to_num(truth[hold], nan=np.nanmean(truth[hold]))
-        report["fairness_oracle"] = _fairness(bundle, X[hold], y[hold], known)
-    report["group_calibration"] = group_calibration(X[hold], y[hold], p_hold,
+        report["fairness_oracle"] = _fairness(bundle, described[hold], y[hold], known)
+    report["group_calibration"] = group_calibration(described[hold], y[hold], p_hold,
                                                     None if truth is None else truth[hold])
     return report
+
+
+def _left_out(X, names):
+    """`X` with the features a version was trained without blanked, as training blanked them (an ablation)."""
+    if not len(names):
+        return X
+    X = X.copy()
+    for name in names:
+        X[name] = (pd.Categorical([None] * len(X), categories=X[name].cat.categories)
+                   if isinstance(X[name].dtype, pd.CategoricalDtype) else np.nan)
+    return X
 
 
 def fairness_groups(X):

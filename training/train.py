@@ -134,6 +134,7 @@ def train(examples, towns, seed=0, truth=None, options=None):
         tables["health"] = health.fit(examples.X[train_mask])
     tables = tables or None
     examples.X = with_peers(examples.X, tables)
+    filled = examples.X.copy() if options["ablate"] else examples.X
     ablated = ablate(examples, options["ablate"]) if options["ablate"] else []
     booster, params = fit_booster(examples, train_mask, valid_mask, seed)
     raw_valid = booster.predict(examples.X.loc[valid_mask, list(FEATURE_NAMES)], raw_score=True,
@@ -149,6 +150,10 @@ def train(examples, towns, seed=0, truth=None, options=None):
     if ablated:
         metadata["ablated"] = {"families": list(options["ablate"]), "features": ablated}
     bundle = ModelBundle("candidate", None, booster, metadata, Scale())
+    # Evaluation fills the peer and health features again from the version's tables, from the records as
+    # they are (a left-out family's level or the subject's kind included), and then blanks the left-out
+    # features as training did: the holdout is scored on the frame the model learned from.
+    examples.X = filled
     report = evaluate(bundle, examples, truth)
     return booster, metadata, report
 

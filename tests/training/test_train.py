@@ -94,3 +94,32 @@ def test_registry_refuses_another_lightgbm_major(trained, tmp_path):
     (copy / "SHA256SUMS").write_text(sums)
     with pytest.raises(registry.RegistryError, match="major"):
         registry.load_version(copy, FEATURE_NAMES)
+
+
+def test_an_ablated_version_is_evaluated_on_the_frame_it_learned_from(district):
+    """Leaving out the registration family blanks the subject's kind for the model, but the peer and health
+    features were filled from the real kind in training: evaluation must score that same frame, and its
+    fairness table still groups the loans by what they are."""
+    import copy
+
+    from app.common.region import town_codes
+    from app.config import Config
+    from app.credit.metrics import auc
+    from app.credit.peers import with_peers
+    from app.credit.registry import ModelBundle
+    from app.credit.scale import Scale
+    from training import dataset
+    from training.train import train
+
+    towns = town_codes(Config.REGION_CODE)
+    examples = dataset.examples_from_folder(district, towns)
+    booster, metadata, report = train(copy.deepcopy(examples), towns, 0, None, {"ablate": ("registration",)})
+    learned = with_peers(examples.X, metadata["peers"])
+    for name in metadata["ablated"]["features"]:
+        learned[name] = None  # missing, as training left it
+    hold = examples.parts(examples.split_dates())[2]
+    bundle = ModelBundle("candidate", None, booster, metadata, Scale())
+    expected = auc(examples.y[hold], bundle.predict_pd(learned[hold]))
+    assert report["auc"] == expected
+    kinds = {row["group"] for row in report["fairness"]["subject_kind"]}
+    assert kinds <= {"enterprise", "individual_business", "farmer", "cooperative"} and len(kinds) >= 2
