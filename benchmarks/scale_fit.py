@@ -28,14 +28,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     examples = dataset.examples_from_snapshot(args.snapshot, town_codes("610203"))
     train, valid, hold = examples.parts(examples.split_dates())
+    inputs = examples.X[list(FEATURE_NAMES)]  # the model's inputs (not the health filter's months)
     started = time.perf_counter()
     booster, _ = fit_booster(examples, train, valid, seed=0)
     local_seconds = time.perf_counter() - started
     rounds = booster.best_iteration or booster.current_iteration()
-    local_auc = auc(examples.y[hold], booster.predict(examples.X[hold], raw_score=True, num_iteration=rounds))
+    local_auc = auc(examples.y[hold], booster.predict(inputs[hold], raw_score=True, num_iteration=rounds))
     started = time.perf_counter()  # the same rounds without a validation set: the like of the Dask fit
     lgb.train({**PARAMS, "seed": 0, "monotone_constraints": [BY_NAME[n].monotone for n in FEATURE_NAMES]},
-              lgb.Dataset(examples.X[train], examples.y[train]), num_boost_round=rounds)
+              lgb.Dataset(inputs[train], examples.y[train]), num_boost_round=rounds)
     fixed_seconds = time.perf_counter() - started
 
     import dask.dataframe as dd
@@ -43,7 +44,7 @@ def main(argv=None):
 
     params = {k: v for k, v in PARAMS.items() if k not in ("objective", "num_threads")}
     with dask_client(None, args.workers, "4GiB") as client:
-        X = dd.from_pandas(examples.X[train], npartitions=args.workers)
+        X = dd.from_pandas(inputs[train], npartitions=args.workers)
         y = dd.from_array(examples.y[train], chunksize=-(-int(train.sum()) // args.workers))
         model = DaskLGBMClassifier(client=client, n_estimators=rounds, random_state=0, n_jobs=1,
                                    monotone_constraints=[BY_NAME[n].monotone for n in FEATURE_NAMES], **params)
@@ -51,7 +52,7 @@ def main(argv=None):
         model.fit(X, y)
         dask_seconds = time.perf_counter() - started
         local_model = model.to_local()
-    dask_auc = auc(examples.y[hold], local_model.predict(examples.X[hold], raw_score=True))
+    dask_auc = auc(examples.y[hold], local_model.predict(inputs[hold], raw_score=True))
     print(json.dumps({"loans": len(examples.y), "train": int(train.sum()), "rounds": rounds,
                       "local": {"seconds": round(local_seconds, 1), "holdout_auc": round(float(local_auc), 4),
                                 "same_rounds_seconds": round(fixed_seconds, 1)},

@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 
+from app.credit.features import FEATURE_NAMES
 from app.credit.metrics import auc, psi, reference_bins
 from app.credit.peers import with_peers
 
@@ -22,11 +23,13 @@ def evaluate(bundle, examples, truth=None):
     cuts = [pd.Timestamp(d) for d in bundle.metadata["split"]["cuts"]]
     train, _valid, hold = examples.parts(cuts)
     # the version's own peer tables fill the percentile features (the baseline reads them too)
-    X, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
+    described, y = with_peers(examples.X, bundle.metadata.get("peers")), examples.y
+    X = _left_out(described, (bundle.metadata.get("ablated") or {}).get("features", ()))
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
-    baseline = WoeScorecard().fit(X[train], y[train])
-    report["baseline_auc"] = auc(y[hold], baseline.predict_proba(X[hold])[:, 1])
+    inputs = X[[name for name in FEATURE_NAMES if name in X.columns]]  # the model's inputs, not the filter's months
+    baseline = WoeScorecard().fit(inputs[train], y[train])
+    report["baseline_auc"] = auc(y[hold], baseline.predict_proba(inputs[hold])[:, 1])
     report["auc_gain_over_baseline"] = report["auc"] - report["baseline_auc"]
     report["psi"] = psi(bundle.scale.points(p_train), bundle.scale.points(p_hold))
     report["training_scores"] = _training_scores(bundle, p_train)
@@ -35,13 +38,25 @@ def evaluate(bundle, examples, truth=None):
     report["holdout"] = {"from": str(cuts[1].date()), "loans": int(hold.sum()), "train_loans": int(train.sum())}
     if truth is not None:
         report.update(_oracle(y[hold], p_hold, truth[hold], report["auc"]))
-    report["fairness"] = _fairness(bundle, X[hold], y[hold], p_hold)
+    # groups are what the loans are (subject kind, town, …), also when the model was trained without them
+    report["fairness"] = _fairness(bundle, described[hold], y[hold], p_hold)
     if truth is not None:  # the same table for the grades the true PD would give: which flags the data itself raises
         known = np.nan_to_num(truth[hold], nan=np.nanmean(truth[hold]))
-        report["fairness_oracle"] = _fairness(bundle, X[hold], y[hold], known)
-    report["group_calibration"] = group_calibration(X[hold], y[hold], p_hold,
+        report["fairness_oracle"] = _fairness(bundle, described[hold], y[hold], known)
+    report["group_calibration"] = group_calibration(described[hold], y[hold], p_hold,
                                                     None if truth is None else truth[hold])
     return report
+
+
+def _left_out(X, names):
+    """`X` with the features a version was trained without blanked, as training blanked them (an ablation)."""
+    if not len(names):
+        return X
+    X = X.copy()
+    for name in names:
+        X[name] = (pd.Categorical([None] * len(X), categories=X[name].cat.categories)
+                   if isinstance(X[name].dtype, pd.CategoricalDtype) else np.nan)
+    return X
 
 
 def fairness_groups(X):
@@ -178,7 +193,14 @@ def model_card(version, metadata, report):
                 if metadata.get("calibration", {}).get("group_offsets") else []),
               *(["- Electricity, revenue and headcount are also read as percentiles within the subject's kind and "
                  "size (peer tables fitted on the training loans, stored with the version)."]
-                if metadata.get("peers") else []),
+                if any(key != "health" for key in metadata.get("peers") or {}) else []),
+              *(["- Business health is estimated from the monthly revenue, electricity and insured headcount by a "
+                 "forward (local-level Kalman) filter against the subject's peers; its seasonal offsets, peer "
+                 "figures and noise variances were fitted on the training loans and are stored with the version "
+                 "(noise variances q / r: " + ", ".join(
+                     f"{name} {fitted['q']:.3f} / {fitted['r']:.3f}"
+                     for name, fitted in metadata["peers"]["health"].get("signals", {}).items()) + ")."]
+                if (metadata.get("peers") or {}).get("health") else []),
               "- A person activates a version; training never does. A version whose holdout AUC is below its "
               "baseline's or the active version's needs an override reason to be activated.", ""]
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from app.common.region import town_codes
 from app.config import Config
-from app.credit import peers
+from app.credit import health, peers
 from app.credit.cluster import SUBJECTS_PER_PARTITION
 from app.credit.features import BY_NAME, FEATURE_NAMES, categories
 from app.credit.peers import with_peers
@@ -55,10 +55,11 @@ def fit_booster(examples, train, valid, seed, rounds=None):
     """LightGBM on the training period, stopped early on the validation period; with `rounds`, exactly
     that many rounds instead (a model of a chosen size, e.g. for a speed benchmark on a small district)."""
     params = {**PARAMS, "seed": seed, "monotone_constraints": [BY_NAME[n].monotone for n in FEATURE_NAMES]}
-    dtrain = lgb.Dataset(examples.X[train], examples.y[train], free_raw_data=False)
+    X = examples.X[list(FEATURE_NAMES)]  # not the health filter's monthly inputs
+    dtrain = lgb.Dataset(X[train], examples.y[train], free_raw_data=False)
     if rounds is not None:
         return lgb.train(params, dtrain, num_boost_round=rounds), params
-    dvalid = lgb.Dataset(examples.X[valid], examples.y[valid], reference=dtrain)
+    dvalid = lgb.Dataset(X[valid], examples.y[valid], reference=dtrain)
     booster = lgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, valid_sets=[dvalid],
                         callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
     return booster, params
@@ -121,20 +122,28 @@ def train(examples, towns, seed=0, truth=None, options=None):
     """Fit, calibrate and evaluate; returns (booster, metadata, report).
 
     The peer tables are fitted on the training period only, then fill the percentile features of
-    every loan (as scoring fills them from the stored tables). `options`: `ablate` (feature families
-    left blank), `peers` (on by default) and `group_calibration` (off by default: on the 50k district
-    measured, offsets fitted on the validation period moved farmers' mean PD away from their own, see
-    docs/model.md); `rounds` (None: early stopping) fixes the number of boosting rounds.
+    every loan (as scoring fills them from the stored tables); so are the health filter's parameters
+    (app.credit.health, stored with them as `peers.health`). `options`: `ablate` (feature families
+    left blank), `peers` (on by default), `health` (on by default) and `group_calibration` (off by
+    default: on the 50k district measured, offsets fitted on the validation period moved farmers' mean
+    PD away from their own, see docs/model.md); `rounds` (None: early stopping) fixes the number of
+    boosting rounds.
     """
-    options = {"ablate": (), "peers": True, "group_calibration": False, "rounds": None, **(options or {})}
+    options = {"ablate": (), "peers": True, "health": True, "group_calibration": False, "rounds": None,
+               **(options or {})}
     cuts = examples.split_dates()
     train_mask, valid_mask, _hold = examples.parts(cuts)
     use_peers = options["peers"] and "peers" not in options["ablate"]
-    tables = peers.fit_tables(examples.X[train_mask]) if use_peers else None
+    tables = peers.fit_tables(examples.X[train_mask]) if use_peers else {}
+    if options["health"] and "health" not in options["ablate"]:
+        tables["health"] = health.fit(examples.X[train_mask])
+    tables = tables or None
     examples.X = with_peers(examples.X, tables)
+    filled = examples.X.copy() if options["ablate"] else examples.X
     ablated = ablate(examples, options["ablate"]) if options["ablate"] else []
     booster, params = fit_booster(examples, train_mask, valid_mask, seed, options["rounds"])
-    raw_valid = booster.predict(examples.X[valid_mask], raw_score=True, num_iteration=booster.best_iteration)
+    raw_valid = booster.predict(examples.X.loc[valid_mask, list(FEATURE_NAMES)], raw_score=True,
+                                num_iteration=booster.best_iteration)
     calibration = platt(raw_valid, examples.y[valid_mask])
     if options["group_calibration"]:
         logit = calibration["slope"] * raw_valid + calibration["intercept"]
@@ -146,6 +155,10 @@ def train(examples, towns, seed=0, truth=None, options=None):
     if ablated:
         metadata["ablated"] = {"families": list(options["ablate"]), "features": ablated}
     bundle = ModelBundle("candidate", None, booster, metadata, Scale())
+    # Evaluation fills the peer and health features again from the version's tables, from the records as
+    # they are (a left-out family's level or the subject's kind included), and then blanks the left-out
+    # features as training did: the holdout is scored on the frame the model learned from.
+    examples.X = filled
     report = evaluate(bundle, examples, truth)
     return booster, metadata, report
 

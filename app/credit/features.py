@@ -13,6 +13,8 @@ import pandas as pd
 
 from app.ingest.sources import get_source
 
+from .health import HEALTH_FEATURES, HEALTH_INPUTS
+from .health import inputs as health_inputs
 from .panel import FrameWindows, Grid, latest, month_number, ratio
 from .peers import PEER_FEATURES, with_peers
 
@@ -92,6 +94,13 @@ FEATURES = (
     Feature("elec_kwh_peer_pctl", "peers"),
     Feature("revenue_peer_pctl", "peers"),
     Feature("insured_peer_pctl", "peers"),
+    # A learned estimate of health: each monthly view's level against peers, filtered by a local-level
+    # Kalman filter fitted in training (app.credit.health), their mean and its change over six months.
+    Feature("health_revenue", "health", monotone=-1),
+    Feature("health_electricity", "health", monotone=-1),
+    Feature("health_insured", "health", monotone=-1),
+    Feature("health_index", "health", monotone=-1),
+    Feature("health_index_change_6m", "health", monotone=-1),
 )
 # The loan a subject's score assumes when no particular loan is asked about (a typical bank loan).
 REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
@@ -117,6 +126,10 @@ FEATURE_SOURCES = {"tax_grade_rank": ("tax_grade",), "tax_grade_drop": ("tax_gra
                    "elec_kwh_peer_pctl": ("utilities", "registration"),
                    "revenue_peer_pctl": ("tax_filing", "registration"),
                    "insured_peer_pctl": ("social_insurance", "registration"),
+                   "health_revenue": ("tax_filing",), "health_electricity": ("utilities",),
+                   "health_insured": ("social_insurance",),
+                   "health_index": ("tax_filing", "utilities", "social_insurance"),
+                   "health_index_change_6m": ("tax_filing", "utilities", "social_insurance"),
                    "declines_12m": ("application_history",), "applications_12m": ("application_history",)}
 
 
@@ -142,7 +155,8 @@ def build_features(frames, targets, towns, context=False, peers=None):
 
     `frames` maps source names to typed records (see app.credit.records). A target may name the
     loan asked about (`amount` in 元, `term_months`, `lender_kind`); otherwise REFERENCE_LOAN.
-    With `context`, the CONTEXT_NAMES columns follow (the model never reads them). The percentile
+    With `context`, the CONTEXT_NAMES columns follow (the model never reads them); the HEALTH_INPUTS
+    columns (the monthly values the health filter reads, app.credit.health) always come last. The percentile
     features within peers are filled from `peers` (a model version's fitted peer tables, see
     app.credit.peers) and are missing without them; a ModelBundle fills them from its own tables.
     """
@@ -163,15 +177,16 @@ def build_features(frames, targets, towns, context=False, peers=None):
     loan = {key: targets[key].to_numpy() for key in ("amount", "term_months", "lender_kind") if key in targets}
     loan_features(out, len(targets), loan)
     peer_placeholders(out, len(targets))
-    features = pd.DataFrame(out, index=targets.index)[list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if context else [])]
+    features = pd.DataFrame(out, index=targets.index)[list(FEATURE_NAMES) + (list(CONTEXT_NAMES) if context else [])
+                                                      + list(HEALTH_INPUTS)]
     for name, levels in categories(towns).items():
         features[name] = pd.Categorical(features[name], categories=levels)
     return with_peers(features, peers)
 
 
 def peer_placeholders(out, n):
-    """The percentile features, missing until a model version's peer tables fill them."""
-    for name in PEER_FEATURES:
+    """The percentile and health features, missing until a model version's fitted tables fill them."""
+    for name in PEER_FEATURES + HEALTH_FEATURES:
         out[name] = np.full(n, np.nan)
 
 
@@ -185,6 +200,7 @@ def monthly_features(out, windows, published_year):
     _social(out, windows)
     _premises(out, windows)
     _levels(out)
+    health_inputs(out, windows)
 
 
 def loan_features(out, n, loan):

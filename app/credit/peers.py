@@ -17,6 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import health
+
 # level feature → the percentile feature that reads it within peers
 LEVELS = {"elec_kwh_12m": "elec_kwh_peer_pctl", "tax_revenue_12m_wan": "revenue_peer_pctl",
           "si_insured": "insured_peer_pctl"}
@@ -86,12 +88,16 @@ def percentiles(frame, tables):
 
 
 def with_peers(frame, tables):
-    """`frame` with its percentile features filled from `tables` (None: left as they are)."""
+    """`frame` with its percentile features filled from `tables` (None: left as they are), and its health
+    features from the health filter's parameters stored with them (`tables["health"]`, app.credit.health)."""
     if tables is None:
         return frame
     frame = frame.copy()
     for name, column in percentiles(frame, tables).items():
         frame[name] = column
+    if tables.get("health"):
+        for name, column in health.apply(frame, tables["health"]).items():
+            frame[name] = column
     return frame
 
 
@@ -132,7 +138,7 @@ def group_offset(offsets, kind, sources_present):
 
 
 def row_percentiles(row, tables):
-    """The percentile features of one feature row (name → value), as `percentiles` gives them in a frame."""
+    """The percentile (and health) features of one feature row (name → value), as `with_peers` fills them in a frame."""
     kind, size = row.get("subject_kind"), row.get("size_class")
     kind = None if _missing(kind) else kind
     size = None if _missing(size) else size
@@ -144,6 +150,8 @@ def row_percentiles(row, tables):
         value = row.get(level)
         value = np.nan if _missing(value) else float(value)
         out[name] = np.nan if quantiles is None else _percentile(value, quantiles)
+    if tables.get("health"):
+        out.update(health.row_features(row, tables["health"]))
     return out
 
 
@@ -162,6 +170,7 @@ class RowPeers:
     def __init__(self, tables):
         self.tables = {level: {key: [float(v) for v in quantiles] for key, quantiles in tables.get(level, {}).items()}
                        for level in LEVELS}
+        self.health = tables.get("health")
         self._groups = {}
 
     def _group(self, kind, size):
@@ -179,7 +188,7 @@ class RowPeers:
         return found
 
     def __call__(self, row):
-        """{percentile feature: value} of one feature row (name → value)."""
+        """{percentile (and health) feature: value} of one feature row (name → value), as row_percentiles."""
         out = {}
         for level, name, quantiles in self._group(row.get("subject_kind"), row.get("size_class")):
             value = row.get(level)
@@ -187,7 +196,17 @@ class RowPeers:
                 out[name] = np.nan
             else:
                 out[name] = _list_percentile(float(value), quantiles)
+        if self.health:
+            out.update(health.row_features(row, self.health))
         return out
+
+
+def filled_features(tables):
+    """The features `with_peers` and `row_percentiles` fill from `tables`: the percentiles among peers, and the
+    health features when the tables hold the health filter's parameters."""
+    if tables is None:
+        return ()
+    return PEER_FEATURES + (health.HEALTH_FEATURES if tables.get("health") else ())
 
 
 def _absent(value):

@@ -196,6 +196,57 @@ def _peer_sentence(feature, value, peer):
 # Without the subject's kind the peers are "similar subjects".
 TEXTS.update({name: (lambda v, name=name: _peer_sentence(name, v, None)) for name in PEER_LEVELS})
 
+# The learned health estimate (app.credit.health): a level in units of the peers' spread, told as the
+# share of similar subjects it is below or above (about: the peers' levels read as a normal curve).
+HEALTH_LEVELS = {
+    "health_revenue": ("近一年月度营业收入（滤除月度波动后）",
+                       "Monthly revenue of the last year (noise filtered out)"),
+    "health_electricity": ("近一年月度用电量（滤除月度波动后）",
+                           "Monthly electricity use of the last year (noise filtered out)"),
+    "health_insured": ("近一年社保参保人数（滤除月度波动后）",
+                       "Insured headcount of the last year (noise filtered out)"),
+    "health_index": ("综合收入、用电和参保人数估计的经营状况",
+                     "Business health estimated from revenue, power use and headcount"),
+}
+
+
+def _health_sentence(feature, value, peer):
+    kind, size = (list(peer) + [None, None])[:2] if peer else (None, None)
+    zh_kind, en_kind = PEER_KINDS.get(kind, ("主体", "subjects"))
+    zh_size, en_size = PEER_SIZES.get(size, ("", ""))
+    zh_peers, en_peers = f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
+    zh_level, en_level = HEALTH_LEVELS[feature]
+    share = 50 * (1 + math.erf(value / math.sqrt(2)))
+    if share < 50:
+        return (f"{zh_level}低于约 {100 - share:.0f}% 的{zh_peers}",
+                f"{en_level} below about {100 - share:.0f}% of {en_peers}")
+    return f"{zh_level}高于约 {share:.0f}% 的{zh_peers}", f"{en_level} above about {share:.0f}% of {en_peers}"
+
+
+def _health_change(v):
+    spread = f"{abs(v) * 100:.0f}%"
+    if v < 0:
+        return (f"经营状况较半年前下滑，幅度为同类主体间差异的 {spread}",
+                f"business health fell over six months by {spread} of the spread among similar subjects")
+    return (f"经营状况较半年前回升，幅度为同类主体间差异的 {spread}",
+            f"business health rose over six months by {spread} of the spread among similar subjects")
+
+
+TEXTS.update({name: (lambda v, name=name: _health_sentence(name, v, None)) for name in HEALTH_LEVELS})
+TEXTS["health_index_change_6m"] = _health_change
+MISSING["health"] = ("无月度收入、用电或社保数据，无法估计经营状况",
+                     "no monthly revenue, electricity or social insurance data: business health not estimated")
+MISSING_FEATURE.update({
+    "health_revenue": ("近一年无纳税申报收入，无法估计收入水平",
+                       "no declared revenue in the last year: revenue level not estimated"),
+    "health_electricity": ("近一年无用电数据，无法估计用电水平",
+                           "no electricity data in the last year: power use not estimated"),
+    "health_insured": ("近一年无社保参保数据，无法估计用工水平",
+                       "no insured headcount in the last year: staffing not estimated"),
+    "health_index_change_6m": ("半年前无月度收入、用电或社保数据，无法判断经营状况变化",
+                               "no monthly data half a year ago: no change in business health"),
+})
+
 
 def sentence(feature, value, context=None):
     """(Chinese, English) sentence for a feature's value; missing values say what data is missing.
@@ -205,6 +256,8 @@ def sentence(feature, value, context=None):
     """
     if feature in PEER_LEVELS and not _missing(value):
         return _peer_sentence(feature, value, (context or {}).get("peer"))
+    if feature in HEALTH_LEVELS and not _missing(value):
+        return _health_sentence(feature, value, (context or {}).get("peer"))
     if _missing(value):
         if feature in MISSING_FEATURE:
             return MISSING_FEATURE[feature]

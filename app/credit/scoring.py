@@ -20,7 +20,8 @@ from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, build_features
-from .peers import PEER_FEATURES, RowPeers
+from .health import HEALTH_FEATURES
+from .peers import PEER_FEATURES, RowPeers, filled_features
 from .reasons import RATE_MONTHS, sentence
 from .records import records_from_db
 from .registry import MODEL_FILE, predict_options
@@ -78,7 +79,7 @@ def _reason(name, value, contribution, context):
     months = context.get(RATE_MONTHS.get(name))
     if months is not None and _plain(months) is not None:
         reason["months"] = _plain(months)
-    if name in PEER_FEATURES and context.get("peer"):
+    if (name in PEER_FEATURES or name in HEALTH_FEATURES) and context.get("peer"):
         reason["peer"] = list(context["peer"])
     return reason
 
@@ -138,9 +139,9 @@ class Scorer:
         tables = bundle.metadata.get("peers")
         self.row_peers = RowPeers(tables) if tables is not None else None
         # the row's own values by one C-level lookup (a missing name still raises KeyError); the
-        # percentiles among peers, when the version has tables, go in at their places after it
-        self.peer_slots = tuple((i, name) for i, name in enumerate(self.names)
-                                if self.row_peers is not None and name in PEER_FEATURES)
+        # percentiles among peers and the health features, when the version has tables, go in at their places
+        filled = filled_features(tables)
+        self.peer_slots = tuple((i, name) for i, name in enumerate(self.names) if name in filled)
         own = [name for name in self.names if name not in {name for _, name in self.peer_slots}]
         getter = operator.itemgetter(*own)
         self.row_values = getter if len(own) > 1 else (lambda row: (getter(row),))

@@ -20,6 +20,7 @@ from .features import (
     COMPLETENESS_SOURCES,
     CONTEXT_NAMES,
     FEATURE_NAMES,
+    HEALTH_INPUTS,
     categories,
     loan_features,
     monthly_features,
@@ -179,7 +180,7 @@ def subject_features(records, as_of, towns, loan=None, context=False):
     out["as_of_month"] = as_of.month
     loan_features(out, 1, {key: [value] for key, value in (loan or {}).items()})
     peer_placeholders(out, 1)
-    row = {name: _scalar(out[name]) for name in FEATURE_NAMES + (CONTEXT_NAMES if context else ())}
+    row = {name: _scalar(out[name]) for name in FEATURE_NAMES + (CONTEXT_NAMES if context else ()) + HEALTH_INPUTS}
     for name, levels in _levels(tuple(towns)).items():
         if row[name] not in levels:
             row[name] = NAN

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from app.credit.features import FEATURE_NAMES, FEATURES, build_features
+from app.credit.health import HEALTH_INPUTS
 from app.credit.reasons import TEXTS, sentence
 
 TOWNS = ["610203001", "610203100"]
@@ -60,7 +61,7 @@ def test_feature_values_are_what_the_records_say():
     assert features.loc[0, "tax_revenue_12m_wan"] == pytest.approx(revenue[12:].sum() / 1e4)
     assert features.loc[0, "tax_revenue_yoy"] == pytest.approx(revenue[12:].sum() / revenue[:12].sum() - 1)
     assert features.loc[0, "firm_age_years"] == pytest.approx(10.5, abs=0.01)
-    assert list(features.columns) == list(FEATURE_NAMES)
+    assert list(features.columns) == list(FEATURE_NAMES) + list(HEALTH_INPUTS)  # the health filter's months last
 
 
 @pytest.mark.parametrize("feature", [f for f in FEATURES if f.kind == "num"], ids=lambda f: f.name)

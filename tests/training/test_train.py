@@ -112,3 +112,32 @@ def test_rounds_fix_the_size_and_evaluate_gives_the_targets_with_intervals(distr
     assert {g["group"] for g in targets["four_fifths_subject_kind"]["groups"]} == {
         r["group"] for r in report["fairness"]["subject_kind"]}
     assert len(targets["group_calibration"]["groups"]) == len(report["group_calibration"])
+
+
+def test_an_ablated_version_is_evaluated_on_the_frame_it_learned_from(district):
+    """Leaving out the registration family blanks the subject's kind for the model, but the peer and health
+    features were filled from the real kind in training: evaluation must score that same frame, and its
+    fairness table still groups the loans by what they are."""
+    import copy
+
+    from app.common.region import town_codes
+    from app.config import Config
+    from app.credit.metrics import auc
+    from app.credit.peers import with_peers
+    from app.credit.registry import ModelBundle
+    from app.credit.scale import Scale
+    from training import dataset
+    from training.train import train
+
+    towns = town_codes(Config.REGION_CODE)
+    examples = dataset.examples_from_folder(district, towns)
+    booster, metadata, report = train(copy.deepcopy(examples), towns, 0, None, {"ablate": ("registration",)})
+    learned = with_peers(examples.X, metadata["peers"])
+    for name in metadata["ablated"]["features"]:
+        learned[name] = None  # missing, as training left it
+    hold = examples.parts(examples.split_dates())[2]
+    bundle = ModelBundle("candidate", None, booster, metadata, Scale())
+    expected = auc(examples.y[hold], bundle.predict_pd(learned[hold]))
+    assert report["auc"] == expected
+    kinds = {row["group"] for row in report["fairness"]["subject_kind"]}
+    assert kinds <= {"enterprise", "individual_business", "farmer", "cooperative"} and len(kinds) >= 2

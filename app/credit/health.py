@@ -1,0 +1,347 @@
+"""A learned estimate of business health: a local-level Kalman filter over the monthly signals.
+
+A firm's health is seen only through noisy monthly views — the revenue it files (税务), the
+electricity it uses (电力), the people it insures (社保). Each view is read as a log level against the
+subject's peers: `z = (log value − seasonal offset of its industry and calendar month − mean of its
+peers) / sd of its peers` (peers: subject kind and size class, as in app.credit.peers). A local-level
+model then separates the firm's persistent level from the month's noise:
+
+    z_t = level_t + ε_t,  ε_t ~ N(0, r)        level_t = level_{t−1} + η_t,  η_t ~ N(0, q)
+
+started from the peers' distribution (level_0 ~ N(0, 1 − r)), so that a short history is shrunk
+towards its peers and no history at all stays missing (not "average", not "bad").
+
+Fitted in training only (`fit`), on the training period's loans: the seasonal offsets, the peer
+means and sds, and the noise variances q and r of each signal by the method of moments (for the
+first differences of a local level, var Δz = q + 2r and cov(Δz_t, Δz_{t−1}) = −r). Stored with the
+model version (metadata `peers` → `health`) and applied in scoring by `apply` — the same numpy code
+for a batch and for one row, so that a subject scored alone gets exactly its batch values.
+
+The filter runs forward only, over the HEALTH_MONTHS months that ended before the as-of date: the
+filtered level, never a smoothed one, so that no later month can move an earlier date's features.
+The feature module (app.credit.features) supplies those months as the HEALTH_INPUTS columns.
+"""
+import math
+
+import numpy as np
+import pandas as pd
+
+# signal → (source, field, where): the monthly views of health the filter reads
+SIGNALS = {
+    "revenue": ("tax_filing", "revenue", None),
+    "electricity": ("utilities", "usage", ("utility", "electricity")),
+    "insured": ("social_insurance", "insured", None),
+}
+HEALTH_MONTHS = 13  # the filter's window: a year, and the month before it (for the 6-month change)
+CHANGE_LAG = 6  # the change of the level is taken against its filtered value this many months earlier
+# The filter's inputs: each signal's monthly values, newest first (`health_<signal>_m<lag>`, lag 1 = last month).
+HEALTH_INPUTS = tuple(f"hm_{signal}_{lag}" for signal in SIGNALS for lag in range(1, HEALTH_MONTHS + 1))
+# The model inputs this module makes.
+LEVEL_FEATURES = {signal: f"health_{signal}" for signal in SIGNALS}
+HEALTH_FEATURES = (*LEVEL_FEATURES.values(), "health_index", "health_index_change_6m")
+MIN_ROWS = 30  # fewer rows than this in a group: the broader group's figures are used
+MIN_MONTHS = 6  # a row's window needs this many known months to inform the season and peer tables
+ANY = "*"
+MIN_VARIANCE = 1e-3
+
+
+def inputs(out, windows):
+    """The HEALTH_INPUTS columns of the targets of `windows` (a FrameWindows or a SubjectWindows)."""
+    for signal, (source, field, where) in SIGNALS.items():
+        matrix = windows.window(source, field, HEALTH_MONTHS, where=where)
+        for lag in range(HEALTH_MONTHS):
+            out[f"hm_{signal}_{lag + 1}"] = matrix[:, lag]
+
+
+def _text(values):
+    values = pd.Series(np.asarray(values, dtype=object))
+    return values.where(values.notna(), None).to_numpy(dtype=object)
+
+
+def _log(values):
+    """[row, lag] log of monthly values (NaN for missing and for zero or less: a month without revenue or
+    use says the month was not filed or not billed, not how large the firm is)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), np.nan)
+
+
+def _calendar(as_of_month):
+    """[row, lag] calendar month (0 = January) of each month of the window."""
+    as_of_month = np.where(np.isnan(as_of_month), 1, as_of_month).astype(int)
+    lags = np.arange(1, HEALTH_MONTHS + 1)
+    return (as_of_month[:, None] - 1 - lags[None, :]) % 12
+
+
+def _rows(kind, size, industry, as_of_month, values):
+    """What the filter reads of some rows: their peer keys, calendar months and log signals."""
+    full = np.array([f"{k}|{s or '-'}" for k, s in zip(kind, size, strict=True)], dtype=object)
+    by_kind = np.array([f"{k}|{ANY}" for k in kind], dtype=object)
+    industry = np.array([str(i) if i is not None else ANY for i in industry], dtype=object)
+    return {"full": full, "by_kind": by_kind, "industry": industry, "calendar": _calendar(as_of_month),
+            "logs": {signal: _log(matrix) for signal, matrix in values.items()}}
+
+
+def _frame_rows(frame):
+    """`_rows` of a feature frame."""
+    def number(name):
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+
+    values = {signal: np.column_stack([number(f"hm_{signal}_{lag}") for lag in range(1, HEALTH_MONTHS + 1)])
+              for signal in SIGNALS}
+    return _rows(_text(frame["subject_kind"]), _text(frame["size_class"]), _text(frame["industry_division"]),
+                 number("as_of_month"), values)
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _plain(value):
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _row_inputs(row):
+    """One feature row's peer keys, calendar months and log signals, as `_rows` gives them for a frame of it
+    (plain Python but for one vectorised log)."""
+    kind, size, industry = (_plain(row.get(name)) for name in ("subject_kind", "size_class", "industry_division"))
+    month = _number(row.get("as_of_month"))
+    month = int(month) if month == month else 1
+    calendar = [(month - 1 - lag) % 12 for lag in range(1, HEALTH_MONTHS + 1)]
+    values = np.array([[_number(row.get(name)) for name in HEALTH_INPUTS]], dtype=float)
+    logs = _log(values)[0].tolist()
+    return (f"{kind}|{size or '-'}", f"{kind}|{ANY}", str(industry) if industry is not None else ANY, calendar,
+            {signal: logs[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS] for k, signal in enumerate(SIGNALS)})
+
+
+def _lookup(table, *keys):
+    """Per row, the first of its keys the table holds (ANY last), as an array of the table's values."""
+    fallback = table.get(ANY)
+    out = []
+    for row_keys in zip(*keys, strict=True):
+        out.append(next((table[k] for k in row_keys if k in table), fallback))
+    return out
+
+
+def _season(table, industry, calendar):
+    """[row, lag] seasonal offsets of each row's industry (the district's where the industry is rare)."""
+    rows = np.array(_lookup(table, industry), dtype=float)  # [row, 12]
+    return np.take_along_axis(rows, calendar, axis=1)
+
+
+def fit(frame):
+    """The filter's parameters, fitted on a training frame (the feature module's columns)."""
+    rows_of = _frame_rows(frame)
+    full, by_kind, industry, calendar = (rows_of[k] for k in ("full", "by_kind", "industry", "calendar"))
+    params = {"signals": {}}
+    for signal in SIGNALS:
+        logs = rows_of["logs"][signal]
+        known = np.sum(~np.isnan(logs), axis=1)
+        usable = known >= MIN_MONTHS
+        with np.errstate(invalid="ignore"), _quiet():
+            centred = logs - np.nanmean(logs, axis=1, keepdims=True)
+        # seasonal offsets: the mean deviation from a row's own mean, per industry and calendar month
+        season = {}
+        for key, rows in [(ANY, usable)] + [(k, usable & (industry == k)) for k in sorted(set(industry[usable]))]:
+            if rows.sum() < MIN_ROWS:
+                continue
+            offsets = []
+            for month in range(12):
+                cells = centred[rows][calendar[rows] == month]
+                cells = cells[~np.isnan(cells)]
+                offsets.append(float(np.mean(cells)) if len(cells) >= MIN_ROWS else 0.0)
+            season[key] = [round(o - float(np.mean(offsets)), 6) for o in offsets]
+        if ANY not in season:
+            continue
+        adjusted = logs - _season(season, industry, calendar)
+        with _quiet():
+            level = np.nanmean(adjusted, axis=1)
+        # the peers' mean and sd of a subject's deseasonalised level
+        peers = {}
+        for key, rows in ([(ANY, usable)] + [(k, usable & (by_kind == k)) for k in sorted(set(by_kind[usable]))]
+                          + [(k, usable & (full == k)) for k in sorted(set(full[usable]))]):
+            if rows.sum() >= MIN_ROWS:
+                peers[key] = [round(float(np.mean(level[rows])), 6), round(max(float(np.std(level[rows])), 0.05), 6)]
+        if ANY not in peers:
+            continue
+        z = (adjusted - np.array(_lookup(peers, full, by_kind), dtype=float)[:, :1]) / np.array(
+            _lookup(peers, full, by_kind), dtype=float)[:, 1:]
+        z = np.where(usable[:, None], z, np.nan)
+        # method of moments on first differences (columns are newest first: Δ_t = z_t − z_{t−1})
+        diff = z[:, :-1] - z[:, 1:]
+        pairs = diff[:, :-1] * diff[:, 1:]
+        gamma0, gamma1 = np.nanmean(diff ** 2), np.nanmean(pairs)
+        r = float(np.clip(-gamma1, MIN_VARIANCE, 0.95))
+        q = float(max(gamma0 - 2 * r, MIN_VARIANCE))
+        params["signals"][signal] = {"season": season, "peers": peers, "q": round(q, 6), "r": round(r, 6)}
+    params["index"] = _fit_index(rows_of, params)
+    return params
+
+
+def _fit_index(rows_of, params):
+    """One common factor behind the signals' filtered levels: each signal's loading and own variance.
+
+    With three signals the one-factor model is identified from the covariances: λ₁² = c₁₂c₁₃/c₂₃.
+    """
+    names = list(params["signals"])
+    filtered = _levels(rows_of, params["signals"], names)[0]
+    levels = {name: filtered[:, k] for k, name in enumerate(names)}
+    names = list(levels)
+    if len(names) < 3:
+        return {}
+    cov = np.full((len(names), len(names)), np.nan)
+    for i, a in enumerate(names):  # pairwise complete covariances: not every subject has every signal
+        for j, b in enumerate(names):
+            both = ~np.isnan(levels[a]) & ~np.isnan(levels[b])
+            if both.sum() >= MIN_ROWS:
+                cov[i, j] = np.cov(levels[a][both], levels[b][both])[0, 1]
+    out = {}
+    for i, name in enumerate(names):
+        others = [m for m in range(len(names)) if m != i]
+        estimates = [cov[i, j] * cov[i, k] / cov[j, k] for a, j in enumerate(others) for k in others[a + 1:]
+                     if cov[j, k] > 0 and cov[i, j] * cov[i, k] > 0]
+        if np.isnan(cov[i, i]) or not estimates:
+            continue
+        loading = float(np.sqrt(np.median(estimates)))
+        own = max(cov[i, i] - loading ** 2, 0.05 * cov[i, i], MIN_VARIANCE)
+        out[name] = [round(loading, 6), round(float(own), 6)]
+    return out
+
+
+class _quiet:
+    """np.nanmean of an all-NaN row is NaN, as intended: no warning."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._catch.__exit__(*exc)
+
+
+def _filter(z, q, r):
+    """Forward local-level filter of [row, signal, lag] (newest first), `q` and `r` per signal:
+    (level now, level CHANGE_LAG months before), each [row, signal]."""
+    months = z.shape[-1]
+    known = ~np.isnan(z)
+    z = np.where(known, z, 0.0)
+    level = np.zeros(z.shape[:-1])
+    variance = np.broadcast_to(np.maximum(1.0 - r, MIN_VARIANCE), level.shape)
+    seen = np.zeros(level.shape, dtype=bool)
+    earlier = level
+    for column in range(months - 1, -1, -1):  # oldest to newest
+        variance = variance + q
+        gain = np.where(known[..., column], variance / (variance + r), 0.0)
+        level = level + gain * (z[..., column] - level)
+        variance = (1 - gain) * variance
+        seen |= known[..., column]
+        if column == CHANGE_LAG:
+            earlier = np.where(seen, level, np.nan)
+    return np.where(seen, level, np.nan), earlier
+
+
+def apply(frame, params):
+    """{health feature: array} of the rows of a feature frame (`params`: `fit`'s)."""
+    out = {name: np.full(len(frame), np.nan) for name in HEALTH_FEATURES}
+    if not params or not all(name in frame for name in HEALTH_INPUTS):
+        return out
+    return _apply(_frame_rows(frame), params, out)
+
+
+def row_features(row, params):
+    """The health features of one feature row (name → value), as `apply` gives them in a frame.
+
+    The same arithmetic as `apply`, in the same order, on Python floats (IEEE doubles like numpy's):
+    a row scored alone costs tens of microseconds instead of a frame's fixed cost, and gets exactly
+    its batch values (tests/credit/test_health.py compares them bit for bit).
+    """
+    out = dict.fromkeys(HEALTH_FEATURES, math.nan)
+    signals = list((params or {}).get("signals", {}))
+    if not signals:
+        return out
+    full, by_kind, industry, calendar, row_logs = _row_inputs(row)
+    index = params.get("index") or {}
+    weighted, precision, changed, change_precision = 0.0, 1.0, 0.0, 1.0
+    seen_any = seen_earlier = False
+    for signal in signals:
+        fitted = params["signals"][signal]
+        table, peer_table = fitted["season"], fitted["peers"]
+        season = table[industry] if industry in table else table.get(ANY)
+        mean, sd = peer_table.get(full) or peer_table.get(by_kind) or peer_table.get(ANY)
+        logs = row_logs[signal]
+        q, r = fitted["q"], fitted["r"]
+        level, variance, seen, earlier = 0.0, max(1.0 - r, MIN_VARIANCE), False, math.nan
+        for column in range(HEALTH_MONTHS - 1, -1, -1):  # oldest to newest, as _filter
+            variance = variance + q
+            value = logs[column]
+            if value == value:  # known
+                z = (value - season[calendar[column]] - mean) / sd
+                gain = variance / (variance + r)
+                level = level + gain * (z - level)
+                variance = (1 - gain) * variance
+                seen = True
+            if column == CHANGE_LAG:
+                earlier = level if seen else math.nan
+        level = level if seen else math.nan
+        out[LEVEL_FEATURES[signal]] = level
+        if signal not in index or not seen:
+            continue
+        loading, own = index[signal]
+        weighted += loading / own * level
+        precision += loading ** 2 / own
+        seen_any = True
+        if earlier == earlier:
+            changed += loading / own * (level - earlier)
+            change_precision += loading ** 2 / own
+            seen_earlier = True
+    out["health_index"] = weighted / precision if seen_any else math.nan
+    out["health_index_change_6m"] = changed / change_precision if seen_earlier else math.nan
+    return out
+
+
+def _apply(rows_of, params, out):
+    n = len(rows_of["full"])
+    index = params.get("index") or {}
+    signals = list(params.get("signals", {}))
+    if not signals:
+        return out
+    levels, earliers = _levels(rows_of, params["signals"], signals)
+    weighted, precision = np.zeros(n), np.ones(n)
+    changed, change_precision = np.zeros(n), np.ones(n)
+    seen, seen_earlier = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for k, signal in enumerate(signals):
+        level, earlier = levels[:, k], earliers[:, k]
+        out[LEVEL_FEATURES[signal]] = level
+        if signal not in index:
+            continue
+        loading, own = index[signal]
+        # the common factor's posterior mean given the known levels (factor ~ N(0, 1))
+        known = ~np.isnan(level)
+        weighted += np.where(known, loading / own * np.where(known, level, 0.0), 0.0)
+        precision += np.where(known, loading ** 2 / own, 0.0)
+        seen |= known
+        # the change: of the signals known both now and CHANGE_LAG months before, weighted alike
+        both = known & ~np.isnan(earlier)
+        changed += np.where(both, loading / own * np.where(both, level - earlier, 0.0), 0.0)
+        change_precision += np.where(both, loading ** 2 / own, 0.0)
+        seen_earlier |= both
+    out["health_index"] = np.where(seen, weighted / precision, np.nan)
+    out["health_index_change_6m"] = np.where(seen_earlier, changed / change_precision, np.nan)
+    return out
+
+
+def _levels(rows_of, fitted, signals):
+    """The signals' filtered levels against peers (now, and CHANGE_LAG months before): [row, signal] each."""
+    z = []
+    for signal in signals:
+        adjusted = rows_of["logs"][signal] - _season(fitted[signal]["season"], rows_of["industry"], rows_of["calendar"])
+        peer = np.array(_lookup(fitted[signal]["peers"], rows_of["full"], rows_of["by_kind"]), dtype=float)
+        z.append((adjusted - peer[:, :1]) / peer[:, 1:])
+    q = np.array([fitted[signal]["q"] for signal in signals])
+    r = np.array([fitted[signal]["r"] for signal in signals])
+    return _filter(np.stack(z, axis=1), q, r)
