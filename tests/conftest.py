@@ -213,7 +213,9 @@ def run_module(*args):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
+    if done.returncode != 0:  # the command's own words, not only its exit status
+        raise AssertionError(f"python -m {' '.join(map(str, args))} exited {done.returncode}:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -186,11 +186,10 @@ def _fit_index(rows_of, params):
     With three signals the one-factor model is identified from the covariances: λ₁² = c₁₂c₁₃/c₂₃.
     """
     names = list(params["signals"])
+    if len(names) < 3:  # too few signals fitted (a book without monthly records): no index
+        return {}
     filtered = _levels(rows_of, params["signals"], names)[0]
     levels = {name: filtered[:, k] for k, name in enumerate(names)}
-    names = list(levels)
-    if len(names) < 3:
-        return {}
     cov = np.full((len(names), len(names)), np.nan)
     for i, a in enumerate(names):  # pairwise complete covariances: not every subject has every signal
         for j, b in enumerate(names):
