@@ -22,6 +22,7 @@ filtered level, never a smoothed one, so that no later month can move an earlier
 The feature module (app.credit.features) supplies those months as the HEALTH_INPUTS columns.
 """
 import math
+import operator
 
 import numpy as np
 import pandas as pd
@@ -110,10 +111,46 @@ def _row_inputs(row):
     month = _number(row.get("as_of_month"))
     month = int(month) if month == month else 1
     calendar = [(month - 1 - lag) % 12 for lag in range(1, HEALTH_MONTHS + 1)]
-    values = np.array([[_number(row.get(name)) for name in HEALTH_INPUTS]], dtype=float)
-    logs = _log(values)[0].tolist()
+    try:
+        values = [_number(value) for value in _INPUTS_OF(row)]
+    except KeyError:  # a row without some monthly column: missing, as in a frame
+        values = [_number(row.get(name)) for name in HEALTH_INPUTS]
+    logs = _row_log(values)
     return (f"{kind}|{size or '-'}", f"{kind}|{ANY}", str(industry) if industry is not None else ANY, calendar,
             {signal: logs[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS] for k, signal in enumerate(SIGNALS)})
+
+
+_INPUTS_OF = operator.itemgetter(*HEALTH_INPUTS)
+_GAINS = {}
+_MAX_GAINS = 20_000
+
+
+def _gains(q, r, known):
+    """The filter's gain at each month (by column, newest first; None where the month is unknown) for a
+    pattern of known months: the variances do not depend on the values, so a row's gains are those of any
+    row with the same pattern (the same arithmetic as `_filter`, so the same bits), kept per pattern."""
+    key = (q, r, known)
+    gains = _GAINS.get(key)
+    if gains is None:
+        gains, variance = [None] * len(known), max(1.0 - r, MIN_VARIANCE)
+        for column in range(len(known) - 1, -1, -1):
+            variance = variance + q
+            if known[column]:
+                gain = variance / (variance + r)
+                variance = (1 - gain) * variance
+                gains[column] = gain
+        if len(_GAINS) < _MAX_GAINS:
+            _GAINS[key] = gains
+    return gains
+
+
+def _row_log(values):
+    """`_log` of one row's values as a list: numpy's log of the positive ones (the function the frame's log
+    uses, so the same bits), NaN for the others — without the frame's where/errstate, which cost a row ten
+    times the log itself."""
+    positive = [value for value in values if value > 0]  # NaN is not > 0
+    logs = iter(np.log(np.array(positive, dtype=float)).tolist())
+    return [next(logs) if value > 0 else math.nan for value in values]
 
 
 def _lookup(table, *keys):
@@ -273,16 +310,13 @@ def row_features(row, params):
         season = table[industry] if industry in table else table.get(ANY)
         mean, sd = peer_table.get(full) or peer_table.get(by_kind) or peer_table.get(ANY)
         logs = row_logs[signal]
-        q, r = fitted["q"], fitted["r"]
-        level, variance, seen, earlier = 0.0, max(1.0 - r, MIN_VARIANCE), False, math.nan
+        gains = _gains(fitted["q"], fitted["r"], tuple(value == value for value in logs))
+        level, seen, earlier = 0.0, False, math.nan
         for column in range(HEALTH_MONTHS - 1, -1, -1):  # oldest to newest, as _filter
-            variance = variance + q
             value = logs[column]
             if value == value:  # known
                 z = (value - season[calendar[column]] - mean) / sd
-                gain = variance / (variance + r)
-                level = level + gain * (z - level)
-                variance = (1 - gain) * variance
+                level = level + gains[column] * (z - level)
                 seen = True
             if column == CHANGE_LAG:
                 earlier = level if seen else math.nan
