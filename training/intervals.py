@@ -22,11 +22,12 @@ bootstrap draws in which the target holds, with each group's ratio and its inter
 import numpy as np
 import pandas as pd
 
+from app.credit.features import FEATURE_NAMES
 from app.credit.metrics import auc
 from app.credit.peers import with_peers
 
 from . import metrics
-from .evaluation import APPROVED_GRADES, FAIRNESS_GROUPS, fairness_groups
+from .evaluation import APPROVED_GRADES, FAIRNESS_GROUPS, _left_out, fairness_groups
 from .scorecard import WoeScorecard
 
 TARGETS = {"expected_auc_to_oracle": (">=", 0.93), "auc_gain_over_baseline": (">=", 0.02), "ece": ("<=", 0.015)}
@@ -50,13 +51,18 @@ def holdout(bundle, examples, truth):
     each fairness dimension's group labels and the model's and the oracle's approvals (grades A–C)."""
     cuts = [pd.Timestamp(d) for d in bundle.metadata["split"]["cuts"]]
     train, _valid, hold = examples.parts(cuts)
-    X, y = with_peers(examples.X, bundle.metadata.get("peers")), np.asarray(examples.y, dtype=float)
+    # the frames `evaluation.evaluate` reads: the version's tables fill the peer and health features, the
+    # features an ablated version was trained without are blanked for it, the baseline reads the model's
+    # inputs only (not the health filter's months), and the groups are what the loans are
+    described, y = with_peers(examples.X, bundle.metadata.get("peers")), np.asarray(examples.y, dtype=float)
+    X = _left_out(described, (bundle.metadata.get("ablated") or {}).get("features", ()))
     p = bundle.predict_pd(X[hold])
-    baseline = WoeScorecard().fit(X[train], examples.y[train]).predict_proba(X[hold])[:, 1]
+    inputs = X[[name for name in FEATURE_NAMES if name in X.columns]]
+    baseline = WoeScorecard().fit(inputs[train], examples.y[train]).predict_proba(inputs[hold])[:, 1]
     true_pd = np.asarray(truth[hold], dtype=float)
     known = np.nan_to_num(true_pd, nan=np.nanmean(true_pd))  # as the report's fairness_oracle
     groups = {name: pd.Series(np.asarray(values, dtype=object)).fillna("unknown").astype(str).to_numpy()
-              for name, values in fairness_groups(X[hold]).items()}
+              for name, values in fairness_groups(described[hold]).items()}
     return {"y": y[hold], "p": np.asarray(p, dtype=float), "baseline": np.asarray(baseline, dtype=float),
             "true_pd": true_pd, "groups": groups,
             "approved": np.isin(bundle.scale.grades(p), APPROVED_GRADES),
