@@ -1,6 +1,6 @@
 """The stages of `benchmarks.scale`, each run in a child process of its own so that it is measured alone.
 
-`python -m benchmarks.scale_stages export-snapshot DISTRICT SNAPSHOT DATABASE`
+`python -m benchmarks.scale_stages export-snapshot DISTRICT SNAPSHOT DATABASE [PROCESSES]`
 `python -m benchmarks.scale_stages features SNAPSHOT DATABASE pandas|dask WORKERS MEMORY PARTITION`
 `python -m benchmarks.scale_stages refresh SNAPSHOT DATABASE MODEL_FOLDER pandas|dask WORKERS MEMORY update|keep
 PARTITION`
@@ -8,6 +8,7 @@ Each prints its figures as one JSON object on its last line.
 """
 import json
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -30,11 +31,12 @@ def _app(database, registry=None):
                        "REGION_CODE": REGION})
 
 
-def export_snapshot(folder, out, database):
-    """The exports as a snapshot, the subjects numbered as the database numbers them."""
+def export_snapshot(folder, out, database, processes="1"):
+    """The exports as a snapshot, the subjects numbered as the database numbers them, `processes`
+    files at a time."""
     with _app(database).app_context():
         ids = subject_index(db.session)
-    return snapshot.write_export_snapshot(folder, out, TOWNS, subject_ids=ids)
+    return snapshot.write_export_snapshot(folder, out, TOWNS, subject_ids=ids, processes=int(processes))
 
 
 def _subjects():
@@ -76,16 +78,27 @@ def refresh(snap, database, model_folder, engine, workers, memory, mode, partiti
 
             dask_engine = cluster.DaskEngine(str(snap), None, int(workers), memory, update=False,
                                              partition_size=int(partition))
+            started = time.perf_counter()
             scored = cluster.refresh_scores_on_dask(db.session, bundle, TOWNS, dask_engine,
-                                                    as_of=snapshot.data_as_of(snap), penalties=publicity_rules())
+                                                    as_of=snapshot.data_as_of(snap), penalties=publicity_rules(),
+                                                    on_chunk=_progress(started))
             db.session.commit()
-            return {"scored": scored}
+            return {"scored": scored, "seconds": round(time.perf_counter() - started, 1)}
         run = scoring_runs.start(db.session, "cli")
         db.session.commit()
         dask_engine = (cluster.DaskEngine(str(snap), None, int(workers), memory, partition_size=int(partition))
                        if engine == "dask" else None)
         run = scoring_runs.execute(db.session, run, str(model_folder.parent), REGION, engine=dask_engine)
         return scoring_runs.figures(run)
+
+
+def _progress(started):
+    """After each partition: commit its rows (as a scoring run does) and say how far the refresh is."""
+    def report(scored, total):
+        db.session.commit()
+        print(f"scored {scored}/{total} at {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+    return report
 
 
 STAGES = {"export-snapshot": export_snapshot, "features": features, "refresh": refresh}

@@ -44,15 +44,22 @@ def dask_client(address=None, workers=1, memory_limit="6GiB", processes=True):
 
 
 def partitioned(frame, by, size=SUBJECTS_PER_PARTITION):
-    """A dask DataFrame of `frame` indexed by the subject id column `by`, one subject range a partition
-    (a subject's rows never straddle two partitions); the original row order is kept in POSITION."""
+    """A dask DataFrame of `frame` indexed by the subject id column `by`, a partition for each range of
+    `size` consecutive subject ids that holds rows (a subject's rows never straddle two partitions);
+    the original row order is kept in POSITION.
+
+    A partition reads every record of its range, so the range, not the number of subjects in it,
+    bounds a worker's memory: the loans of training belong to a third of the subjects, and cutting
+    them by count gave partitions that read three times the records of a refresh's.
+    """
     import dask.dataframe as dd
 
     frame = frame.assign(**{POSITION: np.arange(len(frame))}).set_index(by).sort_index()
-    subjects = frame.index.unique()
-    parts = max(1, -(-len(subjects) // size))
-    divisions = [int(subjects[i * len(subjects) // parts]) for i in range(parts)] + [int(subjects[-1])]
-    return dd.from_pandas(frame, sort=True).repartition(divisions=sorted(set(divisions)))
+    subjects = frame.index.unique().to_numpy(dtype=np.int64)
+    first = int(subjects[0])
+    starts = first + np.unique((subjects - first) // size) * size
+    divisions = sorted({*(int(s) for s in starts), int(subjects[-1])})
+    return dd.from_pandas(frame, sort=True).repartition(divisions=divisions)
 
 
 def _frames_of(part, folder, penalties):
@@ -123,7 +130,10 @@ def partition_scores(part, folder, model_folder, stamp, as_of, towns, penalties=
     frames = _frames_of(part, folder, penalties)
     targets = pd.DataFrame({"subject_code": part["code"].to_numpy(), "as_of": pd.Timestamp(as_of)})
     features = build_features(frames, targets, towns, context=True)
-    present = {name: set(frames[name]["subject_code"]) for name in COMPLETENESS_SOURCES if name in frames}
+    # The distinct codes first: iterating a partition's million Arrow-backed cells one by one cost a
+    # sixth of its scoring time.
+    present = {name: set(frames[name]["subject_code"].unique().tolist()) for name in COMPLETENESS_SOURCES
+               if name in frames}
     subjects = pd.DataFrame({"id": part.index.to_numpy(), "code": part["code"].to_numpy()})
     rows = score_features(_scorer(str(model_folder), stamp), features, subjects, present)
     frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)

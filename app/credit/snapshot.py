@@ -25,7 +25,7 @@ from app.ingest.loading import check_export, join_columns, payload_frame
 from app.ingest.reading import UnreadableExport, read_export_chunks
 from app.ingest.runner import export_files, ordered
 from app.ingest.sources import SOURCES, get_source, source_for_file
-from app.ingest.validation import typed_frame
+from app.ingest.validation import ParsedColumns, is_known, typed_frame
 
 from .records import DATE_KINDS, typed_payloads
 
@@ -158,34 +158,55 @@ def _write_file(folder, source, period, name, frame, schema):
     frame = frame.sort_values(["subject_id", "record_id"], kind="stable")
     arrow = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
     pq.write_table(arrow, path, row_group_size=ROW_GROUP)
-    return {"path": relative.as_posix(), "rows": len(frame), "sha256": file_sha256(path)}
+    entry = {"path": relative.as_posix(), "rows": len(frame), "sha256": file_sha256(path)}
+    if len(frame):  # the file's first and last subject: a reader of a subject range opens only its files
+        entry["subjects"] = [int(frame["subject_id"].iloc[0]), int(frame["subject_id"].iloc[-1])]
+    return entry
 
 
-def write_export_snapshot(folder, out, towns, subject_ids=None, rows=ROWS_PER_READ):
+def write_export_snapshot(folder, out, towns, subject_ids=None, rows=ROWS_PER_READ, processes=1):
     """Snapshot a folder of department exports (validated as ingestion validates them) without a
     database, read `rows` rows at a time; returns the figures as write_snapshot does.
 
     Each export file is a batch keyed by its checksum (a file already in the snapshot is skipped).
     Subjects are numbered in the order of registration unless `subject_ids` (code → id: the
     platform's own) is given; later files supersede earlier ones key by key, as `read_district`.
+    The registrations are written first, in this process (they number the subjects); the other
+    files, which only read the numbering, by `processes` processes at once. A file's records are
+    numbered from its own block of FILE_RECORD_IDS ids, blocks in the order of the files, so that
+    the snapshot is the same whatever the number of processes.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(out)
     ids = _subject_index(out, subject_ids)
-    written = added = 0
-    refused = []
+    todo = []
     for path in ordered(export_files(folder)):
         source = source_for_file(path.name)
         digest = file_sha256(path) if source is not None else None
-        if source is None or digest in manifest["batches"]:
-            continue
-        try:
-            files = _write_export(out, source, path, towns, ids, manifest, rows)
-        except UnreadableExport:  # as ingestion would refuse it (and read_district skip it)
+        if source is not None and digest not in manifest["batches"] and digest not in {t[2] for t in todo}:
+            todo.append((path, source.name, digest))
+    first_id = manifest.get("next_record_id", 1)
+    jobs = [(out, name, path, towns, rows, first_id + n * FILE_RECORD_IDS, f"file-{len(manifest['batches']) + n}")
+            for n, (path, name, _) in enumerate(todo)]
+    manifest["next_record_id"] = first_id + len(todo) * FILE_RECORD_IDS
+    outcomes = {}
+    for n, job in enumerate(jobs):  # the registrations first: they number the subjects the others read
+        if job[1] == "registration":
+            outcomes[n] = _export_job(job, ids)
+    rest = [n for n in range(len(jobs)) if n not in outcomes]
+    if processes > 1 and len(rest) > 1:
+        outcomes.update(_export_jobs_in_processes([jobs[n] for n in rest], rest, ids, processes))
+    else:
+        outcomes.update({n: _export_job(jobs[n], ids) for n in rest})
+    written = added = 0
+    refused = []
+    for n, (path, name, digest) in enumerate(todo):
+        files = outcomes[n]
+        if files is None:  # as ingestion would refuse it (and read_district skip it)
             refused.append(path.name)
             continue
-        manifest["batches"][digest] = {"source": source.name, "file_sha256": digest, "file_name": path.name,
+        manifest["batches"][digest] = {"source": name, "file_sha256": digest, "file_name": path.name,
                                        "rows": sum(f["rows"] for f in files), "files": files}
         written += 1
         added += manifest["batches"][digest]["rows"]
@@ -195,6 +216,42 @@ def write_export_snapshot(folder, out, towns, subject_ids=None, rows=ROWS_PER_RE
     return {"batches_written": written, "rows_written": added, "batches": len(manifest["batches"]),
             "rows": sum(b["rows"] for b in manifest["batches"].values()), "digest": manifest["digest"],
             "refused": refused}
+
+
+FILE_RECORD_IDS = 2**32  # the record ids of one export file's block (ids stay below 2**63 for 2**31 files)
+_shared_ids = {}  # code → subject id in a process writing export files (set once by its initializer)
+
+
+def _export_job(job, ids):
+    """Write one export file's records ((out, source name, path, towns, rows, first record id, file
+    name stem)); its Parquet files' entries, or None when the file is unreadable."""
+    out, name, path, towns, rows, first_id, stem = job
+    try:
+        return _write_export(out, get_source(name), path, towns, ids, rows, first_id, stem)
+    except UnreadableExport:
+        return None
+
+
+def _share_ids(ids):
+    global _shared_ids
+    _shared_ids = ids
+
+
+def _export_job_in_process(job):
+    return _export_job(job, _shared_ids)
+
+
+def _export_jobs_in_processes(jobs, numbers, ids, processes):
+    """{number: outcome} of the jobs run by `processes` processes (fresh interpreters: pyarrow's
+    threads do not survive a fork), the largest files first so that none is left to run alone."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    order = sorted(range(len(jobs)), key=lambda i: -Path(jobs[i][2]).stat().st_size)
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_share_ids,
+                             initargs=(ids,)) as pool:
+        futures = {numbers[i]: pool.submit(_export_job_in_process, jobs[i]) for i in order}
+        return {number: future.result() for number, future in futures.items()}
 
 
 def subject_index(folder):
@@ -212,23 +269,26 @@ def _subject_index(out, given):
     return subject_index(out)
 
 
-def _write_export(out, source, path, towns, ids, manifest, rows):
+def _write_export(out, source, path, towns, ids, rows, first_id, stem):
+    """One export file's records as Parquet files, numbered from `first_id` (registrations add their
+    new subjects to `ids`)."""
     files, schema = [], arrow_schema(source)
     for part, export in enumerate(read_export_chunks(path, source, rows)):
-        cells, rejects, _ = check_export(export, source, towns, ids)
-        typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source)
+        parsed = ParsedColumns()  # each column parsed once, for the checks and the typing
+        cells, rejects, _ = check_export(export, source, towns, ids, parsed)
+        typed = typed_frame(cells.drop(index=pd.unique(rejects["index"])), source, parsed)
         if source.name == "registration":
             for code in typed["subject_code"]:
                 ids.setdefault(code, len(ids) + 1)
-        typed = typed[typed["subject_code"].isin(pd.Index(list(ids)))].reset_index(drop=True)
-        first = manifest.get("next_record_id", 1)
-        manifest["next_record_id"] = first + len(typed)
-        frame = typed.assign(record_id=np.arange(first, first + len(typed), dtype=np.int64),
-                             subject_id=typed["subject_code"].map(ids).astype(np.int64),
+        typed = typed[is_known(typed["subject_code"], ids).to_numpy()].reset_index(drop=True)
+        # A dict lookup a row: Series.map(dict) first made a Series of the million codes, every chunk.
+        subject = np.fromiter((ids[code] for code in typed["subject_code"].tolist()), dtype=np.int64,
+                              count=len(typed))
+        frame = typed.assign(record_id=np.arange(first_id, first_id + len(typed), dtype=np.int64), subject_id=subject,
                              natural_key=join_columns(payload_frame(source, typed)[list(source.natural_key)]))
+        first_id += len(typed)
         for period, piece in frame.groupby(_export_periods(source, frame), sort=True):
-            name = f"file-{len(manifest['batches'])}-{part}.parquet"
-            files.append(_write_file(out, source, period, name, piece, schema))
+            files.append(_write_file(out, source, period, f"{stem}-{part}.parquet", piece, schema))
     return files
 
 
@@ -284,7 +344,7 @@ def read_source(folder, name):
 
 def _read_source(folder, source, manifest, subject_range):
     paths = [str(folder / f["path"]) for batch in manifest["batches"].values() if batch["source"] == source.name
-             for f in batch["files"]]
+             for f in batch["files"] if _may_hold(f, subject_range)]
     schema = arrow_schema(source)
     if not paths:
         return schema.empty_table().to_pandas()
@@ -297,6 +357,16 @@ def _read_source(folder, source, manifest, subject_range):
     # Several versions of a key (a correction in a later batch): the newest record is the current one.
     frame = frame.sort_values("record_id", kind="stable").drop_duplicates("natural_key", keep="last")
     return frame.sort_values(["subject_id", "record_id"], kind="stable").reset_index(drop=True)
+
+
+def _may_hold(entry, subject_range):
+    """Whether a file may hold subjects of the range: not when the manifest gives the file's first
+    and last subject outside it. A million-firm snapshot has thousands of files per source, and
+    opening each one's footer to read its row-group statistics cost more than reading the range."""
+    if subject_range is None or "subjects" not in entry:
+        return True
+    first, last = entry["subjects"]
+    return first <= subject_range[1] and last >= subject_range[0]
 
 
 def _as_stored(source, frame, penalties):

@@ -25,6 +25,7 @@ from .validation import (
     check_digit_failures,
     collapse_white_space,
     find_rejects,
+    is_known,
     normalise_cells,
     nul_cells,
     typed_frame,
@@ -164,7 +165,7 @@ def check_export(export, source, towns, known_codes, parsed=None):
         rejects = _add_rejects(rejects, cells, registration.kind_mismatches(cells), "subject_code", "code")
         check_failed = check_digit_failures(cells["subject_code"].where(~registration.is_farmer(cells)))
     else:
-        unknown = cells["subject_code"].notna() & ~cells["subject_code"].isin(pd.Index(known_codes))
+        unknown = cells["subject_code"].notna() & ~is_known(cells["subject_code"], known_codes)
         rejects = _add_rejects(rejects, cells, unknown & ~cells.index.isin(rejects["index"]), "subject_code",
                                "unregistered")
     return cells, rejects, check_failed

@@ -8,7 +8,7 @@ from app.common import idnumbers
 from app.entities import CreditSubject
 from app.entities.base import utcnow
 
-from .validation import USCC_SHAPE
+from .validation import USCC_SHAPE, is_known
 
 _HOUSEHOLD = re.compile(r"^\d{18}$")
 SUBJECT_FIELDS = ("kind", "name", "town_code", "industry_code", "established_on", "registered_capital",
@@ -36,7 +36,7 @@ def link_households(session, typed, hashes, index):
     """Known subjects for farmer rows whose household code is new: a farmer registered on the platform by
     ID number (no code yet) whose head has the row's ID number. Returns the index with those codes added,
     so that the rows update the registered subject (and give it the code) instead of creating another."""
-    new_farmer = (typed["kind"] == "farmer") & ~typed["subject_code"].isin(pd.Index(index)) & hashes.notna()
+    new_farmer = (typed["kind"] == "farmer") & ~is_known(typed["subject_code"], index) & hashes.notna()
     if not new_farmer.any():
         return index
     code_of = dict(zip(hashes[new_farmer], typed["subject_code"][new_farmer], strict=True))

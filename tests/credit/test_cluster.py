@@ -66,3 +66,18 @@ def test_a_cluster_in_threads_of_a_large_process_still_runs_its_tasks():
         time.sleep(1.5)  # the workers' memory monitor (every 0.1 s) has looked at the process
         assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
     assert len(ballast) == 300 * 2**20
+
+
+def test_a_partition_spans_at_most_its_size_in_subject_ids_however_sparse_the_targets():
+    # Targets of a third of the subjects (as loans are), some subjects with several rows.
+    ids = [i for i in range(1, 3001) if i % 3 == 0] + [30, 30, 2999]
+    frame = pd.DataFrame({"subject_id": ids, "value": range(len(ids))})
+    parts = cluster.partitioned(frame, "subject_id", size=500)
+    spans = []
+    for part in parts.to_delayed():
+        rows = part.compute()
+        if len(rows):
+            spans.append((rows.index.min(), rows.index.max()))
+    assert all(high - low < 500 for low, high in spans)
+    assert sorted(parts.compute()[cluster.POSITION]) == list(range(len(ids)))
+    assert len(spans) == 6  # ids 3…3000 in ranges of 500 ids from the first, not 1,000 rows each

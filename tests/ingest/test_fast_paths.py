@@ -6,7 +6,14 @@ import pytest
 from app.ingest.loading import payload_digests
 from app.ingest.reading import _stripped
 from app.ingest.sources import get_source
-from app.ingest.validation import ParsedColumns, find_rejects, normalise_cells, parse_column, typed_frame
+from app.ingest.validation import (
+    ParsedColumns,
+    find_rejects,
+    is_known,
+    normalise_cells,
+    parse_column,
+    typed_frame,
+)
 
 TOWNS = {"610203001", "610203100"}
 
@@ -78,3 +85,13 @@ def test_numbers_are_floats_whatever_the_other_cells():
     column = get_source("tax_filing").column("revenue")
     assert parse_column(pd.Series(["80000"], dtype=str), column).dtype == np.float64
     assert parse_column(pd.Series(["8,000", "x"], dtype=str), column).tolist()[0] == 8000.0
+
+
+def test_is_known_answers_what_isin_answers():
+    codes = pd.Series(["A1", None, "B2", "a1", "C3", "A1", np.nan], dtype="str", index=range(10, 17))
+    known = {"A1": 1, "C3": 2}
+    got = is_known(codes, known)
+    assert got.index.equals(codes.index) and got.dtype == bool
+    assert got.tolist() == codes.isin(list(known)).tolist() == [True, False, False, False, True, True, False]
+    assert is_known(codes.astype(object), set(known)).tolist() == got.tolist()
+    assert is_known(codes.iloc[:0], known).tolist() == []

@@ -64,3 +64,30 @@ def test_a_model_trained_on_dask_grades_the_same_subjects_alike(district_snapsho
     grades = {engine: bundle.scale.grades(pds[engine]) for engine, bundle in bundles.items()}
     assert np.mean(grades["dask"] == grades["pandas"]) >= 0.99
     assert np.max(np.abs(pds["dask"] - pds["pandas"])) < 1e-6
+
+
+def test_an_export_snapshot_written_by_two_processes_is_the_same_snapshot(synthetic_district, district_snapshot,
+                                                                         tmp_path):
+    figures = snapshot.write_export_snapshot(synthetic_district, tmp_path / "two", TOWNS, rows=20_000, processes=2)
+    assert figures["digest"] == snapshot.read_manifest(district_snapshot)["digest"]
+    assert figures["batches_written"] == len(snapshot.read_manifest(district_snapshot)["batches"])
+
+
+def test_a_subject_range_reads_only_the_files_that_hold_it(district_snapshot, monkeypatch):
+    files = [f for b in snapshot.read_manifest(district_snapshot)["batches"].values() for f in b["files"]]
+    assert all(f["subjects"][0] <= f["subjects"][1] for f in files)
+    whole = snapshot.read_source(district_snapshot, "tax_filing")
+    low, high = int(whole["subject_id"].quantile(0.4)), int(whole["subject_id"].quantile(0.6))
+    opened = []
+    original = snapshot.ds.dataset
+
+    def dataset(paths, **options):
+        opened.extend(paths)
+        return original(paths, **options)
+
+    monkeypatch.setattr(snapshot.ds, "dataset", dataset)
+    part = snapshot.read_records(district_snapshot, (low, high), sources=["tax_filing"])["tax_filing"]
+    expected = whole[whole["subject_id"].between(low, high)].drop(columns="subject_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, expected)
+    tax_files = [f for f in files if f["path"].startswith("source=tax_filing/")]
+    assert 0 < len(opened) < len(tax_files)
