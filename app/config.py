@@ -261,7 +261,7 @@ class Config:
     MATCH_ODDS_REFRESH_SECONDS = 300
     # When the regulator's dashboard finds the market changed, it shows the figures it holds (saying when they
     # were read) and reads the market again in a background thread of the process, so that no view waits for the
-    # whole market to be read (about 0.3 s at 20,000 firms); only a process's first view does.
+    # whole market to be read (about 0.3 s at 20,000 firms); a web worker begins its first reading as it starts.
     DASHBOARD_BACKGROUND_REFRESH = True
     # The APR (%) at which a product's cost part of the fit reaches 0.
     MATCH_APR_REFERENCE_PCT = 24
