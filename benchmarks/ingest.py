@@ -33,7 +33,7 @@ from app import create_app
 from app.common.region import town_codes
 from app.config import PROJECT_DIR, Config, normalise_database_url
 from app.entities import SourceBatch
-from app.entities.base import utcnow
+from app.entities.base import bulk_insert, utcnow
 from app.extensions import db
 from app.ingest import storing
 from app.ingest.loading import check_export
@@ -158,20 +158,6 @@ def read_bare(path):
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=CSV_ENCODINGS[-1])
 
 
-def copy_or_executemany(session, table, columns, rows):
-    """Insert tuples into `table`: COPY on PostgreSQL, executemany on SQLite."""
-    connection = session.connection()
-    names = ", ".join(columns)
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-
-
 def bare_subjects(session, frame, now):
     """Registration rows as credit subjects, text cells as received.
 
@@ -185,7 +171,7 @@ def bare_subjects(session, frame, now):
                [c if f else None for f, c in zip(farmer, codes, strict=True)], frame["town_code"],
                frame["industry_code"], frame["size_class"], frame["status"], frame["legal_rep_name"],
                [False] * len(frame), [now] * len(frame), strict=True)
-    copy_or_executemany(session, "credit_subject", SUBJECT_COLUMNS, list(rows))
+    bulk_insert(session, "credit_subject", SUBJECT_COLUMNS, list(rows))
     return len(frame)
 
 
