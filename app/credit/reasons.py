@@ -2,6 +2,7 @@
 import math
 
 from .features import BY_NAME
+from .peers import LEVELS
 
 GRADES = "ABMCD"
 
@@ -181,20 +182,40 @@ PEER_KINDS = {"farmer": ("农户", "farm households"), "individual_business": ("
 PEER_SIZES = {"micro": ("微型", "micro"), "small": ("小型", "small"), "medium": ("中型", "medium-sized")}
 
 
-def _peer_sentence(feature, value, peer):
+def _peers_named(peer):
+    """("同类小型企业", "similar small enterprises") of a (subject kind, size class); "similar subjects" unknown."""
     kind, size = (list(peer) + [None, None])[:2] if peer else (None, None)
     zh_kind, en_kind = PEER_KINDS.get(kind, ("主体", "subjects"))
     zh_size, en_size = PEER_SIZES.get(size, ("", ""))
-    zh_peers, en_peers = f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
-    zh_level, en_level = PEER_LEVELS[feature]
+    return f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
+
+
+def _peer_rank(value, peer):
+    """Where a percentile among peers places the subject: "低于同类农户的 80%", with whom it is compared."""
+    zh_peers, en_peers = _peers_named(peer)
     if value < 50:
         share = f"{100 - value:.0f}%"
-        return f"{zh_level}低于{zh_peers}的 {share}", f"{en_level} below {share} of {en_peers}"
-    return f"{zh_level}高于{zh_peers}的 {value:.0f}%", f"{en_level} above {value:.0f}% of {en_peers}"
+        return f"低于{zh_peers}的 {share}", f"below {share} of {en_peers}"
+    return f"高于{zh_peers}的 {value:.0f}%", f"above {value:.0f}% of {en_peers}"
+
+
+def _peer_sentence(feature, value, peer):
+    zh_level, en_level = PEER_LEVELS[feature]
+    zh_rank, en_rank = _peer_rank(value, peer)
+    return f"{zh_level}{zh_rank}", f"{en_level} {en_rank}"
 
 
 # Without the subject's kind the peers are "similar subjects".
 TEXTS.update({name: (lambda v, name=name: _peer_sentence(name, v, None)) for name in PEER_LEVELS})
+
+
+def _level_among_peers(feature, value, percentile, peer):
+    """A level (kWh, revenue, headcount) with where it stands among the subject's peers: the model reads
+    the level beside its kind and size, so a household's kWh is told against households, not factories."""
+    zh_level, en_level = TEXTS[feature](value)
+    zh_rank, en_rank = _peer_rank(percentile, peer)
+    return f"{zh_level}，{zh_rank}", f"{en_level}, {en_rank}"
+
 
 # The learned health estimate (app.credit.health): a level in units of the peers' spread, told as the
 # share of similar subjects it is below or above (about: the peers' levels read as a normal curve).
@@ -211,10 +232,7 @@ HEALTH_LEVELS = {
 
 
 def _health_sentence(feature, value, peer):
-    kind, size = (list(peer) + [None, None])[:2] if peer else (None, None)
-    zh_kind, en_kind = PEER_KINDS.get(kind, ("主体", "subjects"))
-    zh_size, en_size = PEER_SIZES.get(size, ("", ""))
-    zh_peers, en_peers = f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
+    zh_peers, en_peers = _peers_named(peer)
     zh_level, en_level = HEALTH_LEVELS[feature]
     share = 50 * (1 + math.erf(value / math.sqrt(2)))
     if share < 50:
@@ -252,10 +270,13 @@ def sentence(feature, value, context=None):
     """(Chinese, English) sentence for a feature's value; missing values say what data is missing.
 
     `context` (features.CONTEXT_NAMES → value) turns a rate over months into a count of months or bills;
-    its `peer` (subject kind, size class) names the peers a percentile among peers is read against.
+    its `peer` (subject kind, size class) names the peers a percentile among peers is read against, and
+    its `peer_pctl` (that percentile of this level, peers.LEVELS) places a level among them.
     """
     if feature in PEER_LEVELS and not _missing(value):
         return _peer_sentence(feature, value, (context or {}).get("peer"))
+    if feature in LEVELS and not _missing(value) and not _missing((context or {}).get("peer_pctl")):
+        return _level_among_peers(feature, value, context["peer_pctl"], context.get("peer"))
     if feature in HEALTH_LEVELS and not _missing(value):
         return _health_sentence(feature, value, (context or {}).get("peer"))
     if _missing(value):
@@ -274,4 +295,5 @@ def reason_sentence(reason):
     months = reason.get("months")
     context = {RATE_MONTHS[feature]: months} if feature in RATE_MONTHS and months is not None else {}
     context["peer"] = reason.get("peer")
+    context["peer_pctl"] = reason.get("peer_pctl")
     return sentence(feature, float("nan") if reason["value"] is None else reason["value"], context)
