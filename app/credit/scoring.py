@@ -139,12 +139,17 @@ class Scorer:
         tables = bundle.metadata.get("peers")
         self.row_peers = RowPeers(tables) if tables is not None else None
         # the row's own values by one C-level lookup (a missing name still raises KeyError); the
-        # percentiles among peers and the health features, when the version has tables, go in at their places
-        filled = filled_features(tables)
-        self.peer_slots = tuple((i, name) for i, name in enumerate(self.names) if name in filled)
-        own = [name for name in self.names if name not in {name for _, name in self.peer_slots}]
+        # percentiles among peers and the health features, when the version has tables, follow them
+        # (RowPeers.values), and one more lookup puts every value at its place in the model's order
+        filled = set(filled_features(tables)) & set(self.names)
+        own = [name for name in self.names if name not in filled]
         getter = operator.itemgetter(*own)
         self.row_values = getter if len(own) > 1 else (lambda row: (getter(row),))
+        self.own_codes = tuple((own.index(self.names[i]), levels) for i, levels in self.codes.items())
+        self.in_order = None
+        if filled:
+            merged = own + list(self.row_peers.names)
+            self.in_order = operator.itemgetter(*(merged.index(name) for name in self.names))
         calibration = bundle.metadata["calibration"]
         self.slope, self.intercept = calibration["slope"], calibration["intercept"]
         self.has_offsets = bool(calibration.get("group_offsets"))
@@ -153,12 +158,10 @@ class Scorer:
         """The model's input for one feature row (name → value): a [1, features] float matrix,
         encoded exactly as ModelBundle.prepare encodes a frame."""
         values = list(self.row_values(row))
-        if self.peer_slots:
-            percentiles = self.row_peers(row)
-            for i, name in self.peer_slots:  # ascending places: each insert lands where it belongs
-                values.insert(i, percentiles[name])
-        for i, levels in self.codes.items():
+        for i, levels in self.own_codes:
             values[i] = levels.get(values[i], NAN)
+        if self.in_order is not None:
+            values = self.in_order(values + self.row_peers.values(row))
         try:
             return np.array([values], dtype=float)
         except (TypeError, ValueError):  # pd.NA or text where a number belongs: missing, as in the batch
