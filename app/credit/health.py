@@ -21,7 +21,6 @@ The filter runs forward only, over the HEALTH_MONTHS months that ended before th
 filtered level, never a smoothed one, so that no later month can move an earlier date's features.
 The feature module (app.credit.features) supplies those months as the HEALTH_INPUTS columns.
 """
-import itertools
 import math
 import operator
 
@@ -320,20 +319,19 @@ class RowHealth:
         return plan
 
     def _logs(self, row):
-        """(which of the row's monthly inputs are known, the logs of the known ones in the same order)."""
+        """(which of the row's monthly inputs are known, as bytes of 0 and 1; the logs of the known ones in
+        the same order)."""
         try:
             values = self._inputs(row)
         except KeyError:  # a row without some monthly column: missing, as in a frame
             values = tuple(row.get(name) for name in self._names)
         try:
-            known = tuple([value > 0 for value in values])  # NaN is not > 0; nor is a month without revenue or use
-            positive = list(itertools.compress(values, known))
-        except TypeError:  # None, pd.NA or text among them: read as numbers first, as a frame reads them
-            values = [_number(value) for value in values]
-            known = tuple([value > 0 for value in values])
-            positive = list(itertools.compress(values, known))
+            values = np.array(values, dtype=float)
+        except (TypeError, ValueError):  # pd.NA or text that is no number among them: missing, as in a frame
+            values = np.array([_number(value) for value in values], dtype=float)
+        known = values > 0  # NaN is not > 0; nor is a month without revenue or use
         # numpy's log (the function the frame's filter uses, so the same bits) of the known months only
-        return known, (np.log(np.array(positive, dtype=float)).tolist() if positive else [])
+        return known.tobytes(), np.log(values[known]).tolist()
 
     def values(self, row):
         """The HEALTH_FEATURES values of one feature row (name → value), in that order."""

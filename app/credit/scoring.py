@@ -134,6 +134,9 @@ class Scorer:
         # Only reason features are named (never protected or technical ones; all are numeric).
         self.reasonable = np.array([BY_NAME[name].reason for name in self.names])
         self.reason_indices = tuple(int(i) for i in np.flatnonzero(self.reasonable))
+        # a row's contributions of the reason features, as a tuple, by one C-level lookup
+        pick = operator.itemgetter(*self.reason_indices) if self.reason_indices else (lambda _values: ())
+        self.reason_contributions = pick if len(self.reason_indices) != 1 else (lambda values: (pick(values),))
         self.single_row = SingleRowContributions(bundle.booster, len(self.names))
         # What one row needs, looked up once per loaded version rather than once per row.
         tables = bundle.metadata.get("peers")
@@ -194,13 +197,23 @@ class Scorer:
                 for i, order in enumerate(orders)]
 
     def _row_reasons(self, values, contributions, context):
-        """reasons() of one row given as plain lists: what _distinct keeps of the same ordered stream."""
-        # the larger contribution first; equal ones keep their feature order (the sort is stable, also reversed)
-        ordered = sorted([j for j in self.reason_indices if contributions[j] > 0], key=contributions.__getitem__,
-                         reverse=True)
+        """reasons() of one row given as plain lists: what _distinct keeps of the same ordered stream —
+        the larger contribution first, equal ones in their feature order.
+
+        Only the contributions are sorted (floats: a C-level sort without a key), largest first; each
+        is then found among the reason features by a scan from the start, or, for a value equal to the
+        one before it, from just after that one's place — which gives equal contributions in feature order.
+        """
+        raised = self.reason_contributions(contributions)
         chosen, told = [], set()
-        for j in ordered:
-            reason = _reason(self.names[j], values[j], contributions[j], context)
+        previous, place = None, -1
+        for value in sorted(raised, reverse=True):
+            if not value > 0:
+                break
+            place = raised.index(value, place + 1 if value == previous else 0)
+            previous = value
+            j = self.reason_indices[place]
+            reason = _reason(self.names[j], values[j], value, context)
             if reason["zh"] not in told:
                 told.add(reason["zh"])
                 chosen.append(reason)

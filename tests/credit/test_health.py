@@ -123,6 +123,7 @@ def _awkward_rows(frame):
     frame.loc[2::9, [f"hm_insured_{lag}" for lag in months]] = np.nan
     frame.loc[3::9, ["hm_revenue_2", "hm_electricity_5"]] = 0.0
     frame.loc[3::9, ["hm_insured_1"]] = -4.0
+    frame.loc[3::9, ["hm_revenue_9"]] = "2048"
     frame.loc[4::9, ["hm_revenue_1"]] = "1234.5"
     frame.loc[4::9, ["hm_electricity_7"]] = pd.NA
     frame.loc[5::9, ["hm_insured_3"]] = "n/a"
