@@ -100,6 +100,9 @@ def _number(value):
         return np.nan
 
 
+_TEXT, _NUMBER = {str, type(None)}, {int, float}  # the types of values a row's peer group is kept by as given
+
+
 def _plain(value):
     return None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
 
@@ -276,15 +279,16 @@ class RowHealth:
         self._names = tuple(f"hm_{signal}_{lag}" for signal in fitted for lag in range(1, HEALTH_MONTHS + 1))
         self._inputs = operator.itemgetter(*self._names)
         self._groups = {}
+        self._given = {}
         self._plans = {}
 
     def _group(self, kind, size, industry, month):
         """Per fitted signal: (seasonal offset of each column of the window, peers' mean, peers' sd)."""
+        industry = str(industry) if industry is not None else ANY  # 30 and 30.0: "30" and "30.0", as in a frame
         key = (kind, size, industry, month)
         found = self._groups.get(key)
         if found is None:
             full, by_kind = f"{kind}|{size or '-'}", f"{kind}|{ANY}"
-            industry = str(industry) if industry is not None else ANY
             calendar = [(month - 1 - lag) % 12 for lag in range(1, HEALTH_MONTHS + 1)]
             found = []
             for spec in self._fitted:
@@ -296,6 +300,27 @@ class RowHealth:
             if len(self._groups) < self.MAX_KEPT:
                 self._groups[key] = found
         return found
+
+    def _row_group(self, row):
+        """_group of a row's kind, size, industry and as-of month, kept also by the values as given when they
+        are text, None or numbers other than NaN (found again without reading them as text and number)."""
+        given = kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"),
+                                               row.get("industry_division"), row.get("as_of_month"))
+        # text or None, and a month as a number: no pd.NA (whose comparison with a kept key would raise), and
+        # no number where text belongs (1 and 1.0 are one key but "1" and "1.0" two industries)
+        plain = type(kind) in _TEXT and type(size) in _TEXT and type(industry) in _TEXT and type(month) in _NUMBER
+        groups = self._given.get(given) if plain else None
+        return groups if groups is not None else self._group_of(given, plain)
+
+    def _group_of(self, given, plain):
+        """_group of (kind, size, industry, as-of month) as given; kept under them when `plain` and the month
+        is not NaN (a NaN would never be found again)."""
+        kind, size, industry = (_plain(value) for value in given[:3])
+        month = _number(given[3])
+        groups = self._group(kind, size, industry, int(month) if month == month else 1)
+        if plain and month == month and len(self._given) < self.MAX_KEPT:
+            self._given[given] = groups
+        return groups
 
     def _plan(self, k, known):
         """The filter's steps for signal k's pattern of known months (by column, newest first): the known
@@ -338,15 +363,14 @@ class RowHealth:
         out = [math.nan] * len(HEALTH_FEATURES)
         if not self.signals:
             return out
-        kind, size, industry = (_plain(row.get(name)) for name in ("subject_kind", "size_class", "industry_division"))
-        month = _number(row.get("as_of_month"))
-        groups = self._group(kind, size, industry, int(month) if month == month else 1)
+        groups = self._row_group(row)
         known, logs = self._logs(row)
         weighted, precision, changed, change_precision = 0.0, 1.0, 0.0, 1.0
         seen_any = seen_earlier = False
-        start = 0
+        start, plans = 0, self._plans
         for k, (slot, _q, _r, weights) in enumerate(self.signals):
-            before, after, count = self._plan(k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
+            pattern = (k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
+            before, after, count = plans.get(pattern) or self._plan(*pattern)
             if not count:
                 continue  # nothing known: the level stays missing and adds nothing to the index
             season, mean, sd = groups[k]

@@ -231,4 +231,4 @@ def _list_percentile(value, q):
     else:  # np.interp's own arithmetic between the two quantiles around the value
         j = high - 1
         position = (1.0 / (q[j + 1] - q[j])) * (value - q[j]) + j
-    return min(max(position, 0), last) / last * 100
+    return (0 if position < 0 else last if position > last else position) / last * 100  # min(max(…)) inline

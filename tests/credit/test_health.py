@@ -130,6 +130,9 @@ def _awkward_rows(frame):
     frame.loc[6::9, list(health.HEALTH_INPUTS)] = np.nan
     frame.loc[7::9, "size_class"] = None
     frame.loc[8::9, "subject_kind"] = np.nan
+    frame = frame.astype({"industry_division": object})
+    frame.loc[0:1, ["subject_kind", "size_class", "as_of_month"]] = ["enterprise", "micro", 5]
+    frame.loc[0, "industry_division"], frame.loc[1, "industry_division"] = 30, 30.0  # "30" and "30.0": two industries
     rows = frame.to_dict("records")
     for row in rows[5::9]:
         del row["hm_electricity_13"]  # absent from the row: missing, as NaN is in the frame

@@ -110,6 +110,11 @@ def test_the_single_row_call_refuses_a_row_of_another_width(model_registry):
     assert scorer.single_row(np.zeros((1, width))).shape == (1, width + 1)
     with pytest.raises(ValueError, match="features expected"):
         scorer.single_row(np.zeros((1, width - 1)))
+    with pytest.raises(ValueError, match="features expected"):
+        scorer.single_row.of_values([0.0] * (width + 1))
+    contributions, values = scorer.single_row.of_values([None] + [1] * (width - 1))
+    assert np.isnan(values[0]) and values[1:] == [1.0] * (width - 1)
+    assert np.array_equal(contributions, scorer.single_row(np.array([values])))
 
 
 def test_one_rows_reasons_keep_the_batch_order_on_equal_contributions(model_registry):
