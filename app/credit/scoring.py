@@ -279,9 +279,10 @@ class Scorer:
         no pandas and no per-row lookups: this is the page's and the API's path.
         """
         contributions, values = self._row_contributions(row)
-        pd_value = float(1 / (1 + np.exp(-contributions.sum(axis=1)[0])))  # as grade_of, on one number
+        # as grade_of, on one number (numpy's sum of one row: the same pairwise sum as along axis 1 of many)
+        pd_value = float(1 / (1 + np.exp(-contributions[0].sum())))
         scale = self.bundle.scale
-        context = {name: row.get(name) for name in CONTEXT_NAMES}
+        context = dict(zip(CONTEXT_NAMES, map(row.get, CONTEXT_NAMES), strict=True))
         context["peer"] = self._peer_of(row.get("subject_kind"), row.get("size_class"))
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
                   "reasons": self._row_reasons(values, contributions[0].tolist(), context)}
