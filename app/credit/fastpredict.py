@@ -63,6 +63,18 @@ class SingleRowContributions:
                 self._config, self._in_pointer, self._length_pointer, self._out_pointer))
             return np.multiply(self._out, factor).reshape(1, -1)  # a new array: the buffer is reused
 
+    def of_values(self, values, factor=1.0):
+        """__call__ of one row given as a sequence of n_features numbers, copied into the input buffer with
+        np.array's conversion to float (None is NaN; pd.NA or text that is no number raise TypeError or
+        ValueError, as np.array(values, dtype=float) does): (contributions, the row as a list of floats)."""
+        if len(values) != self.n_features:
+            raise ValueError(f"one row of {self.n_features} features expected, got {len(values)} values")
+        with self._lock:
+            self._in[:] = values
+            _check(_LIB.LGBM_BoosterPredictForMatSingleRowFast(
+                self._config, self._in_pointer, self._length_pointer, self._out_pointer))
+            return np.multiply(self._out, factor).reshape(1, -1), self._in.tolist()
+
     def __del__(self):
         if self.available and _LIB is not None:
             _LIB.LGBM_FastConfigFree(self._config)

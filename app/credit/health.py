@@ -100,57 +100,11 @@ def _number(value):
         return np.nan
 
 
+_TEXT, _NUMBER = {str, type(None)}, {int, float}  # the types of values a row's peer group is kept by as given
+
+
 def _plain(value):
-    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
-
-
-def _row_inputs(row):
-    """One feature row's peer keys, calendar months and log signals, as `_rows` gives them for a frame of it
-    (plain Python but for one vectorised log)."""
-    kind, size, industry = (_plain(row.get(name)) for name in ("subject_kind", "size_class", "industry_division"))
-    month = _number(row.get("as_of_month"))
-    month = int(month) if month == month else 1
-    calendar = [(month - 1 - lag) % 12 for lag in range(1, HEALTH_MONTHS + 1)]
-    try:
-        values = [_number(value) for value in _INPUTS_OF(row)]
-    except KeyError:  # a row without some monthly column: missing, as in a frame
-        values = [_number(row.get(name)) for name in HEALTH_INPUTS]
-    logs = _row_log(values)
-    return (f"{kind}|{size or '-'}", f"{kind}|{ANY}", str(industry) if industry is not None else ANY, calendar,
-            {signal: logs[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS] for k, signal in enumerate(SIGNALS)})
-
-
-_INPUTS_OF = operator.itemgetter(*HEALTH_INPUTS)
-_GAINS = {}
-_MAX_GAINS = 20_000
-
-
-def _gains(q, r, known):
-    """The filter's gain at each month (by column, newest first; None where the month is unknown) for a
-    pattern of known months: the variances do not depend on the values, so a row's gains are those of any
-    row with the same pattern (the same arithmetic as `_filter`, so the same bits), kept per pattern."""
-    key = (q, r, known)
-    gains = _GAINS.get(key)
-    if gains is None:
-        gains, variance = [None] * len(known), max(1.0 - r, MIN_VARIANCE)
-        for column in range(len(known) - 1, -1, -1):
-            variance = variance + q
-            if known[column]:
-                gain = variance / (variance + r)
-                variance = (1 - gain) * variance
-                gains[column] = gain
-        if len(_GAINS) < _MAX_GAINS:
-            _GAINS[key] = gains
-    return gains
-
-
-def _row_log(values):
-    """`_log` of one row's values as a list: numpy's log of the positive ones (the function the frame's log
-    uses, so the same bits), NaN for the others — without the frame's where/errstate, which cost a row ten
-    times the log itself."""
-    positive = [value for value in values if value > 0]  # NaN is not > 0
-    logs = iter(np.log(np.array(positive, dtype=float)).tolist())
-    return [next(logs) if value > 0 else math.nan for value in values]
+    return None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _lookup(table, *keys):
@@ -290,51 +244,162 @@ def apply(frame, params):
 
 
 def row_features(row, params):
-    """The health features of one feature row (name → value), as `apply` gives them in a frame.
+    """The health features of one feature row (name → value), as `apply` gives them in a frame (see RowHealth;
+    a scorer keeps one RowHealth per loaded version instead)."""
+    return dict(zip(HEALTH_FEATURES, RowHealth(params).values(row), strict=True))
 
-    The same arithmetic as `apply`, in the same order, on Python floats (IEEE doubles like numpy's):
-    a row scored alone costs tens of microseconds instead of a frame's fixed cost, and gets exactly
-    its batch values (tests/credit/test_health.py compares them bit for bit).
+
+class RowHealth:
+    """`apply` for one feature row at a time, in plain Python floats (IEEE doubles like numpy's): the same
+    arithmetic in the same order, so a row scored alone gets exactly its batch values
+    (tests/credit/test_health.py compares them bit for bit).
+
+    Made once per loaded version (peers.RowPeers). What depends only on the version's parameters and on
+    a row's peer group, industry and calendar month (the seasonal offsets in the window's column order,
+    the peers' mean and sd), or on a signal's pattern of known months (the filter's gain at each known
+    month: the variances do not depend on the values), is computed on first use and kept. A row then
+    costs one vectorised log of its known months, one pass over those months per signal and a few lookups.
     """
-    out = dict.fromkeys(HEALTH_FEATURES, math.nan)
-    signals = list((params or {}).get("signals", {}))
-    if not signals:
+
+    MAX_KEPT = 20_000  # groups and patterns kept (kinds × sizes × industries × 12 months, 3 × 2^13 patterns)
+
+    def __init__(self, params):
+        fitted = (params or {}).get("signals", {})
+        index = (params or {}).get("index") or {}
+        slots = list(SIGNALS)
+        # per fitted signal, in the parameters' order (the order `_apply` sums the index in): its output
+        # place, q, r, and the index's two weights (loading / own, loading² / own) or None
+        self.signals = tuple(
+            (slots.index(signal), spec["q"], spec["r"],
+             (index[signal][0] / index[signal][1], index[signal][0] ** 2 / index[signal][1])
+             if signal in index else None)
+            for signal, spec in fitted.items())
+        self._fitted = tuple(fitted.values())
+        # the monthly inputs of the fitted signals, in the same order: signal k's months are the k-th HEALTH_MONTHS
+        self._names = tuple(f"hm_{signal}_{lag}" for signal in fitted for lag in range(1, HEALTH_MONTHS + 1))
+        self._inputs = operator.itemgetter(*self._names)
+        self._groups = {}
+        self._given = {}
+        self._plans = {}
+
+    def _group(self, kind, size, industry, month):
+        """Per fitted signal: (seasonal offset of each column of the window, peers' mean, peers' sd)."""
+        industry = str(industry) if industry is not None else ANY  # 30 and 30.0: "30" and "30.0", as in a frame
+        key = (kind, size, industry, month)
+        found = self._groups.get(key)
+        if found is None:
+            full, by_kind = f"{kind}|{size or '-'}", f"{kind}|{ANY}"
+            calendar = [(month - 1 - lag) % 12 for lag in range(1, HEALTH_MONTHS + 1)]
+            found = []
+            for spec in self._fitted:
+                table, peer_table = spec["season"], spec["peers"]
+                season = table[industry] if industry in table else table.get(ANY)
+                mean, sd = peer_table.get(full) or peer_table.get(by_kind) or peer_table.get(ANY)
+                found.append(([season[calendar[column]] for column in range(HEALTH_MONTHS)], mean, sd))
+            found = tuple(found)
+            if len(self._groups) < self.MAX_KEPT:
+                self._groups[key] = found
+        return found
+
+    def _row_group(self, row):
+        """_group of a row's kind, size, industry and as-of month, kept also by the values as given when they
+        are text, None or numbers other than NaN (found again without reading them as text and number)."""
+        given = kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"),
+                                               row.get("industry_division"), row.get("as_of_month"))
+        # text or None, and a month as a number: no pd.NA (whose comparison with a kept key would raise), and
+        # no number where text belongs (1 and 1.0 are one key but "1" and "1.0" two industries)
+        plain = type(kind) in _TEXT and type(size) in _TEXT and type(industry) in _TEXT and type(month) in _NUMBER
+        groups = self._given.get(given) if plain else None
+        return groups if groups is not None else self._group_of(given, plain)
+
+    def _group_of(self, given, plain):
+        """_group of (kind, size, industry, as-of month) as given; kept under them when `plain` and the month
+        is not NaN (a NaN would never be found again)."""
+        kind, size, industry = (_plain(value) for value in given[:3])
+        month = _number(given[3])
+        groups = self._group(kind, size, industry, int(month) if month == month else 1)
+        if plain and month == month and len(self._given) < self.MAX_KEPT:
+            self._given[given] = groups
+        return groups
+
+    def _plan(self, k, known):
+        """The filter's steps for signal k's pattern of known months (by column, newest first): the known
+        months from the oldest, as (place among the known values, column, gain), split at CHANGE_LAG —
+        (steps up to and including column CHANGE_LAG, steps after it, how many months are known)."""
+        key = (k, known)
+        plan = self._plans.get(key)
+        if plan is None:
+            _, q, r, _ = self.signals[k]
+            places = {column: place for place, column in enumerate(c for c in range(HEALTH_MONTHS) if known[c])}
+            before, after, variance = [], [], max(1.0 - r, MIN_VARIANCE)
+            for column in range(HEALTH_MONTHS - 1, -1, -1):  # oldest to newest, as _filter
+                variance = variance + q
+                if known[column]:
+                    gain = variance / (variance + r)
+                    variance = (1 - gain) * variance
+                    (before if column >= CHANGE_LAG else after).append((places[column], column, gain))
+            plan = (tuple(before), tuple(after), len(places))
+            if len(self._plans) < self.MAX_KEPT:
+                self._plans[key] = plan
+        return plan
+
+    def _logs(self, row):
+        """(which of the row's monthly inputs are known, as bytes of 0 and 1; the logs of the known ones in
+        the same order)."""
+        try:
+            values = self._inputs(row)
+        except KeyError:  # a row without some monthly column: missing, as in a frame
+            values = tuple(row.get(name) for name in self._names)
+        try:
+            values = np.array(values, dtype=float)
+        except (TypeError, ValueError):  # pd.NA or text that is no number among them: missing, as in a frame
+            values = np.array([_number(value) for value in values], dtype=float)
+        known = values > 0  # NaN is not > 0; nor is a month without revenue or use
+        # numpy's log (the function the frame's filter uses, so the same bits) of the known months only
+        return known.tobytes(), np.log(values[known]).tolist()
+
+    def values(self, row):
+        """The HEALTH_FEATURES values of one feature row (name → value), in that order."""
+        out = [math.nan] * len(HEALTH_FEATURES)
+        if not self.signals:
+            return out
+        groups = self._row_group(row)
+        known, logs = self._logs(row)
+        weighted, precision, changed, change_precision = 0.0, 1.0, 0.0, 1.0
+        seen_any = seen_earlier = False
+        start, plans = 0, self._plans
+        for k, (slot, _q, _r, weights) in enumerate(self.signals):
+            pattern = (k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
+            before, after, count = plans.get(pattern) or self._plan(*pattern)
+            if not count:
+                continue  # nothing known: the level stays missing and adds nothing to the index
+            season, mean, sd = groups[k]
+            mine = logs[start:start + count]
+            start += count
+            level = 0.0
+            for place, column, gain in before:
+                z = (mine[place] - season[column] - mean) / sd
+                level = level + gain * (z - level)
+            earlier = level if before else math.nan
+            for place, column, gain in after:
+                z = (mine[place] - season[column] - mean) / sd
+                level = level + gain * (z - level)
+            out[slot] = level
+            if weights is None:
+                continue
+            weight, weight_squared = weights
+            weighted += weight * level
+            precision += weight_squared
+            seen_any = True
+            if earlier == earlier:
+                changed += weight * (level - earlier)
+                change_precision += weight_squared
+                seen_earlier = True
+        if seen_any:
+            out[-2] = weighted / precision
+        if seen_earlier:
+            out[-1] = changed / change_precision
         return out
-    full, by_kind, industry, calendar, row_logs = _row_inputs(row)
-    index = params.get("index") or {}
-    weighted, precision, changed, change_precision = 0.0, 1.0, 0.0, 1.0
-    seen_any = seen_earlier = False
-    for signal in signals:
-        fitted = params["signals"][signal]
-        table, peer_table = fitted["season"], fitted["peers"]
-        season = table[industry] if industry in table else table.get(ANY)
-        mean, sd = peer_table.get(full) or peer_table.get(by_kind) or peer_table.get(ANY)
-        logs = row_logs[signal]
-        gains = _gains(fitted["q"], fitted["r"], tuple(value == value for value in logs))
-        level, seen, earlier = 0.0, False, math.nan
-        for column in range(HEALTH_MONTHS - 1, -1, -1):  # oldest to newest, as _filter
-            value = logs[column]
-            if value == value:  # known
-                z = (value - season[calendar[column]] - mean) / sd
-                level = level + gains[column] * (z - level)
-                seen = True
-            if column == CHANGE_LAG:
-                earlier = level if seen else math.nan
-        level = level if seen else math.nan
-        out[LEVEL_FEATURES[signal]] = level
-        if signal not in index or not seen:
-            continue
-        loading, own = index[signal]
-        weighted += loading / own * level
-        precision += loading ** 2 / own
-        seen_any = True
-        if earlier == earlier:
-            changed += loading / own * (level - earlier)
-            change_precision += loading ** 2 / own
-            seen_earlier = True
-    out["health_index"] = weighted / precision if seen_any else math.nan
-    out["health_index_change_6m"] = changed / change_precision if seen_earlier else math.nan
-    return out
 
 
 def _apply(rows_of, params, out):

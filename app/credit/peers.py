@@ -170,35 +170,37 @@ class RowPeers:
     def __init__(self, tables):
         self.tables = {level: {key: [float(v) for v in quantiles] for key, quantiles in tables.get(level, {}).items()}
                        for level in LEVELS}
-        self.health = tables.get("health")
+        self.health = health.RowHealth(tables["health"]) if tables.get("health") else None
+        self.names = filled_features(tables)  # what values() gives, in this order
         self._groups = {}
 
     def _group(self, kind, size):
-        """((level, percentile feature, quantiles or None), …) of a subject kind and size class: the most
+        """((level, quantiles or None), …) of a subject kind and size class, in LEVELS order: the most
         specific table that exists, as row_percentiles chooses it."""
         kind = None if _absent(kind) else kind
         size = None if _absent(size) else size
         found = self._groups.get((kind, size))
         if found is None:
             keys = (f"{kind}|{size or '-'}", f"{kind}|{ANY}", ANY)
-            found = tuple((level, name, next((self.tables[level][k] for k in keys if k in self.tables[level]), None))
-                          for level, name in LEVELS.items())
+            found = tuple((level, next((self.tables[level][k] for k in keys if k in self.tables[level]), None))
+                          for level in LEVELS)
             if len(self._groups) < self.MAX_GROUPS:
                 self._groups[(kind, size)] = found
         return found
 
+    def values(self, row):
+        """The percentile (and health) features of one feature row (name → value), in the order of `names`."""
+        out = []
+        for level, quantiles in self._group(row.get("subject_kind"), row.get("size_class")):
+            value = row.get(level)
+            out.append(math.nan if quantiles is None or _absent(value) else _list_percentile(float(value), quantiles))
+        if self.health is not None:
+            out += self.health.values(row)
+        return out
+
     def __call__(self, row):
         """{percentile (and health) feature: value} of one feature row (name → value), as row_percentiles."""
-        out = {}
-        for level, name, quantiles in self._group(row.get("subject_kind"), row.get("size_class")):
-            value = row.get(level)
-            if quantiles is None or _absent(value):
-                out[name] = np.nan
-            else:
-                out[name] = _list_percentile(float(value), quantiles)
-        if self.health:
-            out.update(health.row_features(row, self.health))
-        return out
+        return dict(zip(self.names, self.values(row), strict=True))
 
 
 def filled_features(tables):
@@ -229,4 +231,4 @@ def _list_percentile(value, q):
     else:  # np.interp's own arithmetic between the two quantiles around the value
         j = high - 1
         position = (1.0 / (q[j + 1] - q[j])) * (value - q[j]) + j
-    return min(max(position, 0), last) / last * 100
+    return (0 if position < 0 else last if position > last else position) / last * 100  # min(max(…)) inline

@@ -31,6 +31,8 @@ MAX_REASONS = 4
 CHART_ITEMS = 6
 CHUNK = 5000
 NAN = float("nan")
+PLAIN_KEYS = {str, type(None)}  # values whose equality is their identity as a key (no NaN, no pd.NA)
+READ_AGAINST_PEERS = frozenset(PEER_FEATURES + HEALTH_FEATURES)  # their reasons name the peers
 # Which stored score is a subject's latest: the last computed; of rows computed at the same moment
 # (one refresh chunk shares its timestamp), the later row.
 NEWEST_FIRST = (CreditScore.computed_at.desc(), CreditScore.id.desc())
@@ -84,7 +86,7 @@ def _reason(name, value, contribution, context, peer_pctl=None):
     months = context.get(RATE_MONTHS.get(name))
     if months is not None and _plain(months) is not None:
         reason["months"] = _plain(months)
-    if (name in PEER_FEATURES or name in HEALTH_FEATURES or peer_pctl is not None) and context.get("peer"):
+    if (name in READ_AGAINST_PEERS or peer_pctl is not None) and context.get("peer"):
         reason["peer"] = list(context["peer"])
     if peer_pctl is not None and value is not None:
         reason["peer_pctl"] = peer_pctl
@@ -93,10 +95,12 @@ def _reason(name, value, contribution, context, peer_pctl=None):
 
 def _peer(kind, size):
     """The (kind, size) a percentile among peers is read against, None where unknown."""
-    def text(value):
-        missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-        return None if missing else str(value)
-    return (text(kind), text(size))
+    return (_text(kind), _text(size))
+
+
+def _text(value):
+    missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    return None if missing else str(value)
 
 
 def _contexts(frame, rows):
@@ -144,31 +148,43 @@ class Scorer:
         # a level's place → the place of its percentile among peers (told beside it in a reason)
         self.level_pctl = {j: self.names.index(LEVELS[name]) for j, name in enumerate(self.names)
                            if name in LEVELS and LEVELS[name] in self.names}
+        # a row's contributions of the reason features, as a tuple, by one C-level lookup
+        pick = operator.itemgetter(*self.reason_indices) if self.reason_indices else (lambda _values: ())
+        self.reason_contributions = pick if len(self.reason_indices) != 1 else (lambda values: (pick(values),))
         self.single_row = SingleRowContributions(bundle.booster, len(self.names))
         # What one row needs, looked up once per loaded version rather than once per row.
         tables = bundle.metadata.get("peers")
         self.row_peers = RowPeers(tables) if tables is not None else None
         # the row's own values by one C-level lookup (a missing name still raises KeyError); the
-        # percentiles among peers and the health features, when the version has tables, go in at their places
-        filled = filled_features(tables)
-        self.peer_slots = tuple((i, name) for i, name in enumerate(self.names) if name in filled)
-        own = [name for name in self.names if name not in {name for _, name in self.peer_slots}]
+        # percentiles among peers and the health features, when the version has tables, follow them
+        # (RowPeers.values), and one more lookup puts every value at its place in the model's order
+        filled = set(filled_features(tables)) & set(self.names)
+        own = [name for name in self.names if name not in filled]
         getter = operator.itemgetter(*own)
         self.row_values = getter if len(own) > 1 else (lambda row: (getter(row),))
+        self.own_codes = tuple((own.index(self.names[i]), levels) for i, levels in self.codes.items())
+        self.in_order = None
+        if filled:
+            merged = own + list(self.row_peers.names)
+            self.in_order = operator.itemgetter(*(merged.index(name) for name in self.names))
         calibration = bundle.metadata["calibration"]
         self.slope, self.intercept = calibration["slope"], calibration["intercept"]
         self.has_offsets = bool(calibration.get("group_offsets"))
+        self._peers = {}
+
+    def _row_inputs(self, row):
+        """The model's inputs of one feature row in its order, categories as their codes (not yet floats)."""
+        values = list(self.row_values(row))
+        for i, levels in self.own_codes:
+            values[i] = levels.get(values[i], NAN)
+        if self.in_order is not None:
+            values = self.in_order(values + self.row_peers.values(row))
+        return values
 
     def prepare_row(self, row):
         """The model's input for one feature row (name → value): a [1, features] float matrix,
         encoded exactly as ModelBundle.prepare encodes a frame."""
-        values = list(self.row_values(row))
-        if self.peer_slots:
-            percentiles = self.row_peers(row)
-            for i, name in self.peer_slots:  # ascending places: each insert lands where it belongs
-                values.insert(i, percentiles[name])
-        for i, levels in self.codes.items():
-            values[i] = levels.get(values[i], NAN)
+        values = self._row_inputs(row)
         try:
             return np.array([values], dtype=float)
         except (TypeError, ValueError):  # pd.NA or text where a number belongs: missing, as in the batch
@@ -203,13 +219,23 @@ class Scorer:
                 for i, order in enumerate(orders)]
 
     def _row_reasons(self, values, contributions, context):
-        """reasons() of one row given as plain lists: what _distinct keeps of the same ordered stream."""
-        # the larger contribution first; equal ones keep their feature order (the sort is stable, also reversed)
-        ordered = sorted([j for j in self.reason_indices if contributions[j] > 0], key=contributions.__getitem__,
-                         reverse=True)
+        """reasons() of one row given as plain lists: what _distinct keeps of the same ordered stream —
+        the larger contribution first, equal ones in their feature order.
+
+        Only the contributions are sorted (floats: a C-level sort without a key), largest first; each
+        is then found among the reason features by a scan from the start, or, for a value equal to the
+        one before it, from just after that one's place — which gives equal contributions in feature order.
+        """
+        raised = self.reason_contributions(contributions)
         chosen, told = [], set()
-        for j in ordered:
-            reason = _reason(self.names[j], values[j], contributions[j], context,
+        previous, place = None, -1
+        for value in sorted(raised, reverse=True):
+            if not value > 0:
+                break
+            place = raised.index(value, place + 1 if value == previous else 0)
+            previous = value
+            j = self.reason_indices[place]
+            reason = _reason(self.names[j], values[j], value, context,
                              values[self.level_pctl[j]] if j in self.level_pctl else None)
             if reason["zh"] not in told:
                 told.add(reason["zh"])
@@ -233,16 +259,31 @@ class Scorer:
                            "other": round(float(items[i].sum() - items[i, shown].sum()), 4)})
         return charts
 
-    def _row_contributions(self, matrix):
-        """contributions() of one prepared row, with the calibration applied in place (the same
-        arithmetic as ModelBundle.calibrated_contributions: times the slope, then intercept plus the
-        group's offset onto the bias)."""
+    def _row_contributions(self, row):
+        """(calibrated contributions [1, features + 1], the prepared row as a list of floats) of one feature
+        row. LightGBM's single-row call reads the inputs straight from its buffer (np.array's conversion,
+        without a matrix made first); the calibration is the arithmetic of
+        ModelBundle.calibrated_contributions: times the slope, then intercept plus the group's offset onto the bias."""
         if not self.single_row.available:
-            return self.contributions(matrix)
-        contributions = self.single_row(matrix, self.slope)
-        offset = float(self.bundle.group_offsets(matrix)[0]) if self.has_offsets else 0.0
+            matrix = self.prepare_row(row)
+            return self.contributions(matrix), matrix[0].tolist()
+        values = self._row_inputs(row)
+        try:
+            contributions, floats = self.single_row.of_values(values, self.slope)
+        except (TypeError, ValueError):  # pd.NA or text where a number belongs: missing, as prepare_row reads it
+            contributions, floats = self.single_row.of_values([_number(v) for v in values], self.slope)
+        offset = float(self.bundle.group_offsets(np.array([floats]))[0]) if self.has_offsets else 0.0
         contributions[0, -1] += self.intercept + offset
-        return contributions
+        return contributions, floats
+
+    def _peer_of(self, kind, size):
+        """_peer, kept per (kind, size) given as text or None (a few dozen pairs; other values are worked out)."""
+        peer = self._peers.get((kind, size)) if type(kind) in PLAIN_KEYS and type(size) in PLAIN_KEYS else None
+        if peer is None:
+            peer = _peer(kind, size)
+            if type(kind) in PLAIN_KEYS and type(size) in PLAIN_KEYS and len(self._peers) < 1000:
+                self._peers[(kind, size)] = peer
+        return peer
 
     def score_row(self, row, with_chart=False):
         """PD, score, grade and reasons of one feature row (optionally the chart too).
@@ -250,16 +291,16 @@ class Scorer:
         The same figures as score_features gives the row in a batch (tests/credit/test_subject.py), with
         no pandas and no per-row lookups: this is the page's and the API's path.
         """
-        matrix = self.prepare_row(row)
-        contributions = self._row_contributions(matrix)
-        pd_value = float(1 / (1 + np.exp(-contributions.sum(axis=1)[0])))  # as grade_of, on one number
+        contributions, values = self._row_contributions(row)
+        # as grade_of, on one number (numpy's sum of one row: the same pairwise sum as along axis 1 of many)
+        pd_value = float(1 / (1 + np.exp(-contributions[0].sum())))
         scale = self.bundle.scale
-        context = {name: row.get(name) for name in CONTEXT_NAMES}
-        context["peer"] = _peer(row.get("subject_kind"), row.get("size_class"))
+        context = dict(zip(CONTEXT_NAMES, map(row.get, CONTEXT_NAMES), strict=True))
+        context["peer"] = self._peer_of(row.get("subject_kind"), row.get("size_class"))
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
-                  "reasons": self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist(), context)}
+                  "reasons": self._row_reasons(values, contributions[0].tolist(), context)}
         if with_chart:
-            result["contributions"] = self.charts(matrix, contributions)[0]
+            result["contributions"] = self.charts(np.array([values]), contributions)[0]
         return result
 
     def score_rows(self, rows):

@@ -110,3 +110,55 @@ def test_reasons_say_the_health_estimate_against_peers_in_both_languages():
     assert sentence("health_index_change_6m", -0.42)[0] == "经营状况较半年前下滑，幅度为同类主体间差异的 42%"
     assert "无法估计" in sentence("health_index", float("nan"))[0]
     assert sentence("health_revenue", float("nan"))[1].startswith("no declared revenue")
+
+
+def _awkward_rows(frame):
+    """Copies of feature rows with every kind of gap the one-row path has to read as the frame does: months
+    unknown now but known six months before and the other way round, no month at all, zero and negative
+    values, values given as text or pd.NA, a monthly column absent, no kind or size."""
+    months = range(1, health.HEALTH_MONTHS + 1)
+    frame = frame.astype({name: object for name in health.HEALTH_INPUTS})
+    frame.loc[0::9, [f"hm_revenue_{lag}" for lag in months if lag <= health.CHANGE_LAG]] = np.nan
+    frame.loc[1::9, [f"hm_electricity_{lag}" for lag in months if lag > health.CHANGE_LAG]] = np.nan
+    frame.loc[2::9, [f"hm_insured_{lag}" for lag in months]] = np.nan
+    frame.loc[3::9, ["hm_revenue_2", "hm_electricity_5"]] = 0.0
+    frame.loc[3::9, ["hm_insured_1"]] = -4.0
+    frame.loc[3::9, ["hm_revenue_9"]] = "2048"
+    frame.loc[4::9, ["hm_revenue_1"]] = "1234.5"
+    frame.loc[4::9, ["hm_electricity_7"]] = pd.NA
+    frame.loc[5::9, ["hm_insured_3"]] = "n/a"
+    frame.loc[6::9, list(health.HEALTH_INPUTS)] = np.nan
+    frame.loc[7::9, "size_class"] = None
+    frame.loc[8::9, "subject_kind"] = np.nan
+    frame = frame.astype({"industry_division": object})
+    frame.loc[0:1, ["subject_kind", "size_class", "as_of_month"]] = ["enterprise", "micro", 5]
+    frame.loc[0, "industry_division"], frame.loc[1, "industry_division"] = 30, 30.0  # "30" and "30.0": two industries
+    rows = frame.to_dict("records")
+    for row in rows[5::9]:
+        del row["hm_electricity_13"]  # absent from the row: missing, as NaN is in the frame
+    frame.loc[5::9, "hm_electricity_13"] = np.nan
+    return frame, rows
+
+
+@pytest.mark.parametrize("fitted", ["all", "two signals", "no index"])
+def test_the_kept_one_row_filter_gives_the_batch_bits_on_every_kind_of_gap(fitted):
+    """RowHealth keeps what a version's parameters allow per peer group and per pattern of known months;
+    reused over many rows (what it keeps found again) it still gives each row exactly its batch values,
+    also for a version in which a signal could not be fitted or the index was not."""
+    params = health.fit(population()[0])
+    if fitted == "two signals":
+        params = {"signals": {k: v for k, v in params["signals"].items() if k != "electricity"},
+                  "index": {k: v for k, v in params["index"].items() if k != "electricity"}}
+    elif fitted == "no index":
+        params = {**params, "index": {}}
+    frame, rows = _awkward_rows(population(400, seed=12)[0])
+    whole = pd.DataFrame(health.apply(frame, params))
+    one = health.RowHealth(params)
+    for _ in range(2):  # the second pass reads only what the first kept
+        for i, row in enumerate(rows):
+            alone = dict(zip(health.HEALTH_FEATURES, one.values(row), strict=True))
+            for name in health.HEALTH_FEATURES:
+                expected = whole[name].iloc[i]
+                assert alone[name] == expected or (np.isnan(alone[name]) and np.isnan(expected)), (i, name)
+    assert whole["health_electricity"].isna().all() == (fitted == "two signals")
+    assert whole["health_index"].notna().any() == (fitted != "no index")

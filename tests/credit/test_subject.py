@@ -112,6 +112,30 @@ def test_the_single_row_call_refuses_a_row_of_another_width(model_registry):
     assert scorer.single_row(np.zeros((1, width))).shape == (1, width + 1)
     with pytest.raises(ValueError, match="features expected"):
         scorer.single_row(np.zeros((1, width - 1)))
+    with pytest.raises(ValueError, match="features expected"):
+        scorer.single_row.of_values([0.0] * (width + 1))
+    contributions, values = scorer.single_row.of_values([None] + [1] * (width - 1))
+    assert np.isnan(values[0]) and values[1:] == [1.0] * (width - 1)
+    assert np.array_equal(contributions, scorer.single_row(np.array([values])))
+
+
+def test_one_rows_reasons_keep_the_batch_order_on_equal_contributions(model_registry):
+    """The one-row reasons sort only the contributions and find each one's feature afterwards: equal
+    contributions (exact ties, repeated across rows) still come in feature order, the same reason text twice
+    (missing features of one source) is told once, and nothing that lowered the risk is a reason."""
+    root, version = model_registry
+    scorer = Scorer(models.scorer(root, version).bundle)
+    width = len(scorer.names)
+    rng = np.random.default_rng(3)
+    matrix = rng.choice([np.nan, 0.0, 1.0], size=(400, width))
+    values = [-0.2, -0.0, 0.0, 0.05, 0.1, 0.3, 0.3000000000000001]  # the last two: one bit apart
+    contributions = rng.choice(values, size=(400, width + 1))
+    contributions[::5] = 0.1  # every feature raises the risk alike
+    contributions[1::5, :-1] = -0.1  # nothing raises it
+    batch = scorer.reasons(matrix, contributions)
+    assert any(len(reasons) == 4 for reasons in batch) and any(reasons == [] for reasons in batch)
+    for i in range(len(matrix)):
+        assert scorer._row_reasons(matrix[i].tolist(), contributions[i, :-1].tolist(), {}) == batch[i], i
 
 
 @pytest.fixture
