@@ -1,5 +1,7 @@
 """Calibration of a trained model (issue 16): the slope from the validation period, the level from every
 labelled loan before the holdout, and nothing from the holdout."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,3 +79,17 @@ def test_the_holdout_is_never_read():
     y2[np.flatnonzero(train & (y == 0))[:40]] = 1  # a training-period outcome does move the level
     moved, _ = calibrate(ColumnBooster(), X, y2, train, valid)
     assert moved["slope"] == before["slope"] and moved["intercept"] > before["intercept"]
+
+
+def test_a_trained_version_records_and_shows_where_its_calibration_came_from(trained_model):
+    result, out = trained_model
+    folder = out / result["version"]
+    metadata = json.loads((folder / "metadata.json").read_text())
+    calibration = metadata["calibration"]
+    counts = metadata["label_counts"]["department"]
+    holdout = json.loads((folder / "metrics.json").read_text())["holdout"]["loans"]
+    # every labelled loan before the holdout sets the level, and no holdout loan
+    assert calibration["level"]["loans"] == counts["good"] + counts["bad"] - holdout
+    assert {"slope", "intercept", "validation_intercept"} <= set(calibration)
+    card = (folder / "card.md").read_text()
+    assert f"on all {calibration['level']['loans']:,} training and validation loans" in card
