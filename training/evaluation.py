@@ -178,6 +178,13 @@ def model_card(version, metadata, report):
     lines += ["## Use and limits", "",
               "- Reasons are TreeSHAP contributions in calibrated log-odds; town, subject type, size and "
               "industry are never named as reasons.",
+              *([f"- Calibration: Platt scaling whose slope ({metadata['calibration']['slope']:.3f}) was fitted on the "
+                 "validation loans (which the trees did not learn from) and whose level (intercept "
+                 f"{metadata['calibration']['intercept']:+.3f}; {metadata['calibration']['validation_intercept']:+.3f} "
+                 "from the validation loans alone) on all "
+                 f"{metadata['calibration']['level']['loans']:,} training and validation loans "
+                 f"({metadata['calibration']['level']['bad']:,} bad); the holdout is not used."]
+                if "level" in metadata.get("calibration", {}) else []),
               "- Case status and 失信 flags are today's values of cases filed before the as-of date; repaired "
               "penalties are never used (信用修复管理办法).",
               "- Missing data is not evidence of risk by itself: a missing source stays missing (the trees learn where "

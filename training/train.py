@@ -4,7 +4,8 @@ which adds the platform's own loans labelled on their reports up to `--as-of`, d
 per partition of subjects on a Dask cluster — docs/scale.md).
 
 Out-of-time split, LightGBM with monotone constraints and early stopping on the validation period,
-Platt calibration on that period (data the trees did not learn from), evaluation on the newest
+Platt calibration (its slope from that period, data the trees did not learn from; its level from every
+loan before the holdout), evaluation on the newest
 loans against the WOE scorecard and, when `_truth/` exists, the oracle. Prints, as its last line,
 `{"version": ..., "path": ...}` of the new registry folder. Never activates a version.
 """
@@ -69,6 +70,42 @@ def platt(raw, y):
     """Slope and intercept mapping raw log-odds to calibrated log-odds (fitted on unseen loans)."""
     model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(raw).reshape(-1, 1), y)
     return {"method": "platt", "slope": float(model.coef_[0][0]), "intercept": float(model.intercept_[0])}
+
+
+def level_intercept(raw, y, slope, start=0.0):
+    """The intercept that makes the mean of σ(slope · raw + intercept) over `raw` equal the default rate of `y`.
+
+    Newton steps on Σ σ(slope · raw + a) = Σ y (the sum is increasing in a, so the root is unique).
+    """
+    raw, y = np.asarray(raw, dtype=float), np.asarray(y, dtype=float)
+    target, a = y.sum(), float(start)
+    if not 0 < target < len(y):
+        raise ValueError("the level needs good and bad loans")
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(slope * raw + a)))
+        step = (p.sum() - target) / max((p * (1 - p)).sum(), 1e-12)
+        a -= float(np.clip(step, -2, 2))
+        if abs(step) < 1e-10:
+            break
+    return a
+
+
+def calibrate(booster, X, y, train, valid):
+    """Platt scaling whose slope comes from the validation period and whose level from every loan before the holdout.
+
+    The slope (how far apart the trees' scores lie) needs loans the trees did not learn from: the
+    validation period's. The level (the intercept) is then set so that the mean PD over the training
+    and validation periods equals their default rate: about four times the defaults of the validation
+    period alone, whose rate moves ±7 % (one sd) on a 50,000-firm district — docs/model.md, "Issue 16:
+    calibration across time and groups". The holdout is never read.
+    """
+    seen = train | valid
+    raw, y, valid = booster.predict(X[seen], raw_score=True, num_iteration=booster.best_iteration), y[seen], valid[seen]
+    calibration = platt(raw[valid], y[valid])
+    calibration["validation_intercept"] = calibration["intercept"]
+    calibration["intercept"] = level_intercept(raw, y, calibration["slope"], calibration["intercept"])
+    calibration["level"] = {"loans": int(len(y)), "bad": int(y.sum())}
+    return calibration, raw[valid]
 
 
 def code_revision():
@@ -142,9 +179,7 @@ def train(examples, towns, seed=0, truth=None, options=None):
     filled = examples.X.copy() if options["ablate"] else examples.X
     ablated = ablate(examples, options["ablate"]) if options["ablate"] else []
     booster, params = fit_booster(examples, train_mask, valid_mask, seed, options["rounds"])
-    raw_valid = booster.predict(examples.X.loc[valid_mask, list(FEATURE_NAMES)], raw_score=True,
-                                num_iteration=booster.best_iteration)
-    calibration = platt(raw_valid, examples.y[valid_mask])
+    calibration, raw_valid = calibrate(booster, examples.X[list(FEATURE_NAMES)], examples.y, train_mask, valid_mask)
     if options["group_calibration"]:
         logit = calibration["slope"] * raw_valid + calibration["intercept"]
         calibration["group_offsets"] = group_calibration_offsets(examples, valid_mask, logit)

@@ -136,8 +136,9 @@ class ModelBundle:
         return contrib
 
     def pd_from_logit(self, raw, matrix=None):
-        """Calibrated probability of default from raw log-odds (Platt scaling on unseen data, then the
-        group offsets of the prepared rows `matrix`, when the version has them)."""
+        """Calibrated probability of default from raw log-odds (Platt scaling: slope from unseen loans, level
+        from every loan before the holdout; then the group offsets of the prepared rows `matrix`, when the
+        version has them)."""
         calibration = self.metadata["calibration"]
         logit = calibration["slope"] * np.asarray(raw) + calibration["intercept"] + self.group_offsets(matrix)
         return 1 / (1 + np.exp(-logit))
