@@ -17,6 +17,8 @@ def _num(v, digits=1):
 
 def _change(zh_subject, en_subject):
     def text(v):
+        if round(abs(v) * 100) == 0:  # "下降0%" reads as a fall
+            return f"{zh_subject}基本持平", f"{en_subject} about unchanged"
         if v < 0:
             return f"{zh_subject}下降{_pct(v)}", f"{en_subject} fell by {_pct(v)}"
         return f"{zh_subject}增长{_pct(v)}", f"{en_subject} grew by {_pct(v)}"
@@ -241,13 +243,16 @@ def _health_sentence(feature, value, peer):
     return f"{zh_level}高于约 {share:.0f}% 的{zh_peers}", f"{en_level} above about {share:.0f}% of {en_peers}"
 
 
-def _health_change(v):
+def _health_change(v, peer=None):
     spread = f"{abs(v) * 100:.0f}%"
+    zh_peers, en_peers = _peers_named(peer)
+    if round(abs(v) * 100) == 0:
+        return "经营状况与半年前基本持平", "business health about unchanged over six months"
     if v < 0:
-        return (f"经营状况较半年前下滑，幅度为同类主体间差异的 {spread}",
-                f"business health fell over six months by {spread} of the spread among similar subjects")
-    return (f"经营状况较半年前回升，幅度为同类主体间差异的 {spread}",
-            f"business health rose over six months by {spread} of the spread among similar subjects")
+        return (f"经营状况较半年前下滑，幅度为{zh_peers}间差异的 {spread}",
+                f"business health fell over six months by {spread} of the spread among {en_peers}")
+    return (f"经营状况较半年前回升，幅度为{zh_peers}间差异的 {spread}",
+            f"business health rose over six months by {spread} of the spread among {en_peers}")
 
 
 TEXTS.update({name: (lambda v, name=name: _health_sentence(name, v, None)) for name in HEALTH_LEVELS})
@@ -279,6 +284,8 @@ def sentence(feature, value, context=None):
         return _level_among_peers(feature, value, context["peer_pctl"], context.get("peer"))
     if feature in HEALTH_LEVELS and not _missing(value):
         return _health_sentence(feature, value, (context or {}).get("peer"))
+    if feature == "health_index_change_6m" and not _missing(value):
+        return _health_change(value, (context or {}).get("peer"))
     if _missing(value):
         if feature in MISSING_FEATURE:
             return MISSING_FEATURE[feature]

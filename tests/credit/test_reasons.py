@@ -37,3 +37,16 @@ def test_a_stored_reason_is_read_with_its_months_and_a_missing_value_says_what_i
     assert reason_sentence(reason)[0] == "近3年有 6 笔水电气账单逾期缴费（24 个月的账单中）"
     assert reason_sentence({"feature": "tax_revenue_cv", "value": None}) == MISSING_FEATURE["tax_revenue_cv"]
     assert BY_NAME["util_late_per_month_36m"].actionable
+
+
+def test_no_change_reads_as_unchanged_and_a_health_change_names_the_peers():
+    """Seen on the demo farmer's chart: "近3个月用电量同比下降0%" and "…同类主体间差异的 39%" for a household."""
+    assert sentence("elec_usage_yoy", -0.004) == ("近3个月用电量同比基本持平",
+                                                  "electricity use over 3 months, year on year, about unchanged")
+    assert sentence("elec_usage_yoy", -0.2)[0] == "近3个月用电量同比下降20%"
+    assert sentence("health_index_change_6m", 0.39, {"peer": ("farmer", None)})[0] == (
+        "经营状况较半年前回升，幅度为同类农户间差异的 39%")
+    stored = {"feature": "health_index_change_6m", "value": -0.2, "peer": ["enterprise", "small"]}
+    assert reason_sentence(stored)[1] == (
+        "business health fell over six months by 20% of the spread among similar small enterprises")
+    assert sentence("health_index_change_6m", 0.001)[0] == "经营状况与半年前基本持平"
