@@ -15,7 +15,7 @@ import numpy as np
 
 from app.common.region import town_codes
 from app.credit.cluster import dask_client
-from app.credit.features import BY_NAME, FEATURE_NAMES
+from app.credit.features import BY_NAME, MODEL_INPUTS
 from app.credit.metrics import auc
 from training import dataset
 from training.train import PARAMS, fit_booster
@@ -28,14 +28,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     examples = dataset.examples_from_snapshot(args.snapshot, town_codes("610203"))
     train, valid, hold = examples.parts(examples.split_dates())
-    inputs = examples.X[list(FEATURE_NAMES)]  # the model's inputs (not the health filter's months)
+    inputs = examples.X[list(MODEL_INPUTS)]  # the model's inputs (not the health filter's months)
     started = time.perf_counter()
     booster, _ = fit_booster(examples, train, valid, seed=0)
     local_seconds = time.perf_counter() - started
     rounds = booster.best_iteration or booster.current_iteration()
     local_auc = auc(examples.y[hold], booster.predict(inputs[hold], raw_score=True, num_iteration=rounds))
     started = time.perf_counter()  # the same rounds without a validation set: the like of the Dask fit
-    lgb.train({**PARAMS, "seed": 0, "monotone_constraints": [BY_NAME[n].monotone for n in FEATURE_NAMES]},
+    lgb.train({**PARAMS, "seed": 0, "monotone_constraints": [BY_NAME[n].monotone for n in MODEL_INPUTS]},
               lgb.Dataset(inputs[train], examples.y[train]), num_boost_round=rounds)
     fixed_seconds = time.perf_counter() - started
 
@@ -47,7 +47,7 @@ def main(argv=None):
         X = dd.from_pandas(inputs[train], npartitions=args.workers)
         y = dd.from_array(examples.y[train], chunksize=-(-int(train.sum()) // args.workers))
         model = DaskLGBMClassifier(client=client, n_estimators=rounds, random_state=0, n_jobs=1,
-                                   monotone_constraints=[BY_NAME[n].monotone for n in FEATURE_NAMES], **params)
+                                   monotone_constraints=[BY_NAME[n].monotone for n in MODEL_INPUTS], **params)
         started = time.perf_counter()
         model.fit(X, y)
         dask_seconds = time.perf_counter() - started

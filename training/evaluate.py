@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.common.region import town_codes
 from app.config import Config
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
 from app.credit.registry import RegistryError, load_version
 
 from . import dataset, intervals
@@ -38,7 +38,7 @@ def main(argv=None):
     """Command-line entry point."""
     args = parse_args(argv)
     try:
-        bundle = load_version(args.model, FEATURE_NAMES)
+        bundle = load_version(args.model, MODEL_INPUTS)
     except RegistryError as error:
         sys.exit(f"模型版本不可用 / model version refused: {error}")
     towns = town_codes(args.region)

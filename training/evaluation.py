@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
 from app.credit.metrics import auc, psi, reference_bins
 from app.credit.peers import with_peers
 
@@ -27,7 +27,7 @@ def evaluate(bundle, examples, truth=None):
     X = _left_out(described, (bundle.metadata.get("ablated") or {}).get("features", ()))
     p_train, p_hold = bundle.predict_pd(X[train]), bundle.predict_pd(X[hold])
     report = metrics.summary(y[hold], p_hold)
-    inputs = X[[name for name in FEATURE_NAMES if name in X.columns]]  # the model's inputs, not the filter's months
+    inputs = X[[name for name in MODEL_INPUTS if name in X.columns]]  # the model's inputs, not the filter's months
     baseline = WoeScorecard().fit(inputs[train], y[train])
     report["baseline_auc"] = auc(y[hold], baseline.predict_proba(inputs[hold])[:, 1])
     report["auc_gain_over_baseline"] = report["auc"] - report["baseline_auc"]

@@ -22,7 +22,7 @@ bootstrap draws in which the target holds, with each group's ratio and its inter
 import numpy as np
 import pandas as pd
 
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
 from app.credit.metrics import auc
 from app.credit.peers import with_peers
 
@@ -57,7 +57,7 @@ def holdout(bundle, examples, truth):
     described, y = with_peers(examples.X, bundle.metadata.get("peers")), np.asarray(examples.y, dtype=float)
     X = _left_out(described, (bundle.metadata.get("ablated") or {}).get("features", ()))
     p = bundle.predict_pd(X[hold])
-    inputs = X[[name for name in FEATURE_NAMES if name in X.columns]]
+    inputs = X[[name for name in MODEL_INPUTS if name in X.columns]]
     baseline = WoeScorecard().fit(inputs[train], examples.y[train]).predict_proba(inputs[hold])[:, 1]
     true_pd = np.asarray(truth[hold], dtype=float)
     known = np.nan_to_num(true_pd, nan=np.nanmean(true_pd))  # as the report's fairness_oracle

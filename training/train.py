@@ -27,7 +27,7 @@ from app.common.region import town_codes
 from app.config import Config
 from app.credit import health, peers
 from app.credit.cluster import SUBJECTS_PER_PARTITION
-from app.credit.features import BY_NAME, FEATURE_NAMES, categories
+from app.credit.features import BY_NAME, FEATURE_NAMES, MODEL_INPUTS, categories
 from app.credit.peers import with_peers
 from app.credit.registry import ModelBundle, write_version
 from app.credit.scale import Scale
@@ -55,8 +55,8 @@ LABEL_DEFINITION = {
 def fit_booster(examples, train, valid, seed, rounds=None):
     """LightGBM on the training period, stopped early on the validation period; with `rounds`, exactly
     that many rounds instead (a model of a chosen size, e.g. for a speed benchmark on a small district)."""
-    params = {**PARAMS, "seed": seed, "monotone_constraints": [BY_NAME[n].monotone for n in FEATURE_NAMES]}
-    X = examples.X[list(FEATURE_NAMES)]  # not the health filter's monthly inputs
+    params = {**PARAMS, "seed": seed, "monotone_constraints": [BY_NAME[n].monotone for n in MODEL_INPUTS]}
+    X = examples.X[list(MODEL_INPUTS)]  # not the health filter's monthly inputs
     dtrain = lgb.Dataset(X[train], examples.y[train], free_raw_data=False)
     if rounds is not None:
         return lgb.train(params, dtrain, num_boost_round=rounds), params
@@ -123,7 +123,7 @@ def metadata_for(examples, booster, params, calibration, cuts, towns):
     levels = categories(towns)
     features = [{"name": n, "kind": BY_NAME[n].kind, "family": BY_NAME[n].family, "monotone": BY_NAME[n].monotone,
                  "reason": BY_NAME[n].reason, "actionable": BY_NAME[n].actionable,
-                 **({"categories": levels[n]} if BY_NAME[n].kind == "cat" else {})} for n in FEATURE_NAMES]
+                 **({"categories": levels[n]} if BY_NAME[n].kind == "cat" else {})} for n in MODEL_INPUTS]
     return {
         "features": features, "calibration": calibration, "scale": Scale().as_dict(),
         "libraries": {"lightgbm": lgb.__version__, "scikit-learn": sklearn.__version__, "pandas": pd.__version__,
@@ -179,7 +179,7 @@ def train(examples, towns, seed=0, truth=None, options=None):
     filled = examples.X.copy() if options["ablate"] else examples.X
     ablated = ablate(examples, options["ablate"]) if options["ablate"] else []
     booster, params = fit_booster(examples, train_mask, valid_mask, seed, options["rounds"])
-    calibration, raw_valid = calibrate(booster, examples.X[list(FEATURE_NAMES)], examples.y, train_mask, valid_mask)
+    calibration, raw_valid = calibrate(booster, examples.X[list(MODEL_INPUTS)], examples.y, train_mask, valid_mask)
     if options["group_calibration"]:
         logit = calibration["slope"] * raw_valid + calibration["intercept"]
         calibration["group_offsets"] = group_calibration_offsets(examples, valid_mask, logit)

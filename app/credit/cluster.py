@@ -104,11 +104,11 @@ def compute_features(folder, targets, subject_ids, towns, context=False, penalti
 
 @functools.lru_cache(maxsize=4)
 def _scorer(model_folder, stamp):
-    from .features import FEATURE_NAMES
+    from .features import MODEL_INPUTS
     from .registry import load_version
     from .scoring import Scorer
 
-    return Scorer(load_version(Path(model_folder), FEATURE_NAMES))
+    return Scorer(load_version(Path(model_folder), MODEL_INPUTS))
 
 
 def model_stamp(model_folder):

@@ -29,6 +29,7 @@ class Feature:
     monotone: int = 0
     reason: bool = True  # may be named as a reason for a score
     actionable: bool = False  # the firm can change it (used by "what would improve my grade")
+    model_input: bool = True  # False: built with the others (peers and reasons read it) but not given to the model
 
 
 FEATURES = (
@@ -39,7 +40,7 @@ FEATURES = (
     Feature("subject_kind", "registration", kind="cat", reason=False),
     Feature("size_class", "registration", kind="cat", reason=False),
     Feature("tax_months_12", "tax"),
-    Feature("tax_revenue_12m_wan", "tax"),
+    Feature("tax_revenue_12m_wan", "tax", model_input=False),  # read within peers: see LEVELS below
     Feature("tax_revenue_yoy", "tax"),
     Feature("tax_revenue_cv", "tax"),
     Feature("tax_revenue_6m_change", "tax"),
@@ -52,7 +53,7 @@ FEATURES = (
     Feature("tax_arrears_months_36m", "tax", monotone=1, actionable=True),
     Feature("revenue_per_insured_wan", "tax"),
     Feature("revenue_to_capital", "tax"),
-    Feature("si_insured", "social_insurance"),
+    Feature("si_insured", "social_insurance", model_input=False),  # read within peers: see LEVELS below
     Feature("si_insured_change_12m", "social_insurance"),
     Feature("si_insured_change_6m", "social_insurance"),
     Feature("si_arrears_months_12m", "social_insurance", monotone=1, actionable=True),
@@ -67,7 +68,7 @@ FEATURES = (
     Feature("util_days_late_max_12m", "utilities", monotone=1, actionable=True),
     Feature("util_late_per_month_36m", "utilities", monotone=1, actionable=True),
     Feature("util_late30_months_36m", "utilities", monotone=1, actionable=True),
-    Feature("elec_kwh_12m", "utilities"),
+    Feature("elec_kwh_12m", "utilities", model_input=False),  # read within peers: see LEVELS below
     Feature("elec_kwh_per_capital", "utilities"),
     Feature("freight_yoy", "logistics"),
     Feature("ops_employees_change_12m", "operations"),
@@ -105,6 +106,11 @@ FEATURES = (
 # The loan a subject's score assumes when no particular loan is asked about (a typical bank loan).
 REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
+# What the model reads. The three raw levels (a year's kWh, declared revenue, insured headcount) are not
+# among them: read across every kind they judge a household's power use against a kiln's, and given the
+# subject's kind and size, their percentiles among peers and the health estimates, they added nothing to
+# the ranking on the tuning districts (docs/model.md, "Issue 16: levels only within peers").
+MODEL_INPUTS = tuple(f.name for f in FEATURES if f.model_input)
 # Not model inputs: how many months a subject's rates over months are taken over, so that a reason
 # and a suggestion can say "13 late bills in 3 years" rather than "0.36 late bills a month".
 CONTEXT_NAMES = ("tax_filed_months_36m", "util_billed_months_36m")

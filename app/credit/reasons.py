@@ -2,7 +2,6 @@
 import math
 
 from .features import BY_NAME
-from .peers import LEVELS
 
 GRADES = "ABMCD"
 
@@ -211,14 +210,6 @@ def _peer_sentence(feature, value, peer):
 TEXTS.update({name: (lambda v, name=name: _peer_sentence(name, v, None)) for name in PEER_LEVELS})
 
 
-def _level_among_peers(feature, value, percentile, peer):
-    """A level (kWh, revenue, headcount) with where it stands among the subject's peers: the model reads
-    the level beside its kind and size, so a household's kWh is told against households, not factories."""
-    zh_level, en_level = TEXTS[feature](value)
-    zh_rank, en_rank = _peer_rank(percentile, peer)
-    return f"{zh_level}，{zh_rank}", f"{en_level}, {en_rank}"
-
-
 # The learned health estimate (app.credit.health): a level in units of the peers' spread, told as the
 # share of similar subjects it is below or above (about: the peers' levels read as a normal curve).
 HEALTH_LEVELS = {
@@ -275,13 +266,10 @@ def sentence(feature, value, context=None):
     """(Chinese, English) sentence for a feature's value; missing values say what data is missing.
 
     `context` (features.CONTEXT_NAMES → value) turns a rate over months into a count of months or bills;
-    its `peer` (subject kind, size class) names the peers a percentile among peers is read against, and
-    its `peer_pctl` (that percentile of this level, peers.LEVELS) places a level among them.
+    its `peer` (subject kind, size class) names the peers a percentile among peers is read against.
     """
     if feature in PEER_LEVELS and not _missing(value):
         return _peer_sentence(feature, value, (context or {}).get("peer"))
-    if feature in LEVELS and not _missing(value) and not _missing((context or {}).get("peer_pctl")):
-        return _level_among_peers(feature, value, context["peer_pctl"], context.get("peer"))
     if feature in HEALTH_LEVELS and not _missing(value):
         return _health_sentence(feature, value, (context or {}).get("peer"))
     if feature == "health_index_change_6m" and not _missing(value):
@@ -302,5 +290,4 @@ def reason_sentence(reason):
     months = reason.get("months")
     context = {RATE_MONTHS[feature]: months} if feature in RATE_MONTHS and months is not None else {}
     context["peer"] = reason.get("peer")
-    context["peer_pctl"] = reason.get("peer_pctl")
     return sentence(feature, float("nan") if reason["value"] is None else reason["value"], context)

@@ -21,7 +21,7 @@ from app.entities.base import utcnow
 from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, build_features
 from .health import HEALTH_FEATURES
-from .peers import LEVELS, PEER_FEATURES, RowPeers, filled_features
+from .peers import PEER_FEATURES, RowPeers, filled_features
 from .reasons import RATE_MONTHS, sentence
 from .records import records_from_db
 from .registry import MODEL_FILE, predict_options
@@ -73,23 +73,16 @@ def _plain(value):
     return None if math.isnan(value) else value
 
 
-def _reason(name, value, contribution, context, peer_pctl=None):
-    """A stored reason; `peer_pctl`: for a level (peers.LEVELS), its percentile among peers in the same row,
-    which the sentence tells beside the level."""
+def _reason(name, value, contribution, context):
     value = _plain(value)
-    peer_pctl = None if peer_pctl is None else _plain(peer_pctl)
-    if peer_pctl is not None:
-        context = {**context, "peer_pctl": peer_pctl}
     chinese, english = sentence(name, value if value is not None else NAN, context)
     reason = {"feature": name, "value": value, "contribution": round(float(contribution), 4), "zh": chinese,
               "en": english}
     months = context.get(RATE_MONTHS.get(name))
     if months is not None and _plain(months) is not None:
         reason["months"] = _plain(months)
-    if (name in READ_AGAINST_PEERS or peer_pctl is not None) and context.get("peer"):
+    if name in READ_AGAINST_PEERS and context.get("peer"):
         reason["peer"] = list(context["peer"])
-    if peer_pctl is not None and value is not None:
-        reason["peer_pctl"] = peer_pctl
     return reason
 
 
@@ -145,9 +138,6 @@ class Scorer:
         # Only reason features are named (never protected or technical ones; all are numeric).
         self.reasonable = np.array([BY_NAME[name].reason for name in self.names])
         self.reason_indices = tuple(int(i) for i in np.flatnonzero(self.reasonable))
-        # a level's place → the place of its percentile among peers (told beside it in a reason)
-        self.level_pctl = {j: self.names.index(LEVELS[name]) for j, name in enumerate(self.names)
-                           if name in LEVELS and LEVELS[name] in self.names}
         # a row's contributions of the reason features, as a tuple, by one C-level lookup
         pick = operator.itemgetter(*self.reason_indices) if self.reason_indices else (lambda _values: ())
         self.reason_contributions = pick if len(self.reason_indices) != 1 else (lambda values: (pick(values),))
@@ -212,9 +202,7 @@ class Scorer:
             return [self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist(), contexts[0])]
         raised = np.where(self.reasonable, contributions[:, :-1], -np.inf)
         orders = np.argsort(-raised, axis=1, kind="stable")
-        pctl = self.level_pctl
-        return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j], contexts[i],
-                                  matrix[i, pctl[j]] if j in pctl else None)
+        return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j], contexts[i])
                           for j in order if raised[i, j] > 0)
                 for i, order in enumerate(orders)]
 
@@ -235,8 +223,7 @@ class Scorer:
             place = raised.index(value, place + 1 if value == previous else 0)
             previous = value
             j = self.reason_indices[place]
-            reason = _reason(self.names[j], values[j], value, context,
-                             values[self.level_pctl[j]] if j in self.level_pctl else None)
+            reason = _reason(self.names[j], values[j], value, context)
             if reason["zh"] not in told:
                 told.add(reason["zh"])
                 chosen.append(reason)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.common.region import town_codes
 from app.credit import cluster, registry, snapshot
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
 from app.credit.scoring import Scorer, refresh_scores
 from app.entities import ModelVersion
 
@@ -41,7 +41,7 @@ def scorer(root, version):
     with _SCORERS_LOCK:
         found = _SCORERS.get(key)
     if found is None:
-        found = Scorer(registry.load_version(folder, FEATURE_NAMES))
+        found = Scorer(registry.load_version(folder, MODEL_INPUTS))
         with _SCORERS_LOCK:
             if len(_SCORERS) >= 8:
                 _SCORERS.clear()

@@ -15,7 +15,6 @@ from app.common.money import format_yuan
 from app.common.region import town_codes
 from app.credit.features import BY_NAME, sources_of
 from app.credit.improve import suggest
-from app.credit.peers import LEVELS
 from app.credit.reasons import sentence
 from app.credit.registry import RegistryError
 from app.credit.scoring import data_as_of, latest_per_subject, latest_score, score_history, subject_row
@@ -132,28 +131,16 @@ def chart_geometry(score):
     largest = max((abs(c) for _f, c, _v in items), default=0.0) or 1.0
     half = CHART_WIDTH / 2
     bars = []
-    peers = _chart_peers(score.reasons or [], items)
+    # the peers a percentile or a health estimate is read against: the subject's kind and size, as its reasons name them
+    peer = next((reason["peer"] for reason in score.reasons or () if reason.get("peer")), None)
     for k, (feature, contribution, value) in enumerate(items):
         length = max(abs(contribution) / largest * (half - 42), 1.0)
-        zh, en = (sentence(feature, value if value is not None else float("nan"), peers(feature)) if feature
+        zh, en = (sentence(feature, value if value is not None else float("nan"), {"peer": peer}) if feature
                   else (None, None))
         bars.append({"feature": feature, "contribution": contribution, "up": contribution > 0, "zh": zh, "en": en,
                      "x": half if contribution > 0 else half - length, "width": length, "y": k * BAR_STEP})
     return {"bars": bars, "zero": half, "width": CHART_WIDTH, "height": len(bars) * BAR_STEP + 6,
             "base": data.get("base")}
-
-
-def _chart_peers(reasons, items):
-    """feature → the context its bar is told in: the peers the reasons name (the subject's kind and size),
-    and for a level its percentile among them where the score holds it (a reason or another bar)."""
-    peer = next((reason["peer"] for reason in reasons if reason.get("peer")), None)
-    values = {feature: value for feature, _contribution, value in items if feature}
-    values.update({reason["feature"]: reason["value"] for reason in reasons})
-    told = {reason["feature"]: reason["peer_pctl"] for reason in reasons if reason.get("peer_pctl") is not None}
-
-    def context(feature):
-        return {"peer": peer, "peer_pctl": told.get(feature, values.get(LEVELS.get(feature)))}
-    return context
 
 
 def peer_standing(session, subject, score):

@@ -113,17 +113,3 @@ def test_the_one_row_lookup_gives_the_batch_percentiles_exactly():
             assert alone[name] == reference[name] or np.isnan(alone[name]) and np.isnan(reference[name])
             assert alone[name] == whole[name].iloc[i] or np.isnan(alone[name]) and np.isnan(whole[name].iloc[i])
 
-
-def test_a_level_is_told_with_its_place_among_peers_and_stored_so():
-    """A farmer's kWh reason says where the household stands among households (issue 16: the level was
-    told bare, "近12个月用电量 1,435 千瓦时", as if judged against factories)."""
-    from app.credit.scoring import _reason
-    reason = _reason("elec_kwh_12m", 2006.0, 0.31, {"peer": ("farmer", None)}, 20.0)
-    assert reason["zh"] == "近12个月用电量 2,006 千瓦时，低于同类农户的 80%"
-    assert reason["en"] == "2,006 kWh of electricity over 12 months, below 80% of similar farm households"
-    assert reason["peer_pctl"] == 20.0 and reason["peer"] == ["farmer", None]
-    assert reason_sentence({k: v for k, v in reason.items() if k not in ("zh", "en")}) == (reason["zh"], reason["en"])
-    bare = _reason("elec_kwh_12m", 2006.0, 0.31, {"peer": ("farmer", None)}, float("nan"))  # no table for its group
-    assert bare["zh"] == "近12个月用电量 2,006 千瓦时" and "peer_pctl" not in bare
-    assert sentence("tax_revenue_12m_wan", 35.2, {"peer": ("enterprise", "small"), "peer_pctl": 70.0})[0] == (
-        "近12个月纳税申报营业收入 35.2 万元，高于同类小型企业的 70%")

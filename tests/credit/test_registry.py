@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from app.credit import registry
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
 from app.credit.scoring import Scorer
 
 from ..conftest import make_app
@@ -13,7 +13,7 @@ from ..conftest import make_app
 def bundle(trained_model):
     """The trained version, its booster's predict calls recorded."""
     result, _ = trained_model
-    loaded = registry.load_version(result["path"], FEATURE_NAMES)
+    loaded = registry.load_version(result["path"], MODEL_INPUTS)
     calls, predict = [], loaded.booster.predict
 
     def recorded(*args, **kwargs):

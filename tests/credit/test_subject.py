@@ -1,7 +1,6 @@
 """The lean online path (one subject, no pandas) gives exactly what the batch path gives."""
 import math
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +8,6 @@ from sqlalchemy import select
 
 from app.common.region import town_codes
 from app.credit.features import FEATURE_NAMES, build_features
-from app.credit.peers import LEVELS
 from app.credit.records import records_from_db
 from app.credit.registry import ModelBundle
 from app.credit.scoring import Scorer, score_features, score_frame, score_subject
@@ -19,7 +17,7 @@ from app.extensions import db
 from app.ingest.runner import export_files, ingest_paths
 from app.services import models
 
-from ..conftest import ACTIONABLE_VERSION, _made_up_rows
+from ..conftest import ACTIONABLE_VERSION
 
 TOWNS = town_codes("610203")
 AS_OF = ("2026-11-27", "2025-04-15", "2024-03-31")
@@ -137,34 +135,3 @@ def test_one_rows_reasons_keep_the_batch_order_on_equal_contributions(model_regi
     for i in range(len(matrix)):
         assert scorer._row_reasons(matrix[i].tolist(), contributions[i, :-1].tolist(), {}) == batch[i], i
 
-
-@pytest.fixture
-def level_bundle(model_registry):
-    """The trained version's features and peer tables with trees whose risk rises with the raw levels (kWh,
-    revenue, headcount): the small district's own model names none of them in its reasons."""
-    root, version = model_registry
-    bundle = models.scorer(root, version).bundle
-    matrix, _ = _made_up_rows(bundle.metadata)
-    names = [spec["name"] for spec in bundle.metadata["features"]]
-    logit = -3 + sum(0.3 * matrix[:, names.index(level)] for level in LEVELS)
-    labels = np.random.default_rng(3).random(len(matrix)) < 1 / (1 + np.exp(-logit))
-    booster = lgb.train({"objective": "binary", "num_leaves": 4, "verbose": -1},
-                        lgb.Dataset(matrix, labels.astype(float), feature_name=names), num_boost_round=30)
-    return ModelBundle(bundle.version, bundle.folder, booster, bundle.metadata, bundle.scale)
-
-
-def test_a_levels_reason_carries_its_percentile_among_peers_alone_and_in_the_batch(district_subjects, level_bundle):
-    scorer = Scorer(level_bundle)
-    targets = pd.DataFrame({"subject_code": district_subjects["code"], "as_of": pd.Timestamp("2026-11-27")})
-    features = build_features(records_from_db(db.session), targets, TOWNS, context=True)
-    prepared = scorer.bundle.prepare(features)
-    batch = score_features(scorer, features, district_subjects, {})
-    told = 0
-    for i, (row, stored) in enumerate(zip(features.to_dict("records"), batch, strict=True)):
-        assert scorer.score_row(row)["reasons"] == stored["reasons"]
-        for reason in stored["reasons"]:
-            if reason["feature"] in LEVELS and reason["value"] is not None:
-                percentile = prepared[i, scorer.names.index(LEVELS[reason["feature"]])]
-                assert reason.get("peer_pctl", math.nan) == pytest.approx(percentile, nan_ok=True)
-                told += "peer_pctl" in reason and "同类" in reason["zh"]
-    assert told > 0

@@ -36,15 +36,14 @@ def test_a_firm_without_scored_peers_has_no_percentile(app):
     assert peer_standing(db.session, subject, score)["percentile"] is None
 
 
-def test_the_charts_bars_name_the_peers_a_level_and_its_percentile_are_read_against():
-    """The chart's bar of a level says where it stands among the subject's peers, as its reason does; a
-    percentile's bar names the peers (before: "同类主体", and the level bare)."""
-    reasons = [{"feature": "elec_kwh_12m", "value": 2006.0, "contribution": 0.4, "peer": ["farmer", None],
-                "peer_pctl": 20.0}]
-    chart = {"base": -3.0, "other": 0.0, "items": [["elec_kwh_12m", 0.4, 2006.0], ["revenue_peer_pctl", 0.2, 90.0],
-                                                   ["si_insured", -0.1, 2.0], ["insured_peer_pctl", -0.05, 35.0]]}
+
+def test_the_charts_bars_name_the_peers_a_percentile_and_a_health_estimate_are_read_against():
+    """The chart's bars name the subject's peers as its reasons do (before: "同类主体" on every bar)."""
+    reasons = [{"feature": "health_index", "value": -0.9, "contribution": 0.4, "peer": ["farmer", None]}]
+    chart = {"base": -3.0, "other": 0.0, "items": [["health_index", 0.4, -0.9], ["revenue_peer_pctl", 0.2, 90.0],
+                                                   ["health_index_change_6m", -0.1, 0.39]]}
     bars = {bar["feature"]: bar["zh"] for bar in
             chart_geometry(SimpleNamespace(reasons=reasons, contributions=chart))["bars"]}
-    assert bars["elec_kwh_12m"] == "近12个月用电量 2,006 千瓦时，低于同类农户的 80%"
+    assert bars["health_index"] == "综合收入、用电和参保人数估计的经营状况低于约 82% 的同类农户"
     assert bars["revenue_peer_pctl"] == "营业收入高于同类农户的 90%"
-    assert bars["si_insured"] == "社保参保人数 2 人，低于同类农户的 65%"  # its percentile is another bar
+    assert bars["health_index_change_6m"] == "经营状况较半年前回升，幅度为同类农户间差异的 39%"

@@ -6,7 +6,8 @@ import pytest
 
 from app.common.checksums import file_sha256
 from app.credit import registry
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
+from app.credit.peers import LEVELS
 
 from ..conftest import run_module
 
@@ -33,7 +34,9 @@ def test_train_registers_a_complete_version(trained):
     for name in ("model.txt", "metadata.json", "metrics.json", "card.md", "SHA256SUMS"):
         assert (folder / name).exists(), name
     metadata = json.loads((folder / "metadata.json").read_text())
-    assert [f["name"] for f in metadata["features"]] == list(FEATURE_NAMES)
+    assert [f["name"] for f in metadata["features"]] == list(MODEL_INPUTS)
+    # a raw level (kWh, revenue, headcount) is read only within the subject's peers (issue 16)
+    assert not set(LEVELS) & set(MODEL_INPUTS) and set(LEVELS.values()) <= set(MODEL_INPUTS)
     assert metadata["libraries"]["lightgbm"] and metadata["data_fingerprint"] and metadata["split"]["cuts"]
     # Training never activates: it writes its version folder and nothing else (the database says
     # which version is active, and only a person's activation changes it).
@@ -74,13 +77,13 @@ def test_registry_refuses_a_tampered_file(trained, tmp_path):
     with open(copy / "model.txt", "a") as f:
         f.write("\n")
     with pytest.raises(registry.RegistryError, match="sha256"):
-        registry.load_version(copy, FEATURE_NAMES)
+        registry.load_version(copy, MODEL_INPUTS)
 
 
 def test_registry_refuses_a_different_feature_list(trained):
     result, _ = trained
     with pytest.raises(registry.RegistryError, match="feature list"):
-        registry.load_version(result["path"], [*FEATURE_NAMES, "new_feature"])
+        registry.load_version(result["path"], [*MODEL_INPUTS, "new_feature"])
 
 
 def test_registry_refuses_another_lightgbm_major(trained, tmp_path):
@@ -93,14 +96,14 @@ def test_registry_refuses_another_lightgbm_major(trained, tmp_path):
     sums = "".join(f"{file_sha256(copy / n)}  {n}\n" for n in registry.CHECKED_FILES)
     (copy / "SHA256SUMS").write_text(sums)
     with pytest.raises(registry.RegistryError, match="major"):
-        registry.load_version(copy, FEATURE_NAMES)
+        registry.load_version(copy, MODEL_INPUTS)
 
 
 def test_rounds_fix_the_size_and_evaluate_gives_the_targets_with_intervals(district, tmp_path):
     """`--rounds N` trains exactly N trees (no early stopping: a model of a chosen size, as the scoring
     benchmark needs); `--intervals` adds the issue-16 targets, each with a 95 % interval."""
     result = run("training.train", "--data", str(district), "--out", str(tmp_path), "--seed", "1", "--rounds", "40")
-    bundle = registry.load_version(result["path"], FEATURE_NAMES)
+    bundle = registry.load_version(result["path"], MODEL_INPUTS)
     assert bundle.booster.num_trees() == 40 and bundle.metadata["parameters"]["num_boost_round"] == 40
     report = run("training.evaluate", "--model", result["path"], "--data", str(district), "--json",
                  "--intervals", "30")

@@ -8,7 +8,7 @@ import pytest
 
 from app.common.region import town_codes
 from app.credit import snapshot
-from app.credit.features import FEATURE_NAMES
+from app.credit.features import MODEL_INPUTS
 from app.credit.records import read_district
 from app.credit.registry import load_version
 from training import dataset, train
@@ -57,7 +57,7 @@ def test_a_model_trained_on_dask_grades_the_same_subjects_alike(district_snapsho
         train.main(["--snapshot", str(district_snapshot), "--out", str(tmp_path / engine), "--seed", "1",
                     "--engine", engine, "--workers", "1", "--memory-limit", "2GiB"])
         versions[engine] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["path"]
-    bundles = {engine: load_version(path, FEATURE_NAMES) for engine, path in versions.items()}
+    bundles = {engine: load_version(path, MODEL_INPUTS) for engine, path in versions.items()}
     assert bundles["dask"].metadata["data_fingerprint"] == snapshot.fingerprint(district_snapshot)
     examples = dataset.examples_from_snapshot(district_snapshot, TOWNS)
     pds = {engine: bundle.predict_pd(examples.X) for engine, bundle in bundles.items()}
