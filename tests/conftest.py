@@ -1,6 +1,7 @@
 """Fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
 import atexit
 import contextvars
+import fcntl
 import json
 import os
 import re
@@ -285,19 +286,38 @@ def run_module(*args):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def built_once(tmp_path_factory, name, build):
+    """(what `build(folder)` returned, folder): built once per run into a folder of the run's temporary root,
+    which pytest-xdist's workers share; a worker asking while another builds waits for it (file lock), so
+    a district or a model that every worker's tests need is made once, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, result = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not result.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+            folder.mkdir()
+            result.write_text(json.dumps(build(folder)), encoding="utf-8")
+        return json.loads(result.read_text(encoding="utf-8")), folder
+
+
 @pytest.fixture(scope="session")
 def synthetic_district(tmp_path_factory):
     """A small generated district (1,500 firms, 48 months) shared by the model and scoring tests."""
-    folder = tmp_path_factory.mktemp("district") / "district"
-    run_module("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(folder))
-    return folder
+    def build(folder):
+        out = folder / "district"
+        run_module("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(out))
+        return str(out)
+
+    return Path(built_once(tmp_path_factory, "district", build)[0])
 
 
 @pytest.fixture(scope="session")
 def trained_model(synthetic_district, tmp_path_factory):
     """A model version trained on the small district: (train's JSON, registry folder)."""
-    out = tmp_path_factory.mktemp("models")
-    return run_module("training.train", "--data", str(synthetic_district), "--out", str(out), "--seed", "1"), out
+    return built_once(tmp_path_factory, "models", lambda out: run_module(
+        "training.train", "--data", str(synthetic_district), "--out", str(out), "--seed", "1"))
 
 
 SMALL_DISTRICT_FIRMS = 50
@@ -317,19 +337,22 @@ def _read_export(path):
 def small_district(synthetic_district, tmp_path_factory):
     """50 firms of the synthetic district with all their department records, one file per export kind
     (years joined; corrections stay a file of their own), so that a test ingests it in a second or two."""
-    out = tmp_path_factory.mktemp("small") / "district"
-    out.mkdir()
-    registration = next(synthetic_district.glob("市场监管_主体登记_*.csv"))
-    codes = _read_export(registration)[source_for_file(registration.name).subject_column.header]
-    chosen = set(codes.iloc[:: max(len(codes) // SMALL_DISTRICT_FIRMS, 1)].iloc[:SMALL_DISTRICT_FIRMS])
-    kinds = {}
-    for path in sorted(p for p in synthetic_district.iterdir() if p.is_file()):
-        kinds.setdefault(path.stem.rsplit("_", 1)[0], []).append(path)
-    for kind, paths in kinds.items():
-        header = source_for_file(paths[0].name).subject_column.header
-        frame = pd.concat([_read_export(path) for path in paths], ignore_index=True)
-        frame[frame[header].isin(chosen)].to_csv(out / f"{kind}_all.csv", index=False, encoding="utf-8-sig")
-    return out
+    def build(folder):
+        out = folder / "district"
+        out.mkdir()
+        registration = next(synthetic_district.glob("市场监管_主体登记_*.csv"))
+        codes = _read_export(registration)[source_for_file(registration.name).subject_column.header]
+        chosen = set(codes.iloc[:: max(len(codes) // SMALL_DISTRICT_FIRMS, 1)].iloc[:SMALL_DISTRICT_FIRMS])
+        kinds = {}
+        for path in sorted(p for p in synthetic_district.iterdir() if p.is_file()):
+            kinds.setdefault(path.stem.rsplit("_", 1)[0], []).append(path)
+        for kind, paths in kinds.items():
+            header = source_for_file(paths[0].name).subject_column.header
+            frame = pd.concat([_read_export(path) for path in paths], ignore_index=True)
+            frame[frame[header].isin(chosen)].to_csv(out / f"{kind}_all.csv", index=False, encoding="utf-8-sig")
+        return str(out)
+
+    return Path(built_once(tmp_path_factory, "small-district", build)[0])
 
 
 # A version trained on made-up rows whose risk rises with arrears and late payments: the small test
@@ -370,20 +393,23 @@ def _made_up_rows(metadata, n=4000, seed=7):
 def actionable_model(trained_model, tmp_path_factory):
     """The folder of a registered version that leans on the actionable features (see ACTIONABLE_VERSION)."""
     result, _ = trained_model
-    source = Path(result["path"])
-    metadata = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
-    metadata["calibration"] = {"method": "none", "slope": 1.0, "intercept": 0.0}
-    matrix, labels = _made_up_rows(metadata)
-    names = [spec["name"] for spec in metadata["features"]]
-    categorical = [i for i, spec in enumerate(metadata["features"]) if spec["kind"] == "cat"]
-    params = {**metadata["parameters"], "num_leaves": 8, "max_depth": 3, "learning_rate": 0.1}
-    params.pop("num_boost_round", None)
-    booster = lgb.train(params, lgb.Dataset(matrix, labels.astype(float), feature_name=names,
-                                            categorical_feature=categorical), num_boost_round=150)
-    root = tmp_path_factory.mktemp("actionable")
-    return registry.write_version(root, ACTIONABLE_VERSION, booster, metadata,
-                                  json.loads((source / "metrics.json").read_text(encoding="utf-8")),
-                                  (source / "card.md").read_text(encoding="utf-8"))
+
+    def build(root):
+        source = Path(result["path"])
+        metadata = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
+        metadata["calibration"] = {"method": "none", "slope": 1.0, "intercept": 0.0}
+        matrix, labels = _made_up_rows(metadata)
+        names = [spec["name"] for spec in metadata["features"]]
+        categorical = [i for i, spec in enumerate(metadata["features"]) if spec["kind"] == "cat"]
+        params = {**metadata["parameters"], "num_leaves": 8, "max_depth": 3, "learning_rate": 0.1}
+        params.pop("num_boost_round", None)
+        booster = lgb.train(params, lgb.Dataset(matrix, labels.astype(float), feature_name=names,
+                                                categorical_feature=categorical), num_boost_round=150)
+        return str(registry.write_version(root, ACTIONABLE_VERSION, booster, metadata,
+                                          json.loads((source / "metrics.json").read_text(encoding="utf-8")),
+                                          (source / "card.md").read_text(encoding="utf-8")))
+
+    return Path(built_once(tmp_path_factory, "actionable", build)[0])
 
 
 @pytest.fixture
