@@ -7,6 +7,9 @@ PORT    ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # … and the rate-limit and job tests on this Redis (its database 15 is emptied by them).
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist processes (one per core of CI's 2-core machine; 0 runs the suite in this process). Worker gwN
+# uses the database <name>_gwN (created when missing) and the Redis database 15 − N: tests/conftest.py.
+TEST_WORKERS ?= 2
 # The demo district: generated once, then loaded through the ingestion path.
 DEMO_DISTRICT ?= instance/demo-district
 # 6,000 firms with 60 months of records (seed 7): enough loans for the demo's own model to beat its WOE
@@ -100,7 +103,8 @@ browser:
 	  echo "chromium could not be installed: the browser tests will be skipped (and fail in CI)"
 
 test: setup browser
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests -q -p no:cacheprovider --durations=30
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests -q -p no:cacheprovider \
+	  -n $(TEST_WORKERS) --durations=30
 
 lint: $(VENV_OK)
 	$(PY) -m ruff check .

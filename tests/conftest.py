@@ -1,6 +1,7 @@
 """Fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
 import atexit
 import contextvars
+import fcntl
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import lightgbm as lgb
 import numpy as np
@@ -16,9 +18,9 @@ import pypdfium2 as pdfium
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
-from app import create_app
+from app import create_app, serving
 from app.config import TestConfig, normalise_database_url
 from app.credit import registry
 from app.credit.scoring import latest_score
@@ -31,7 +33,34 @@ from app.services import activation, ingestion, scoring_runs
 
 from . import factories
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Under pytest-xdist (`-n N`) each worker process has a name gw0, gw1…: the databases, Redis indexes and
+# folders a test writes are the worker's own (see worker_database_url and worker_redis_url).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+WORKER_NUMBER = int(WORKER.removeprefix("gw"))
+
+
+def worker_database_url(url, number=WORKER_NUMBER):
+    """The test database of xdist worker `number`: worker 0 keeps the given one, worker n uses <name>_gwn (created
+    when missing by pytest_configure; its own scratch databases are named after it in turn)."""
+    if not url or number == 0:
+        return url
+    given = make_url(url)
+    return given.set(database=f"{given.database}_gw{number}").render_as_string(hide_password=False)
+
+
+def worker_redis_url(url, number=WORKER_NUMBER):
+    """The Redis database of xdist worker `number`: the given index less the worker's number (15 → 15, 14, …), so
+    that workers never empty each other's keys; a worker left without an index is an error, not a share."""
+    if not url or number == 0:
+        return url
+    parts = urlsplit(url)
+    index = int(parts.path.strip("/") or 0) - number
+    if index < 0:
+        raise RuntimeError(f"{url}: too few Redis databases below it for worker {number}")
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+PG_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"))
 # Tests never read the project's models/: an app uses an empty registry unless a test gives one.
 EMPTY_REGISTRY = tempfile.mkdtemp(prefix="yintai-no-models-")
 atexit.register(shutil.rmtree, EMPTY_REGISTRY, True)
@@ -39,7 +68,13 @@ BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI must run the database tests on PostgreSQL: set TEST_DATABASE_URL")
 # The Redis the tests of rate limits and jobs use (its database is emptied by them): required in CI.
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+REDIS_URL = worker_redis_url(os.environ.get("TEST_REDIS_URL"))
+
+
+def pytest_configure(config):
+    """An xdist worker's own PostgreSQL database is created before any test reads PG_URL."""
+    if PG_URL and WORKER_NUMBER:
+        serving.ensure_database(PG_URL)
 if os.environ.get("CI") and not REDIS_URL:
     raise RuntimeError("CI must run the Redis tests: set TEST_REDIS_URL")
 
@@ -56,6 +91,10 @@ def reset_postgres_schema(url):
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+        # A test database need not outlive a crash: its commits do not wait for the disk (~6 ms each
+        # here, and a test commits several times); applies to the connections opened from now on.
+        database = conn.dialect.identifier_preparer.quote_identifier(engine.url.database)
+        conn.execute(text(f"ALTER DATABASE {database} SET synchronous_commit = off"))
     engine.dispose()
 
 
@@ -132,14 +171,42 @@ def append_only_lifted(connection):
         connection.exec_driver_sql(statement)
 
 
+# Above this many rows in a table, PostgreSQL's TRUNCATE beats DELETE (whose foreign-key checks scan the
+# unindexed referencing columns once per deleted row); below it DELETE is ~100 times faster, because
+# TRUNCATE replaces the files of every table and index it names (about 0.4–1 s for the whole schema).
+DELETE_ROWS_AT_MOST = 1000
+
+# The sequences the tables own (serial and identity columns), back at 1 as TRUNCATE … RESTART IDENTITY does.
+RESTART_OWNED_SEQUENCES = """
+SELECT setval(s.oid, 1, false) FROM pg_class s
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+ AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_namespace n ON n.oid = s.relnamespace AND n.nspname = current_schema()
+WHERE s.relkind = 'S'"""
+
+
+def _empty_postgres_tables(tables):
+    """Empty the tables on the session's own connection (a test may do it with its session still in a
+    transaction): DELETE from the ones that hold rows when all are small, else TRUNCATE them all."""
+    connection = db.session.connection()
+    sizes = connection.execute(text(" UNION ALL ".join(
+        f"SELECT {i}, (SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT {DELETE_ROWS_AT_MOST + 1}) AS s)"
+        for i, table in enumerate(tables)))).all()
+    filled = {i: n for i, n in sizes if n}
+    with append_only_lifted(connection):
+        if max(filled.values(), default=0) > DELETE_ROWS_AT_MOST:
+            connection.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for i in sorted(filled):  # referencing tables first
+                connection.execute(tables[i].delete())
+            connection.execute(text(RESTART_OWNED_SEQUENCES))
+    db.session.commit()
+
+
 def _empty_tables():
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in tables)
-        # On the session's own connection: a test may empty the tables with its session still in a transaction.
-        with append_only_lifted(db.session.connection()) as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.commit()
+        _empty_postgres_tables(tables)
         return
     # Without foreign-key checks: with them SQLite scans an unindexed referencing column (such as
     # source_record.superseded_by_id) once per deleted row, and emptying a district takes minutes.
@@ -219,19 +286,38 @@ def run_module(*args):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def built_once(tmp_path_factory, name, build):
+    """(what `build(folder)` returned, folder): built once per run into a folder of the run's temporary root,
+    which pytest-xdist's workers share; a worker asking while another builds waits for it (file lock), so
+    a district or a model that every worker's tests need is made once, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, result = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not result.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+            folder.mkdir()
+            result.write_text(json.dumps(build(folder)), encoding="utf-8")
+        return json.loads(result.read_text(encoding="utf-8")), folder
+
+
 @pytest.fixture(scope="session")
 def synthetic_district(tmp_path_factory):
     """A small generated district (1,500 firms, 48 months) shared by the model and scoring tests."""
-    folder = tmp_path_factory.mktemp("district") / "district"
-    run_module("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(folder))
-    return folder
+    def build(folder):
+        out = folder / "district"
+        run_module("training.synth", "--firms", "1500", "--months", "48", "--seed", "3", "--out", str(out))
+        return str(out)
+
+    return Path(built_once(tmp_path_factory, "district", build)[0])
 
 
 @pytest.fixture(scope="session")
 def trained_model(synthetic_district, tmp_path_factory):
     """A model version trained on the small district: (train's JSON, registry folder)."""
-    out = tmp_path_factory.mktemp("models")
-    return run_module("training.train", "--data", str(synthetic_district), "--out", str(out), "--seed", "1"), out
+    return built_once(tmp_path_factory, "models", lambda out: run_module(
+        "training.train", "--data", str(synthetic_district), "--out", str(out), "--seed", "1"))
 
 
 SMALL_DISTRICT_FIRMS = 50
@@ -251,19 +337,22 @@ def _read_export(path):
 def small_district(synthetic_district, tmp_path_factory):
     """50 firms of the synthetic district with all their department records, one file per export kind
     (years joined; corrections stay a file of their own), so that a test ingests it in a second or two."""
-    out = tmp_path_factory.mktemp("small") / "district"
-    out.mkdir()
-    registration = next(synthetic_district.glob("市场监管_主体登记_*.csv"))
-    codes = _read_export(registration)[source_for_file(registration.name).subject_column.header]
-    chosen = set(codes.iloc[:: max(len(codes) // SMALL_DISTRICT_FIRMS, 1)].iloc[:SMALL_DISTRICT_FIRMS])
-    kinds = {}
-    for path in sorted(p for p in synthetic_district.iterdir() if p.is_file()):
-        kinds.setdefault(path.stem.rsplit("_", 1)[0], []).append(path)
-    for kind, paths in kinds.items():
-        header = source_for_file(paths[0].name).subject_column.header
-        frame = pd.concat([_read_export(path) for path in paths], ignore_index=True)
-        frame[frame[header].isin(chosen)].to_csv(out / f"{kind}_all.csv", index=False, encoding="utf-8-sig")
-    return out
+    def build(folder):
+        out = folder / "district"
+        out.mkdir()
+        registration = next(synthetic_district.glob("市场监管_主体登记_*.csv"))
+        codes = _read_export(registration)[source_for_file(registration.name).subject_column.header]
+        chosen = set(codes.iloc[:: max(len(codes) // SMALL_DISTRICT_FIRMS, 1)].iloc[:SMALL_DISTRICT_FIRMS])
+        kinds = {}
+        for path in sorted(p for p in synthetic_district.iterdir() if p.is_file()):
+            kinds.setdefault(path.stem.rsplit("_", 1)[0], []).append(path)
+        for kind, paths in kinds.items():
+            header = source_for_file(paths[0].name).subject_column.header
+            frame = pd.concat([_read_export(path) for path in paths], ignore_index=True)
+            frame[frame[header].isin(chosen)].to_csv(out / f"{kind}_all.csv", index=False, encoding="utf-8-sig")
+        return str(out)
+
+    return Path(built_once(tmp_path_factory, "small-district", build)[0])
 
 
 # A version trained on made-up rows whose risk rises with arrears and late payments: the small test
@@ -304,20 +393,23 @@ def _made_up_rows(metadata, n=4000, seed=7):
 def actionable_model(trained_model, tmp_path_factory):
     """The folder of a registered version that leans on the actionable features (see ACTIONABLE_VERSION)."""
     result, _ = trained_model
-    source = Path(result["path"])
-    metadata = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
-    metadata["calibration"] = {"method": "none", "slope": 1.0, "intercept": 0.0}
-    matrix, labels = _made_up_rows(metadata)
-    names = [spec["name"] for spec in metadata["features"]]
-    categorical = [i for i, spec in enumerate(metadata["features"]) if spec["kind"] == "cat"]
-    params = {**metadata["parameters"], "num_leaves": 8, "max_depth": 3, "learning_rate": 0.1}
-    params.pop("num_boost_round", None)
-    booster = lgb.train(params, lgb.Dataset(matrix, labels.astype(float), feature_name=names,
-                                            categorical_feature=categorical), num_boost_round=150)
-    root = tmp_path_factory.mktemp("actionable")
-    return registry.write_version(root, ACTIONABLE_VERSION, booster, metadata,
-                                  json.loads((source / "metrics.json").read_text(encoding="utf-8")),
-                                  (source / "card.md").read_text(encoding="utf-8"))
+
+    def build(root):
+        source = Path(result["path"])
+        metadata = json.loads((source / "metadata.json").read_text(encoding="utf-8"))
+        metadata["calibration"] = {"method": "none", "slope": 1.0, "intercept": 0.0}
+        matrix, labels = _made_up_rows(metadata)
+        names = [spec["name"] for spec in metadata["features"]]
+        categorical = [i for i, spec in enumerate(metadata["features"]) if spec["kind"] == "cat"]
+        params = {**metadata["parameters"], "num_leaves": 8, "max_depth": 3, "learning_rate": 0.1}
+        params.pop("num_boost_round", None)
+        booster = lgb.train(params, lgb.Dataset(matrix, labels.astype(float), feature_name=names,
+                                                categorical_feature=categorical), num_boost_round=150)
+        return str(registry.write_version(root, ACTIONABLE_VERSION, booster, metadata,
+                                          json.loads((source / "metrics.json").read_text(encoding="utf-8")),
+                                          (source / "card.md").read_text(encoding="utf-8")))
+
+    return Path(built_once(tmp_path_factory, "actionable", build)[0])
 
 
 @pytest.fixture

@@ -137,3 +137,6 @@ def test_a_forked_worker_begins_reading_the_market_for_the_dashboard(database_ur
         assert market_figures.wait_for_refresh(app, timeout=30)
         assert app.extensions[market_figures.FIGURES_KEY][1].read_at is not None
         db.session.remove()
+        # The reading thread's connection went back to the pool: left open, it would lock out a later test
+        # on the shared SQLite file that changes its journal mode (test_backup's, when pytest-xdist runs it after).
+        db.engine.dispose()

@@ -48,7 +48,8 @@ def test_the_firm_downloads_its_report_with_name_grade_and_reasons(browser, live
     page.screenshot(path=str(ARTEFACTS / f"firm-score-report-link-{width}.png"), full_page=True)
     with page.expect_download() as download:
         link.click()
-    saved = ARTEFACTS / f"firm-report-{width}.pdf"
+    # Per backend: pytest-xdist may run the SQLite and the PostgreSQL case at once, and each reads its file back.
+    saved = ARTEFACTS / f"firm-report-{width}-{db.engine.dialect.name}.pdf"
     download.value.save_as(str(saved))
     context.close()
     assert download.value.suggested_filename.endswith(".pdf")
