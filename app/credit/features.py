@@ -103,6 +103,16 @@ FEATURES = (
     Feature("health_index", "health", monotone=-1),
     Feature("health_index_change_6m", "health", monotone=-1),
 )
+# What a kind of subject does not have by its nature. A farm household (农户) is not a registered business:
+# no registered capital or establishment date, almost never a tax filer (so no declared revenue and no tax
+# credit grade), no insured employees, housing fund or operating reports. Such a value missing says nothing
+# of the household beyond its kind, which alone decides it: it is never named as a reason for a subject of
+# that kind (its share of the score is shown with the other factors, the kind among them). A value that is
+# there (a farmer who does file tax) is read and told as for anyone.
+NOT_EXPECTED = {"farmer": frozenset(
+    [f.name for f in FEATURES if f.family in ("tax", "social_insurance", "housing_fund", "operations")]
+    + ["firm_age_years", "elec_kwh_per_capital", "loan_to_revenue", "revenue_peer_pctl", "insured_peer_pctl",
+       "health_revenue", "health_insured"])}
 # The loan a subject's score assumes when no particular loan is asked about (a typical bank loan).
 REFERENCE_LOAN = {"amount": 300_000.0, "term_months": 12, "lender_kind": "bank"}
 FEATURE_NAMES = tuple(f.name for f in FEATURES)

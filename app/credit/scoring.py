@@ -19,7 +19,7 @@ from app.entities import CreditScore, CreditSubject, ModelVersion, SourceRecord
 from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
-from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, build_features
+from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, NOT_EXPECTED, build_features
 from .health import HEALTH_FEATURES
 from .peers import PEER_FEATURES, RowPeers, filled_features
 from .reasons import RATE_MONTHS, sentence
@@ -142,6 +142,11 @@ class Scorer:
         pick = operator.itemgetter(*self.reason_indices) if self.reason_indices else (lambda _values: ())
         self.reason_contributions = pick if len(self.reason_indices) != 1 else (lambda values: (pick(values),))
         self.single_row = SingleRowContributions(bundle.booster, len(self.names))
+        # per subject kind, the places of the features its kind does not have (never a reason when missing)
+        self.not_expected = {kind: frozenset(j for j, name in enumerate(self.names) if name in names)
+                             for kind, names in NOT_EXPECTED.items()}
+        self.not_expected_columns = {kind: np.array(sorted(places), dtype=int)
+                                     for kind, places in self.not_expected.items() if places}
         # What one row needs, looked up once per loaded version rather than once per row.
         tables = bundle.metadata.get("peers")
         self.row_peers = RowPeers(tables) if tables is not None else None
@@ -200,7 +205,8 @@ class Scorer:
         contexts = contexts or [{}] * len(matrix)
         if len(matrix) == 1:  # one row: plain Python is quicker than a sort of the matrix
             return [self._row_reasons(matrix[0].tolist(), contributions[0, :-1].tolist(), contexts[0])]
-        raised = np.where(self.reasonable, contributions[:, :-1], -np.inf)
+        raised = self._without_not_expected(np.where(self.reasonable, contributions[:, :-1], -np.inf), matrix,
+                                            contexts, -np.inf)
         orders = np.argsort(-raised, axis=1, kind="stable")
         return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j], contexts[i])
                           for j in order if raised[i, j] > 0)
@@ -216,6 +222,7 @@ class Scorer:
         """
         raised = self.reason_contributions(contributions)
         chosen, told = [], set()
+        skip = self.not_expected.get((context.get("peer") or (None,))[0], ())
         previous, place = None, -1
         for value in sorted(raised, reverse=True):
             if not value > 0:
@@ -223,6 +230,8 @@ class Scorer:
             place = raised.index(value, place + 1 if value == previous else 0)
             previous = value
             j = self.reason_indices[place]
+            if j in skip and values[j] != values[j]:  # missing, and its kind never has it
+                continue
             reason = _reason(self.names[j], values[j], value, context)
             if reason["zh"] not in told:
                 told.add(reason["zh"])
@@ -231,19 +240,34 @@ class Scorer:
                     break
         return chosen
 
-    def charts(self, matrix, contributions):
+    def _without_not_expected(self, values, matrix, contexts, fill):
+        """`values` (a fresh [rows, features] array) with `fill` where a row's kind never has the feature
+        (features.NOT_EXPECTED) and its value is missing."""
+        kinds = [(context.get("peer") or (None,))[0] for context in contexts]
+        for kind, columns in self.not_expected_columns.items():
+            rows = np.flatnonzero([k == kind for k in kinds])
+            if len(rows):
+                block = np.ix_(rows, columns)
+                values[block] = np.where(np.isnan(matrix[block]), fill, values[block])
+        return values
+
+    def charts(self, matrix, contributions, contexts=None):
         """Per row, what the SHAP chart shows: the base log-odds, the reason features that moved the
-        risk most (either way) with their values, and the rest (protected, technical) as one sum."""
+        risk most (either way) with their values, and the rest (protected, technical, and what the row's
+        kind never has) as one sum; with the peers (kind, size) its bars are read against."""
+        contexts = contexts or [{}] * len(matrix)
         items = contributions[:, :-1]
-        size = np.where(self.reasonable, np.abs(items), -1.0)
+        size = self._without_not_expected(np.where(self.reasonable, np.abs(items), -1.0), matrix, contexts, -1.0)
         orders = np.argsort(-size, axis=1, kind="stable")[:, :CHART_ITEMS]
         charts = []
         for i, order in enumerate(orders):
             shown = [j for j in order if size[i, j] > 0]
-            charts.append({"base": round(float(contributions[i, -1]), 4),
-                           "items": [[self.names[j], round(float(items[i, j]), 4), _plain(matrix[i, j])]
-                                     for j in shown],
-                           "other": round(float(items[i].sum() - items[i, shown].sum()), 4)})
+            chart = {"base": round(float(contributions[i, -1]), 4),
+                     "items": [[self.names[j], round(float(items[i, j]), 4), _plain(matrix[i, j])] for j in shown],
+                     "other": round(float(items[i].sum() - items[i, shown].sum()), 4)}
+            if contexts[i].get("peer"):
+                chart["peer"] = list(contexts[i]["peer"])
+            charts.append(chart)
         return charts
 
     def _row_contributions(self, row):
@@ -287,7 +311,7 @@ class Scorer:
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
                   "reasons": self._row_reasons(values, contributions[0].tolist(), context)}
         if with_chart:
-            result["contributions"] = self.charts(np.array([values]), contributions)[0]
+            result["contributions"] = self.charts(np.array([values]), contributions, [context])[0]
         return result
 
     def score_rows(self, rows):
@@ -319,8 +343,9 @@ def score_features(scorer, features, subjects, present):
     matrix = scorer.bundle.prepare(features)
     contributions = scorer.contributions(matrix)
     pd_values, points, grades = scorer.grade_of(contributions)
-    reasons = scorer.reasons(matrix, contributions, _contexts(features, len(matrix)))
-    charts = scorer.charts(matrix, contributions)
+    contexts = _contexts(features, len(matrix))
+    reasons = scorer.reasons(matrix, contributions, contexts)
+    charts = scorer.charts(matrix, contributions, contexts)
     ids = subjects["id"].to_numpy()
     return [{"subject_id": int(ids[i]), "pd": float(pd_values[i]), "score": int(points[i]), "grade": str(grades[i]),
              "reasons": reasons[i], "contributions": charts[i],

@@ -132,7 +132,7 @@ def chart_geometry(score):
     half = CHART_WIDTH / 2
     bars = []
     # the peers a percentile or a health estimate is read against: the subject's kind and size, as its reasons name them
-    peer = next((reason["peer"] for reason in score.reasons or () if reason.get("peer")), None)
+    peer = data.get("peer") or next((reason["peer"] for reason in score.reasons or () if reason.get("peer")), None)
     for k, (feature, contribution, value) in enumerate(items):
         length = max(abs(contribution) / largest * (half - 42), 1.0)
         zh, en = (sentence(feature, value if value is not None else float("nan"), {"peer": peer}) if feature

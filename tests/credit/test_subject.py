@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.common.region import town_codes
-from app.credit.features import FEATURE_NAMES, build_features
+from app.credit.features import FEATURE_NAMES, NOT_EXPECTED, build_features
 from app.credit.records import records_from_db
 from app.credit.registry import ModelBundle
 from app.credit.scoring import Scorer, score_features, score_frame, score_subject
@@ -135,3 +135,32 @@ def test_one_rows_reasons_keep_the_batch_order_on_equal_contributions(model_regi
     for i in range(len(matrix)):
         assert scorer._row_reasons(matrix[i].tolist(), contributions[i, :-1].tolist(), {}) == batch[i], i
 
+
+
+def test_what_a_farm_household_never_has_is_never_its_reason(district_subjects, model_registry):
+    """A household has no establishment date, registered capital or tax filings: such a value missing is the
+    kind's doing (never a reason; on the chart it is among the other factors), alone and in the batch. The
+    demo farmer's reasons were "无全年用电或注册资本数据…", "无成立日期，经营年限未知", "无纳税信用等级"."""
+    root, version = model_registry
+    scorer = Scorer(models.scorer(root, version).bundle)
+    targets = pd.DataFrame({"subject_code": district_subjects["code"], "as_of": pd.Timestamp("2026-11-27")})
+    features = build_features(records_from_db(db.session), targets, TOWNS, context=True)
+    batch = score_features(scorer, features, district_subjects, {})
+    kinds = features["subject_kind"].astype(object).tolist()
+    assert "farmer" in kinds
+
+    def kinds_own(stored, kind):
+        told = [r["feature"] for r in stored["reasons"] if r["value"] is None]
+        shown = [f for f, _c, v in stored["contributions"]["items"] if v is None]
+        return [f for f in told + shown if f in NOT_EXPECTED.get(kind, ())]
+
+    for row, stored, kind in zip(features.to_dict("records"), batch, kinds, strict=True):
+        assert kinds_own(stored, kind) == []
+        assert scorer.score_row(row, with_chart=True)["contributions"] == stored["contributions"]
+    plain = Scorer(scorer.bundle)
+    plain.not_expected, plain.not_expected_columns = {}, {}  # as before: every missing value could be a reason
+    before = score_features(plain, features, district_subjects, {})
+    assert sum(bool(kinds_own(stored, kind)) for stored, kind in zip(before, kinds, strict=True)) > 0
+    enterprises = [s for s, k in zip(before, kinds, strict=True) if k == "enterprise"]
+    after = [s for s, k in zip(batch, kinds, strict=True) if k == "enterprise"]
+    assert [s["reasons"] for s in enterprises] == [s["reasons"] for s in after]  # other kinds as before
