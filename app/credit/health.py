@@ -277,7 +277,8 @@ class RowHealth:
         self._fitted = tuple(fitted.values())
         # the monthly inputs of the fitted signals, in the same order: signal k's months are the k-th HEALTH_MONTHS
         self._names = tuple(f"hm_{signal}_{lag}" for signal in fitted for lag in range(1, HEALTH_MONTHS + 1))
-        self._inputs = operator.itemgetter(*self._names)
+        # (a version whose training had no monthly signal to fit has none: `values` then reads nothing)
+        self._inputs = operator.itemgetter(*self._names) if self._names else (lambda _row: ())
         self._groups = {}
         self._given = {}
         self._plans = {}

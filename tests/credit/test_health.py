@@ -162,3 +162,13 @@ def test_the_kept_one_row_filter_gives_the_batch_bits_on_every_kind_of_gap(fitte
                 assert alone[name] == expected or (np.isnan(alone[name]) and np.isnan(expected)), (i, name)
     assert whole["health_electricity"].isna().all() == (fitted == "two signals")
     assert whole["health_index"].notna().any() == (fitted != "no index")
+
+
+def test_a_version_whose_training_had_no_monthly_signal_scores_one_row_with_the_features_missing():
+    """A tiny book (the contract check's 300 firms) fits no signal: loading its version for one-row scoring
+    raised "itemgetter expected 1 argument" (`flask models activate` failed)."""
+    row = dict(build_features(frames(), targets(), TOWNS).iloc[0])
+    one = health.RowHealth({"signals": {}})
+    assert all(np.isnan(value) for value in one.values(row))
+    alone = peers.RowPeers({"health": {"signals": {}}}).values(row)
+    assert all(np.isnan(value) for value in alone[-len(health.HEALTH_FEATURES):])
