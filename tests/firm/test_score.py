@@ -100,3 +100,22 @@ def test_a_stored_reason_of_an_older_wording_is_shown_in_todays_words(app, score
     page = page_text(logged_in_client(app, world["users"]["firm"]).get("/firm/score"))
     assert "变异系数" not in page and "0.36" not in page
     assert "幅度约为月平均收入的 85%" in page and "近3年有 13 笔水电气账单逾期缴费" in page
+
+
+def test_with_no_reason_the_page_says_whether_the_other_factors_raised_the_risk(app, scored_world):
+    """The demo farmer (grade C) read "没有明显推高风险的因素" beside a long red bar of the other factors: what
+    raised the risk was its kind, town and the like, which are never reasons; the page now says so."""
+    world = scored_world
+    score = world["score"]
+    score.reasons = []
+    score.contributions = {"base": -3.0, "other": 0.6, "peer": ["farmer", None],
+                           "items": [["util_late_12m", -0.2, 0.0]]}
+    db.session.commit()
+    client = logged_in_client(app, world["users"]["firm"])
+    page = page_text(client.get("/firm/score"))
+    assert "推高风险的是其他因素（地区、行业、规模、主体类型、申请条件等）" in page
+    assert "没有明显推高风险的因素" not in page
+    score.contributions = {**score.contributions, "other": -0.6}
+    db.session.commit()
+    page = page_text(client.get("/firm/score"))
+    assert "没有明显推高风险的因素" in page and "推高风险的是其他因素" not in page
