@@ -139,8 +139,9 @@ def chart_geometry(score):
                   else (None, None))
         bars.append({"feature": feature, "contribution": contribution, "up": contribution > 0, "zh": zh, "en": en,
                      "x": half if contribution > 0 else half - length, "width": length, "y": k * BAR_STEP})
+    # whether what is never a reason (kind, town, size, the loan's terms…) raised the risk: said when no reason did
     return {"bars": bars, "zero": half, "width": CHART_WIDTH, "height": len(bars) * BAR_STEP + 6,
-            "base": data.get("base")}
+            "base": data.get("base"), "others_raised": (data.get("other") or 0) > 0}
 
 
 def peer_standing(session, subject, score):
