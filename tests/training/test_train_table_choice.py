@@ -1,10 +1,12 @@
 """train_table's plain logistic candidate, the blend of three, and the one-standard-error choice."""
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from app.common.checksums import file_sha256
 from app.credit.metrics import auc
 from training.table import models
 from training.table.artifact import load_model, save_model
@@ -116,3 +118,24 @@ def test_a_saved_blend_of_three_scores_as_it_did_in_training(tmp_path):
     assert {"model.txt", "scorecard.json", "logistic.json", "blend.json"} <= written
     assert metadata["model_kind"] == "blend"
     np.testing.assert_allclose(model.predict_proba(features)[:, 1], found.model.predict_proba(features)[:, 1])
+
+
+def test_a_blend_saved_before_the_plain_logistic_still_loads(tmp_path):
+    """A blend.json of the old kind (the trees and the scorecard, no names, no weights) scores as their mean."""
+    features, bad = linear_book(600, 6)
+    found = dataclasses.replace(models.fit_candidates(features, bad), chosen=models.BLEND)
+    specs = {name: {"type": "category" if name == "kind" else "number", "role": "feature"} for name in features}
+    source = tmp_path / "book.csv"
+    features.assign(bad=bad).to_csv(source, index=False)
+    folder = tmp_path / "model"
+    save_model(folder, found, specs, list(features.columns), {}, source)
+    old = {"parts": [{"file": name, "sha256": file_sha256(folder / name)} for name in ("model.txt", "scorecard.json")],
+           "combine": "mean of probabilities"}
+    (folder / "blend.json").write_text(json.dumps(old), encoding="utf-8")
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    metadata["sha256"] = file_sha256(folder / "blend.json")
+    (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    model, _ = load_model(folder)
+    trees, card = found.models[models.TUNED], found.models[models.LOGISTIC]
+    expected = (trees.predict_proba(features)[:, 1] + card.predict_proba(features)[:, 1]) / 2
+    np.testing.assert_allclose(model.predict_proba(features)[:, 1], expected, rtol=1e-6)
