@@ -76,7 +76,7 @@ def _chosen_reason(result):
     chosen, counts = result["chosen"], result["chosen_per_split"]
     splits = sum(counts.values())
     if chosen == TUNED:
-        lead = "the tuned LightGBM beat both baselines on the validation rows"
+        lead = "the tuned LightGBM beat the other candidates on the validation rows"
     elif chosen == BLEND:
         lead = f"the {NAMES[BLEND]} ranked best on the validation rows, or within one standard error of the best"
     else:
