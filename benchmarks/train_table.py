@@ -127,8 +127,8 @@ def main(argv=None):
     if args.german:
         found = measure(german_credit(), ("creditability", "bad"))
         report = found["report"]
-        keys = ("auc", "auc_sd", "logistic_auc", "tuned_lightgbm_auc", "lightgbm_default_auc", "blend_auc", "chosen",
-                "chosen_per_split", "scheme")
+        keys = ("auc", "auc_sd", "logistic_auc", "plain_logistic_auc", "tuned_lightgbm_auc", "lightgbm_default_auc",
+                "blend_auc", "chosen", "chosen_per_split", "validation_auc", "scheme")
         print(json.dumps({"book": "uci_german_credit", "seconds": found["seconds"], "peak_mb": found["peak_mb"],
                           **{key: report[key] for key in keys}}))
         return

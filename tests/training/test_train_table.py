@@ -139,7 +139,7 @@ def test_the_json_line_has_every_figure(contract_report):
     assert {"rows", "rows_unlabelled", "auc", "ks", "logistic_auc", "lightgbm_default_auc", "seconds", "leakage",
             "inferred", "scheme", "chosen"} <= set(contract_report)
     assert contract_report["scheme"]["name"] == "repeated_stratified_cv"
-    assert contract_report["chosen"] in ("tuned_lightgbm", "logistic_scorecard", "lightgbm_default", "blend")
+    assert contract_report["chosen"] in models.PREFERENCE
     assert contract_report["inferred"]["opened"]["type"] == "date"
     assert contract_report["inferred"]["amount"]["type"] == "number"
     assert contract_report["inferred"]["flag"]["type"] == "flag"
@@ -234,7 +234,8 @@ def test_the_choice_is_made_by_repeated_cv_where_one_split_misleads():
     assert len(folds) == 15 and all(np.bincount(np.concatenate([check for _, check in folds])) == 3)
     fit, check = models.validation_split(bad, seed=2)
     one_split = {name: auc(bad[check], models.fit_one(name, features.iloc[fit], bad[fit], seed=2)
-                           .predict_proba(features.iloc[check])[:, 1]) for name in models.PREFERENCE[:3]}
+                           .predict_proba(features.iloc[check])[:, 1]) for name in (models.TUNED, models.LOGISTIC,
+                                                                                     models.DEFAULT)}
     misled = max(one_split, key=one_split.get)
     found = models.fit_candidates(features, bad, seed=2)
     on_fresh = {name: auc(fresh_bad, model.predict_proba(fresh)[:, 1]) for name, model in found.models.items()}

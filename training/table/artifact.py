@@ -1,4 +1,4 @@
-"""The fitted model on disk: LightGBM text or a scorecard JSON, never a pickle, beside a metadata JSON."""
+"""The fitted model on disk: LightGBM text or a logistic model's JSON, never a pickle, beside a metadata JSON."""
 import json
 import platform
 from datetime import UTC, datetime
@@ -11,7 +11,8 @@ import sklearn
 
 from app.common.checksums import file_sha256
 
-from .models import BLEND, LOGISTIC, TUNED
+from .linear import PlainLogistic
+from .models import BLEND, BLEND_PARTS, LOGISTIC, PLAIN, Blend
 from .parsing import parse_values
 from .scorecard import BinnedLogisticScorecard
 
@@ -29,20 +30,32 @@ def library_versions():
             "scikit-learn": sklearn.__version__, "lightgbm": lgb.__version__}
 
 
+class BoosterProbability:
+    """A saved LightGBM booster scored like the fitted classifiers: `predict_proba` with two columns."""
+
+    def __init__(self, booster):
+        self.booster = booster
+
+    def predict_proba(self, X):
+        """Probability of each class, good then bad."""
+        bad = self.booster.predict(X)
+        return np.column_stack([1.0 - bad, bad])
+
+
 def _write_model(folder, chosen, model):
-    if chosen == BLEND:  # both parts, each in its own format, and a small JSON naming them
-        tuned, card = model.models
-        _write_model(folder, TUNED, tuned)
-        _write_model(folder, LOGISTIC, card)
+    if chosen == BLEND:  # every part in its own format, and a small JSON naming them and their weights
+        parts = []
+        for (name, weight), part in zip(BLEND_PARTS, model.models, strict=True):
+            path, _ = _write_model(folder, name, part)
+            parts.append({"candidate": name, "file": path.name, "sha256": file_sha256(path), "weight": weight})
         path = folder / "blend.json"
-        parts = {"parts": [{"file": name, "sha256": file_sha256(folder / name)}
-                           for name in ("model.txt", "scorecard.json")], "combine": "mean of probabilities"}
-        path.write_text(json.dumps(parts, indent=1), encoding="utf-8")
+        path.write_text(json.dumps({"parts": parts, "combine": "weighted mean of probabilities"}, indent=1),
+                        encoding="utf-8")
         return path, "blend"
-    if chosen == LOGISTIC:
-        path = folder / "scorecard.json"
+    if chosen in (LOGISTIC, PLAIN):
+        path = folder / ("scorecard.json" if chosen == LOGISTIC else "logistic.json")
         path.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-        return path, "logistic_scorecard"
+        return path, chosen
     booster = model.model_.booster_ if hasattr(model, "model_") else model.booster_
     path = folder / "model.txt"
     booster.save_model(str(path))
@@ -75,24 +88,31 @@ def load_model(folder):
     path = folder / metadata["model_file"]
     if file_sha256(path) != metadata["sha256"]:
         raise ArtifactError(f"{path.name} does not match the sha256 in {METADATA}")
-    if metadata["model_kind"] == "lightgbm":
-        return lgb.Booster(model_file=str(path)), metadata
-    if metadata["model_kind"] == "blend":
-        parts = json.loads(path.read_text(encoding="utf-8"))["parts"]
-        for part in parts:
-            if file_sha256(folder / part["file"]) != part["sha256"]:
-                raise ArtifactError(f"{part['file']} does not match the sha256 in {path.name}")
-        card = BinnedLogisticScorecard.from_dict(json.loads((folder / "scorecard.json").read_text(encoding="utf-8")))
-        return (lgb.Booster(model_file=str(folder / "model.txt")), card), metadata
-    return BinnedLogisticScorecard.from_dict(json.loads(path.read_text(encoding="utf-8"))), metadata
+    if metadata["model_kind"] != "blend":
+        return _read_part(path, metadata["model_kind"]), metadata
+    parts = json.loads(path.read_text(encoding="utf-8"))["parts"]
+    for part in parts:
+        if file_sha256(folder / part["file"]) != part["sha256"]:
+            raise ArtifactError(f"{part['file']} does not match the sha256 in {path.name}")
+    # a blend saved before the plain logistic existed names no candidates and weighs its two parts equally
+    kinds = [part.get("candidate", LOGISTIC if part["file"] == "scorecard.json" else "lightgbm") for part in parts]
+    models = [_read_part(folder / part["file"], kind) for part, kind in zip(parts, kinds, strict=True)]
+    models = [BoosterProbability(model) if isinstance(model, lgb.Booster) else model for model in models]
+    return Blend(models, [part.get("weight", 1 / len(parts)) for part in parts]), metadata
+
+
+def _read_part(path, kind):
+    """One saved model: a LightGBM booster, or a logistic model rebuilt from its JSON."""
+    if kind == LOGISTIC:
+        return BinnedLogisticScorecard.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    if kind == PLAIN:
+        return PlainLogistic.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    return lgb.Booster(model_file=str(path))
 
 
 def score_rows(frame, model, metadata):
     """Probability of bad for each row of `frame` (cells as exported text), parsed as in training."""
     parsed = pd.DataFrame({f["name"]: parse_values(frame[f["name"]], f) for f in metadata["features"]})
-    if isinstance(model, tuple):  # a blend: the mean of the trees' and the scorecard's probabilities
-        booster, card = model
-        return (booster.predict(parsed) + card.predict_proba(parsed)[:, 1]) / 2
     if isinstance(model, lgb.Booster):
         return model.predict(parsed)
     return model.predict_proba(parsed)[:, 1]

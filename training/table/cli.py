@@ -14,11 +14,11 @@ from .artifact import save_model
 from .book import load_book
 from .evaluate import evaluate
 from .leakage import find_leaks
-from .models import BLEND, DEFAULT, LOGISTIC, TUNED, fit_candidates
+from .models import BLEND, DEFAULT, LOGISTIC, PLAIN, TUNED, fit_candidates
 from .reading import BookError
 
-NAMES = {TUNED: "tuned LightGBM", LOGISTIC: "logistic scorecard", DEFAULT: "LightGBM (default parameters)",
-         BLEND: "blend of the tuned LightGBM and the scorecard"}
+NAMES = {TUNED: "tuned LightGBM", LOGISTIC: "logistic scorecard", PLAIN: "plain logistic regression",
+         DEFAULT: "LightGBM (default parameters)", BLEND: "blend of the tuned LightGBM and both logistics"}
 
 
 def build_parser():
@@ -58,6 +58,7 @@ def _metrics(result):
             "logistic_auc": rounded[LOGISTIC]["auc"], "logistic_ks": rounded[LOGISTIC]["ks"],
             "lightgbm_default_auc": rounded[DEFAULT]["auc"], "lightgbm_default_ks": rounded[DEFAULT]["ks"],
             "tuned_lightgbm_auc": rounded[TUNED]["auc"], "tuned_lightgbm_ks": rounded[TUNED]["ks"],
+            "plain_logistic_auc": rounded[PLAIN]["auc"], "plain_logistic_ks": rounded[PLAIN]["ks"],
             "blend_auc": rounded[BLEND]["auc"], "blend_ks": rounded[BLEND]["ks"],
             "candidates": rounded}
 
@@ -75,7 +76,9 @@ def _chosen_reason(result):
     chosen, counts = result["chosen"], result["chosen_per_split"]
     splits = sum(counts.values())
     if chosen == TUNED:
-        lead = "the tuned LightGBM beat both baselines on the validation rows"
+        lead = "the tuned LightGBM beat the other candidates on the validation rows"
+    elif chosen == BLEND:
+        lead = f"the {NAMES[BLEND]} ranked best on the validation rows, or within one standard error of the best"
     else:
         lead = f"the {NAMES[chosen]} beat the tuned LightGBM on the validation rows, so it is used"
     return f"{lead} ({counts.get(chosen, 0)} of {splits} splits)"

@@ -1,4 +1,4 @@
-"""The three candidates — a tuned LightGBM, a logistic scorecard and an untuned LightGBM — and the pick."""
+"""The candidates — a tuned LightGBM, two logistic regressions, an untuned LightGBM and their blend — and the pick."""
 import time
 import warnings
 from dataclasses import dataclass
@@ -11,13 +11,18 @@ from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 
 from app.credit.metrics import auc
 
+from .linear import PlainLogistic
 from .scorecard import BinnedLogisticScorecard
 
 TUNED = "tuned_lightgbm"
 LOGISTIC = "logistic_scorecard"
+PLAIN = "plain_logistic"
 DEFAULT = "lightgbm_default"
-BLEND = "blend"  # the mean of the tuned LightGBM's and the logistic scorecard's probabilities
-PREFERENCE = (TUNED, LOGISTIC, DEFAULT, BLEND)  # ties go to the earlier name
+BLEND = "blend"
+PREFERENCE = (TUNED, LOGISTIC, PLAIN, DEFAULT, BLEND)  # ties go to the earlier name
+# The blend weighs model families, not members: half the trees, half the two logistic regressions, which
+# are near-duplicates of each other (both linear in the log-odds) and would otherwise outvote the trees.
+BLEND_PARTS = ((TUNED, 0.5), (LOGISTIC, 0.25), (PLAIN, 0.25))
 LARGE = 100_000
 # The candidates are compared by cross-validation on the training part, never on one validation split:
 # 5 folds × 3 repeats below CV_SELECTION rows, 3 folds up to LARGE, 2 above (each fit on half the rows).
@@ -119,25 +124,28 @@ class TunedLightGBM(ClassifierMixin, BaseEstimator):
 
 
 class Blend(ClassifierMixin, BaseEstimator):
-    """The mean of two fitted models' probabilities (trees and a scorecard err differently on small books).
+    """A weighted mean of fitted models' probabilities (trees and logistic regressions err differently).
 
     Parameters
     ----------
     models : list
         Fitted classifiers with `predict_proba`.
+    weights : list of float or None
+        One weight per model, summing to 1; None weighs them equally.
     """
 
-    def __init__(self, models=None):
+    def __init__(self, models=None, weights=None):
         self.models = models
+        self.weights = weights
 
     def predict_proba(self, X):
-        """Probability of each class: the mean over the models."""
-        return np.mean([model.predict_proba(X) for model in self.models], axis=0)
+        """Probability of each class: the weighted mean over the models."""
+        return np.average([model.predict_proba(X) for model in self.models], axis=0, weights=self.weights)
 
 
 @dataclass
 class Candidates:
-    """The three fitted candidates, their validation AUCs and fit times, and the one chosen."""
+    """The fitted candidates, their mean validation AUCs and fit times, and the one chosen."""
 
     models: dict
     validation_auc: dict
@@ -181,13 +189,16 @@ def selection_folds(bad, order=None, seed=0):
 def fit_one(name, X, bad, order=None, seed=0, workers=1, fitted=None):
     """Fit one candidate on the rows of `X`; the tuned one stops early on its own newest or stratified 20%.
 
-    The blend reuses the tuned LightGBM and the scorecard in `fitted` (name → model) when given.
+    The blend reuses its parts in `fitted` (name → model) when given.
     """
     if name == BLEND:
         fitted = fitted or {}
-        return Blend([fitted.get(part) or fit_one(part, X, bad, order, seed, workers) for part in (TUNED, LOGISTIC)])
+        return Blend([fitted.get(part) or fit_one(part, X, bad, order, seed, workers) for part, _ in BLEND_PARTS],
+                     [weight for _, weight in BLEND_PARTS])
     if name == LOGISTIC:
         return BinnedLogisticScorecard(n_bins=SCORECARD_BINS, C="cv").fit(X, bad)
+    if name == PLAIN:
+        return PlainLogistic(C="cv").fit(X, bad)
     if name == DEFAULT:
         return untuned_lightgbm().fit(X, bad)
     stopping = validation_split(bad, order, seed=seed)
@@ -195,10 +206,7 @@ def fit_one(name, X, bad, order=None, seed=0, workers=1, fitted=None):
 
 
 def _validation_auc(X, bad, order, seed, workers):
-    """Each candidate's mean AUC over the selection folds, on rows its fitting (and tuning) never saw.
-
-    A fold whose rows are all good (or all bad) has no AUC and is left out of every candidate's mean.
-    """
+    """Each candidate's AUC on every selection fold, on rows its fitting (and tuning) never saw."""
     scores = {name: [] for name in PREFERENCE}
     for learn, check in selection_folds(bad, order, seed):
         fitted = {}
@@ -206,24 +214,44 @@ def _validation_auc(X, bad, order, seed, workers):
             fitted[name] = fit_one(name, X.iloc[learn], bad[learn], None if order is None else order[learn], seed,
                                    workers, fitted)
             scores[name].append(auc(bad[check], fitted[name].predict_proba(X.iloc[check])[:, 1]))
-    return {name: _mean_of_defined(found) for name, found in scores.items()}
+    return scores
 
 
 def _mean_of_defined(values):
+    """The mean AUC over folds that have one: a fold whose rows are all good (or all bad) has none."""
     defined = [value for value in values if not np.isnan(value)]
     return float(np.mean(defined)) if defined else float("nan")
 
 
+def choose(fold_auc):
+    """The candidate to use, given each one's AUC per selection fold (name → list, folds in the same order).
+
+    The best mean AUC wins unless the blend is within one standard error of it, the error of the paired
+    per-fold differences. On a small book the candidates' means differ by less than their folds scatter,
+    so picking the top mean mostly picks noise; the blend averages over it and needs no such luck. A
+    single candidate is used only when it beats the blend by more than the folds' scatter explains.
+    """
+    means = {name: _mean_of_defined(found) for name, found in fold_auc.items()}
+    best = max(PREFERENCE, key=lambda name: (means[name], -PREFERENCE.index(name)))
+    if best == BLEND:
+        return best
+    gaps = np.asarray(fold_auc[best], dtype=float) - np.asarray(fold_auc[BLEND], dtype=float)
+    gaps = gaps[~np.isnan(gaps)]
+    if len(gaps) < 2:
+        return best
+    return BLEND if gaps.mean() <= gaps.std(ddof=1) / np.sqrt(len(gaps)) else best
+
+
 def fit_candidates(X, bad, order=None, seed=0, workers=1):
-    """Fit all three candidates on every row of `X` and choose the one with the best validation AUC."""
+    """Fit every candidate on every row of `X` and choose one by its AUCs on the selection folds (`choose`)."""
     bad = np.asarray(bad)
     models, seconds = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        validation_auc = _validation_auc(X, bad, order, seed, workers)
+        fold_auc = _validation_auc(X, bad, order, seed, workers)
         for name in PREFERENCE:
             started = time.perf_counter()
             models[name] = fit_one(name, X, bad, order, seed, workers, models)
             seconds[name] = time.perf_counter() - started
-    chosen = max(PREFERENCE, key=lambda name: (validation_auc[name], -PREFERENCE.index(name)))
-    return Candidates(models=models, validation_auc=validation_auc, seconds=seconds, chosen=chosen)
+    validation_auc = {name: _mean_of_defined(found) for name, found in fold_auc.items()}
+    return Candidates(models=models, validation_auc=validation_auc, seconds=seconds, chosen=choose(fold_auc))
