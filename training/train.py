@@ -52,36 +52,18 @@ LABEL_DEFINITION = {
 }
 
 
-# The loan's own terms. Out of time the holdout holds only short loans, and the trees, stopped early with the
-# borrower's records to choose from, had learned the lender and the term by a fraction (the term's +0.3 on the
-# logit by a fifth; bank loans of 6–12 months 1.06–1.09 × the oracle in training, of 24–36 months 0.87–0.90,
-# pawnshops 0.88): groups that borrow short from banks, cooperatives above all, came out high in the holdout.
-# After the trees on every input, boosting goes on with trees on these alone: what the lender and the term add
-# to the borrower's records (docs/model.md, "Issue 16: cooperatives and the loan's own terms").
-LOAN_TERMS = ("lender_kind", "loan_term_months")
-
-
-def _boost(params, X, y, train, valid, init=None):
-    """LightGBM on the training period from `init` (a booster, or none), stopped early on the validation period."""
-    dtrain = lgb.Dataset(X[train], y[train], free_raw_data=False)
-    dvalid = lgb.Dataset(X[valid], y[valid], reference=dtrain)
-    return lgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, valid_sets=[dvalid], init_model=init,
-                     callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
-
-
 def fit_booster(examples, train, valid, seed, rounds=None):
-    """LightGBM on the training period, stopped early on the validation period, then continued (one model) with
-    trees on the loan's own terms only (LOAN_TERMS), stopped early again; with `rounds`, exactly that many
-    rounds on every input instead (a model of a chosen size, e.g. for a speed benchmark on a small district)."""
+    """LightGBM on the training period, stopped early on the validation period; with `rounds`, exactly
+    that many rounds instead (a model of a chosen size, e.g. for a speed benchmark on a small district)."""
     params = {**PARAMS, "seed": seed, "monotone_constraints": [BY_NAME[n].monotone for n in MODEL_INPUTS]}
     X = examples.X[list(MODEL_INPUTS)]  # not the health filter's monthly inputs
+    dtrain = lgb.Dataset(X[train], examples.y[train], free_raw_data=False)
     if rounds is not None:
-        return lgb.train(params, lgb.Dataset(X[train], examples.y[train]), num_boost_round=rounds), params
-    booster = _boost(params, X, examples.y, train, valid)
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
-    # a single constraint set: the further trees may split on the loan's terms and on nothing else
-    terms = {**params, "interaction_constraints": [[MODEL_INPUTS.index(n) for n in LOAN_TERMS]]}
-    return _boost(terms, X, examples.y, train, valid, init=booster), params
+        return lgb.train(params, dtrain, num_boost_round=rounds), params
+    dvalid = lgb.Dataset(X[valid], examples.y[valid], reference=dtrain)
+    booster = lgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, valid_sets=[dvalid],
+                        callbacks=[lgb.early_stopping(PATIENCE, verbose=False)])
+    return booster, params
 
 
 def platt(raw, y):
