@@ -305,8 +305,17 @@ class RowHealth:
     def _row_group(self, row):
         """_group of a row's kind, size, industry and as-of month, kept also by the values as given when they
         are text, None or numbers other than NaN (found again without reading them as text and number)."""
-        given = kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"),
-                                               row.get("industry_division"), row.get("as_of_month"))
+        kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"), row.get("industry_division"),
+                                       row.get("as_of_month"))
+        # a text left empty as NaN (a frame's rows; the lean path's missing industry) is the None _plain makes of it,
+        # so that such rows (every household has no size class) are found again too
+        if type(size) is float and size != size:
+            size = None
+        if type(industry) is float and industry != industry:
+            industry = None
+        if type(kind) is float and kind != kind:
+            kind = None
+        given = kind, size, industry, month
         # text or None, and a month as a number: no pd.NA (whose comparison with a kept key would raise), and
         # no number where text belongs (1 and 1.0 are one key but "1" and "1.0" two industries)
         plain = type(kind) in _TEXT and type(size) in _TEXT and type(industry) in _TEXT and type(month) in _NUMBER
