@@ -282,6 +282,7 @@ class RowHealth:
         self._groups = {}
         self._given = {}
         self._plans = {}
+        self._row_plans = {}  # a row's pattern of known months (every signal's) → each signal's plan
 
     def _group(self, kind, size, industry, month):
         """Per fitted signal: (seasonal offset of each column of the window, peers' mean, peers' sd)."""
@@ -368,6 +369,17 @@ class RowHealth:
         # numpy's log (the function the frame's filter uses, so the same bits) of the known months only
         return known.tobytes(), np.log(values[known]).tolist()
 
+    def _plans_of(self, known):
+        """Each fitted signal's _plan for a row's known months (every signal's, as _logs gives them), kept per
+        such pattern (a few dozen are common: each signal known every month, never, or from some month on)."""
+        plans = self._row_plans.get(known)
+        if plans is None:
+            plans = tuple(self._plan(k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
+                          for k in range(len(self.signals)))
+            if len(self._row_plans) < self.MAX_KEPT:
+                self._row_plans[known] = plans
+        return plans
+
     def values(self, row):
         """The HEALTH_FEATURES values of one feature row (name → value), in that order."""
         out = [math.nan] * len(HEALTH_FEATURES)
@@ -377,23 +389,20 @@ class RowHealth:
         known, logs = self._logs(row)
         weighted, precision, changed, change_precision = 0.0, 1.0, 0.0, 1.0
         seen_any = seen_earlier = False
-        start, plans = 0, self._plans
-        for k, (slot, _q, _r, weights) in enumerate(self.signals):
-            pattern = (k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
-            before, after, count = plans.get(pattern) or self._plan(*pattern)
+        start = 0  # where the signal's known months start among the logs
+        for (slot, _q, _r, weights), (before, after, count), (season, mean, sd) in zip(
+                self.signals, self._plans_of(known), groups, strict=True):
             if not count:
                 continue  # nothing known: the level stays missing and adds nothing to the index
-            season, mean, sd = groups[k]
-            mine = logs[start:start + count]
-            start += count
             level = 0.0
             for place, column, gain in before:
-                z = (mine[place] - season[column] - mean) / sd
+                z = (logs[start + place] - season[column] - mean) / sd
                 level = level + gain * (z - level)
             earlier = level if before else math.nan
             for place, column, gain in after:
-                z = (mine[place] - season[column] - mean) / sd
+                z = (logs[start + place] - season[column] - mean) / sd
                 level = level + gain * (z - level)
+            start += count
             out[slot] = level
             if weights is None:
                 continue

@@ -153,10 +153,6 @@ class Scorer:
         # Only reason features are named (never protected or technical ones; all are numeric).
         self.reasonable = np.array([BY_NAME[name].reason for name in self.names])
         self.reason_indices = tuple(int(i) for i in np.flatnonzero(self.reasonable))
-        # a row's contributions of the reason features, as a tuple, by one C-level lookup
-        pick = operator.itemgetter(*self.reason_indices) if self.reason_indices else (lambda _values: ())
-        self.reason_contributions = pick if len(self.reason_indices) != 1 else (lambda values: (pick(values),))
-        self.reason_places = range(len(self.reason_indices))
         self.reason_of = tuple(reason_of(name) for name in self.names)  # per feature, its reason of a value
         self.single_row = SingleRowContributions(bundle.booster, len(self.names))
         # per subject kind, the places of the features its kind does not have (never a reason when missing)
@@ -237,15 +233,13 @@ class Scorer:
         sorted value's place instead cost a pass over the row per reason looked at; rows whose top
         contributions are missing values of one source or of what their kind never has look at many).
         """
-        raised = self.reason_contributions(contributions)
         chosen, told = [], set()
         skip = self.not_expected.get((context.get("peer") or (None,))[0], ())
-        indices, reason_of = self.reason_indices, self.reason_of
-        for place in sorted(self.reason_places, key=raised.__getitem__, reverse=True):
-            value = raised[place]
+        reason_of = self.reason_of
+        for j in sorted(self.reason_indices, key=contributions.__getitem__, reverse=True):
+            value = contributions[j]
             if not value > 0:
                 break
-            j = indices[place]
             if j in skip and values[j] != values[j]:  # missing, and its kind never has it
                 continue
             reason = reason_of[j](values[j], value, context)
@@ -324,13 +318,15 @@ class Scorer:
         no pandas and no per-row lookups: this is the page's and the API's path.
         """
         contributions, values = self._row_contributions(row)
-        # as grade_of, on one number (numpy's sum of one row: the same pairwise sum as along axis 1 of many)
-        pd_value = float(1 / (1 + np.exp(-contributions[0].sum())))
+        calibrated = contributions[0]
+        # as grade_of, on one number (numpy's sum of one row — what ndarray.sum calls, without its Python
+        # wrapper —: the same pairwise sum as along axis 1 of many)
+        pd_value = float(1 / (1 + np.exp(-np.add.reduce(calibrated))))
         scale = self.bundle.scale
-        context = dict(zip(CONTEXT_NAMES, map(row.get, CONTEXT_NAMES), strict=True))
+        context = {name: row.get(name) for name in CONTEXT_NAMES}
         context["peer"] = self._peer_of(row.get("subject_kind"), row.get("size_class"))
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
-                  "reasons": self._row_reasons(values, contributions[0].tolist(), context)}
+                  "reasons": self._row_reasons(values, calibrated.tolist(), context)}
         if with_chart:
             result["contributions"] = self.charts(np.array([values]), contributions, [context])[0]
         return result
