@@ -18,9 +18,10 @@ def _change(zh_subject, en_subject):
     def text(v):
         if round(abs(v) * 100) == 0:  # "下降0%" reads as a fall
             return f"{zh_subject}基本持平", f"{en_subject} about unchanged"
+        pct = _pct(v)
         if v < 0:
-            return f"{zh_subject}下降{_pct(v)}", f"{en_subject} fell by {_pct(v)}"
-        return f"{zh_subject}增长{_pct(v)}", f"{en_subject} grew by {_pct(v)}"
+            return f"{zh_subject}下降{pct}", f"{en_subject} fell by {pct}"
+        return f"{zh_subject}增长{pct}", f"{en_subject} grew by {pct}"
     return text
 
 
@@ -210,7 +211,8 @@ def _peer_rank(value, peer):
     if value < 50:
         share = f"{100 - value:.0f}%"
         return f"低于{zh_peers}的 {share}", f"below {share} of {en_peers}"
-    return f"高于{zh_peers}的 {value:.0f}%", f"above {value:.0f}% of {en_peers}"
+    share = f"{value:.0f}%"
+    return f"高于{zh_peers}的 {share}", f"above {share} of {en_peers}"
 
 
 def _peer_sentence(feature, value, peer):
@@ -240,11 +242,15 @@ HEALTH_LEVELS = {
 def _health_sentence(feature, value, peer):
     zh_peers, en_peers = _peers_named(peer)
     zh_level, en_level = HEALTH_LEVELS[feature]
-    share = 50 * (1 + math.erf(value / math.sqrt(2)))
+    share = 50 * (1 + math.erf(value / SQRT2))
     if share < 50:
-        return (f"{zh_level}低于约 {100 - share:.0f}% 的{zh_peers}",
-                f"{en_level} below about {100 - share:.0f}% of {en_peers}")
-    return f"{zh_level}高于约 {share:.0f}% 的{zh_peers}", f"{en_level} above about {share:.0f}% of {en_peers}"
+        below = f"{100 - share:.0f}%"
+        return f"{zh_level}低于约 {below} 的{zh_peers}", f"{en_level} below about {below} of {en_peers}"
+    above = f"{share:.0f}%"
+    return f"{zh_level}高于约 {above} 的{zh_peers}", f"{en_level} above about {above} of {en_peers}"
+
+
+SQRT2 = math.sqrt(2)
 
 
 def _health_change(v, peer=None):
