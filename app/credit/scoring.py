@@ -320,8 +320,9 @@ class Scorer:
         contributions, values = self._row_contributions(row)
         calibrated = contributions[0]
         # as grade_of, on one number (numpy's sum of one row — what ndarray.sum calls, without its Python
-        # wrapper —: the same pairwise sum as along axis 1 of many)
-        pd_value = float(1 / (1 + np.exp(-np.add.reduce(calibrated))))
+        # wrapper —: the same pairwise sum as along axis 1 of many; numpy's exp, then the same IEEE
+        # arithmetic on Python floats)
+        pd_value = 1 / (1 + float(np.exp(-np.add.reduce(calibrated))))
         scale = self.bundle.scale
         context = {name: row.get(name) for name in CONTEXT_NAMES}
         context["peer"] = self._peer_of(row.get("subject_kind"), row.get("size_class"))
