@@ -282,6 +282,7 @@ class RowHealth:
         self._groups = {}
         self._given = {}
         self._plans = {}
+        self._row_plans = {}  # a row's pattern of known months (every signal's) → each signal's plan
 
     def _group(self, kind, size, industry, month):
         """Per fitted signal: (seasonal offset of each column of the window, peers' mean, peers' sd)."""
@@ -305,8 +306,17 @@ class RowHealth:
     def _row_group(self, row):
         """_group of a row's kind, size, industry and as-of month, kept also by the values as given when they
         are text, None or numbers other than NaN (found again without reading them as text and number)."""
-        given = kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"),
-                                               row.get("industry_division"), row.get("as_of_month"))
+        kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"), row.get("industry_division"),
+                                       row.get("as_of_month"))
+        # a text left empty as NaN (a frame's rows; the lean path's missing industry) is the None _plain makes of it,
+        # so that such rows (every household has no size class) are found again too
+        if type(size) is float and size != size:
+            size = None
+        if type(industry) is float and industry != industry:
+            industry = None
+        if type(kind) is float and kind != kind:
+            kind = None
+        given = kind, size, industry, month
         # text or None, and a month as a number: no pd.NA (whose comparison with a kept key would raise), and
         # no number where text belongs (1 and 1.0 are one key but "1" and "1.0" two industries)
         plain = type(kind) in _TEXT and type(size) in _TEXT and type(industry) in _TEXT and type(month) in _NUMBER
@@ -359,6 +369,17 @@ class RowHealth:
         # numpy's log (the function the frame's filter uses, so the same bits) of the known months only
         return known.tobytes(), np.log(values[known]).tolist()
 
+    def _plans_of(self, known):
+        """Each fitted signal's _plan for a row's known months (every signal's, as _logs gives them), kept per
+        such pattern (a few dozen are common: each signal known every month, never, or from some month on)."""
+        plans = self._row_plans.get(known)
+        if plans is None:
+            plans = tuple(self._plan(k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
+                          for k in range(len(self.signals)))
+            if len(self._row_plans) < self.MAX_KEPT:
+                self._row_plans[known] = plans
+        return plans
+
     def values(self, row):
         """The HEALTH_FEATURES values of one feature row (name → value), in that order."""
         out = [math.nan] * len(HEALTH_FEATURES)
@@ -368,23 +389,20 @@ class RowHealth:
         known, logs = self._logs(row)
         weighted, precision, changed, change_precision = 0.0, 1.0, 0.0, 1.0
         seen_any = seen_earlier = False
-        start, plans = 0, self._plans
-        for k, (slot, _q, _r, weights) in enumerate(self.signals):
-            pattern = (k, known[k * HEALTH_MONTHS:(k + 1) * HEALTH_MONTHS])
-            before, after, count = plans.get(pattern) or self._plan(*pattern)
+        start = 0  # where the signal's known months start among the logs
+        for (slot, _q, _r, weights), (before, after, count), (season, mean, sd) in zip(
+                self.signals, self._plans_of(known), groups, strict=True):
             if not count:
                 continue  # nothing known: the level stays missing and adds nothing to the index
-            season, mean, sd = groups[k]
-            mine = logs[start:start + count]
-            start += count
             level = 0.0
             for place, column, gain in before:
-                z = (mine[place] - season[column] - mean) / sd
+                z = (logs[start + place] - season[column] - mean) / sd
                 level = level + gain * (z - level)
             earlier = level if before else math.nan
             for place, column, gain in after:
-                z = (mine[place] - season[column] - mean) / sd
+                z = (logs[start + place] - season[column] - mean) / sd
                 level = level + gain * (z - level)
+            start += count
             out[slot] = level
             if weights is None:
                 continue

@@ -177,6 +177,10 @@ class RowPeers:
     def _group(self, kind, size):
         """((level, quantiles or None), …) of a subject kind and size class, in LEVELS order: the most
         specific table that exists, as row_percentiles chooses it."""
+        if type(kind) is str and type(size) is str:  # most rows: found as given
+            found = self._groups.get((kind, size))
+            if found is not None:
+                return found
         kind = None if _absent(kind) else kind
         size = None if _absent(size) else size
         found = self._groups.get((kind, size))

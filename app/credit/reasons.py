@@ -18,9 +18,10 @@ def _change(zh_subject, en_subject):
     def text(v):
         if round(abs(v) * 100) == 0:  # "下降0%" reads as a fall
             return f"{zh_subject}基本持平", f"{en_subject} about unchanged"
+        pct = _pct(v)
         if v < 0:
-            return f"{zh_subject}下降{_pct(v)}", f"{en_subject} fell by {_pct(v)}"
-        return f"{zh_subject}增长{_pct(v)}", f"{en_subject} grew by {_pct(v)}"
+            return f"{zh_subject}下降{pct}", f"{en_subject} fell by {pct}"
+        return f"{zh_subject}增长{pct}", f"{en_subject} grew by {pct}"
     return text
 
 
@@ -184,11 +185,24 @@ PEER_SIZES = {"micro": ("微型", "micro"), "small": ("小型", "small"), "mediu
 
 
 def _peers_named(peer):
-    """("同类小型企业", "similar small enterprises") of a (subject kind, size class); "similar subjects" unknown."""
-    kind, size = (list(peer) + [None, None])[:2] if peer else (None, None)
-    zh_kind, en_kind = PEER_KINDS.get(kind, ("主体", "subjects"))
-    zh_size, en_size = PEER_SIZES.get(size, ("", ""))
-    return f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
+    """("同类小型企业", "similar small enterprises") of a (subject kind, size class); "similar subjects" unknown.
+
+    Kept per peer as given (kinds × sizes: a few dozen), since a row's reasons name its peers in up to
+    four sentences and each row of a page or a refresh asks again."""
+    key = tuple(peer) if peer else None
+    named = _NAMED.get(key)
+    if named is None:
+        kind, size = (list(peer) + [None, None])[:2] if peer else (None, None)
+        zh_kind, en_kind = PEER_KINDS.get(kind, ("主体", "subjects"))
+        zh_size, en_size = PEER_SIZES.get(size, ("", ""))
+        named = f"同类{zh_size}{zh_kind}", f"similar {en_size + ' ' if en_size else ''}{en_kind}"
+        if len(_NAMED) < MAX_NAMED:
+            _NAMED[key] = named
+    return named
+
+
+_NAMED = {}
+MAX_NAMED = 1000
 
 
 def _peer_rank(value, peer):
@@ -197,7 +211,8 @@ def _peer_rank(value, peer):
     if value < 50:
         share = f"{100 - value:.0f}%"
         return f"低于{zh_peers}的 {share}", f"below {share} of {en_peers}"
-    return f"高于{zh_peers}的 {value:.0f}%", f"above {value:.0f}% of {en_peers}"
+    share = f"{value:.0f}%"
+    return f"高于{zh_peers}的 {share}", f"above {share} of {en_peers}"
 
 
 def _peer_sentence(feature, value, peer):
@@ -227,11 +242,15 @@ HEALTH_LEVELS = {
 def _health_sentence(feature, value, peer):
     zh_peers, en_peers = _peers_named(peer)
     zh_level, en_level = HEALTH_LEVELS[feature]
-    share = 50 * (1 + math.erf(value / math.sqrt(2)))
+    share = 50 * (1 + math.erf(value / SQRT2))
     if share < 50:
-        return (f"{zh_level}低于约 {100 - share:.0f}% 的{zh_peers}",
-                f"{en_level} below about {100 - share:.0f}% of {en_peers}")
-    return f"{zh_level}高于约 {share:.0f}% 的{zh_peers}", f"{en_level} above about {share:.0f}% of {en_peers}"
+        below = f"{100 - share:.0f}%"
+        return f"{zh_level}低于约 {below} 的{zh_peers}", f"{en_level} below about {below} of {en_peers}"
+    above = f"{share:.0f}%"
+    return f"{zh_level}高于约 {above} 的{zh_peers}", f"{en_level} above about {above} of {en_peers}"
+
+
+SQRT2 = math.sqrt(2)
 
 
 def _health_change(v, peer=None):
@@ -268,18 +287,37 @@ def sentence(feature, value, context=None):
     `context` (features.CONTEXT_NAMES → value) turns a rate over months into a count of months or bills;
     its `peer` (subject kind, size class) names the peers a percentile among peers is read against.
     """
-    if feature in PEER_LEVELS and not _missing(value):
-        return _peer_sentence(feature, value, (context or {}).get("peer"))
-    if feature in HEALTH_LEVELS and not _missing(value):
-        return _health_sentence(feature, value, (context or {}).get("peer"))
-    if feature == "health_index_change_6m" and not _missing(value):
-        return _health_change(value, (context or {}).get("peer"))
-    if _missing(value):
-        if feature in MISSING_FEATURE:
-            return MISSING_FEATURE[feature]
-        return MISSING.get(BY_NAME[feature].family, ("数据缺失", "data missing"))
-    months = (context or {}).get(RATE_MONTHS.get(feature))
-    if feature in COUNTS and not _missing(months) and months > 0:
+    missing, known = sentence_of(feature)
+    return missing if _missing(value) else known(value, context or {})
+
+
+def sentence_of(feature):
+    """What `sentence` says of `feature`, worked out once (a Scorer keeps it per model input): (the sentence
+    of a missing value, a function (value, context) → the sentence of a known value). Which text a feature
+    takes depends on the feature alone; only the value and the context's months and peer are read per row."""
+    missing = MISSING_FEATURE[feature] if feature in MISSING_FEATURE else \
+        MISSING.get(BY_NAME[feature].family, ("数据缺失", "data missing"))  # a feature that is nowhere: KeyError
+    return missing, _known_sentence(feature)
+
+
+def _known_sentence(feature):
+    if feature in PEER_LEVELS:
+        return lambda value, context: _peer_sentence(feature, value, context.get("peer"))
+    if feature in HEALTH_LEVELS:
+        return lambda value, context: _health_sentence(feature, value, context.get("peer"))
+    if feature == "health_index_change_6m":
+        return lambda value, context: _health_change(value, context.get("peer"))
+    if feature in COUNTS:
+        return lambda value, context: _counted(feature, value, context.get(RATE_MONTHS[feature]))
+    if feature in TEXTS:
+        text = TEXTS[feature]
+        return lambda value, _context: text(value)
+    return lambda _value, _context: TEXTS[feature]  # a feature told only when missing: KeyError, as before
+
+
+def _counted(feature, value, months):
+    """A rate's sentence: the count it stands for when the months it covers are known, else the rate."""
+    if not _missing(months) and months > 0:
         return COUNTS[feature](round(value * months), int(months))
     return TEXTS[feature](value)
 

@@ -6,6 +6,7 @@ points = offset + factor · ln(good:bad odds), factor = PDO / ln 2. Ours: 600 po
 import bisect
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -39,9 +40,16 @@ class Scale:
         return np.asarray(self.grade_names)[np.minimum(index, len(self.grade_names) - 1)]
 
     def point(self, pd):
-        """points() of one probability: the same arithmetic on one number (no arrays to make)."""
+        """points() of one probability: the same arithmetic on one number (no arrays to make). The same
+        numpy log; Python's round() of a float is np.rint's round half to even."""
         pd = min(max(float(pd), 1e-6), 1 - 1e-6)
-        return int(np.rint(self.offset + self.factor * np.log((1 - pd) / pd)))
+        offset, factor = self._offset_factor
+        return round(offset + factor * float(np.log((1 - pd) / pd)))
+
+    @cached_property
+    def _offset_factor(self):
+        """(offset, factor), worked out once: one row's score asks for them (two logs and a division)."""
+        return self.offset, self.factor
 
     def grade(self, pd):
         """grades() of one probability."""

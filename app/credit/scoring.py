@@ -22,7 +22,7 @@ from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, NOT_EXPECTED, build_features
 from .health import HEALTH_FEATURES
 from .peers import PEER_FEATURES, RowPeers, filled_features
-from .reasons import RATE_MONTHS, sentence
+from .reasons import RATE_MONTHS, sentence_of
 from .records import records_from_db
 from .registry import MODEL_FILE, predict_options
 from .subject import subject_features, subject_records
@@ -73,16 +73,31 @@ def _plain(value):
     return None if math.isnan(value) else value
 
 
-def _reason(name, value, contribution, context):
-    value = _plain(value)
-    chinese, english = sentence(name, value if value is not None else NAN, context)
-    reason = {"feature": name, "value": value, "contribution": round(float(contribution), 4), "zh": chinese,
-              "en": english}
-    months = context.get(RATE_MONTHS.get(name))
-    if months is not None and _plain(months) is not None:
-        reason["months"] = _plain(months)
-    if name in READ_AGAINST_PEERS and context.get("peer"):
-        reason["peer"] = list(context["peer"])
+def reason_of(name):
+    """The reason of a value of feature `name`: a function (value, contribution, context) → the reason as
+    stored (feature, value, contribution, zh, en; for a rate the months it covers, for a reading against
+    peers the peers). What depends on the feature alone (its sentences, the name of its months, whether it
+    names the peers) is looked up here, once per feature of a loaded version, not once per reason."""
+    missing, known = sentence_of(name)
+    months_name = RATE_MONTHS.get(name)
+    names_peers = name in READ_AGAINST_PEERS
+
+    def reason(value, contribution, context):
+        value = float(value)
+        if value != value:  # missing (NaN)
+            value = None
+            chinese, english = missing
+        else:
+            chinese, english = known(value, context)
+        told = {"feature": name, "value": value, "contribution": round(float(contribution), 4), "zh": chinese,
+                "en": english}
+        if months_name is not None:
+            months = context.get(months_name)
+            if months is not None and _plain(months) is not None:
+                told["months"] = _plain(months)
+        if names_peers and context.get("peer"):
+            told["peer"] = list(context["peer"])
+        return told
     return reason
 
 
@@ -138,9 +153,7 @@ class Scorer:
         # Only reason features are named (never protected or technical ones; all are numeric).
         self.reasonable = np.array([BY_NAME[name].reason for name in self.names])
         self.reason_indices = tuple(int(i) for i in np.flatnonzero(self.reasonable))
-        # a row's contributions of the reason features, as a tuple, by one C-level lookup
-        pick = operator.itemgetter(*self.reason_indices) if self.reason_indices else (lambda _values: ())
-        self.reason_contributions = pick if len(self.reason_indices) != 1 else (lambda values: (pick(values),))
+        self.reason_of = tuple(reason_of(name) for name in self.names)  # per feature, its reason of a value
         self.single_row = SingleRowContributions(bundle.booster, len(self.names))
         # per subject kind, the places of the features its kind does not have (never a reason when missing)
         self.not_expected = {kind: frozenset(j for j, name in enumerate(self.names) if name in names)
@@ -208,31 +221,28 @@ class Scorer:
         raised = self._without_not_expected(np.where(self.reasonable, contributions[:, :-1], -np.inf), matrix,
                                             contexts, -np.inf)
         orders = np.argsort(-raised, axis=1, kind="stable")
-        return [_distinct(_reason(self.names[j], matrix[i, j], raised[i, j], contexts[i])
-                          for j in order if raised[i, j] > 0)
+        return [_distinct(self.reason_of[j](matrix[i, j], raised[i, j], contexts[i]) for j in order if raised[i, j] > 0)
                 for i, order in enumerate(orders)]
 
     def _row_reasons(self, values, contributions, context):
         """reasons() of one row given as plain lists: what _distinct keeps of the same ordered stream —
         the larger contribution first, equal ones in their feature order.
 
-        Only the contributions are sorted (floats: a C-level sort without a key), largest first; each
-        is then found among the reason features by a scan from the start, or, for a value equal to the
-        one before it, from just after that one's place — which gives equal contributions in feature order.
+        The places of the reason features are sorted by their contributions, largest first: Python's sort
+        is stable with reverse=True too, so equal contributions keep their feature order (a scan for each
+        sorted value's place instead cost a pass over the row per reason looked at; rows whose top
+        contributions are missing values of one source or of what their kind never has look at many).
         """
-        raised = self.reason_contributions(contributions)
         chosen, told = [], set()
         skip = self.not_expected.get((context.get("peer") or (None,))[0], ())
-        previous, place = None, -1
-        for value in sorted(raised, reverse=True):
+        reason_of = self.reason_of
+        for j in sorted(self.reason_indices, key=contributions.__getitem__, reverse=True):
+            value = contributions[j]
             if not value > 0:
                 break
-            place = raised.index(value, place + 1 if value == previous else 0)
-            previous = value
-            j = self.reason_indices[place]
             if j in skip and values[j] != values[j]:  # missing, and its kind never has it
                 continue
-            reason = _reason(self.names[j], values[j], value, context)
+            reason = reason_of[j](values[j], value, context)
             if reason["zh"] not in told:
                 told.add(reason["zh"])
                 chosen.append(reason)
@@ -288,7 +298,12 @@ class Scorer:
         return contributions, floats
 
     def _peer_of(self, kind, size):
-        """_peer, kept per (kind, size) given as text or None (a few dozen pairs; other values are worked out)."""
+        """_peer, kept per (kind, size) given as text or None (a few dozen pairs; other values are worked out).
+        NaN (a frame's empty text: every household's size class) is the None _peer reads it as."""
+        if type(size) is float and size != size:
+            size = None
+        if type(kind) is float and kind != kind:
+            kind = None
         peer = self._peers.get((kind, size)) if type(kind) in PLAIN_KEYS and type(size) in PLAIN_KEYS else None
         if peer is None:
             peer = _peer(kind, size)
@@ -303,13 +318,16 @@ class Scorer:
         no pandas and no per-row lookups: this is the page's and the API's path.
         """
         contributions, values = self._row_contributions(row)
-        # as grade_of, on one number (numpy's sum of one row: the same pairwise sum as along axis 1 of many)
-        pd_value = float(1 / (1 + np.exp(-contributions[0].sum())))
+        calibrated = contributions[0]
+        # as grade_of, on one number (numpy's sum of one row — what ndarray.sum calls, without its Python
+        # wrapper —: the same pairwise sum as along axis 1 of many; numpy's exp, then the same IEEE
+        # arithmetic on Python floats)
+        pd_value = 1 / (1 + float(np.exp(-np.add.reduce(calibrated))))
         scale = self.bundle.scale
-        context = dict(zip(CONTEXT_NAMES, map(row.get, CONTEXT_NAMES), strict=True))
+        context = {name: row.get(name) for name in CONTEXT_NAMES}
         context["peer"] = self._peer_of(row.get("subject_kind"), row.get("size_class"))
         result = {"pd": pd_value, "score": scale.point(pd_value), "grade": scale.grade(pd_value),
-                  "reasons": self._row_reasons(values, contributions[0].tolist(), context)}
+                  "reasons": self._row_reasons(values, calibrated.tolist(), context)}
         if with_chart:
             result["contributions"] = self.charts(np.array([values]), contributions, [context])[0]
         return result

@@ -172,3 +172,22 @@ def test_a_version_whose_training_had_no_monthly_signal_scores_one_row_with_the_
     assert all(np.isnan(value) for value in one.values(row))
     alone = peers.RowPeers({"health": {"signals": {}}}).values(row)
     assert all(np.isnan(value) for value in alone[-len(health.HEALTH_FEATURES):])
+
+
+def test_a_row_whose_size_class_or_industry_is_nan_finds_its_kept_group_again():
+    """A frame's rows leave a household's size class (and a missing industry) as NaN. Such a row's group was
+    kept only under text or None, so it was worked out again for every household scored alone; it is now
+    kept under the None that NaN reads as, and gives the values of the row with None."""
+    params = health.fit(population()[0])
+    rows = population(20, seed=13)[0].to_dict("records")
+    one = health.RowHealth(params)
+    for row in rows:
+        row["size_class"], row["industry_division"] = float("nan"), float("nan")
+        one.values(row)
+    kept = dict(one._given)
+    assert kept and all(key[1] is None and key[2] is None for key in kept)
+    one._group_of = None  # a second pass must find every group kept (calling this would raise)
+    for row in rows:
+        alone = one.values({**row, "size_class": float("nan"), "industry_division": float("nan")})
+        as_none = health.RowHealth(params).values({**row, "size_class": None, "industry_division": None})
+        np.testing.assert_array_equal(alone, as_none)  # NaN where NaN

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from app.credit.features import BY_NAME
-from app.credit.reasons import MISSING_FEATURE, TEXTS, reason_sentence, sentence
+from app.credit.reasons import MISSING_FEATURE, TEXTS, reason_sentence, sentence, sentence_of
 
 TECHNICAL = ("变异系数", "对数几率", "基准值", "coefficient of variation", "log-odds")
 
@@ -50,3 +50,25 @@ def test_no_change_reads_as_unchanged_and_a_health_change_names_the_peers():
     assert reason_sentence(stored)[1] == (
         "business health fell over six months by 20% of the spread among similar small enterprises")
     assert sentence("health_index_change_6m", 0.001)[0] == "经营状况与半年前基本持平"
+
+
+def test_the_peers_are_named_as_given_whichever_was_asked_first():
+    """The names of the peers are kept per peer: a kind without size, the same kind with one, a stored
+    list and a tuple, and no peer at all each read as their own."""
+    asked = [("enterprise", None), ("enterprise", "small"), ["enterprise", "small"], None, ("farmer", None),
+             ["farmer"], ("enterprise", None), (None, None)]
+    said = [sentence("revenue_peer_pctl", 30.0, {"peer": peer})[0] for peer in asked]
+    assert said == ["营业收入低于同类企业的 70%", "营业收入低于同类小型企业的 70%", "营业收入低于同类小型企业的 70%",
+                    "营业收入低于同类主体的 70%", "营业收入低于同类农户的 70%", "营业收入低于同类农户的 70%",
+                    "营业收入低于同类企业的 70%", "营业收入低于同类主体的 70%"]
+
+
+@pytest.mark.parametrize("feature", sorted(TEXTS))
+def test_what_is_worked_out_once_per_feature_says_what_sentence_says(feature):
+    """sentence_of (what a Scorer keeps per model input) gives sentence's words for a missing and for a known value."""
+    missing, known = sentence_of(feature)
+    value = 1.0 if feature != "tax_grade_rank" else 2.0
+    context = {"util_billed_months_36m": 24.0, "tax_filed_months_36m": 30.0, "peer": ("farmer", None)}
+    assert missing == sentence(feature, math.nan) == sentence(feature, None, context)
+    assert known(value, context) == sentence(feature, value, context)
+    assert known(value, {}) == sentence(feature, value)

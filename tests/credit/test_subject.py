@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.common.region import town_codes
 from app.credit.features import FEATURE_NAMES, NOT_EXPECTED, build_features
+from app.credit.reasons import reason_sentence
 from app.credit.records import records_from_db
 from app.credit.registry import ModelBundle
 from app.credit.scoring import Scorer, score_features, score_frame, score_subject
@@ -164,3 +165,30 @@ def test_what_a_farm_household_never_has_is_never_its_reason(district_subjects, 
     enterprises = [s for s, k in zip(before, kinds, strict=True) if k == "enterprise"]
     after = [s for s, k in zip(batch, kinds, strict=True) if k == "enterprise"]
     assert [s["reasons"] for s in enterprises] == [s["reasons"] for s in after]  # other kinds as before
+
+
+def test_a_household_without_size_class_finds_its_kept_peers(model_registry):
+    """A frame's row leaves a household's size class NaN: its peers were worked out again for every such row,
+    they are now the ones kept for None (what NaN reads as), and the same for every household."""
+    root, version = model_registry
+    scorer = Scorer(models.scorer(root, version).bundle)
+    kept = scorer._peer_of("farmer", None)
+    assert kept == ("farmer", None)
+    assert scorer._peer_of("farmer", float("nan")) is kept and scorer._peer_of("farmer", np.nan) is kept
+    assert scorer._peer_of(float("nan"), float("nan")) is scorer._peer_of(None, None) == (None, None)
+    assert scorer._peer_of("farmer", pd.NA) == kept  # not kept under pd.NA (no key), still read as None
+
+
+def test_every_reason_reads_as_a_page_would_say_it_again(district_subjects, model_registry):
+    """The reason a Scorer tells (its sentences worked out once per feature) is what the pages say again of the
+    stored reason (reasons.reason_sentence), alone and in the batch."""
+    root, version = model_registry
+    scorer = Scorer(models.scorer(root, version).bundle)
+    targets = pd.DataFrame({"subject_code": district_subjects["code"], "as_of": pd.Timestamp("2026-11-27")})
+    features = build_features(records_from_db(db.session), targets, TOWNS, context=True)
+    told = 0
+    for stored in score_features(scorer, features, district_subjects, {}):
+        for reason in stored["reasons"]:
+            assert reason_sentence(reason) == (reason["zh"], reason["en"]), reason
+            told += 1
+    assert told > len(district_subjects)
