@@ -54,6 +54,21 @@ def test_the_plain_logistic_scores_blanks_and_unseen_levels_and_survives_json():
     np.testing.assert_allclose(again.predict_proba(features), model.predict_proba(features))
 
 
+def test_the_plain_logistic_keeps_a_category_of_thousands_of_levels_sparse():
+    """A 3,000-level column (a branch, a village) on 30,000 rows: the design holds one entry per row for it,
+    not 3,001 (dense, a million-row book with such a column needs tens of GB), and scores as the levels say."""
+    rng = np.random.default_rng(5)
+    n, places = 30_000, [f"p{i}" for i in range(3_000)]
+    frame = pd.DataFrame({"x0": rng.normal(size=n),
+                          "place": pd.Categorical(rng.choice(places, n), categories=places)})
+    bad = (rng.random(n) < 1 / (1 + np.exp(-(-1.5 + frame["x0"] + 1.0 * (frame["place"].cat.codes < 300))))).astype(int)
+    model = PlainLogistic(C=1.0).fit(frame, bad.to_numpy())
+    design = model._design(frame)
+    assert design.shape == (n, 1 + 3_001) and design.nnz <= 2 * n
+    assert design.data.nbytes < 1_000_000  # dense: 30,000 × 3,002 × 8 bytes = 720 MB
+    assert auc(bad.to_numpy(), model.predict_proba(frame)[:, 1]) > 0.7
+
+
 def test_the_blend_weighs_the_trees_as_much_as_both_logistics():
     """Half the tuned LightGBM, a quarter each logistic: two near-duplicate linear models do not outvote the trees."""
     features, bad = linear_book(600, 5)
