@@ -107,6 +107,12 @@ def _plain(value):
     return None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
 
 
+def nan_as_none(value):
+    """A text field's value as a key to keep things under: NaN (a frame's empty text, e.g. every household's size
+    class) is the None a missing text is, so that such rows find what was kept for them; anything else as given."""
+    return None if type(value) is float and value != value else value
+
+
 def _lookup(table, *keys):
     """Per row, the first of its keys the table holds (ANY last), as an array of the table's values."""
     fallback = table.get(ANY)
@@ -306,17 +312,8 @@ class RowHealth:
     def _row_group(self, row):
         """_group of a row's kind, size, industry and as-of month, kept also by the values as given when they
         are text, None or numbers other than NaN (found again without reading them as text and number)."""
-        kind, size, industry, month = (row.get("subject_kind"), row.get("size_class"), row.get("industry_division"),
-                                       row.get("as_of_month"))
-        # a text left empty as NaN (a frame's rows; the lean path's missing industry) is the None _plain makes of it,
-        # so that such rows (every household has no size class) are found again too
-        if type(size) is float and size != size:
-            size = None
-        if type(industry) is float and industry != industry:
-            industry = None
-        if type(kind) is float and kind != kind:
-            kind = None
-        given = kind, size, industry, month
+        given = kind, size, industry, month = (nan_as_none(row.get("subject_kind")), nan_as_none(row.get("size_class")),
+                                               nan_as_none(row.get("industry_division")), row.get("as_of_month"))
         # text or None, and a month as a number: no pd.NA (whose comparison with a kept key would raise), and
         # no number where text belongs (1 and 1.0 are one key but "1" and "1.0" two industries)
         plain = type(kind) in _TEXT and type(size) in _TEXT and type(industry) in _TEXT and type(month) in _NUMBER

@@ -21,11 +21,12 @@ class Scale:
     grade_names: tuple = ("A", "B", "C", "D", "E")
     grade_upper_pd: tuple = (0.01, 0.025, 0.05, 0.10, 1.0)
 
-    @property
+    # worked out once per scale (a frozen dataclass: cached_property writes past it): one row's score asks for both
+    @cached_property
     def factor(self):
         return self.pdo / math.log(2)
 
-    @property
+    @cached_property
     def offset(self):
         return self.base_points - self.factor * math.log(self.base_odds)
 
@@ -43,13 +44,7 @@ class Scale:
         """points() of one probability: the same arithmetic on one number (no arrays to make). The same
         numpy log; Python's round() of a float is np.rint's round half to even."""
         pd = min(max(float(pd), 1e-6), 1 - 1e-6)
-        offset, factor = self._offset_factor
-        return round(offset + factor * float(np.log((1 - pd) / pd)))
-
-    @cached_property
-    def _offset_factor(self):
-        """(offset, factor), worked out once: one row's score asks for them (two logs and a division)."""
-        return self.offset, self.factor
+        return round(self.offset + self.factor * float(np.log((1 - pd) / pd)))
 
     def grade(self, pd):
         """grades() of one probability."""

@@ -20,7 +20,7 @@ from app.entities.base import utcnow
 
 from .fastpredict import SingleRowContributions
 from .features import BY_NAME, COMPLETENESS_SOURCES, CONTEXT_NAMES, NOT_EXPECTED, build_features
-from .health import HEALTH_FEATURES
+from .health import HEALTH_FEATURES, nan_as_none
 from .peers import PEER_FEATURES, RowPeers, filled_features
 from .reasons import RATE_MONTHS, sentence_of
 from .records import records_from_db
@@ -300,10 +300,7 @@ class Scorer:
     def _peer_of(self, kind, size):
         """_peer, kept per (kind, size) given as text or None (a few dozen pairs; other values are worked out).
         NaN (a frame's empty text: every household's size class) is the None _peer reads it as."""
-        if type(size) is float and size != size:
-            size = None
-        if type(kind) is float and kind != kind:
-            kind = None
+        kind, size = nan_as_none(kind), nan_as_none(size)
         peer = self._peers.get((kind, size)) if type(kind) in PLAIN_KEYS and type(size) in PLAIN_KEYS else None
         if peer is None:
             peer = _peer(kind, size)

@@ -4,13 +4,10 @@ Beside the binned scorecard it keeps what bins throw away: a number's order with
 (UCI German credit's 1,000 loans) an L2 logistic on the raw columns is the usual strong baseline.
 """
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-from sklearn.model_selection import StratifiedKFold
 
-from .scorecard import CS, _level_codes
+from .scorecard import _level_codes, category_levels, fit_logistic
 
 
 class PlainLogistic(ClassifierMixin, BaseEstimator):
@@ -89,18 +86,10 @@ class PlainLogistic(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Learn the clipping, filling and scaling of every number on `X`, then the weights."""
         self.columns_ = list(X.columns)
-        self.levels_ = {name: list(X[name].cat.categories) for name in self.columns_
-                        if isinstance(X[name].dtype, pd.CategoricalDtype)}
+        self.levels_ = category_levels(X)
         self.numbers_ = self._learn_numbers(X)
         design = self._design(X)
-        if self.C == "cv":
-            folds = StratifiedKFold(5, shuffle=True, random_state=0)
-            model = LogisticRegressionCV(Cs=list(CS), cv=folds, scoring="roc_auc", max_iter=self.max_iter)
-            model.fit(design, np.asarray(y))
-            self.C_ = float(model.C_[0])
-        else:
-            model = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(design, np.asarray(y))
-            self.C_ = float(self.C)
+        model, self.C_ = fit_logistic(design, y, self.C, self.max_iter)
         self.coef_ = model.coef_.ravel()
         self.intercept_ = float(model.intercept_[0])
         self.classes_ = model.classes_

@@ -25,6 +25,22 @@ def _level_codes(values, levels):
     return np.where(codes < 0, len(levels), codes)
 
 
+def category_levels(X):
+    """Per categorical column of `X` (a DataFrame of floats and Categoricals), its levels in order."""
+    return {name: list(X[name].cat.categories) for name in X.columns if isinstance(X[name].dtype, pd.CategoricalDtype)}
+
+
+def fit_logistic(design, y, C, max_iter):
+    """An L2 logistic regression on a design matrix and its strength: `C` itself, or with C = "cv" the one of CS
+    with the best stratified 5-fold cross-validated AUC on these rows. Returns (fitted model, C)."""
+    if C == "cv":
+        folds = StratifiedKFold(5, shuffle=True, random_state=0)
+        model = LogisticRegressionCV(Cs=list(CS), cv=folds, scoring="roc_auc", max_iter=max_iter)
+        model.fit(design, np.asarray(y))
+        return model, float(model.C_[0])
+    return LogisticRegression(C=C, max_iter=max_iter).fit(design, np.asarray(y)), float(C)
+
+
 class BinnedLogisticScorecard(ClassifierMixin, BaseEstimator):
     """Logistic regression on one-hot quantile bins of numbers and levels of categories.
 
@@ -83,8 +99,7 @@ class BinnedLogisticScorecard(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Learn bin edges on `X` (a DataFrame of floats and Categoricals) and the points of every bin."""
         self.columns_ = list(X.columns)
-        self.levels_ = {name: list(X[name].cat.categories) for name in self.columns_
-                        if isinstance(X[name].dtype, pd.CategoricalDtype)}
+        self.levels_ = category_levels(X)
         self.edges_ = {}
         quantiles = np.linspace(0, 1, self.n_bins + 1)[1:-1]
         for name in self.columns_:
@@ -93,14 +108,7 @@ class BinnedLogisticScorecard(ClassifierMixin, BaseEstimator):
                 present = values[~np.isnan(values)]
                 self.edges_[name] = np.unique(np.quantile(present, quantiles)) if len(present) else np.array([])
         design, offsets = self._design(X)
-        if self.C == "cv":
-            folds = StratifiedKFold(5, shuffle=True, random_state=0)
-            model = LogisticRegressionCV(Cs=list(CS), cv=folds, scoring="roc_auc", max_iter=self.max_iter)
-            model.fit(design, np.asarray(y))
-            self.C_ = float(model.C_[0])
-        else:
-            model = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(design, np.asarray(y))
-            self.C_ = float(self.C)
+        model, self.C_ = fit_logistic(design, y, self.C, self.max_iter)
         weights = model.coef_.ravel()
         self.points_ = {name: weights[offsets[i]:offsets[i + 1]] for i, name in enumerate(self.columns_)}
         self.intercept_ = float(model.intercept_[0])
